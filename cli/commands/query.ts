@@ -1,0 +1,28 @@
+/** `fiscus query "<SQL>"`: read-only SQL for analysts. */
+import type { DuckDBValue } from '@duckdb/node-api';
+import { formatRows } from '../../engine/format.ts';
+import { prepareReadOnly } from '../../engine/sql-guard.ts';
+import { parseFormat } from '../context.ts';
+import type { RegisterCommand } from './index.ts';
+
+export const register: RegisterCommand = (program, ctx) => {
+  program
+    .command('query')
+    .description('run one read-only SELECT against the database (money and big integers print as strings)')
+    .argument('<sql>', 'a single SELECT statement, e.g. "SELECT agency_code, sum(amount) FROM treasury.payments GROUP BY 1"')
+    .option('--format <format>', 'table | csv | json | jsonl', 'table')
+    .option('--param <name=value...>', 'bind $name parameters (strings)', [] as string[])
+    .action(async (sql, opts) => {
+      const format = parseFormat(opts.format);
+      const store = await ctx.open();
+      const prepared = await prepareReadOnly(store.conn, sql);
+      for (const p of opts.param) {
+        const eq = p.indexOf('=');
+        if (eq <= 0) throw new Error(`--param wants name=value (got "${p}")`);
+        prepared.bindVarchar(prepared.parameterIndex(p.slice(0, eq)), p.slice(eq + 1));
+      }
+      const reader = await prepared.runAndReadAll();
+      const rows = reader.getRowObjectsJson() as Record<string, DuckDBValue | unknown>[];
+      ctx.io.out(formatRows(rows, format, reader.columnNames()));
+    });
+};

@@ -1,0 +1,56 @@
+/**
+ * The `fiscus` command line. Each command lives in `cli/commands/<name>.ts`
+ * and registers itself here; this file only wires options, exit codes and
+ * error reporting: 0 ok, 1 failure, 2 usage error.
+ */
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { FiscusError } from '../engine/errors.ts';
+import { CliContext, processIO, type CliIO } from './context.ts';
+import { COMMANDS } from './commands/index.ts';
+
+export function buildProgram(ctx: CliContext, io: CliIO): Command<[], { db?: string }> {
+  const program = new Command('fiscus')
+    .description('预算联网监督分析引擎 — budget networked supervision engine')
+    .option('--db <file>', 'DuckDB database file (env FISCUS_DB, default ./data/fiscus.duckdb)')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  for (const register of COMMANDS) register(program, ctx);
+  // Sub-commands inherit exitOverride and output settings.
+  program.commands.forEach(function apply(c: Command<any, any, any>) {
+    c.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).showHelpAfterError();
+    c.commands.forEach((sub) => apply(sub as Command<any, any, any>));
+  });
+  return program;
+}
+
+/** Run the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  let program: Command<[], { db?: string }> | undefined;
+  const ctx = new CliContext(io, () => program?.opts() ?? {});
+  program = buildProgram(ctx, io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    return reportError(err, io);
+  } finally {
+    await ctx.close().catch(() => undefined);
+  }
+}
+
+function reportError(err: unknown, io: CliIO): number {
+  if (err instanceof CommanderError) {
+    // --help and --version exit through here with code 0.
+    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return 0;
+    return 2;
+  }
+  if (err instanceof FiscusError) {
+    io.err(`fiscus: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  io.err(`fiscus: ${e.message}\n`);
+  if (process.env.FISCUS_DEBUG) io.err(`${e.stack}\n`);
+  return 1;
+}

@@ -1,0 +1,66 @@
+/**
+ * Rows to text: the table/csv/json/jsonl output shared by every listing command.
+ *
+ * Rows are expected JSON-safe already (`Store.all` gives money and big
+ * integers as strings), so nothing here can turn a DECIMAL into a float.
+ */
+import Table from 'cli-table3';
+
+export const OUTPUT_FORMATS = ['table', 'csv', 'json', 'jsonl'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export function isOutputFormat(s: string): s is OutputFormat {
+  return (OUTPUT_FORMATS as readonly string[]).includes(s);
+}
+
+type Row = Record<string, unknown>;
+
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+export function csvEscape(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export function toCsv(rows: readonly Row[], columns: readonly string[] = columnsOf(rows)): string {
+  const lines = [columns.map(csvEscape).join(',')];
+  for (const r of rows) lines.push(columns.map((c) => csvEscape(cellText(r[c]))).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+export function toJsonl(rows: readonly Row[]): string {
+  return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+}
+
+export function toTable(rows: readonly Row[], columns: readonly string[] = columnsOf(rows)): string {
+  if (rows.length === 0) return '(no rows)\n';
+  const t = new Table({ head: [...columns], style: { head: [], border: [] } });
+  for (const r of rows) t.push(columns.map((c) => truncate(cellText(r[c]), 60)));
+  return `${t.toString()}\n`;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+export function columnsOf(rows: readonly Row[]): string[] {
+  const seen = new Set<string>();
+  for (const r of rows) for (const k of Object.keys(r)) seen.add(k);
+  return [...seen];
+}
+
+export function formatRows(rows: readonly Row[], format: OutputFormat, columns?: readonly string[]): string {
+  switch (format) {
+    case 'table':
+      return toTable(rows, columns);
+    case 'csv':
+      return toCsv(rows, columns);
+    case 'json':
+      return `${JSON.stringify(rows, null, 2)}\n`;
+    case 'jsonl':
+      return toJsonl(rows);
+  }
+}

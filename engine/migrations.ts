@@ -1,0 +1,202 @@
+/**
+ * Forward-only schema migrations.
+ *
+ * `fiscus.schema_version` records every applied migration. A migration is
+ * applied once, in order, inside a transaction; a database newer than this
+ * code is refused rather than guessed at. Never edit a released migration:
+ * add the next one.
+ */
+import type { Store } from './db.ts';
+import { FiscusError } from './errors.ts';
+import { FEEDS, SYSTEM_COLUMNS, qualifiedName, quoteIdent, sqlType, type TableDef } from './feeds.ts';
+import { refreshCalendar } from './calendar.ts';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up: (store: Store) => Promise<void>;
+}
+
+function feedTableDDL(t: TableDef): string {
+  const cols = t.columns.map(
+    (c) => `${quoteIdent(c.name)} ${sqlType(c.type)}${c.nullable ? '' : ' NOT NULL'}`,
+  );
+  const sys = SYSTEM_COLUMNS.map((c) => `${quoteIdent(c.name)} ${c.sql}`);
+  const key = `PRIMARY KEY (${t.key.map(quoteIdent).join(', ')})`;
+  return `CREATE TABLE ${qualifiedName(t)} (\n  ${[...cols, ...sys, key].join(',\n  ')}\n)`;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'feed tables, batches, quarantine, row history, calendar, flags, rule runs, flag event log',
+    up: async (s) => {
+      for (const schema of new Set(FEEDS.map((t) => t.schema))) {
+        await s.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      }
+      for (const t of FEEDS) await s.run(feedTableDDL(t));
+
+      // One row per ingest batch: the report FEEDS.md asks for.
+      await s.run(`CREATE TABLE fiscus.batches (
+        batch_id VARCHAR PRIMARY KEY,
+        table_name VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,            -- file path or URL
+        source_kind VARCHAR NOT NULL,       -- file | http
+        format VARCHAR,                     -- csv | jsonl | parquet
+        encoding VARCHAR,                   -- utf-8 | utf-8-bom | gb18030
+        sha256 VARCHAR,
+        mapping VARCHAR,                    -- mapping profile applied, if any
+        status VARCHAR NOT NULL,            -- committed | rolled_back | noop | failed
+        message VARCHAR,
+        rows_read BIGINT NOT NULL DEFAULT 0,
+        accepted BIGINT NOT NULL DEFAULT 0,
+        rejected BIGINT NOT NULL DEFAULT 0,
+        inserted BIGINT NOT NULL DEFAULT 0,
+        corrected BIGINT NOT NULL DEFAULT 0,
+        unchanged BIGINT NOT NULL DEFAULT 0,
+        control_sums JSON,                  -- {"amount": "123.45", ...} of accepted rows
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ
+      )`);
+      // Every rejected row, with what a clerk needs to fix it.
+      await s.run(`CREATE TABLE fiscus.quarantine (
+        batch_id VARCHAR NOT NULL,
+        table_name VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        line BIGINT,                         -- 1-based line in the file (header is line 1)
+        column_name VARCHAR,
+        raw_value VARCHAR,
+        reason VARCHAR NOT NULL,
+        raw_row JSON
+      )`);
+      // Old versions of corrected rows: nothing accepted is ever lost.
+      await s.run(`CREATE TABLE fiscus.row_history (
+        table_name VARCHAR NOT NULL,
+        row_key VARCHAR NOT NULL,            -- primary key, composite parts joined with |
+        old_row JSON NOT NULL,
+        old_batch_id VARCHAR NOT NULL,
+        replaced_by_batch VARCHAR NOT NULL,
+        replaced_at TIMESTAMPTZ NOT NULL
+      )`);
+      // Conditional GET state for pulled feeds.
+      await s.run(`CREATE TABLE fiscus.http_sources (
+        url VARCHAR PRIMARY KEY,
+        etag VARCHAR,
+        last_modified VARCHAR,
+        sha256 VARCHAR,
+        last_batch_id VARCHAR,
+        fetched_at TIMESTAMPTZ
+      )`);
+      // Working-day calendar: built-in PRC holidays/调休 merged with ref.calendar overrides.
+      await s.run(`CREATE TABLE fiscus.calendar_days (
+        day DATE PRIMARY KEY,
+        is_workday BOOLEAN NOT NULL,
+        source VARCHAR NOT NULL              -- builtin | weekday | ref.calendar
+      )`);
+
+      // Flags: one finding of one rule about one entity in one period (FLAGS.md).
+      await s.run(`CREATE TABLE fiscus.flags (
+        flag_id VARCHAR PRIMARY KEY,
+        rule_id VARCHAR NOT NULL,
+        rule_version INTEGER NOT NULL,
+        severity VARCHAR NOT NULL,           -- high | medium | low
+        title VARCHAR NOT NULL,              -- zh-CN
+        title_en VARCHAR NOT NULL,
+        entity_type VARCHAR NOT NULL,
+        entity_id VARCHAR NOT NULL,
+        entity_name VARCHAR,
+        region_code VARCHAR,
+        agency_code VARCHAR,
+        fiscal_year INTEGER,
+        period_start DATE,
+        period_end DATE,
+        measure_name VARCHAR,
+        measure_value VARCHAR,               -- decimal string
+        measure_threshold VARCHAR,
+        amount DECIMAL(18,2),
+        evidence JSON NOT NULL,              -- [{"table": "...", "key": "..."}]
+        evidence_query VARCHAR,              -- for aggregate findings with thousands of rows
+        status VARCHAR NOT NULL,             -- tracker state, kept in step with fiscus.flag_events
+        reproduced BOOLEAN NOT NULL DEFAULT true,  -- false: the last run no longer raised it
+        first_seen_at TIMESTAMPTZ NOT NULL,
+        last_seen_at TIMESTAMPTZ NOT NULL,
+        first_run_id VARCHAR,
+        last_run_id VARCHAR,
+        due_date DATE,                       -- set by the tracker on assignment
+        assigned_to VARCHAR                  -- agency code the flag is assigned to
+      )`);
+      await s.run(`CREATE TABLE fiscus.rule_runs (
+        run_id VARCHAR PRIMARY KEY,
+        as_of DATE NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        actor VARCHAR
+      )`);
+      await s.run(`CREATE TABLE fiscus.rule_run_results (
+        run_id VARCHAR NOT NULL,
+        rule_id VARCHAR NOT NULL,
+        rule_version INTEGER NOT NULL,
+        outcome VARCHAR NOT NULL,            -- evaluated | skipped | error
+        reason VARCHAR,
+        flags_raised INTEGER NOT NULL DEFAULT 0,
+        flags_new INTEGER NOT NULL DEFAULT 0,
+        flags_existing INTEGER NOT NULL DEFAULT 0,
+        flags_not_reproduced INTEGER NOT NULL DEFAULT 0,
+        millis DOUBLE NOT NULL DEFAULT 0
+      )`);
+      // Append-only, hash-chained log of everything that happens to a flag.
+      // seq is the alert-feed cursor; hash = sha256(prev_hash + canonical event).
+      await s.run(`CREATE TABLE fiscus.flag_events (
+        seq BIGINT PRIMARY KEY,
+        event_id VARCHAR NOT NULL UNIQUE,
+        flag_id VARCHAR NOT NULL,
+        event_type VARCHAR NOT NULL,
+        from_status VARCHAR,
+        to_status VARCHAR,
+        actor VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        occurred_at TIMESTAMPTZ NOT NULL,
+        note VARCHAR,
+        data JSON,
+        prev_hash VARCHAR NOT NULL,
+        hash VARCHAR NOT NULL
+      )`);
+    },
+  },
+];
+
+/** Apply every migration newer than the database, in order. */
+export async function migrate(store: Store, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  await store.run('CREATE SCHEMA IF NOT EXISTS fiscus');
+  await store.run(`CREATE TABLE IF NOT EXISTS fiscus.schema_version (
+    version INTEGER PRIMARY KEY,
+    description VARCHAR NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL
+  )`);
+  const row = await store.one<{ v: number | null }>('SELECT max(version) AS v FROM fiscus.schema_version');
+  const current = row?.v ?? 0;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new FiscusError(
+      `database ${store.path} has schema version ${current}, newer than this fiscus (${latest}). Upgrade fiscus; ` +
+        'migrations only go forward.',
+      { code: 'DB_TOO_NEW' },
+    );
+  }
+  const applied: number[] = [];
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    await store.transaction(async () => {
+      await m.up(store);
+      await store.run('INSERT INTO fiscus.schema_version VALUES ($v, $d, now())', { v: m.version, d: m.description });
+    });
+    applied.push(m.version);
+  }
+  if (applied.length > 0) await refreshCalendar(store);
+  return applied;
+}
+
+export async function schemaVersion(store: Store): Promise<number> {
+  const row = await store.one<{ v: number | null }>('SELECT max(version) AS v FROM fiscus.schema_version');
+  return row?.v ?? 0;
+}

@@ -1,0 +1,105 @@
+/**
+ * The contract between the rule language (rules/language: parse, check,
+ * compile) and the rule runner (rules/run: evaluate, store flags, summarise).
+ *
+ * A compiled rule is one SQL query with named parameters. Whatever the logic
+ * kind (filter, aggregate, window, comparison, deadline, statistics), the
+ * query returns rows of the standard shape `RuleResultRow`: one row per
+ * finding. The runner never looks inside the SQL.
+ */
+
+export type Severity = 'high' | 'medium' | 'low';
+export type RuleStatus = 'experimental' | 'test' | 'stable';
+
+export type EntityType =
+  | 'agency' | 'budget_line' | 'payment' | 'payee' | 'region' | 'bond' | 'allocation'
+  | 'debt_service' | 'transfer' | 'asset' | 'asset_change' | 'enterprise';
+
+export interface RuleParamDef {
+  name: string;
+  type: 'money' | 'number' | 'integer' | 'percent' | 'days' | 'string' | 'date' | 'boolean' | 'list';
+  default: string | number | boolean | string[];
+  description?: string;
+}
+
+export interface RuleMeta {
+  id: string;
+  version: number;
+  status: RuleStatus;
+  /** Default severity; a row may carry its own (e.g. debt.ratio medium/high). */
+  severity: Severity;
+  title: { zh: string; en: string };
+  /** Templates with `{var}` placeholders filled from `RuleResultRow.vars` (and the standard columns). */
+  titleTemplate: { zh: string; en: string };
+  description: { zh?: string; en?: string };
+  references: string[];
+  params: RuleParamDef[];
+  /** Feed tables the rule reads, e.g. ['treasury.payments', 'ref.agencies']. */
+  reads: string[];
+  entityType: EntityType;
+  /** Where the rule came from: built-in pack file or an analyst's --rules-dir file. */
+  source: { file: string; builtin: boolean };
+}
+
+/** A check run before the rule; when `ok` is false the rule is skipped and `reason` is reported. */
+export interface Precondition {
+  /** SQL returning one row with a boolean column `ok` (may use the same parameters as the rule). */
+  sql: string;
+  /** zh-CN/English text for the run summary, e.g. "treasury.payments 为空 / treasury.payments is empty". */
+  reason: string;
+}
+
+export interface CompiledRule {
+  meta: RuleMeta;
+  /**
+   * DuckDB SQL returning `RuleResultRow`s. Named parameters: `$as_of` (DATE,
+   * bound by the runner) and one `$p_<param>` per rule parameter (bound from
+   * `params`). Values are never interpolated into the text.
+   */
+  sql: string;
+  /** Resolved parameter values (defaults merged with deployment overrides), keyed `p_<name>`. */
+  params: Record<string, string | number | boolean | string[]>;
+  preconditions: Precondition[];
+  /**
+   * For incremental re-runs: the column of the primary table that partitions
+   * the findings (e.g. agency_code). When set, the SQL also accepts
+   * `$scope` (VARCHAR[] or NULL = everything) and restricts evaluation to
+   * those partition values.
+   */
+  scope?: { table: string; column: string };
+}
+
+/**
+ * One finding, as every compiled rule's SQL returns it. Column names are fixed.
+ * Money and measures come back as decimal strings.
+ */
+export interface RuleResultRow {
+  entity_type: EntityType;
+  entity_id: string;
+  entity_name: string | null;
+  region_code: string | null;
+  agency_code: string | null;
+  fiscal_year: number | null;
+  /** YYYY-MM-DD */
+  period_start: string | null;
+  period_end: string | null;
+  /** null = the rule's default severity. */
+  severity: Severity | null;
+  measure_name: string;
+  measure_value: string | null;
+  threshold: string | null;
+  amount: string | null;
+  /** Primary keys of the rows that make the finding (composite keys joined with `|`). */
+  evidence: { table: string; key: string }[];
+  /** When the evidence rows are thousands: a SELECT that lists them. */
+  evidence_query: string | null;
+  /** Values for the title templates. */
+  vars: Record<string, string | number | null>;
+}
+
+/** The columns, in order, that a compiled rule's SELECT must produce. */
+export const RESULT_COLUMNS = [
+  'entity_type', 'entity_id', 'entity_name', 'region_code', 'agency_code', 'fiscal_year',
+  'period_start', 'period_end', 'severity', 'measure_name', 'measure_value', 'threshold',
+  'amount', 'evidence', 'evidence_query', 'vars',
+] as const;

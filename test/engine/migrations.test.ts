@@ -1,0 +1,92 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../engine/db.ts';
+import { FEEDS } from '../../engine/feeds.ts';
+import { migrate, MIGRATIONS, schemaVersion, type Migration } from '../../engine/migrations.ts';
+
+function tempDb(): string {
+  return join(mkdtempSync(join(tmpdir(), 'fiscus-engine-')), 'test.duckdb');
+}
+
+describe('schema migrations', () => {
+  it('creates every feed table with its key, DECIMAL money and bookkeeping columns', async () => {
+    const store = await openStore(tempDb());
+    try {
+      expect(await schemaVersion(store)).toBe(MIGRATIONS.at(-1)!.version);
+      for (const t of FEEDS) {
+        const cols = await store.all<{ column_name: string; data_type: string }>(
+          `SELECT column_name, data_type FROM information_schema.columns
+           WHERE table_schema = $s AND table_name = $t ORDER BY ordinal_position`,
+          { s: t.schema, t: t.table },
+        );
+        const names = cols.map((c) => c.column_name);
+        expect(names).toEqual([...t.columns.map((c) => c.name), 'extra', '_batch_id', '_row_hash', '_ingested_at']);
+        for (const c of t.columns.filter((c) => c.type === 'money')) {
+          expect(cols.find((x) => x.column_name === c.name)?.data_type, `${t.name}.${c.name}`).toBe('DECIMAL(18,2)');
+        }
+        const pk = await store.all<{ constraint_text: string }>(
+          `SELECT constraint_text FROM duckdb_constraints() WHERE schema_name = $s AND table_name = $t AND constraint_type = 'PRIMARY KEY'`,
+          { s: t.schema, t: t.table },
+        );
+        expect(pk[0]?.constraint_text, t.name).toBe(`PRIMARY KEY(${t.key.join(', ')})`);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('is idempotent on reopen and applies only newer migrations, in order', async () => {
+    const path = tempDb();
+    const first = await openStore(path);
+    await first.close();
+    const store = await openStore(path);
+    try {
+      expect(await migrate(store)).toEqual([]);
+      const extra: Migration[] = [
+        ...MIGRATIONS,
+        { version: 1000, description: 'test: add a table', up: (s) => s.run('CREATE TABLE fiscus.migration_probe (x INTEGER)') },
+      ];
+      expect(await migrate(store, extra)).toEqual([1000]);
+      expect(await migrate(store, extra)).toEqual([]);
+      expect(await schemaVersion(store)).toBe(1000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a database newer than the code', async () => {
+    const store = await openStore(tempDb());
+    try {
+      await store.run("INSERT INTO fiscus.schema_version VALUES (99999, 'from the future', now())");
+      await expect(migrate(store)).rejects.toThrow(/newer than this fiscus/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rolls back a failing migration whole', async () => {
+    const store = await openStore(tempDb());
+    try {
+      const before = await schemaVersion(store);
+      const broken: Migration[] = [
+        ...MIGRATIONS,
+        {
+          version: 2000,
+          description: 'test: fails half way',
+          up: async (s) => {
+            await s.run('CREATE TABLE fiscus.half_done (x INTEGER)');
+            await s.run('SELECT * FROM no_such_table');
+          },
+        },
+      ];
+      await expect(migrate(store, broken)).rejects.toThrow();
+      expect(await schemaVersion(store)).toBe(before);
+      const t = await store.all("SELECT * FROM information_schema.tables WHERE table_name = 'half_done'");
+      expect(t).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
