@@ -6,6 +6,7 @@
  * instance per path within the process and turns the lock conflict raised by
  * another process into an error that says who holds the file and what to do.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
@@ -25,6 +26,10 @@ export const DEFAULT_DB_PATH = './data/fiscus.duckdb';
 
 export class Store {
   private closed = false;
+  /** Set inside `transaction(fn)`: statements of `fn` run in the transaction without waiting. */
+  private readonly inTransaction = new AsyncLocalStorage<true>();
+  /** Tail of the queue of work on the main connection. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly path: string,
@@ -35,16 +40,31 @@ export class Store {
 
   /** A fresh connection, e.g. for a stream that must not be interrupted by other queries. */
   async connect(): Promise<DuckDBConnection> {
-    return this.instance.connect();
+    const conn = await this.instance.connect();
+    await prepareConnection(conn, this.path);
+    return conn;
+  }
+
+  /**
+   * Work on the main connection is serialised: a transaction must not see
+   * statements of unrelated callers (a server handles requests concurrently,
+   * and a DuckDB connection has one transaction at a time). Statements issued
+   * from inside a transaction's own `fn` run at once.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inTransaction.getStore()) return fn();
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   async run(sql: string, params?: Params): Promise<void> {
-    await this.conn.run(sql, params as Record<string, DuckDBValue> | undefined);
+    await this.exclusive(() => this.conn.run(sql, params as Record<string, DuckDBValue> | undefined));
   }
 
   /** Rows as JSON-safe objects (money and big integers as strings). */
   async all<T extends JsonRow = JsonRow>(sql: string, params?: Params): Promise<T[]> {
-    const reader = await this.conn.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined);
+    const reader = await this.exclusive(() => this.conn.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined));
     return reader.getRowObjectsJson() as T[];
   }
 
@@ -53,23 +73,29 @@ export class Store {
     return rows[0];
   }
 
-  /** Run `fn` in one transaction: all of it lands, or none of it. */
+  /** Run `fn` in one transaction: all of it lands, or none of it. A nested call joins the outer one. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.conn.run('BEGIN TRANSACTION');
-    try {
-      const out = await fn();
-      await this.conn.run('COMMIT');
-      return out;
-    } catch (err) {
-      await this.conn.run('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    if (this.inTransaction.getStore()) return fn();
+    return this.exclusive(() =>
+      this.inTransaction.run(true, async () => {
+        await this.conn.run('BEGIN TRANSACTION');
+        try {
+          const out = await fn();
+          await this.conn.run('COMMIT');
+          return out;
+        } catch (err) {
+          await this.conn.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      }),
+    );
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     OPEN.delete(this.path);
+    await this.queue;
     this.conn.closeSync();
     this.instance.closeSync();
   }
@@ -92,17 +118,41 @@ export async function openStore(path: string = DEFAULT_DB_PATH, opts: OpenOption
   }
 }
 
+/**
+ * The database file is attached under a fixed catalog name. DuckDB would
+ * otherwise name the catalog after the file (`fiscus.duckdb` → `fiscus`),
+ * which collides with our `fiscus` schema and makes every `fiscus.x`
+ * reference ambiguous.
+ */
+export const CATALOG = 'fiscus_store';
+
+function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+async function prepareConnection(conn: DuckDBConnection, abs: string): Promise<void> {
+  if (abs !== ':memory:') await conn.run(`USE ${CATALOG}`);
+  // Users read dates in Asia/Shanghai; timestamps are stored as UTC instants.
+  // Only when not already so: `fiscus serve` sets it globally and then locks the
+  // configuration (api/lockdown.ts), after which any SET fails.
+  const tz = (await conn.runAndReadAll("SELECT current_setting('TimeZone') AS tz")).getRowObjectsJson()[0]?.tz;
+  if (tz !== 'Asia/Shanghai') await conn.run("SET TimeZone = 'Asia/Shanghai'");
+}
+
 async function openFresh(abs: string, opts: OpenOptions): Promise<Store> {
   if (abs !== ':memory:' && !opts.readOnly) mkdirSync(dirname(abs), { recursive: true });
-  let instance: DuckDBInstance;
-  try {
-    instance = await DuckDBInstance.create(abs, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
-  } catch (err) {
-    throw describeOpenError(abs, err);
-  }
+  const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
-  // Users read dates in Asia/Shanghai; timestamps are stored as UTC instants.
-  await conn.run("SET TimeZone = 'Asia/Shanghai'");
+  if (abs !== ':memory:') {
+    try {
+      await conn.run(`ATTACH ${sqlString(abs)} AS ${CATALOG}${opts.readOnly ? ' (READ_ONLY)' : ''}`);
+    } catch (err) {
+      conn.closeSync();
+      instance.closeSync();
+      throw describeOpenError(abs, err);
+    }
+  }
+  await prepareConnection(conn, abs);
   const store = new Store(abs, instance, conn);
   if (!opts.readOnly) await migrate(store);
   return store;

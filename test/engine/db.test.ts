@@ -47,3 +47,29 @@ describe('database ownership', () => {
     expect(res.stdout).toBe('region_name\n济宁市\n');
   });
 });
+
+describe('concurrent use of one store', () => {
+  it('keeps a transaction free of other callers’ statements', async () => {
+    const store = await openStore(':memory:');
+    try {
+      await store.run('CREATE TABLE main.t (x INTEGER)');
+      // A transaction that fails after a slow step, while another caller inserts meanwhile:
+      // the outside insert must survive the rollback, and nothing of the transaction may land.
+      const failing = store.transaction(async () => {
+        await store.run('INSERT INTO main.t VALUES (1)');
+        await new Promise((r) => setTimeout(r, 50));
+        throw new Error('boom');
+      });
+      const outside = store.run('INSERT INTO main.t VALUES (2)');
+      await expect(failing).rejects.toThrow('boom');
+      await outside;
+      const nested = store.transaction(async () => {
+        await store.transaction(() => store.run('INSERT INTO main.t VALUES (3)'));
+      });
+      await nested;
+      expect(await store.all('SELECT x FROM main.t ORDER BY x')).toEqual([{ x: 2 }, { x: 3 }]);
+    } finally {
+      await store.close();
+    }
+  });
+});
