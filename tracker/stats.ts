@@ -1,0 +1,244 @@
+/**
+ * The quarterly headline figures of the closed loop.
+ *
+ * Scope: the flags FIRST SEEN (first_seen_at, calendar date in Asia/Shanghai)
+ * in the given year / quarter (and region), each counted in its CURRENT state
+ * as of the `today` day. So "Q1 2026" answers: of what was discovered in Q1,
+ * where does each item stand now. A flag is counted once per figure.
+ *
+ * Figures (counts are numbers of flags):
+ * - discovered: every flag in scope.
+ * - pending_confirmation: status discovered.
+ * - confirmed: flags that have a flag.confirmed event (ever; whatever happened later).
+ * - dismissed: status dismissed (before or after confirmation).
+ * - assigned: flags that have a flag.assigned event (交办, ever).
+ * - explained: status closed_explained (explanation accepted, 说清销号).
+ * - awaiting_decision: status explained (the unit explained; the committee has not decided).
+ * - rectifying: status rectifying (整改中).
+ * - rectified: status rectified or verified (the unit reported the rectification done).
+ * - verified: status verified (验收销号).
+ * - overdue: the unit owes a response (assigned or rectifying) and a working day after the
+ *   effective deadline has begun (tracker/deadlines.ts), as of `today`.
+ * - not_reproduced_pending: open, no longer reproduced by the rules, committee not yet decided.
+ * - rectification_rate = rectified ÷ (confirmed − confirmed_and_dismissed − explained), where
+ *   confirmed_and_dismissed = confirmed flags now dismissed; null when the divisor is 0.
+ * - on_time_rate = on_time_responses ÷ responses, over flags now explained, closed_explained,
+ *   rectified or verified, judging the flag's LAST response event (explain or report-rectified):
+ *   on time when made before a working day after the deadline in force at that moment began.
+ *   null when there are no responses.
+ * - money_involved: Σ amount of flags in scope not dismissed.
+ * - money_recovered / money_regularised: Σ amount_recovered / amount_regularised of the last
+ *   report-rectified event of flags now rectified or verified.
+ * - votes / votes_failed: satisfaction votes taken / those where 满意+基本满意 ≤ half the members.
+ * - satisfaction_rate = (votes − votes_failed) ÷ votes: the share of votes passed; null when no votes.
+ * - escalated: flags with at least one failing vote (质询/特定问题调查 candidates);
+ *   inquiry: flags with two or more failing votes.
+ * Rates are fractions rounded to 4 decimals; money is a decimal string (yuan).
+ * The same figures are given by severity, by rule and by agency (the assignee, else the flag's agency).
+ */
+import { todayInShanghai, WorkCalendar } from '../engine/calendar.ts';
+import type { Store } from '../engine/db.ts';
+import { resolveConfig } from './config.ts';
+import { loadRawFlags, regionMatchSql, toTracked, type TrackedFlag } from './flags.ts';
+import { fromFen, toFen } from './money.ts';
+import { badInput } from './perform.ts';
+import type { ReadOptions } from './query.ts';
+
+export interface StatsScope {
+  year?: number;
+  quarter?: number;
+  region?: string;
+  /**
+   * Which day places a flag in a year/quarter:
+   * - `first_seen` (default): the day a rule run first raised it (Asia/Shanghai);
+   * - `period`: the day the finding is about — its period end, else period start, else the end of
+   *   its fiscal year, else first seen (see `flagDaySql`). A report on last year's data written
+   *   today still counts last year's findings.
+   */
+  basis?: 'first_seen' | 'period';
+  /** With a quarter: count from January 1 through the quarter's end (year to date). */
+  ytd?: boolean;
+}
+
+/** SQL for the day a flag is about (the `period` basis), for a flags row aliased `alias`. */
+export function flagDaySql(alias = 'f'): string {
+  return `coalesce(${alias}.period_end, ${alias}.period_start, make_date(${alias}.fiscal_year, 12, 31), timezone('Asia/Shanghai', ${alias}.first_seen_at)::DATE)`;
+}
+
+export interface Figures {
+  discovered: number;
+  pending_confirmation: number;
+  confirmed: number;
+  dismissed: number;
+  assigned: number;
+  explained: number;
+  awaiting_decision: number;
+  rectifying: number;
+  rectified: number;
+  verified: number;
+  overdue: number;
+  not_reproduced_pending: number;
+  confirmed_and_dismissed: number;
+  rectification_rate: number | null;
+  responses: number;
+  on_time_responses: number;
+  on_time_rate: number | null;
+  money_involved: string;
+  money_recovered: string;
+  money_regularised: string;
+  votes: number;
+  votes_failed: number;
+  satisfaction_rate: number | null;
+  escalated: number;
+  inquiry: number;
+}
+
+export interface TrackStats {
+  scope: { year: number | null; quarter: number | null; region: string | null; basis: string; as_of: string };
+  totals: Figures;
+  by_severity: ({ severity: string } & Figures)[];
+  by_rule: ({ rule_id: string } & Figures)[];
+  by_agency: ({ agency: string } & Figures)[];
+}
+
+interface EventFacts {
+  confirmed: boolean;
+  assigned: boolean;
+  lastResponse: { on_time: boolean | null } | null;
+  lastRectified: { amount_recovered?: string; amount_regularised?: string } | null;
+}
+
+interface Item {
+  f: TrackedFlag;
+  ev: EventFacts;
+}
+
+const rate = (n: number, d: number): number | null => (d === 0 ? null : Math.round((n / d) * 10000) / 10000);
+
+export function figures(items: readonly Item[]): Figures {
+  const st = (...s: string[]) => items.filter((i) => s.includes(i.f.status)).length;
+  const confirmed = items.filter((i) => i.ev.confirmed).length;
+  const confirmedDismissed = items.filter((i) => i.ev.confirmed && i.f.status === 'dismissed').length;
+  const explained = st('closed_explained');
+  const rectified = st('rectified', 'verified');
+  const responders = items.filter(
+    (i) => ['explained', 'closed_explained', 'rectified', 'verified'].includes(i.f.status) && i.ev.lastResponse && i.ev.lastResponse.on_time !== null,
+  );
+  const onTime = responders.filter((i) => i.ev.lastResponse!.on_time === true).length;
+  const votes = items.reduce((n, i) => n + i.f.votes, 0);
+  const votesFailed = items.reduce((n, i) => n + i.f.failing_votes, 0);
+  let involved = 0n;
+  let recovered = 0n;
+  let regularised = 0n;
+  for (const i of items) {
+    if (i.f.status !== 'dismissed') involved += toFen(i.f.amount);
+    if ((i.f.status === 'rectified' || i.f.status === 'verified') && i.ev.lastRectified) {
+      recovered += toFen(i.ev.lastRectified.amount_recovered);
+      regularised += toFen(i.ev.lastRectified.amount_regularised);
+    }
+  }
+  return {
+    discovered: items.length,
+    pending_confirmation: st('discovered'),
+    confirmed,
+    dismissed: st('dismissed'),
+    assigned: items.filter((i) => i.ev.assigned).length,
+    explained,
+    awaiting_decision: st('explained'),
+    rectifying: st('rectifying'),
+    rectified,
+    verified: st('verified'),
+    overdue: items.filter((i) => i.f.overdue).length,
+    not_reproduced_pending: items.filter((i) => i.f.needs_decision).length,
+    confirmed_and_dismissed: confirmedDismissed,
+    rectification_rate: rate(rectified, confirmed - confirmedDismissed - explained),
+    responses: responders.length,
+    on_time_responses: onTime,
+    on_time_rate: rate(onTime, responders.length),
+    money_involved: fromFen(involved),
+    money_recovered: fromFen(recovered),
+    money_regularised: fromFen(regularised),
+    votes,
+    votes_failed: votesFailed,
+    satisfaction_rate: rate(votes - votesFailed, votes),
+    escalated: items.filter((i) => i.f.failing_votes >= 1).length,
+    inquiry: items.filter((i) => i.f.failing_votes >= 2).length,
+  };
+}
+
+function groupBy<K extends string>(items: readonly Item[], key: K, pick: (i: Item) => string): ({ [P in K]: string } & Figures)[] {
+  const groups = new Map<string, Item[]>();
+  for (const i of items) {
+    const k = pick(i);
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  }
+  return [...groups.keys()].sort().map((k) => ({ [key]: k, ...figures(groups.get(k)!) }) as { [P in K]: string } & Figures);
+}
+
+export async function trackStats(store: Store, scope: StatsScope = {}, opts: ReadOptions = {}): Promise<TrackStats> {
+  if (scope.quarter !== undefined && scope.year === undefined) throw badInput('a quarter needs a year (--year)');
+  if (scope.quarter !== undefined && ![1, 2, 3, 4].includes(scope.quarter)) throw badInput('quarter must be 1, 2, 3 or 4');
+  const conds: string[] = [];
+  const params: Record<string, string | number> = {};
+  const basis = scope.basis ?? 'first_seen';
+  if (basis !== 'first_seen' && basis !== 'period') throw badInput('basis must be first_seen or period');
+  const local = basis === 'period' ? flagDaySql('f') : "timezone('Asia/Shanghai', f.first_seen_at)";
+  if (scope.year !== undefined) {
+    conds.push(`year(${local}) = $year`);
+    params.year = scope.year;
+  }
+  if (scope.quarter !== undefined) {
+    conds.push(scope.ytd ? `quarter(${local}) <= $quarter` : `quarter(${local}) = $quarter`);
+    params.quarter = scope.quarter;
+  }
+  if (scope.region) {
+    conds.push(regionMatchSql('region'));
+    params.region = scope.region;
+  }
+  const where = conds.length ? conds.join(' AND ') : 'true';
+  const raws = await loadRawFlags(store, where, params);
+  const facts = await store.all<{ flag_id: string; confirmed: boolean; assigned: boolean; last_response: string | null; last_rectified: string | null }>(
+    `SELECT e.flag_id,
+       bool_or(e.event_type = 'flag.confirmed') AS confirmed,
+       bool_or(e.event_type = 'flag.assigned') AS assigned,
+       arg_max(e.data::VARCHAR, e.seq) FILTER (WHERE e.event_type IN ('flag.explained', 'flag.rectified')) AS last_response,
+       arg_max(e.data::VARCHAR, e.seq) FILTER (WHERE e.event_type = 'flag.rectified') AS last_rectified
+     FROM fiscus.flag_events e
+     WHERE e.flag_id IN (SELECT f.flag_id FROM fiscus.flags f WHERE ${where})
+     GROUP BY e.flag_id`,
+    params,
+  );
+  const byId = new Map(facts.map((r) => [r.flag_id, r]));
+  const cal = opts.calendar ?? (await WorkCalendar.load(store));
+  const cfg = resolveConfig(opts.config);
+  const today = opts.today ?? todayInShanghai();
+  const items: Item[] = raws.map((r) => {
+    const e = byId.get(r.flag_id);
+    return {
+      f: toTracked(r, cal, cfg, today),
+      ev: {
+        confirmed: Boolean(e?.confirmed),
+        assigned: Boolean(e?.assigned),
+        lastResponse: e?.last_response ? (JSON.parse(e.last_response) as EventFacts['lastResponse']) : null,
+        lastRectified: e?.last_rectified ? (JSON.parse(e.last_rectified) as EventFacts['lastRectified']) : null,
+      },
+    };
+  });
+  return {
+    scope: {
+      year: scope.year ?? null,
+      quarter: scope.quarter ?? null,
+      region: scope.region ?? null,
+      basis:
+        (basis === 'period'
+          ? 'flags whose finding is dated in the period (period end, else start, else fiscal year end)'
+          : 'flags first seen in the period (first_seen_at, Asia/Shanghai)') +
+        `${scope.ytd && scope.quarter !== undefined ? ', year to date through the quarter' : ''}, in their state as of as_of`,
+      as_of: today,
+    },
+    totals: figures(items),
+    by_severity: groupBy(items, 'severity', (i) => i.f.severity),
+    by_rule: groupBy(items, 'rule_id', (i) => i.f.rule_id),
+    by_agency: groupBy(items, 'agency', (i) => i.f.assigned_to ?? i.f.agency_code ?? '(none)'),
+  };
+}
