@@ -8,7 +8,7 @@
  * strictly increasing and is the alert feed's cursor.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { DuckDBTimestampTZValue } from '@duckdb/node-api';
+import { DuckDBDataChunkWriter, DuckDBTimestampTZValue } from '@duckdb/node-api';
 import type { Store } from './db.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -94,36 +94,23 @@ export async function appendFlagEvents(store: Store, events: readonly NewFlagEve
     out.push(full);
     prev = full.hash;
   }
+  // Chunked appends: several times faster than value-by-value for the
+  // thousands of events a first rule run writes (STACK-NOTES.md).
   const appender = await store.conn.createAppender('flag_events', 'fiscus');
   try {
+    const writer = DuckDBDataChunkWriter.forAppender(appender);
     for (const e of out) {
-      appender.appendBigInt(BigInt(e.seq));
-      appender.appendVarchar(e.event_id);
-      appender.appendVarchar(e.flag_id);
-      appender.appendVarchar(e.event_type);
-      appendNullable(appender, e.from_status);
-      appendNullable(appender, e.to_status);
-      appender.appendVarchar(e.actor);
-      appender.appendVarchar(e.role);
-      appender.appendTimestampTZ(timestampTZ(e.at_ms));
-      appendNullable(appender, e.note);
-      appendNullable(appender, e.data);
-      appender.appendVarchar(e.prev_hash);
-      appender.appendVarchar(e.hash);
-      appender.endRow();
+      writer.appendRow([
+        BigInt(e.seq), e.event_id, e.flag_id, e.event_type, e.from_status, e.to_status,
+        e.actor, e.role, timestampTZ(e.at_ms), e.note, e.data, e.prev_hash, e.hash,
+      ]);
     }
+    writer.flush();
     appender.flushSync();
   } finally {
     appender.closeSync();
   }
   return out;
-}
-
-type Appender = Awaited<ReturnType<Store['conn']['createAppender']>>;
-
-function appendNullable(a: Appender, v: string | null): void {
-  if (v === null) a.appendNull();
-  else a.appendVarchar(v);
 }
 
 function timestampTZ(ms: number) {

@@ -163,6 +163,53 @@ export const MIGRATIONS: readonly Migration[] = [
       )`);
     },
   },
+  {
+    version: 2,
+    description: 'rule input fingerprints for incremental re-runs; more per-rule run outcome columns',
+    up: async (s) => {
+      // The inputs of each rule's last flag-writing evaluation (rules/run/fingerprint.ts):
+      // a re-run at the same as-of with the same inputs is skipped; one that only
+      // added batches is evaluated on the partitions those batches touched.
+      await s.run(`CREATE TABLE fiscus.rule_fingerprints (
+        rule_id VARCHAR NOT NULL,            -- one row per rule (delete + insert)
+        rule_version INTEGER NOT NULL,
+        rule_hash VARCHAR NOT NULL,          -- sha256 of id, version, SQL, params, severity, templates, allow-list
+        as_of DATE NOT NULL,
+        tables JSON NOT NULL,                -- {"treasury.payments": {"batches": {"B1": 1200}} | {"rows": n, "hash": h}}
+        run_id VARCHAR NOT NULL,
+        flags_raised INTEGER NOT NULL,
+        evaluated_at TIMESTAMPTZ NOT NULL
+      )`);
+      await s.run('ALTER TABLE fiscus.rule_run_results ADD COLUMN mode VARCHAR');             // full | incremental | unchanged
+      await s.run('ALTER TABLE fiscus.rule_run_results ADD COLUMN flags_reproduced INTEGER DEFAULT 0');
+      await s.run('ALTER TABLE fiscus.rule_run_results ADD COLUMN flags_suppressed INTEGER DEFAULT 0');
+      await s.run('ALTER TABLE fiscus.rule_run_results ADD COLUMN details JSON');             // suppression reasons, scope size
+    },
+  },
+  {
+    version: 3,
+    description: 'webhook delivery log and per-endpoint cursors (api/webhooks.ts)',
+    up: async (s) => {
+      // Where each configured endpoint is in the alert feed: advances only after a 2xx (at-least-once).
+      await s.run(`CREATE TABLE fiscus.webhook_cursors (
+        endpoint_id VARCHAR PRIMARY KEY,
+        last_seq BIGINT NOT NULL,            -- flag_events.seq delivered (or skipped as out of scope) up to
+        updated_at TIMESTAMPTZ NOT NULL
+      )`);
+      // Every delivery attempt, successful or not.
+      await s.run(`CREATE TABLE fiscus.webhook_deliveries (
+        endpoint_id VARCHAR NOT NULL,
+        message_id VARCHAR NOT NULL,         -- webhook-id header = flag_events.event_id
+        event_seq BIGINT NOT NULL,
+        attempt INTEGER NOT NULL,
+        attempted_at TIMESTAMPTZ NOT NULL,
+        status_code INTEGER,                 -- null: no HTTP response (timeout, refused)
+        ok BOOLEAN NOT NULL,
+        error VARCHAR,
+        duration_ms INTEGER
+      )`);
+    },
+  },
 ];
 
 /** Apply every migration newer than the database, in order. */

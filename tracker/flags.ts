@@ -78,12 +78,12 @@ export interface RawFlag {
   last_event_ms: number | string | null;
 }
 
-/** SQL that matches flags of an agency: its own, assigned to it, or of a unit in its department (ref.agencies.dept_code). */
 /** SQL: the flag's region is `$param` or a region below it (ref.regions parent chain). */
 export function regionMatchSql(param: string): string {
   return `f.region_code IN (WITH RECURSIVE sub(c) AS (SELECT $${param} UNION SELECT r.region_code FROM ref.regions r JOIN sub ON r.parent_code = sub.c) SELECT c FROM sub)`;
 }
 
+/** SQL that matches flags of an agency: its own, assigned to it, or of a unit in its department (ref.agencies.dept_code). */
 export function agencyMatchSql(param: string): string {
   return `($${param} IN (f.agency_code, f.assigned_to) OR $${param} IN (
     SELECT a.dept_code FROM ref.agencies a WHERE a.agency_code IN (f.agency_code, f.assigned_to)))`;

@@ -39,7 +39,7 @@
 import { todayInShanghai, WorkCalendar } from '../engine/calendar.ts';
 import type { Store } from '../engine/db.ts';
 import { resolveConfig } from './config.ts';
-import { loadRawFlags, regionMatchSql, toTracked, type TrackedFlag } from './flags.ts';
+import { agencyMatchSql, loadRawFlags, regionMatchSql, toTracked, type TrackedFlag } from './flags.ts';
 import { fromFen, toFen } from './money.ts';
 import { badInput } from './perform.ts';
 import type { ReadOptions } from './query.ts';
@@ -58,6 +58,8 @@ export interface StatsScope {
   basis?: 'first_seen' | 'period';
   /** With a quarter: count from January 1 through the quarter's end (year to date). */
   ytd?: boolean;
+  /** Only flags of this agency or department (its own, assigned to it, or of its units). */
+  agency?: string;
 }
 
 /** SQL for the day a flag is about (the `period` basis), for a flags row aliased `alias`. */
@@ -194,6 +196,10 @@ export async function trackStats(store: Store, scope: StatsScope = {}, opts: Rea
   if (scope.region) {
     conds.push(regionMatchSql('region'));
     params.region = scope.region;
+  }
+  if (scope.agency) {
+    conds.push(agencyMatchSql('agency'));
+    params.agency = scope.agency;
   }
   const where = conds.length ? conds.join(' AND ') : 'true';
   const raws = await loadRawFlags(store, where, params);

@@ -1,0 +1,93 @@
+/**
+ * Read connections for the API.
+ *
+ * The Store's main connection belongs to writers (the tracker's and the rule
+ * runner's transactions). A read issued on it while one of those transactions is
+ * open would see — and could publish — rows that are later rolled back, so every
+ * API read goes through one of these separate connections, which only see
+ * committed data. Connections run queries in parallel (DuckDB), so a small pool
+ * also keeps a slow request from blocking the others.
+ */
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { JsonRow, Params, Store } from '../engine/db.ts';
+
+export class ReadPool {
+  private readonly idle: DuckDBConnection[] = [];
+  private readonly all_: DuckDBConnection[] = [];
+  private readonly waiters: ((c: DuckDBConnection) => void)[] = [];
+  private creating = 0;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    readonly size = 4,
+  ) {}
+
+  private async acquire(): Promise<DuckDBConnection> {
+    if (this.closed) throw new Error('read pool is closed');
+    const c = this.idle.pop();
+    if (c) return c;
+    if (this.all_.length + this.creating < this.size) {
+      this.creating++;
+      try {
+        const conn = await this.store.connect();
+        this.all_.push(conn);
+        return conn;
+      } finally {
+        this.creating--;
+      }
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(c: DuckDBConnection): void {
+    const w = this.waiters.shift();
+    if (w) w(c);
+    else this.idle.push(c);
+  }
+
+  async with<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const c = await this.acquire();
+    try {
+      return await fn(c);
+    } finally {
+      this.release(c);
+    }
+  }
+
+  /** Rows as JSON-safe objects (DECIMAL/BIGINT as strings), like Store.all. */
+  all<T extends JsonRow = JsonRow>(sql: string, params?: Params): Promise<T[]> {
+    return this.with(async (c) => {
+      const r = await c.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined);
+      return r.getRowObjectsJson() as T[];
+    });
+  }
+
+  async one<T extends JsonRow = JsonRow>(sql: string, params?: Params): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of this.all_) {
+      try {
+        c.closeSync();
+      } catch {
+        /* already closed with the instance */
+      }
+    }
+    this.all_.length = 0;
+    this.idle.length = 0;
+  }
+}
+
+/** One-at-a-time section: the Store's main connection holds one transaction at a time. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}

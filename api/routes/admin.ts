@@ -1,0 +1,91 @@
+/**
+ * Admin endpoints: run the rules, ingest a server-side file or a URL.
+ *
+ * Ingestion reads files through DuckDB, which the lockdown confines to the
+ * server's ingest directory: a path must resolve inside it, and transcodes and
+ * downloads are staged in its `.tmp` folder. One admin job runs at a time.
+ */
+import { mkdirSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { todayInShanghai } from '../../engine/calendar.ts';
+import { ingestSources, isUrl } from '../../ingest/index.ts';
+import { compileLoaded, loadDefinitions, selectRules, withConfig } from '../../rules/run/catalog.ts';
+import { loadConfig, resolveConfigPath } from '../../rules/run/config.ts';
+import { runRules } from '../../rules/run/runner.ts';
+import type { ApiContext } from '../context.ts';
+import { HttpProblem } from '../problem.ts';
+import { CAN } from '../scope.ts';
+import { problemResponses } from './schemas.ts';
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
+
+export function adminRoutes(app: FastifyInstance, ctx: ApiContext, opts: { ingestDir?: string; rulesConfigPath?: string }): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post('/v1/rules/run', {
+    config: { roles: CAN.admin },
+    schema: {
+      tags: ['admin'],
+      summary: 'Evaluate the rules as of a date and store the flags (the built-in pack and the deployment config)',
+      security: [{ bearer: [] }],
+      body: z
+        .object({ as_of: isoDate.optional(), rules: z.array(z.string().max(200)).max(500).optional(), full: z.boolean().optional() })
+        .strict()
+        .default({}),
+      response: { 200: z.unknown(), ...problemResponses },
+    },
+  }, async (req) => {
+    const body = req.body ?? {};
+    const asOf = body.as_of ?? todayInShanghai();
+    const summary = await ctx.writeLock.run(async () => {
+      const config = loadConfig(resolveConfigPath(opts.rulesConfigPath));
+      const selected = selectRules(withConfig(await loadDefinitions({}), config), body.rules);
+      const compiled = [];
+      for (const rule of selected) compiled.push(await compileLoaded(rule));
+      return runRules(ctx.store, compiled, { asOf, config, full: body.full ?? false, actor: req.principal.name });
+    });
+    ctx.notifier.bump();
+    return summary;
+  });
+
+  r.post('/v1/ingest', {
+    config: { roles: CAN.admin },
+    schema: {
+      tags: ['admin'],
+      summary: 'Ingest a file or folder inside the server ingest directory, or a URL (one batch per file, with its report)',
+      security: [{ bearer: [] }],
+      body: z
+        .object({
+          source: z.string().min(1).max(4000).describe('path relative to the ingest directory, or an http(s) URL'),
+          table: z.string().max(100).optional().describe('feed table, e.g. treasury.payments (default: from the file name)'),
+        })
+        .strict(),
+      response: { 200: z.object({ reports: z.array(z.unknown()) }), ...problemResponses },
+    },
+  }, async (req) => {
+    if (!opts.ingestDir) throw new HttpProblem(403, 'FORBIDDEN', 'ingestion through the API is not enabled (start the server with --ingest-dir DIR)');
+    const root = realpathSync(opts.ingestDir);
+    let source = req.body.source;
+    if (!isUrl(source)) {
+      const abs = resolve(root, source);
+      let real: string;
+      try {
+        real = realpathSync(abs);
+      } catch {
+        throw new HttpProblem(404, 'NOT_FOUND', `no file ${source} in the ingest directory`);
+      }
+      const rel = relative(root, real);
+      if (rel.startsWith('..') || isAbsolute(rel) || rel.split(/[\\/]/)[0] === '.tmp') {
+        throw new HttpProblem(403, 'FORBIDDEN', 'the path must be inside the server ingest directory');
+      }
+      source = real;
+    }
+    const tmpDir = join(root, '.tmp');
+    mkdirSync(tmpDir, { recursive: true });
+    const reports = await ctx.writeLock.run(() => ingestSources(ctx.store, [source], { table: req.body.table, tmpDir }));
+    return { reports };
+  });
+}

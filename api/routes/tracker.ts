@@ -1,0 +1,95 @@
+/**
+ * Tracker endpoints: POST /v1/flags/{id}/actions and GET /v1/stats, over tracker/
+ * (the same state machine, role table and validation as `fiscus track`).
+ *
+ * Scope first, tracker second: an agency token acting on a flag outside its scope gets
+ * the same 404 as for a flag that does not exist; the tracker then applies its
+ * per-action role rules (e.g. only the unit's own steps for agency tokens).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { FlagEvent } from '../../engine/flag-events.ts';
+import { flagHistory, performAction, trackActionSchema, trackStats } from '../../tracker/index.ts';
+import { withTrackerLock } from '../../tracker/perform.ts';
+import type { ApiContext } from '../context.ts';
+import { getFlag } from '../flags-repo.ts';
+import { HttpProblem } from '../problem.ts';
+import { CAN } from '../scope.ts';
+import { problemResponses } from './schemas.ts';
+
+function eventOut(e: FlagEvent) {
+  return {
+    id: e.event_id,
+    type: e.event_type,
+    seq: e.seq,
+    at: new Date(e.at_ms).toISOString(),
+    actor: e.actor,
+    role: e.role,
+    from_status: e.from_status,
+    to_status: e.to_status,
+    note: e.note,
+    data: e.data === null ? null : (JSON.parse(e.data) as unknown),
+  };
+}
+
+/** Registers the routes; returns the history reader the flag detail uses. */
+export function trackerRoutes(app: FastifyInstance, ctx: ApiContext): { history: (flagId: string) => Promise<{ flag: unknown; events: unknown[] }> } {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post('/v1/flags/:id/actions', {
+    config: { roles: CAN.act },
+    schema: {
+      tags: ['tracker'],
+      summary: 'Take a closed-loop action on a flag (confirm, assign, explain, rectify, verify, vote …)',
+      security: [{ bearer: [] }],
+      params: z.object({ id: z.string().min(1).max(200) }),
+      body: trackActionSchema,
+      response: {
+        200: z.object({ flag: z.unknown().describe('the tracker view after the action'), event: z.unknown(), events: z.array(z.unknown()) }),
+        ...problemResponses,
+        409: problemResponses[400],
+      },
+    },
+  }, async (req) => {
+    const who = req.principal;
+    if (!(await getFlag(ctx.pool, who, req.params.id))) throw new HttpProblem(404, 'NOT_FOUND', `no flag ${req.params.id}`);
+    const res = await performAction(ctx.store, req.params.id, req.body, {
+      name: who.name,
+      role: who.role as 'agency' | 'analyst' | 'supervisor' | 'admin',
+      ...(who.agencyCode ? { agencyCode: who.agencyCode } : {}),
+    });
+    ctx.notifier.bump();
+    return { flag: res.flag, event: eventOut(res.event), events: res.events.map(eventOut) };
+  });
+
+  r.get('/v1/stats', {
+    config: { roles: CAN.stats },
+    schema: {
+      tags: ['tracker'],
+      summary: 'Closed-loop headline figures (discovered, explained, rectified, overdue, rates, money, satisfaction)',
+      security: [{ bearer: [] }],
+      querystring: z.object({
+        year: z.coerce.number().int().min(1900).max(2100).optional(),
+        quarter: z.coerce.number().int().min(1).max(4).optional(),
+        region: z.string().max(20).optional(),
+        basis: z.enum(['first_seen', 'period']).optional().describe('first_seen (default): the day a rule first raised the flag; period: the day the finding is about'),
+        ytd: z.enum(['true', 'false']).optional().describe('with quarter: January 1 through the end of the quarter'),
+      }),
+      response: { 200: z.unknown(), ...problemResponses },
+    },
+  }, async (req) => {
+    const { year, quarter, region, basis, ytd } = req.query;
+    // An agency token sees the figures of its own flags only (same scope as GET /v1/flags).
+    const agency = req.principal.role === 'agency' ? req.principal.agencyCode : undefined;
+    return withTrackerLock(ctx.store, () => trackStats(ctx.store, { year, quarter, region, basis, ytd: ytd === 'true', agency }));
+  });
+
+  return {
+    // The tracker reads on the Store's main connection; take its lock so a read never lands inside an action's transaction.
+    history: async (flagId) => {
+      const h = await withTrackerLock(ctx.store, () => flagHistory(ctx.store, flagId));
+      return { flag: h.flag, events: h.events };
+    },
+  };
+}

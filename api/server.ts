@@ -1,0 +1,190 @@
+/**
+ * The HTTP API: `buildServer({ store, tokens, … })` returns a ready-to-listen fastify
+ * instance (tests and the benchmark use it directly; `fiscus serve` adds the CLI,
+ * signals and the tokens file).
+ *
+ * Every request is authenticated by bearer token (onRequest) and authorised by the
+ * route's `config.roles`; what a token may *see* is applied in SQL (api/scope.ts).
+ * Every error is an RFC 9457 problem (api/problem.ts).
+ */
+import './types.ts';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { fastifySSE } from '@fastify/sse';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Store } from '../engine/db.ts';
+import type { ApiContext } from './context.ts';
+import { lockDown } from './lockdown.ts';
+import { SeqNotifier } from './notifier.ts';
+import { installProblemHandlers, problem, sendProblem } from './problem.ts';
+import { Gate } from './query-exec.ts';
+import { Mutex, ReadPool } from './read-pool.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { flagRoutes } from './routes/flags.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { queryRoutes } from './routes/query.ts';
+import { trackerRoutes } from './routes/tracker.ts';
+import { scanDeadlines } from '../tracker/index.ts';
+import { TokenStore, type TokenEntry } from './tokens.ts';
+import { startWebhooks, type WebhookEndpoint } from './webhooks.ts';
+
+export interface ServerOptions {
+  store: Store;
+  tokens: TokenStore | readonly TokenEntry[];
+  /** fastify logger option; default: pino at info level (tokens are never logged). */
+  logger?: FastifyServerOptions['logger'];
+  /** Restrict the DuckDB instance for untrusted SQL (default true; irreversible for the instance). */
+  lockdown?: boolean;
+  /** The only directory DuckDB may read files from once locked down (server-side ingestion). */
+  ingestDir?: string;
+  queryTimeoutMs?: number;
+  queryMaxRows?: number;
+  queryMaxConcurrent?: number;
+  /** Requests per token per minute (false: no limit). Default 600. */
+  rateLimitPerMinute?: number | false;
+  /** Largest accepted request body in bytes. Default 1 MiB. */
+  bodyLimit?: number;
+  /** How often live readers poll for new flag events. Default 500 ms. */
+  pollIntervalMs?: number;
+  /** SSE heartbeat interval. Default 15 s. */
+  sseHeartbeatMs?: number;
+  readPoolSize?: number;
+  webhooks?: readonly WebhookEndpoint[];
+  /** Deployment config for POST /v1/rules/run (default: env FISCUS_CONFIG or ./fiscus.config.yaml if present). */
+  rulesConfigPath?: string;
+  /** Append flag.overdue / flag.due_soon events every N ms (tracker scanDeadlines); off by default. */
+  deadlineScanMs?: number;
+  /** Close the Store when the server closes (fiscus serve). Default false. */
+  closeStore?: boolean;
+}
+
+export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const tokens = opts.tokens instanceof TokenStore ? opts.tokens : new TokenStore(opts.tokens);
+  if (opts.lockdown !== false) await lockDown(opts.store, { ingestDir: opts.ingestDir });
+
+  const app = Fastify({
+    logger: opts.logger ?? { level: 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // Idle keep-alive sockets close at once on shutdown; in-flight requests finish.
+    forceCloseConnections: 'idle',
+    // Requests arriving while closing get a 503 problem from our own hook (fastify's is not problem+json).
+    return503OnClosing: false,
+    requestTimeout: 120_000,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  // Response schemas document the API; serialising is plain JSON (money is already a string).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  installProblemHandlers(app);
+
+  const pool = new ReadPool(opts.store, opts.readPoolSize ?? 4);
+  const ctx: ApiContext = {
+    store: opts.store,
+    pool,
+    notifier: new SeqNotifier(pool, opts.pollIntervalMs ?? 500),
+    writeLock: new Mutex(),
+    queryLimits: { timeoutMs: opts.queryTimeoutMs ?? 10_000, maxRows: opts.queryMaxRows ?? 100_000 },
+    queryGate: new Gate(opts.queryMaxConcurrent ?? 4),
+    sseHeartbeatMs: opts.sseHeartbeatMs ?? 15_000,
+    streams: new Set(),
+  };
+
+  // Responses finished while closing carry `Connection: close`, so their keep-alive sockets
+  // do not hold the shutdown open until the keep-alive timeout.
+  let closing = false;
+  app.decorateRequest('principal', null as never);
+  app.addHook('onRequest', async (req, reply) => {
+    if (closing) {
+      reply.header('retry-after', '5');
+      return sendProblem(reply, problem(req, 503, 'SERVICE_UNAVAILABLE', 'the server is shutting down'));
+    }
+    const cfg = req.routeOptions.config;
+    const url = req.routeOptions.url ?? '';
+    if (cfg?.public || url.startsWith('/docs')) return;
+    const auth = req.headers.authorization;
+    const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
+    const who = m ? tokens.authenticate(m[1]!) : undefined;
+    if (!who) {
+      reply.header('www-authenticate', 'Bearer realm="fiscus"');
+      return sendProblem(reply, problem(req, 401, 'UNAUTHORIZED', m ? 'unknown token' : 'send Authorization: Bearer <token>'));
+    }
+    req.principal = who;
+    // Unknown routes: authenticated callers get the not-found problem, no role check.
+    if (cfg?.roles && !cfg.roles.includes(who.role)) {
+      return sendProblem(reply, problem(req, 403, 'FORBIDDEN', `role ${who.role} may not use ${req.method} ${url}`));
+    }
+  });
+
+  if (opts.rateLimitPerMinute !== false) {
+    await app.register(fastifyRateLimit, {
+      hook: 'preHandler',
+      max: opts.rateLimitPerMinute ?? 600,
+      timeWindow: 60_000,
+      // After authentication: the key is the token's hash, never the token.
+      keyGenerator: (req) => req.principal?.tokenHash ?? req.ip,
+    });
+  }
+  await app.register(fastifySSE, { heartbeatInterval: ctx.sseHeartbeatMs });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'fiscus API — 预算联网监督',
+        description: 'Flags, alert feed, tracker actions and read-only queries. Errors are RFC 9457 application/problem+json.',
+        version: '1',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  opsRoutes(app, ctx);
+  flagRoutes(app, ctx, trackerRoutes(app, ctx));
+  alertRoutes(app, ctx);
+  queryRoutes(app, ctx);
+  adminRoutes(app, ctx, { ingestDir: opts.ingestDir, rulesConfigPath: opts.rulesConfigPath });
+
+  const webhooks = opts.webhooks?.length ? startWebhooks(ctx, opts.webhooks, app.log) : undefined;
+
+  // Overdue / due-soon events reach the feed without anyone running `fiscus track scan`.
+  let scanTimer: NodeJS.Timeout | undefined;
+  if (opts.deadlineScanMs && opts.deadlineScanMs > 0) {
+    const scan = async () => {
+      try {
+        const r = await scanDeadlines(opts.store, {});
+        if (r.overdue.length + r.due_soon.length > 0) {
+          app.log.info({ overdue: r.overdue.length, due_soon: r.due_soon.length }, 'deadline scan');
+          ctx.notifier.bump();
+        }
+      } catch (err) {
+        app.log.error({ err }, 'deadline scan failed');
+      }
+    };
+    app.addHook('onReady', async () => {
+      void scan();
+      scanTimer = setInterval(() => void scan(), opts.deadlineScanMs);
+      scanTimer.unref();
+    });
+  }
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+    if (scanTimer) clearInterval(scanTimer);
+    for (const s of [...ctx.streams]) s.close();
+    ctx.notifier.stop();
+    await webhooks?.stop();
+  });
+  app.addHook('onClose', async () => {
+    pool.close();
+    if (opts.closeStore) await opts.store.close();
+  });
+  return app;
+}

@@ -1,0 +1,177 @@
+/**
+ * Push delivery of the alert feed to configured endpoints, signed per Standard
+ * Webhooks (webhook-id / webhook-timestamp / webhook-signature, package standardwebhooks).
+ *
+ * At-least-once and in order per endpoint: each endpoint has a persisted cursor
+ * (fiscus.webhook_cursors) that advances only after a 2xx; a failing delivery is
+ * retried with exponential backoff (capped) and never skipped, so a receiver that
+ * is down catches up when it is back. Receivers de-duplicate on webhook-id (the
+ * event id: the same on every retry). Every attempt is logged in
+ * fiscus.webhook_deliveries.
+ */
+import { readFileSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { FastifyBaseLogger } from 'fastify';
+import { Webhook } from 'standardwebhooks';
+import { z } from 'zod';
+import { FiscusError } from '../engine/errors.ts';
+import type { ApiContext } from './context.ts';
+import { readAlerts, type AlertItem } from './flags-repo.ts';
+import type { Principal } from './tokens.ts';
+
+export const webhookEndpointSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'id: letters, digits, _ . - (at most 64)'),
+    url: z.url({ protocol: /^https?$/ }),
+    /** Standard Webhooks secret: `whsec_` + base64. */
+    secret: z.string().min(8),
+    /** Limit the endpoint to one agency's flags (as an agency token would see them). */
+    agency_code: z.string().min(1).optional(),
+    /** Only these event types (default: all). */
+    event_types: z.array(z.string()).optional(),
+    /** Where a new endpoint starts: `now` (default) or `start` (the whole history). */
+    from: z.enum(['now', 'start']).default('now'),
+    timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
+    max_backoff_ms: z.number().int().min(10).max(3_600_000).default(300_000),
+    base_backoff_ms: z.number().int().min(1).max(60_000).default(1_000),
+  })
+  .strict();
+export type WebhookEndpoint = z.input<typeof webhookEndpointSchema>;
+
+export function loadWebhooksFile(path: string): WebhookEndpoint[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new FiscusError(`cannot read webhooks file ${path}: ${err instanceof Error ? err.message : String(err)}`, { code: 'WEBHOOKS_FILE' });
+  }
+  const res = z.array(webhookEndpointSchema).safeParse(raw);
+  if (!res.success) {
+    throw new FiscusError(`webhooks file ${path} is invalid: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
+      code: 'WEBHOOKS_FILE',
+    });
+  }
+  return res.data;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+export function startWebhooks(ctx: ApiContext, endpoints: readonly WebhookEndpoint[], log: FastifyBaseLogger): { stop: () => Promise<void> } {
+  const abort = new AbortController();
+  let conn: DuckDBConnection | undefined;
+  const getConn = async () => (conn ??= await ctx.store.connect());
+
+  const workers = endpoints.map((raw) => {
+    const ep = webhookEndpointSchema.parse(raw);
+    const wh = new Webhook(ep.secret);
+    const who: Principal = ep.agency_code
+      ? { name: `webhook:${ep.id}`, role: 'agency', agencyCode: ep.agency_code, tokenHash: `webhook:${ep.id}` }
+      : { name: `webhook:${ep.id}`, role: 'portal', tokenHash: `webhook:${ep.id}` };
+
+    const saveCursor = async (seq: number) => {
+      const c = await getConn();
+      await c.run('INSERT OR REPLACE INTO fiscus.webhook_cursors VALUES ($id, $seq, now())', { id: ep.id, seq });
+    };
+    const logAttempt = async (item: AlertItem, attempt: number, status: number | null, ok: boolean, error: string | null, ms: number) => {
+      const c = await getConn();
+      await c.run(
+        `INSERT INTO fiscus.webhook_deliveries VALUES ($ep, $msg, $seq, $attempt, now(), $status, $ok, $error, $ms)`,
+        { ep: ep.id, msg: item.event.id, seq: item.event.seq, attempt, status, ok, error, ms },
+      );
+    };
+
+    const deliver = async (item: AlertItem) => {
+      const payload = JSON.stringify({ type: item.event.type, timestamp: item.event.at, data: item });
+      for (let attempt = 1; !abort.signal.aborted; attempt++) {
+        const started = performance.now();
+        let status: number | null = null;
+        let error: string | null = null;
+        try {
+          const now = new Date();
+          const res = await fetch(ep.url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'webhook-id': item.event.id,
+              'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+              'webhook-signature': wh.sign(item.event.id, now, payload),
+            },
+            body: payload,
+            signal: AbortSignal.any([abort.signal, AbortSignal.timeout(ep.timeout_ms)]),
+          });
+          status = res.status;
+          await res.arrayBuffer().catch(() => undefined);
+          if (res.ok) {
+            await logAttempt(item, attempt, status, true, null, Math.round(performance.now() - started));
+            return true;
+          }
+          error = `HTTP ${res.status}`;
+        } catch (err) {
+          error = err instanceof Error ? err.message : String(err);
+        }
+        if (abort.signal.aborted) return false;
+        await logAttempt(item, attempt, status, false, error, Math.round(performance.now() - started)).catch(() => undefined);
+        const backoff = Math.min(ep.max_backoff_ms, ep.base_backoff_ms * 2 ** Math.min(attempt - 1, 30));
+        const wait = Math.round(backoff * (0.8 + Math.random() * 0.4));
+        log.warn({ endpoint: ep.id, event: item.event.id, attempt, error, retry_in_ms: wait }, 'webhook delivery failed');
+        await sleep(wait, abort.signal);
+      }
+      return false;
+    };
+
+    const run = async () => {
+      const c = await getConn();
+      const row = (await c.runAndReadAll('SELECT last_seq FROM fiscus.webhook_cursors WHERE endpoint_id = $id', { id: ep.id })).getRowObjectsJson()[0] as
+        | { last_seq: string }
+        | undefined;
+      let cursor: number;
+      if (row) cursor = Number(row.last_seq);
+      else {
+        const hi = (await c.runAndReadAll('SELECT coalesce(max(seq), 0)::BIGINT AS hi FROM fiscus.flag_events')).getRowObjectsJson()[0] as { hi: string };
+        cursor = ep.from === 'start' ? 0 : Number(hi.hi);
+        await saveCursor(cursor);
+      }
+      while (!abort.signal.aborted) {
+        const page = await readAlerts(ctx.pool, who, cursor, 100);
+        for (const item of page.items) {
+          if (!ep.event_types || ep.event_types.includes(item.event.type)) {
+            if (!(await deliver(item))) return;
+          }
+          cursor = item.event.seq;
+          await saveCursor(cursor);
+        }
+        if (page.last_seq > cursor) {
+          cursor = page.last_seq;
+          await saveCursor(cursor);
+        }
+        if (page.items.length < 100) await ctx.notifier.waitAbove(cursor, 30_000, abort.signal);
+      }
+    };
+    return run().catch((err: unknown) => {
+      if (!abort.signal.aborted) log.error({ err, endpoint: ep.id }, 'webhook worker stopped');
+    });
+  });
+
+  return {
+    stop: async () => {
+      abort.abort();
+      await Promise.allSettled(workers);
+      try {
+        conn?.closeSync();
+      } catch {
+        /* closed with the instance */
+      }
+    },
+  };
+}

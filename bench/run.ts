@@ -1,0 +1,293 @@
+/**
+ * `fiscus bench`: every scenario side by side with its baseline, at several
+ * sizes, each side in its own child process; writes bench-results.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { describeMachine } from './machine.ts';
+import { REPO } from './optional.ts';
+import { finalize, growth, skipped, type BenchResults, type ScenarioResult } from './results.ts';
+import { copyDb } from './tasks/index.ts';
+import { BENCH_TOKEN } from './tasks/servers.ts';
+
+export interface BenchOptions {
+  sizes: number[];
+  mode: BenchResults['mode'];
+  /** Scratch folder for fixtures and databases. */
+  workDir: string;
+  /** Where bench-results.json goes. */
+  resultsFile: string;
+  apiSeconds: number;
+  connections: number;
+  keep: boolean;
+  /** Only these scenario names (default: all). */
+  only?: string[];
+  log: (line: string) => void;
+}
+
+export const QUICK_SIZES = [20_000, 50_000, 100_000];
+export const FULL_SIZES = [100_000, 1_000_000, 10_000_000];
+const AS_OF_YEAR = 2025;
+const AS_OF = `${AS_OF_YEAR}-12-31`;
+
+interface ChildOutcome {
+  kind: 'result' | 'skip' | 'error';
+  seconds?: number;
+  peak_rss_mb?: number;
+  details?: Record<string, unknown>;
+  reason?: string;
+}
+
+interface Running {
+  ready: Promise<{ port: number }>;
+  done: Promise<ChildOutcome>;
+  stop: () => void;
+  stderrTail: () => string;
+}
+
+function startChild(task: string, args: Record<string, unknown>, log: (l: string) => void): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bench', 'child.ts'), task, JSON.stringify(args)], {
+    cwd: REPO,
+    env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let outcome: ChildOutcome | undefined;
+  let readyResolve!: (v: { port: number }) => void;
+  let readyReject!: (e: Error) => void;
+  const ready = new Promise<{ port: number }>((res, rej) => {
+    readyResolve = res;
+    readyReject = rej;
+  });
+  ready.catch(() => undefined);
+  const errTail: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (l) => {
+    errTail.push(l);
+    if (errTail.length > 20) errTail.shift();
+    if (process.env.FISCUS_BENCH_VERBOSE) log(`  [${task}] ${l}`);
+  });
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    const m = /^@@(\w+) (.*)$/.exec(l);
+    if (!m) return;
+    const v = JSON.parse(m[2]!) as Record<string, unknown>;
+    if (m[1] === 'ready') readyResolve(v as { port: number });
+    else if (m[1] === 'result') outcome = { kind: 'result', ...(v as object) };
+    else if (m[1] === 'skip') outcome = { kind: 'skip', reason: String(v.reason) };
+    else if (m[1] === 'error') outcome = { kind: 'error', reason: String(v.message) };
+  });
+  const done = new Promise<ChildOutcome>((resolve) => {
+    child.on('close', (code) => {
+      const o = outcome ?? { kind: 'error', reason: `child exited with code ${code}: ${errTail.slice(-3).join(' | ')}` };
+      readyReject(new Error(o.reason ?? 'child ended before it was ready'));
+      resolve(o);
+    });
+  });
+  return { ready, done, stop: () => child.stdin.end('stop\n'), stderrTail: () => errTail.slice(-5).join(' | ') };
+}
+
+async function runChild(task: string, args: Record<string, unknown>, log: (l: string) => void): Promise<ChildOutcome> {
+  const t0 = performance.now();
+  const o = await startChild(task, args, log).done;
+  log(`  ${task}: ${o.kind}${o.seconds !== undefined ? ` ${o.seconds.toFixed(3)} s` : ''}${o.peak_rss_mb ? `, ${o.peak_rss_mb} MB` : ''}${o.reason ? ` (${o.reason})` : ''} [${((performance.now() - t0) / 1000).toFixed(1)} s wall]`);
+  return o;
+}
+
+const r3 = (x: number | undefined): number | null => (x === undefined ? null : Math.round(x * 1000) / 1000);
+
+/** Combine our side and the baseline side into one scenario row. */
+function pair(name: string, rows: number, size: number, baseline: string, ours: ChildOutcome, base: ChildOutcome): ScenarioResult {
+  const details = { size, ours: ours.details, baseline: base.details };
+  if (ours.kind !== 'result') {
+    return { ...skipped(name, rows, ours.reason ?? 'not run', baseline), baseline_seconds: base.kind === 'result' ? r3(base.seconds) : null, details };
+  }
+  if (base.kind !== 'result') {
+    return { ...skipped(name, rows, `baseline: ${base.reason ?? 'not run'}`, baseline), details: { ...details, ours_seconds: r3(ours.seconds), ours_peak_rss_mb: ours.peak_rss_mb } };
+  }
+  return {
+    name,
+    rows,
+    seconds: r3(ours.seconds),
+    baseline,
+    baseline_seconds: r3(base.seconds),
+    ratio: null,
+    ratio_basis: 'seconds',
+    peak_rss_mb: ours.peak_rss_mb ?? null,
+    baseline_peak_rss_mb: base.peak_rss_mb ?? null,
+    status: 'ok',
+    details,
+  };
+}
+
+async function load(url: string, seconds: number, connections: number, auth: boolean): Promise<autocannon.Result> {
+  const headers = auth ? { authorization: `Bearer ${BENCH_TOKEN}` } : undefined;
+  // A short warm-up so JIT and caches are hot before the measured run.
+  await autocannon({ url, connections, amount: 200, headers });
+  return autocannon({ url, connections, duration: seconds, headers });
+}
+
+async function apiScenarios(size: number, rows: number, db: string, work: string, opts: BenchOptions): Promise<ScenarioResult[]> {
+  const routes = [
+    { name: 'api_alerts', path: '/v1/alerts?limit=100' },
+    { name: 'api_flags', path: '/v1/flags?limit=100' },
+  ].filter((r) => !opts.only || opts.only.includes(r.name));
+  if (routes.length === 0) return [];
+  const baselineText = 'bare fastify route returning the same bytes';
+  const ours = startChild('serve_ours', { db }, opts.log);
+  let port: number;
+  try {
+    port = (await ours.ready).port;
+  } catch {
+    const o = await ours.done;
+    return routes.map((r) => ({ ...skipped(r.name, rows, o.reason ?? 'server did not start', baselineText), details: { size } }));
+  }
+  const bodies: Record<string, string> = {};
+  const oursRes: Record<string, autocannon.Result> = {};
+  const problems: Record<string, string> = {};
+  for (const r of routes) {
+    const res = await fetch(`http://127.0.0.1:${port}${r.path}`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } });
+    const body = Buffer.from(await res.arrayBuffer());
+    if (res.status !== 200) {
+      // Give the server a moment to log the error, then quote it.
+      await new Promise((res2) => setTimeout(res2, 200));
+      problems[r.name] = `GET ${r.path} answered ${res.status}: ${body.toString('utf8').slice(0, 160)}; server log: ${ours.stderrTail().slice(0, 600)}`;
+      continue;
+    }
+    const file = join(work, `${r.name}.body.json`);
+    writeFileSync(file, body);
+    bodies[r.path] = file;
+    opts.log(`  ${r.name}: load on ours for ${opts.apiSeconds} s (${body.length} bytes per response)`);
+    oursRes[r.name] = await load(`http://127.0.0.1:${port}${r.path}`, opts.apiSeconds, opts.connections, true);
+  }
+  ours.stop();
+  const oursDone = await ours.done;
+  opts.log(`  serve_ours: ${oursDone.kind}${oursDone.peak_rss_mb ? `, ${oursDone.peak_rss_mb} MB` : ''}${oursDone.reason ? ` (${oursDone.reason})` : ''}`);
+  const baseRes: Record<string, autocannon.Result> = {};
+  let baseDone: ChildOutcome = { kind: 'skip', reason: 'no body to serve' };
+  if (Object.keys(bodies).length > 0) {
+    const bare = startChild('serve_bare', { bodies }, opts.log);
+    const bport = (await bare.ready).port;
+    for (const r of routes) {
+      if (!bodies[r.path]) continue;
+      opts.log(`  ${r.name}: load on the bare baseline for ${opts.apiSeconds} s`);
+      baseRes[r.name] = await load(`http://127.0.0.1:${bport}${r.path}`, opts.apiSeconds, opts.connections, false);
+    }
+    bare.stop();
+    baseDone = await bare.done;
+    opts.log(`  serve_bare: ${baseDone.kind}${baseDone.peak_rss_mb ? `, ${baseDone.peak_rss_mb} MB` : ''}${baseDone.reason ? ` (${baseDone.reason})` : ''}`);
+  }
+  return routes.map((r) => {
+    if (problems[r.name]) return { ...skipped(r.name, rows, problems[r.name]!, baselineText), details: { size } };
+    const o = oursRes[r.name]!;
+    const b = baseRes[r.name]!;
+    return {
+      name: r.name,
+      rows,
+      seconds: opts.apiSeconds,
+      baseline: baselineText,
+      baseline_seconds: opts.apiSeconds,
+      ratio: null,
+      ratio_basis: 'p99_ms' as const,
+      peak_rss_mb: oursDone.peak_rss_mb ?? null,
+      baseline_peak_rss_mb: baseDone.peak_rss_mb ?? null,
+      p50_ms: o.latency.p50,
+      p99_ms: o.latency.p99,
+      baseline_p50_ms: b.latency.p50,
+      baseline_p99_ms: b.latency.p99,
+      requests_per_sec: Math.round(o.requests.average),
+      baseline_requests_per_sec: Math.round(b.requests.average),
+      status: 'ok' as const,
+      details: { size, path: r.path, connections: opts.connections, errors: o.errors, non2xx: o.non2xx, timeouts: o.timeouts, baseline_errors: b.errors },
+    };
+  });
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchResults> {
+  const started = new Date();
+  const machine = await describeMachine();
+  const want = (n: string) => !opts.only || opts.only.includes(n);
+  const scenarios: ScenarioResult[] = [];
+  const preparation: Record<string, unknown>[] = [];
+  mkdirSync(opts.workDir, { recursive: true });
+  for (const size of opts.sizes) {
+    const work = join(opts.workDir, `n${size}`);
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    const fx = join(work, 'fixtures');
+    const db = (name: string) => join(work, `${name}.duckdb`);
+    opts.log(`== ${size} payments ==`);
+    const gen = await runChild('generate', { out: fx, payments: size, seed: 'bench', incrementPct: 1 }, opts.log);
+    preparation.push({ size, step: 'generate_fixtures', seconds: r3(gen.seconds), peak_rss_mb: gen.peak_rss_mb ?? null, status: gen.kind, reason: gen.reason });
+    if (gen.kind !== 'result') throw new Error(`fixture generation failed: ${gen.reason}`);
+    const csv = join(fx, 'treasury.payments.csv');
+
+    if (want('ingest_payments')) {
+      const ours = await runChild('ingest_ours', { csv, db: db('ingest-ours') }, opts.log);
+      const base = await runChild('ingest_duckdb', { csv, db: db('ingest-base') }, opts.log);
+      scenarios.push(pair('ingest_payments', size, size, 'DuckDB read_csv (explicit column types) into a plain table', ours, base));
+      rmSync(db('ingest-ours'), { force: true });
+      rmSync(db('ingest-base'), { force: true });
+    }
+
+    const needsDb = ['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags'].some(want);
+    if (!needsDb) continue;
+    const loaded = await runChild('load_db', { dir: fx, db: db('base') }, opts.log);
+    preparation.push({ size, step: 'load_all_tables', seconds: r3(loaded.seconds), peak_rss_mb: loaded.peak_rss_mb ?? null, status: loaded.kind, reason: loaded.reason, loader: loaded.details?.loader });
+    const notLoaded = loaded.kind === 'result' ? null : `loading the fixtures failed: ${loaded.reason}`;
+
+    let rulesRan = false;
+    if (['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags'].some(want)) {
+      if (notLoaded) scenarios.push({ ...skipped('rules_pack', size, notLoaded, 'hand-written DuckDB SQL (rules/reference)'), details: { size } });
+      else {
+        copyDb(db('base'), db('rules'));
+        const ours = await runChild('rules_ours', { db: db('rules'), asOf: AS_OF, manifest: join(fx, 'manifest.json') }, opts.log);
+        rulesRan = ours.kind === 'result';
+        let base: ChildOutcome = { kind: 'skip', reason: 'not requested' };
+        if (want('rules_pack')) {
+          copyDb(db('base'), db('reference'));
+          base = await runChild('rules_reference', { db: db('reference'), asOf: AS_OF }, opts.log);
+          rmSync(db('reference'), { force: true });
+          scenarios.push(pair('rules_pack', size, size, 'hand-written DuckDB SQL (rules/reference)', ours, base));
+        }
+      }
+    }
+    if (want('rules_incremental')) {
+      const baseText = 'a full run of the pack on the same data';
+      if (!rulesRan) scenarios.push({ ...skipped('rules_incremental', size, notLoaded ?? 'the first full rule run (rules_pack) did not run', baseText), details: { size } });
+      else {
+        copyDb(db('rules'), db('incremental'));
+        const ours = await runChild('rules_incremental', { db: db('incremental'), fullDb: db('full'), incDir: join(fx, 'increment'), asOf: AS_OF }, opts.log);
+        const base = ours.kind === 'result' ? await runChild('rules_full', { db: db('full'), asOf: AS_OF }, opts.log) : { kind: 'skip' as const, reason: 'incremental side failed' };
+        scenarios.push(pair('rules_incremental', Math.round(size * 0.01), size, baseText, ours, base));
+        rmSync(db('incremental'), { force: true });
+        rmSync(db('full'), { force: true });
+      }
+    }
+    if (want('api_alerts') || want('api_flags')) {
+      if (!rulesRan) {
+        for (const n of ['api_alerts', 'api_flags'].filter(want)) {
+          scenarios.push({ ...skipped(n, size, notLoaded ?? 'no flags to serve: the rule run (rules_pack) did not run', 'bare fastify route returning the same bytes'), details: { size } });
+        }
+      } else {
+        copyDb(db('rules'), db('api'));
+        scenarios.push(...(await apiScenarios(size, size, db('api'), work, opts)));
+        rmSync(db('api'), { force: true });
+      }
+    }
+    if (!opts.keep) rmSync(work, { recursive: true, force: true });
+  }
+  const finalized = scenarios.map(finalize);
+  const results: BenchResults & { preparation: unknown[] } = {
+    machine,
+    started_at: started.toISOString(),
+    finished_at: new Date().toISOString(),
+    mode: opts.mode,
+    sizes: opts.sizes,
+    scenarios: finalized,
+    growth: growth(finalized, opts.sizes),
+    preparation,
+  };
+  writeFileSync(opts.resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  return results;
+}

@@ -1,0 +1,66 @@
+/**
+ * `fiscus serve`: the HTTP API (api/server.ts) over this database.
+ *
+ * The server owns the database file for as long as it runs; other `fiscus` commands
+ * reach it with `--api http://HOST:PORT --token TOKEN` (or env FISCUS_API / FISCUS_TOKEN).
+ * SIGINT/SIGTERM close gracefully: no new requests, in-flight ones finish, SSE streams
+ * end, DuckDB closes; after 10 s the process exits regardless.
+ */
+import closeWithGrace from 'close-with-grace';
+import { UsageError } from '../../engine/errors.ts';
+import { buildServer } from '../../api/server.ts';
+import { loadTokensFile } from '../../api/tokens.ts';
+import { loadWebhooksFile } from '../../api/webhooks.ts';
+import type { RegisterCommand } from './index.ts';
+
+function int(name: string, v: string, min: number): number {
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} must be a whole number ≥ ${min} (got "${v}")`);
+  return Number(v);
+}
+
+export const register: RegisterCommand = (program, ctx) => {
+  program
+    .command('serve')
+    .description('HTTP API for analysts, agencies and the portal alert feed (docs at /docs, OpenAPI at /openapi.json)')
+    .requiredOption('--tokens <file>', 'JSON array of {token | token_sha256, role, agency_code?, name?}')
+    .option('--port <n>', 'TCP port (0 = any free port)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--webhooks <file>', 'JSON array of webhook endpoints {id, url, secret, agency_code?, event_types?, from?}')
+    .option('--ingest-dir <dir>', 'the only directory DuckDB may read files from while serving')
+    .option('--query-timeout <ms>', 'time limit of POST /v1/query', '10000')
+    .option('--query-max-rows <n>', 'row limit of POST /v1/query', '100000')
+    .option('--rate-limit <n>', 'requests per token per minute (0 = unlimited)', '600')
+    .option('--config <file>', 'deployment config for POST /v1/rules/run (env FISCUS_CONFIG, default ./fiscus.config.yaml)')
+    .option('--scan-interval <minutes>', 'append overdue / due-soon events every N minutes (0 = off)', '60')
+    .option('--log-level <level>', 'fatal | error | warn | info | debug', 'info')
+    .action(async (o) => {
+      const tokens = loadTokensFile(o.tokens);
+      const webhooks = o.webhooks ? loadWebhooksFile(o.webhooks) : undefined;
+      const port = int('--port', o.port, 0);
+      const rate = int('--rate-limit', o.rateLimit, 0);
+      const store = await ctx.open();
+      const app = await buildServer({
+        store,
+        tokens,
+        webhooks,
+        ingestDir: o.ingestDir,
+        queryTimeoutMs: int('--query-timeout', o.queryTimeout, 100),
+        queryMaxRows: int('--query-max-rows', o.queryMaxRows, 1),
+        rateLimitPerMinute: rate === 0 ? false : rate,
+        rulesConfigPath: o.config,
+        deadlineScanMs: int('--scan-interval', o.scanInterval, 0) * 60_000,
+        closeStore: true,
+        // Logs are JSON lines on stderr (stdout is for data); tokens are never logged.
+        logger: { level: o.logLevel, stream: process.stderr, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+      });
+      const closed = new Promise<void>((resolve) => app.addHook('onClose', async () => resolve()));
+      closeWithGrace({ delay: 10_000, logger: false }, async ({ signal, err }) => {
+        if (err) app.log.error({ err }, 'closing after an error');
+        else app.log.info({ signal }, 'closing');
+        await app.close();
+      });
+      const address = await app.listen({ port, host: o.host });
+      ctx.log(`fiscus serve: listening on ${address} (PID ${process.pid}, database ${store.path}, ${tokens.size} token(s)); docs at ${address}/docs`);
+      await closed;
+    });
+};

@@ -1,0 +1,264 @@
+/**
+ * SQL that turns raw text into typed feed values, and says why when it cannot.
+ *
+ * Every value arrives as VARCHAR (CSV read with all_varchar, JSON and Parquet
+ * values cast to text), so one set of parsing rules covers every format. For
+ * each column three expressions are generated:
+ *   - value:  the converted value, NULL when empty or invalid;
+ *   - bad:    true when the row must be rejected because of this column;
+ *   - reason: the clerk-facing reason (evaluated for rejected rows only).
+ * The cheap path (value, bad) runs over every row; reasons only over the few
+ * rows that failed, so a clean 1M-row file never builds a message.
+ *
+ * Common forms take a fast path (a plain `1234.50`, an ISO date); the
+ * tolerant parsing (thousands separators, quotes, ¥, `(1.00)` negatives,
+ * 2025年3月1日) only runs on values that missed it.
+ */
+import type { ColumnDef } from '../engine/feeds.ts';
+import { lit, litList, reEscape } from './sql-text.ts';
+
+export interface NumberFormat {
+  decimal: '.' | ',';
+  thousands: string; // '' = none
+}
+
+export interface ColumnPlan {
+  def: ColumnDef;
+  /** SQL expression (VARCHAR) of the raw value: a source column, a constant, or NULL. */
+  raw: string;
+  /** Where the value comes from. */
+  origin: { kind: 'column'; header: string } | { kind: 'constant'; value: string } | { kind: 'absent' };
+  /** Multiplier to yuan for money columns: 1 (元) or 10000 (万元). */
+  unit: 1 | 10000;
+  /** strptime formats tried before the built-in date forms. */
+  dateFormats: readonly string[];
+  /** Extra accepted enum spellings: lower-cased spelling → canonical value. */
+  valueMap: Readonly<Record<string, string>>;
+}
+
+/** Whitespace trimmed from every value (ASCII, tab, CR/LF, full-width space, NBSP). */
+const WS_CHARS = [' ', '\t', '\r', '\n', '\u3000', '\u00a0'];
+const WS_SET = `(${WS_CHARS.map((c) => `chr(${c.codePointAt(0)})`).join(' || ')})`;
+
+/**
+ * Normalised raw value: trimmed, empty → NULL. Trimming with a character set
+ * costs ~10x a prefix/suffix LIKE, so it only runs on values that need it
+ * (a leading tab is how some exports keep Excel from eating leading zeros).
+ */
+export function normExpr(raw: string): string {
+  // LIKE with a literal prefix/suffix compiles to a byte comparison; raw characters are fine in SQL text.
+  const likes = WS_CHARS.flatMap((c) => [`${raw} LIKE '${c}%'`, `${raw} LIKE '%${c}'`]);
+  return `(CASE WHEN ${likes.join(' OR ')} THEN NULLIF(trim(${raw}, ${WS_SET}), '') ELSE NULLIF(${raw}, '') END)`;
+}
+
+/** How a value is shown inside a reason: bare when it is a plain number/date token, else quoted. */
+function display(n: string): string {
+  return `(CASE WHEN regexp_full_match(${n}, '[+-]?[0-9][0-9./-]*') THEN ${n} ELSE '"' || replace(${n}, '"', '\\"') || '"' END)`;
+}
+
+const PLAIN_YUAN = '[+-]?[0-9]{1,16}([.][0-9]{1,2})?';
+const PLAIN_WAN = '[+-]?[0-9]{1,12}([.][0-9]{1,6})?';
+
+/**
+ * Tolerant money text → canonical `-1234.50` text (any number of decimals), or
+ * NULL when it is not a number. Handles surrounding quotes, ¥/￥, `(…)`
+ * negatives, the thousands separator (grouping checked) and the decimal mark.
+ */
+function moneyCanonical(n: string, fmt: NumberFormat): string {
+  const stripped = `trim(${n}, ' "''“”＂')`;
+  const paren = `(${stripped} LIKE '(%)' OR ${stripped} LIKE '（%）')`;
+  const inner = `trim(${stripped}, '()（） ')`;
+  const noCur = `regexp_replace(${inner}, '^([+-]?)\\s*[¥￥]\\s*', '\\1')`;
+  const t = fmt.thousands ? reEscape(fmt.thousands) : '';
+  const d = reEscape(fmt.decimal);
+  const intPart = t ? `([0-9]{1,3}(${t}[0-9]{3})+|[0-9]+)` : '[0-9]+';
+  const shape = `'[+-]?${intPart}(${d}[0-9]+)?'`;
+  let digits = noCur;
+  if (fmt.thousands) digits = `replace(${digits}, ${lit(fmt.thousands)}, '')`;
+  if (fmt.decimal !== '.') digits = `replace(${digits}, ${lit(fmt.decimal)}, '.')`;
+  return `(CASE WHEN regexp_full_match(${noCur}, ${shape}) THEN (CASE WHEN ${paren} THEN '-' || ltrim(${digits}, '+') ELSE ${digits} END) END)`;
+}
+
+function moneyValue(n: string, p: ColumnPlan, fmt: NumberFormat): string {
+  const c = moneyCanonical(n, fmt);
+  if (p.unit === 1) {
+    const fast = fmt.decimal === '.' ? `WHEN regexp_full_match(${n}, '${PLAIN_YUAN}') THEN CAST(${n} AS DECIMAL(18,2))` : '';
+    return `(CASE WHEN ${n} IS NULL THEN NULL ${fast} ELSE (CASE WHEN regexp_full_match(${c}, '${PLAIN_YUAN}') THEN CAST(${c} AS DECIMAL(18,2)) END) END)`;
+  }
+  const conv = (x: string) => `CAST(CAST(${x} AS DECIMAL(18,6)) * 10000 AS DECIMAL(18,2))`;
+  const fast = fmt.decimal === '.' ? `WHEN regexp_full_match(${n}, '${PLAIN_WAN}') THEN ${conv(n)}` : '';
+  return `(CASE WHEN ${n} IS NULL THEN NULL ${fast} ELSE (CASE WHEN regexp_full_match(${c}, '${PLAIN_WAN}') THEN ${conv(c)} END) END)`;
+}
+
+function moneyReason(n: string, p: ColumnPlan, fmt: NumberFormat, head: string, zh: string): string {
+  const c = moneyCanonical(n, fmt);
+  const maxDec = p.unit === 1 ? 2 : 6;
+  const maxInt = p.unit === 1 ? 16 : 12;
+  const unitEn = p.unit === 1 ? '' : ' (in 万元)';
+  const unitZh = p.unit === 1 ? '' : '（万元）';
+  return `(CASE
+    WHEN ${c} IS NULL THEN ${head} || ' is not a number — ${zh}不是有效金额'
+    WHEN regexp_matches(${c}, '[.][0-9]{${maxDec + 1},}$') THEN ${head} || ' has more than ${maxDec} decimal places${unitEn} — ${zh}${unitZh}最多${maxDec}位小数'
+    WHEN regexp_matches(${c}, '^[+-]?[0-9]{${maxInt + 1},}') THEN ${head} || ' is too large — ${zh}超出范围'
+    ELSE ${head} || ' is not a number — ${zh}不是有效金额' END)`;
+}
+
+const DATE_RE = "'^([0-9]{4})(?:[-/.]|年)([0-9]{1,2})(?:[-/.]|月)([0-9]{1,2})日?(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]+)?)?)?$'";
+const COMPACT_DATE_RE = "'^([0-9]{4})([0-9]{2})([0-9]{2})$'";
+
+function dateFromParts(m: string): string {
+  return `TRY_CAST(${m}.y || '-' || lpad(${m}.m, 2, '0') || '-' || lpad(${m}.d, 2, '0') AS DATE)`;
+}
+
+function dateValue(n: string, p: ColumnPlan): string {
+  const custom = p.dateFormats
+    .map((f) => `WHEN try_strptime(${n}, ${lit(f)}) IS NOT NULL THEN CAST(try_strptime(${n}, ${lit(f)}) AS DATE)`)
+    .join(' ');
+  const m1 = `regexp_extract(${n}, ${DATE_RE}, ['y', 'm', 'd'])`;
+  const m2 = `regexp_extract(${n}, ${COMPACT_DATE_RE}, ['y', 'm', 'd'])`;
+  return `(CASE WHEN ${n} IS NULL THEN NULL ${custom}
+    WHEN length(${n}) = 10 AND substr(${n}, 5, 1) = '-' AND substr(${n}, 8, 1) = '-' THEN TRY_CAST(${n} AS DATE)
+    WHEN regexp_full_match(${n}, '[0-9]{8}') THEN ${dateFromParts(m2)}
+    ELSE ${dateFromParts(m1)} END)`;
+}
+
+function periodValue(n: string): string {
+  const m = `regexp_extract(${n}, '^([0-9]{4})(?:(?:[-/.]|年)([0-9]{1,2})月?|([0-9]{2}))$', ['y', 'm', 'mm'])`;
+  const month = `TRY_CAST(coalesce(NULLIF(${m}.m, ''), NULLIF(${m}.mm, '')) AS INTEGER)`;
+  return `(CASE WHEN ${n} IS NULL THEN NULL
+    WHEN regexp_full_match(${n}, '[0-9]{4}-(0[1-9]|1[0-2])') THEN ${n}
+    WHEN ${month} BETWEEN 1 AND 12 THEN ${m}.y || '-' || lpad(CAST(${month} AS VARCHAR), 2, '0') END)`;
+}
+
+const TRUE_WORDS = ['true', 't', '1', 'y', 'yes', '是'];
+const FALSE_WORDS = ['false', 'f', '0', 'n', 'no', '否'];
+
+function enumValue(n: string, p: ColumnPlan): string {
+  const allowed = p.def.values ?? [];
+  const pairs = new Map<string, string>();
+  for (const v of allowed) pairs.set(v.toLowerCase(), v);
+  for (const [k, v] of Object.entries(p.valueMap)) pairs.set(k.toLowerCase(), v);
+  const whens = [...pairs].map(([k, v]) => `WHEN ${lit(k)} THEN ${lit(v)}`).join(' ');
+  // Exact canonical spellings first: lower() on every value costs more than the lookup.
+  const exact = allowed.map((v) => `WHEN ${lit(v)} THEN ${lit(v)}`).join(' ');
+  return `(CASE ${n} ${exact} ELSE (CASE lower(${n}) ${whens} END) END)`;
+}
+
+/** The tolerant conversion of a normalised (trimmed, non-empty) value `n`. */
+function slowValue(p: ColumnPlan, n: string, fmt: NumberFormat): string {
+  switch (p.def.type) {
+    case 'code':
+    case 'text':
+      return n;
+    case 'money':
+      return moneyValue(n, p, fmt);
+    case 'rate':
+      return `(CASE WHEN regexp_full_match(${n}, '[+-]?[0-9]{1,5}([.][0-9]{1,4})?%?') THEN CAST(rtrim(${n}, '%') AS DECIMAL(9,4)) END)`;
+    case 'date':
+      return dateValue(n, p);
+    case 'period':
+      return periodValue(n);
+    case 'year':
+      return `(CASE WHEN regexp_full_match(${n}, '(19|20|21)[0-9]{2}年?') THEN CAST(substr(${n}, 1, 4) AS INTEGER) END)`;
+    case 'bool':
+      return `(CASE WHEN lower(${n}) IN (${litList(TRUE_WORDS)}) THEN true WHEN lower(${n}) IN (${litList(FALSE_WORDS)}) THEN false END)`;
+    case 'enum':
+      return enumValue(n, p);
+  }
+}
+
+/**
+ * The common, already-canonical spellings, tested on the raw value: when one
+ * matches, trimming and the tolerant parse are skipped for that value.
+ */
+function fastWhen(p: ColumnPlan, r: string, fmt: NumberFormat): string {
+  switch (p.def.type) {
+    case 'money':
+      if (fmt.decimal !== '.') return '';
+      return p.unit === 1
+        ? `WHEN regexp_full_match(${r}, '${PLAIN_YUAN}') THEN CAST(${r} AS DECIMAL(18,2))`
+        : `WHEN regexp_full_match(${r}, '${PLAIN_WAN}') THEN CAST(CAST(${r} AS DECIMAL(18,6)) * 10000 AS DECIMAL(18,2))`;
+    case 'date':
+      if (p.dateFormats.length) return ''; // the profile's format comes first
+      return `WHEN length(${r}) = 10 AND substr(${r}, 5, 1) = '-' AND substr(${r}, 8, 1) = '-' THEN TRY_CAST(${r} AS DATE)`;
+    case 'year':
+      return `WHEN length(${r}) = 4 AND TRY_CAST(${r} AS INTEGER) BETWEEN 1900 AND 2199 THEN CAST(${r} AS INTEGER)`;
+    case 'bool':
+      return `WHEN ${r} = 'true' OR ${r} = '1' THEN true WHEN ${r} = 'false' OR ${r} = '0' THEN false`;
+    case 'enum':
+      return `WHEN ${r} IN (${litList(p.def.values ?? [])}) THEN ${r}`;
+    case 'period':
+      return `WHEN regexp_full_match(${r}, '[0-9]{4}-(0[1-9]|1[0-2])') THEN ${r}`;
+    case 'rate':
+      return `WHEN regexp_full_match(${r}, '[0-9]{1,5}([.][0-9]{1,4})?') THEN CAST(${r} AS DECIMAL(9,4))`;
+    case 'code':
+    case 'text':
+      return '';
+  }
+}
+
+/** The converted value of a column from its raw text `r` (NULL when empty or invalid). */
+export function valueExpr(p: ColumnPlan, r: string, fmt: NumberFormat): string {
+  if (p.def.type === 'code' || p.def.type === 'text') return normExpr(r);
+  const fast = fastWhen(p, r, fmt);
+  return `(CASE WHEN ${r} IS NULL THEN NULL ${fast} ELSE ${slowValue(p, normExpr(r), fmt)} END)`;
+}
+
+/** True when this column makes the row invalid, from its raw text `r` and converted value `v`. */
+export function badExpr(p: ColumnPlan, r: string, v: string): string {
+  // A required column is bad exactly when it has no value (empty, or not parseable).
+  // A nullable one only when there was text that did not parse; the trim is
+  // evaluated for those rows alone.
+  const parts: string[] = [];
+  if (!p.def.nullable) parts.push(`${v} IS NULL`);
+  else if (p.def.type !== 'code' && p.def.type !== 'text') parts.push(`(${v} IS NULL AND ${normExpr(r)} IS NOT NULL)`);
+  if (p.def.type === 'money' && !p.def.signed) parts.push(`coalesce(${v} < 0, false)`);
+  return parts.length ? `(${parts.join(' OR ')})` : 'false';
+}
+
+/** The reason this column rejects the row, or NULL. Only evaluated for rejected rows. */
+export function reasonExpr(p: ColumnPlan, n: string, v: string, fmt: NumberFormat): string {
+  const col = p.def.name;
+  const zh = p.def.label;
+  const head = `${lit(`${col}: `)} || ${display(n)}`;
+  const whens: string[] = [];
+  // An empty value is only wrong when the column is required; later WHENs see non-empty values.
+  whens.push(`WHEN ${n} IS NULL THEN ${p.def.nullable ? 'NULL' : lit(`${col}: required — ${zh}不能为空`)}`);
+  switch (p.def.type) {
+    case 'code':
+    case 'text':
+      break;
+    case 'money':
+      whens.push(`WHEN ${v} IS NULL THEN ${moneyReason(n, p, fmt, head, zh)}`);
+      if (!p.def.signed) {
+        whens.push(`WHEN ${v} < 0 THEN ${head} || ' must not be negative — ${zh}不能为负数'`);
+      }
+      break;
+    case 'rate':
+      whens.push(`WHEN ${v} IS NULL THEN ${head} || ' is not a rate (percent, e.g. 2.85) — ${zh}不是有效利率'`);
+      break;
+    case 'date':
+      whens.push(`WHEN ${v} IS NULL THEN ${head} || ' is not a date — ${zh}不是有效日期（应为 YYYY-MM-DD）'`);
+      break;
+    case 'period':
+      whens.push(`WHEN ${v} IS NULL THEN ${head} || ' is not a period — ${zh}不是有效年月（应为 YYYY-MM）'`);
+      break;
+    case 'year':
+      whens.push(`WHEN ${v} IS NULL THEN ${head} || ' is not a year — ${zh}不是有效年份'`);
+      break;
+    case 'bool':
+      whens.push(`WHEN ${v} IS NULL THEN ${head} || ' is not true/false — ${zh}应为 是/否'`);
+      break;
+    case 'enum': {
+      const allowed = (p.def.values ?? []).join(', ');
+      whens.push(`WHEN ${v} IS NULL THEN ${head} || ${lit(` is not one of ${allowed} — ${zh}取值无效`)}`);
+      break;
+    }
+  }
+  return `(CASE ${whens.join(' ')} END)`;
+}
+
+/** Text form of a converted value, for the row hash. */
+export function hashPart(v: string): string {
+  return `coalesce(CAST(${v} AS VARCHAR), chr(0))`;
+}

@@ -1,0 +1,100 @@
+/**
+ * Charts as inline SVG, rendered in Node by ECharts' server-side renderer
+ * (no DOM, no remote assets), so the HTML report is one self-contained file.
+ */
+import * as echarts from 'echarts';
+
+const FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif';
+const PALETTE = ['#c23531', '#2f4554', '#61a0a8', '#d48265', '#91c7ae', '#749f83', '#ca8622', '#bda29a'];
+export const SEVERITY_COLORS = { high: '#d9342b', medium: '#e6a700', low: '#8e5bc9' } as const;
+
+function render(option: echarts.EChartsCoreOption, width = 760, height = 340): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  try {
+    chart.setOption({ animation: false, color: PALETTE, textStyle: { fontFamily: FONT }, ...option });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+/** Horizontal bars (e.g. execution rate by department) with an optional reference line (time progress). */
+export function barChart(opts: {
+  categories: string[];
+  series: { name: string; data: (number | null)[]; color?: string; stack?: string }[];
+  horizontal?: boolean;
+  referenceLine?: { value: number; label: string };
+  valueSuffix?: string;
+  height?: number;
+  /** Counts: no fractional ticks. */
+  integer?: boolean;
+}): string {
+  const valueAxis = { type: 'value', minInterval: opts.integer ? 1 : undefined, axisLabel: { formatter: `{value}${opts.valueSuffix ?? ''}` } };
+  const categoryAxis = { type: 'category', data: opts.categories, axisLabel: { interval: 0, fontSize: 11 } };
+  return render(
+    {
+      legend: opts.series.length > 1 ? { top: 0 } : undefined,
+      grid: { left: opts.horizontal ? 150 : 60, right: 40, top: opts.series.length > 1 ? 30 : 20, bottom: 40 },
+      xAxis: opts.horizontal ? valueAxis : categoryAxis,
+      yAxis: opts.horizontal ? { ...categoryAxis, inverse: true } : valueAxis,
+      series: opts.series.map((s, i) => ({
+        type: 'bar',
+        name: s.name,
+        data: s.data,
+        stack: s.stack,
+        itemStyle: s.color ? { color: s.color } : undefined,
+        label: opts.series.length === 1 ? { show: true, position: opts.horizontal ? 'right' : 'top', fontSize: 10 } : undefined,
+        markLine:
+          i === 0 && opts.referenceLine
+            ? {
+                symbol: 'none',
+                lineStyle: { color: '#333', type: 'dashed' },
+                label: { formatter: opts.referenceLine.label },
+                data: [opts.horizontal ? { xAxis: opts.referenceLine.value } : { yAxis: opts.referenceLine.value }],
+              }
+            : undefined,
+      })),
+    },
+    760,
+    opts.height ?? Math.max(260, opts.horizontal ? 40 + opts.categories.length * 26 : 340),
+  );
+}
+
+/** A line chart over months (e.g. the monthly spending curve). */
+export function lineChart(opts: { categories: string[]; series: { name: string; data: (number | null)[] }[]; valueSuffix?: string }): string {
+  return render({
+    legend: { top: 0 },
+    grid: { left: 70, right: 30, top: 30, bottom: 40 },
+    xAxis: { type: 'category', data: opts.categories },
+    yAxis: { type: 'value', axisLabel: { formatter: `{value}${opts.valueSuffix ?? ''}` } },
+    series: opts.series.map((s) => ({ type: 'line', name: s.name, data: s.data, smooth: false, symbolSize: 6 })),
+  });
+}
+
+/** Warning lines (e.g. debt ratio 100% / 120%) drawn on a bar chart of regions. */
+export function thresholdBarChart(opts: {
+  categories: string[];
+  name: string;
+  data: number[];
+  lines: { value: number; label: string; color: string }[];
+  valueSuffix?: string;
+}): string {
+  const max = Math.max(...opts.lines.map((l) => l.value));
+  return render({
+    grid: { left: 60, right: 80, top: 20, bottom: 40 },
+    xAxis: { type: 'category', data: opts.categories, axisLabel: { interval: 0, fontSize: 11 } },
+    yAxis: { type: 'value', axisLabel: { formatter: `{value}${opts.valueSuffix ?? ''}` } },
+    series: [
+      {
+        type: 'bar',
+        name: opts.name,
+        data: opts.data.map((v) => ({ value: v, itemStyle: { color: v > max ? '#d9342b' : v > Math.min(...opts.lines.map((l) => l.value)) ? '#e6a700' : '#61a0a8' } })),
+        label: { show: true, position: 'top', formatter: `{c}${opts.valueSuffix ?? ''}` },
+        markLine: {
+          symbol: 'none',
+          data: opts.lines.map((l) => ({ yAxis: l.value, lineStyle: { color: l.color, type: 'dashed' }, label: { formatter: l.label } })),
+        },
+      },
+    ],
+  });
+}

@@ -1,0 +1,36 @@
+/** What every section builder of the quarterly report receives. */
+import type { Lang } from '../format.ts';
+import type { TracedQueries } from '../traced-queries.ts';
+
+export interface SectionContext {
+  q: TracedQueries;
+  lang: Lang;
+  year: number;
+  quarter: number;
+  /** Quarter start and end, YYYY-MM-DD. */
+  start: string;
+  end: string;
+  /** The string parameters every query may use: $year, $qstart, $qend, $region. */
+  params: { year: string; qstart: string; qend: string; region: string | null };
+  /** Headline figures collected for tests and the summary. */
+  headline: Record<string, string | number | null>;
+}
+
+export function quarterBounds(year: number, quarter: number): { start: string; end: string } {
+  const startMonth = (quarter - 1) * 3 + 1;
+  const endMonth = startMonth + 2;
+  const lastDay = new Date(Date.UTC(year, endMonth, 0)).getUTCDate();
+  const mm = (m: number) => String(m).padStart(2, '0');
+  return { start: `${year}-${mm(startMonth)}-01`, end: `${year}-${mm(endMonth)}-${lastDay}` };
+}
+
+/** Decimal string or number → number for charts only (tables keep exact strings). */
+export function num(v: unknown): number {
+  const n = Number(v ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Round a chart value to 2 decimals. */
+export function r2(n: number): number {
+  return Math.round(n * 100) / 100;
+}

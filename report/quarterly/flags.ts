@@ -1,0 +1,163 @@
+/**
+ * 二、预警与整改: warnings of the quarter and year to date by rule and severity,
+ * the closed-loop headline figures, and the overdue items by name.
+ *
+ * A warning belongs to the period its finding is about (the flag's period,
+ * else its fiscal year), not to the day a rule run first saw it, so a report
+ * on last year's data written today still counts last year's findings. The
+ * closed-loop figures use the tracker's statistics with the same basis, so
+ * they equal `fiscus track stats --year Y --quarter Q --basis period --ytd --as-of <quarter end>`.
+ */
+import { barChart, SEVERITY_COLORS } from '../charts.ts';
+import { count, date, moneyUnit, pct, wan } from '../format.ts';
+import { t } from '../i18n.ts';
+import type { Section } from '../model.ts';
+import { inScope, SCOPE_CTE } from '../traced-queries.ts';
+import { flagDaySql } from '../../tracker/stats.ts';
+import { listTracked, trackStats } from '../../tracker/index.ts';
+import type { SectionContext } from './context.ts';
+import { ruleNames } from '../rule-names.ts';
+
+/** SQL: the day a flag (aliased f) is about — the tracker's `period` basis. */
+export const FLAG_DAY = flagDaySql('f');
+
+export async function flagsSection(ctx: SectionContext): Promise<Section> {
+  const { q, lang, params } = ctx;
+  const section: Section = { id: 'flags', title: t(lang, 'flags'), missing: [], blocks: [] };
+  const ytdWhere = `${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE`;
+  if (!(await q.hasRows('fiscus.flags f', ytdWhere, params))) {
+    section.missing.push('fiscus.flags');
+    return section;
+  }
+  const wanUnit = moneyUnit('wan', lang);
+
+  const byRule = await q.run<{ rule_id: string; severity: string; in_quarter: string; ytd: string; amount: string }>(
+    'flags_by_rule',
+    t(lang, 'byRule'),
+    `WITH RECURSIVE ${SCOPE_CTE}
+    SELECT rule_id, severity,
+           count(*) FILTER (WHERE ${FLAG_DAY} >= $qstart::DATE) AS in_quarter,
+           count(*) AS ytd,
+           coalesce(sum(amount), 0) AS amount
+    FROM fiscus.flags f
+    WHERE ${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${inScope('region_code')}
+    GROUP BY rule_id, severity
+    ORDER BY list_position(['high', 'medium', 'low'], severity), rule_id`,
+    params,
+  );
+  const inQuarter = byRule.reduce((n, r) => n + Number(r.in_quarter), 0);
+  const ytd = byRule.reduce((n, r) => n + Number(r.ytd), 0);
+  ctx.headline.flags_in_quarter = inQuarter;
+  ctx.headline.flags_ytd = ytd;
+  const sevCount = (s: string) => byRule.filter((r) => r.severity === s).reduce((n, r) => n + Number(r.ytd), 0);
+  section.blocks.push({
+    kind: 'figures',
+    items: [
+      { label: t(lang, 'flagsInQuarter'), text: count(inQuarter), value: inQuarter, queryId: 'flags_by_rule' },
+      { label: t(lang, 'flagsYtd'), text: count(ytd), value: ytd, queryId: 'flags_by_rule' },
+      { label: t(lang, 'high'), text: count(sevCount('high')), value: sevCount('high'), queryId: 'flags_by_rule' },
+      { label: t(lang, 'medium'), text: count(sevCount('medium')), value: sevCount('medium'), queryId: 'flags_by_rule' },
+      { label: t(lang, 'low'), text: count(sevCount('low')), value: sevCount('low'), queryId: 'flags_by_rule' },
+    ],
+  });
+  const rules = [...new Set(byRule.map((r) => r.rule_id))];
+  const ruleName = await ruleNames(lang);
+  section.blocks.push({
+    kind: 'chart',
+    title: t(lang, 'byRule'),
+    svg: barChart({
+      categories: rules.map(ruleName),
+      integer: true,
+      horizontal: true,
+      series: (['high', 'medium', 'low'] as const).map((sev) => ({
+        name: t(lang, sev),
+        color: SEVERITY_COLORS[sev],
+        stack: 'severity',
+        data: rules.map((rule) => Number(byRule.find((r) => r.rule_id === rule && r.severity === sev)?.ytd ?? 0) || null),
+      })),
+    }),
+    queryId: 'flags_by_rule',
+  });
+  section.blocks.push({
+    kind: 'table',
+    title: t(lang, 'byRule'),
+    columns: [
+      { key: 'rule', label: t(lang, 'rule') },
+      { key: 'severity', label: lang === 'zh' ? '等级' : 'Severity' },
+      { key: 'q', label: t(lang, 'flagsInQuarter'), align: 'right' },
+      { key: 'ytd', label: t(lang, 'flagsYtd'), align: 'right' },
+      { key: 'amount', label: `${t(lang, 'amountInvolved')}（${wanUnit}）`, align: 'right' },
+    ],
+    rows: byRule.map((r) => ({ rule: `${ruleName(r.rule_id)}（${r.rule_id}）`, severity: t(lang, r.severity as 'high'), q: count(r.in_quarter), ytd: count(r.ytd), amount: wan(r.amount) })),
+    queryId: 'flags_by_rule',
+  });
+
+  // Closed-loop headline figures (the tracker's own statistics, same basis).
+  const stats = await trackStats(ctx.q.store, {
+    year: ctx.year,
+    quarter: ctx.quarter,
+    region: params.region ?? undefined,
+    basis: 'period',
+    ytd: true,
+  }, { today: ctx.end });
+  const f = stats.totals;
+  Object.assign(ctx.headline, {
+    loop_discovered: f.discovered,
+    loop_dismissed: f.dismissed,
+    loop_explained: f.explained,
+    loop_rectified: f.rectified,
+    loop_rectifying: f.rectifying,
+    loop_overdue: f.overdue,
+    loop_rectification_rate: f.rectification_rate,
+    loop_on_time_rate: f.on_time_rate,
+    loop_money_involved: f.money_involved,
+    loop_money_recovered: f.money_recovered,
+  });
+  const statsRef = 'track_stats';
+  section.blocks.push({ kind: 'note', text: lang === 'zh'
+    ? `闭环整改数据口径：本年内截至季末的预警，按截至${date(ctx.end, lang)}的状态统计（同 fiscus track stats --year ${ctx.year} --quarter ${ctx.quarter} --basis period --ytd --as-of ${ctx.end}）。`
+    : `Closed-loop figures: warnings of the year up to the quarter end, in their state as of ${date(ctx.end, lang)} (as fiscus track stats --year ${ctx.year} --quarter ${ctx.quarter} --basis period --ytd --as-of ${ctx.end}).` });
+  section.blocks.push({
+    kind: 'figures',
+    items: [
+      { label: lang === 'zh' ? '发现问题' : 'Discovered', text: count(f.discovered), value: f.discovered, queryId: statsRef },
+      { label: lang === 'zh' ? '已排除' : 'Dismissed', text: count(f.dismissed), value: f.dismissed, queryId: statsRef },
+      { label: lang === 'zh' ? '说清销号' : 'Explained', text: count(f.explained), value: f.explained, queryId: statsRef },
+      { label: lang === 'zh' ? '已整改' : 'Rectified', text: count(f.rectified), value: f.rectified, queryId: statsRef },
+      { label: lang === 'zh' ? '整改中' : 'Rectifying', text: count(f.rectifying), value: f.rectifying, queryId: statsRef },
+      { label: lang === 'zh' ? '逾期' : 'Overdue', text: count(f.overdue), value: f.overdue, queryId: statsRef },
+      { label: lang === 'zh' ? '整改率' : 'Rectification rate', text: pct(f.rectification_rate), value: f.rectification_rate, queryId: statsRef },
+      { label: lang === 'zh' ? '按期率' : 'On-time rate', text: pct(f.on_time_rate), value: f.on_time_rate, queryId: statsRef },
+      { label: `${t(lang, 'amountInvolved')}（${wanUnit}）`, text: wan(f.money_involved), value: f.money_involved, queryId: statsRef },
+      { label: `${lang === 'zh' ? '追回/规范资金' : 'Recovered/regularised'}（${wanUnit}）`, text: wan(f.money_recovered), value: f.money_recovered, queryId: statsRef },
+    ],
+  });
+  ctx.q.records.push({
+    id: statsRef,
+    title: t(lang, 'loopFigures'),
+    sql: `-- fiscus track stats --year ${ctx.year} --quarter ${ctx.quarter} --basis period --ytd --as-of ${ctx.end}${params.region ? ` --region ${params.region}` : ''}`,
+    params: {},
+  });
+
+  // Overdue items, by name.
+  const overdue = await listTracked(ctx.q.store, { overdue: true, region: params.region ?? undefined, today: ctx.end });
+  section.blocks.push({
+    kind: 'table',
+    title: t(lang, 'overdueItems'),
+    columns: [
+      { key: 'title', label: t(lang, 'title') },
+      { key: 'unit', label: t(lang, 'assignedTo') },
+      { key: 'due', label: t(lang, 'dueDate') },
+      { key: 'status', label: t(lang, 'status') },
+    ],
+    rows: overdue.map((o) => ({
+      title: lang === 'zh' ? o.title : o.title_en,
+      unit: o.assigned_to ?? o.agency_code ?? '—',
+      due: date(o.deadline ?? o.due_date, lang),
+      status: o.status_label[lang],
+    })),
+    queryId: statsRef,
+    empty: t(lang, 'noOverdue'),
+  });
+  return section;
+}

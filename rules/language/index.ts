@@ -1,0 +1,88 @@
+/**
+ * The fiscus rule language: public API.
+ *
+ *   parseRuleText / loadRuleFile  → RuleDefinition (envelope + logic, fully checked)
+ *   compileRule                   → CompiledRule (one DuckDB SELECT + bound parameters)
+ *   loadBuiltinPack / loadRulesDir → every rule of a folder, all broken files reported together
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CompiledRule } from '../types.ts';
+import { compileRule } from './compile.ts';
+import { readDefinition, type RuleDefinition } from './definition.ts';
+import { RuleError, RuleErrors } from './errors.ts';
+import { YamlFile } from './yaml-doc.ts';
+
+export { compileRule, resolveParams, AS_OF_COLUMNS, EVIDENCE_LIMIT, type CompileOptions } from './compile.ts';
+export { RuleError, RuleErrors } from './errors.ts';
+export { duckdb as duckdbDialect, type SqlDialect } from './dialect.ts';
+export { FUNCTIONS } from './expr.ts';
+export { LOGIC_KINDS, type RuleDefinition, type LogicKind } from './definition.ts';
+export { bindValues } from './runtime.ts';
+
+const PACK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'pack');
+
+/** Parse and check a rule (every expression is type-checked by compiling it with its defaults). */
+export function parseRuleText(text: string, file: string, opts: { builtin?: boolean } = {}): RuleDefinition {
+  const y = new YamlFile(file, text);
+  const def = readDefinition(y, opts.builtin ?? false);
+  compileRule(def);
+  return def;
+}
+
+export async function loadRuleFile(path: string, opts: { builtin?: boolean } = {}): Promise<RuleDefinition> {
+  const text = await readFile(path, 'utf8');
+  return parseRuleText(text, displayPath(path), opts);
+}
+
+function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel.startsWith('..') ? p : rel;
+}
+
+async function ruleFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  for (const e of entries) {
+    if (e.isFile() && e.name.endsWith('.rule.yaml')) out.push(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+  }
+  return out.sort();
+}
+
+async function loadDir(dir: string, builtin: boolean): Promise<RuleDefinition[]> {
+  const files = await ruleFiles(dir);
+  const defs: RuleDefinition[] = [];
+  const errors: RuleError[] = [];
+  const ids = new Map<string, string>();
+  for (const f of files) {
+    try {
+      const def = await loadRuleFile(f, { builtin });
+      const prev = ids.get(def.meta.id);
+      if (prev) {
+        errors.push(new RuleError({ file: def.file, line: 1, column: 1 }, `rule id ${def.meta.id} is also defined in ${prev}`));
+        continue;
+      }
+      ids.set(def.meta.id, def.file);
+      defs.push(def);
+    } catch (err) {
+      if (err instanceof RuleError) errors.push(err);
+      else throw err;
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new RuleErrors(errors);
+  return defs;
+}
+
+/** Every `rules/pack/**\/*.rule.yaml`. */
+export function loadBuiltinPack(): Promise<RuleDefinition[]> {
+  return loadDir(PACK_DIR, true);
+}
+
+/** An analyst's folder of rules (same format). Every broken file is reported, not just the first. */
+export function loadRulesDir(dir: string): Promise<RuleDefinition[]> {
+  return loadDir(resolve(dir), false);
+}
+
+export type { CompiledRule };

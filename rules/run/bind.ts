@@ -1,0 +1,118 @@
+/**
+ * Binding a compiled rule's named parameters: `$as_of` (DATE), `$scope`
+ * (VARCHAR[] or NULL) and one `$p_<name>` per rule parameter, typed from the
+ * rule's parameter definitions (money → DECIMAL(18,2), never a float).
+ * Only parameters the SQL actually mentions are bound, so a rule that does not
+ * use `$scope` still runs.
+ */
+import {
+  BOOLEAN, DOUBLE, DuckDBDateValue, DuckDBDecimalValue, INTEGER, LIST, VARCHAR,
+  type DuckDBPreparedStatement,
+} from '@duckdb/node-api';
+import type { CompiledRule, RuleParamDef } from '../types.ts';
+
+export type ParamValue = string | number | boolean | string[] | null;
+
+export class BindError extends Error {}
+
+export function dateValue(iso: string): DuckDBDateValue {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (!m) throw new BindError(`not a date (YYYY-MM-DD): ${iso}`);
+  return DuckDBDateValue.fromParts({ year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) });
+}
+
+/** "1,234.5" / 1234.5 → DECIMAL(18,2) with exact cents. */
+export function decimalValue(v: string | number): DuckDBDecimalValue {
+  const s = (typeof v === 'number' ? v.toFixed(2) : v).replaceAll(',', '').trim();
+  const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(s);
+  if (!m) throw new BindError(`not a money amount: ${String(v)}`);
+  const cents = BigInt(m[2] + (m[3] ?? '').padEnd(2, '0'));
+  return new DuckDBDecimalValue(m[1] ? -cents : cents, 18, 2);
+}
+
+function bindTyped(p: DuckDBPreparedStatement, idx: number, name: string, value: ParamValue, def: RuleParamDef | undefined): void {
+  if (value === null || value === undefined) {
+    p.bindNull(idx);
+    return;
+  }
+  const type = def?.type ?? inferType(value);
+  try {
+    switch (type) {
+      case 'money':
+        p.bindDecimal(idx, decimalValue(value as string | number));
+        return;
+      case 'number':
+      case 'percent': {
+        const n = Number(value);
+        if (!Number.isFinite(n)) throw new BindError(`not a number: ${String(value)}`);
+        p.bindValue(idx, n, DOUBLE);
+        return;
+      }
+      case 'integer':
+      case 'days': {
+        const n = Number(value);
+        if (!Number.isInteger(n)) throw new BindError(`not an integer: ${String(value)}`);
+        p.bindValue(idx, n, INTEGER);
+        return;
+      }
+      case 'date':
+        p.bindDate(idx, dateValue(String(value)));
+        return;
+      case 'boolean':
+        p.bindValue(idx, value === true || value === 'true', BOOLEAN);
+        return;
+      case 'list':
+        p.bindList(idx, (Array.isArray(value) ? value : [value]).map(String), LIST(VARCHAR));
+        return;
+      case 'string':
+        p.bindVarchar(idx, String(value));
+        return;
+    }
+  } catch (err) {
+    throw new BindError(`parameter $${name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function inferType(v: Exclude<ParamValue, null>): RuleParamDef['type'] {
+  if (Array.isArray(v)) return 'list';
+  if (typeof v === 'boolean') return 'boolean';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return 'string';
+}
+
+export interface BindContext {
+  asOf: string;
+  /** Partition values for an incremental run; null = everything. */
+  scope?: string[] | null;
+}
+
+/** Bind everything the prepared rule SQL mentions; an unknown parameter is an error naming it. */
+export function bindRule(p: DuckDBPreparedStatement, rule: Pick<CompiledRule, 'params' | 'meta'>, ctx: BindContext): void {
+  const defs = new Map(rule.meta.params.map((d) => [`p_${d.name}`, d]));
+  for (let i = 1; i <= p.parameterCount; i++) {
+    const name = p.parameterName(i);
+    if (name === 'as_of') p.bindDate(i, dateValue(ctx.asOf));
+    else if (name === 'scope') {
+      if (ctx.scope) p.bindList(i, ctx.scope, LIST(VARCHAR));
+      else p.bindValue(i, null, LIST(VARCHAR));
+    } else if (Object.hasOwn(rule.params, name)) {
+      bindTyped(p, i, name, rule.params[name] as ParamValue, defs.get(name));
+    } else {
+      throw new BindError(`the SQL uses $${name}, which is neither $as_of, $scope nor a parameter of the rule`);
+    }
+  }
+}
+
+/** The bound values as text, for `fiscus rules explain`. */
+export function describeBindings(rule: Pick<CompiledRule, 'params' | 'meta'>, ctx: BindContext): { name: string; type: string; value: string }[] {
+  const defs = new Map(rule.meta.params.map((d) => [`p_${d.name}`, d]));
+  const out = [{ name: 'as_of', type: 'DATE', value: ctx.asOf }];
+  if (ctx.scope !== undefined) out.push({ name: 'scope', type: 'VARCHAR[]', value: ctx.scope ? JSON.stringify(ctx.scope) : 'NULL' });
+  for (const [name, v] of Object.entries(rule.params)) {
+    const t = defs.get(name)?.type ?? (v === null ? 'string' : inferType(v as Exclude<ParamValue, null>));
+    const sql = { money: 'DECIMAL(18,2)', number: 'DOUBLE', percent: 'DOUBLE', integer: 'INTEGER', days: 'INTEGER', date: 'DATE', boolean: 'BOOLEAN', list: 'VARCHAR[]', string: 'VARCHAR' }[t];
+    out.push({ name, type: sql, value: Array.isArray(v) ? JSON.stringify(v) : String(v) });
+  }
+  return out;
+}
+

@@ -1,0 +1,211 @@
+/**
+ * Incremental re-runs: what a rule read, and what changed since.
+ *
+ * A feed table's state is the multiset of batches its current rows came from
+ * (`_batch_id` → row count). Batches are immutable, so new rows show up as a
+ * new batch id, and a correction shows up as a new batch id plus fewer rows
+ * left from the batch it replaced, with the old row kept in
+ * fiscus.row_history. Counting rows alone would miss a correction; hashing all
+ * rows would be slow. Tables without `_batch_id` (engine tables such as
+ * fiscus.calendar_days) fall back to a row count and a hash of all rows; they
+ * are small.
+ */
+import { createHash } from 'node:crypto';
+import type { Store } from '../../engine/db.ts';
+import { canonicalJson } from '../../engine/flag-events.ts';
+import { FEEDS, quoteIdent } from '../../engine/feeds.ts';
+import type { CompiledRule } from '../types.ts';
+import type { AllowEntry } from './config.ts';
+
+export type TableState =
+  | { batches: Record<string, number> }
+  | { rows: number; hash: string }
+  | { missing: true };
+
+export type TablesState = Record<string, TableState>;
+
+export interface Fingerprint {
+  rule_id: string;
+  rule_version: number;
+  rule_hash: string;
+  as_of: string;
+  tables: TablesState;
+  run_id: string;
+  flags_raised: number;
+}
+
+/**
+ * The tables whose state decides a rule's findings: what it declares it reads,
+ * plus any feed or engine table its SQL names (the working-day calendar is read
+ * through fiscus.calendar_days, which no rule lists in `reads`).
+ */
+export function inputTables(rule: CompiledRule): string[] {
+  const text = [rule.sql, ...rule.preconditions.map((p) => p.sql)].join('\n');
+  const out = new Set(rule.meta.reads);
+  for (const t of FEEDS) {
+    if (text.includes(`"${t.schema}"."${t.table}"`) || new RegExp(`\\b${t.schema}\\.${t.table}\\b`).test(text)) out.add(t.name);
+  }
+  if (/calendar_days/.test(text)) out.add('fiscus.calendar_days');
+  return [...out].sort();
+}
+
+/** Everything about the rule itself that changes its findings. */
+export function ruleHash(rule: CompiledRule, effectiveSeverity: string, allow: readonly AllowEntry[]): string {
+  return createHash('sha256')
+    .update(
+      canonicalJson({
+        id: rule.meta.id,
+        version: rule.meta.version,
+        severity: effectiveSeverity,
+        titleTemplate: rule.meta.titleTemplate,
+        entityType: rule.meta.entityType,
+        sql: rule.sql,
+        params: rule.params,
+        preconditions: rule.preconditions,
+        scope: rule.scope ?? null,
+        allow,
+      }),
+    )
+    .digest('hex');
+}
+
+function splitName(name: string): [string, string] {
+  const i = name.indexOf('.');
+  return i < 0 ? ['main', name] : [name.slice(0, i), name.slice(i + 1)];
+}
+
+export function sqlName(name: string): string {
+  const [s, t] = splitName(name);
+  return `${quoteIdent(s)}.${quoteIdent(t)}`;
+}
+
+/** Column names of a table, or undefined when it does not exist. */
+export async function tableColumns(store: Store, name: string): Promise<string[] | undefined> {
+  const [schema, table] = splitName(name);
+  const rows = await store.all<{ column_name: string }>(
+    `SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $s AND table_name = $t ORDER BY column_index`,
+    { s: schema, t: table },
+  );
+  return rows.length ? rows.map((r) => r.column_name) : undefined;
+}
+
+/** The state of each table, computed once per run and shared by every rule that reads it. */
+export class TableStateCache {
+  private readonly cache = new Map<string, Promise<TableState>>();
+  constructor(private readonly store: Store) {}
+
+  get(name: string): Promise<TableState> {
+    let p = this.cache.get(name);
+    if (!p) {
+      p = this.compute(name);
+      this.cache.set(name, p);
+    }
+    return p;
+  }
+
+  async states(names: readonly string[]): Promise<TablesState> {
+    const out: TablesState = {};
+    for (const n of [...names].sort()) out[n] = await this.get(n);
+    return out;
+  }
+
+  private async compute(name: string): Promise<TableState> {
+    const cols = await tableColumns(this.store, name);
+    if (!cols) return { missing: true };
+    if (cols.includes('_batch_id')) {
+      const rows = await this.store.all<{ b: string; n: string | number }>(
+        `SELECT _batch_id AS b, count(*) AS n FROM ${sqlName(name)} GROUP BY ALL ORDER BY 1`,
+      );
+      return { batches: Object.fromEntries(rows.map((r) => [r.b, Number(r.n)])) };
+    }
+    const r = await this.store.one<{ n: string | number; h: string | null }>(
+      `SELECT count(*) AS n, coalesce(sum(hash(t))::VARCHAR, '0') AS h FROM ${sqlName(name)} t`,
+    );
+    return { rows: Number(r?.n ?? 0), hash: r?.h ?? '0' };
+  }
+}
+
+export async function readFingerprint(store: Store, ruleId: string): Promise<Fingerprint | undefined> {
+  const r = await store.one<{ rule_id: string; rule_version: number; rule_hash: string; as_of: string; tables: string; run_id: string; flags_raised: number }>(
+    `SELECT rule_id, rule_version, rule_hash, strftime(as_of, '%Y-%m-%d') AS as_of, tables::VARCHAR AS tables, run_id, flags_raised
+     FROM fiscus.rule_fingerprints WHERE rule_id = $id`,
+    { id: ruleId },
+  );
+  if (!r) return undefined;
+  return { ...r, tables: JSON.parse(r.tables) as TablesState };
+}
+
+export async function writeFingerprint(store: Store, fp: Fingerprint): Promise<void> {
+  await store.run('DELETE FROM fiscus.rule_fingerprints WHERE rule_id = $id', { id: fp.rule_id });
+  await store.run(
+    `INSERT INTO fiscus.rule_fingerprints VALUES ($id, $v, $h, $as_of::DATE, $tables::JSON, $run, $n, now())`,
+    { id: fp.rule_id, v: fp.rule_version, h: fp.rule_hash, as_of: fp.as_of, tables: canonicalJson(fp.tables), run: fp.run_id, n: fp.flags_raised },
+  );
+}
+
+/** Flag columns an incremental scope can be matched on (a partition must be visible on the flag). */
+export const SCOPE_FLAG_COLUMNS = ['agency_code', 'region_code'] as const;
+
+export type Decision =
+  | { mode: 'full'; why: string }
+  | { mode: 'unchanged'; since: string; flagsRaised: number }
+  | { mode: 'incremental'; scope: string[]; newBatches: string[] };
+
+/**
+ * Compare the last evaluation with now. Anything not provably "only new
+ * batches in the scoped table" is a full evaluation: being wrong here would
+ * silently leave stale flags.
+ */
+export async function decide(
+  store: Store,
+  rule: CompiledRule,
+  prev: Fingerprint | undefined,
+  now: { rule_hash: string; as_of: string; tables: TablesState },
+): Promise<Decision> {
+  if (!prev) return { mode: 'full', why: 'first run' };
+  if (prev.rule_hash !== now.rule_hash) return { mode: 'full', why: 'rule, parameters or allow-list changed' };
+  if (prev.as_of !== now.as_of) return { mode: 'full', why: `last evaluated at as-of ${prev.as_of}` };
+  const changed = Object.keys({ ...prev.tables, ...now.tables }).filter(
+    (t) => canonicalJson(prev.tables[t] ?? null) !== canonicalJson(now.tables[t] ?? null),
+  );
+  if (changed.length === 0) return { mode: 'unchanged', since: prev.run_id, flagsRaised: prev.flags_raised };
+  const scope = rule.scope;
+  if (!scope) return { mode: 'full', why: 'input changed; rule has no scope' };
+  if (!(SCOPE_FLAG_COLUMNS as readonly string[]).includes(scope.column)) {
+    return { mode: 'full', why: `scope column ${scope.column} is not a flag column` };
+  }
+  if (changed.length > 1 || changed[0] !== scope.table) return { mode: 'full', why: `changed: ${changed.join(', ')}` };
+  const before = prev.tables[scope.table];
+  const after = now.tables[scope.table];
+  if (!before || !after || !('batches' in before) || !('batches' in after)) return { mode: 'full', why: 'scope table has no batch ids' };
+  const newBatches = Object.keys(after.batches).filter((b) => !(b in before.batches));
+  if (newBatches.length === 0) return { mode: 'full', why: 'rows changed without a new batch' };
+  // Rows may leave an old batch only by being replaced by a new one (a correction, kept in row_history).
+  const shrunk: Record<string, number> = {};
+  for (const [b, n] of Object.entries(before.batches)) {
+    const m = after.batches[b] ?? 0;
+    if (m > n) return { mode: 'full', why: `batch ${b} gained rows` };
+    if (m < n) shrunk[b] = n - m;
+  }
+  if (Object.keys(shrunk).length) {
+    const hist = await store.all<{ b: string; n: string | number }>(
+      `SELECT old_batch_id AS b, count(*) AS n FROM fiscus.row_history
+       WHERE table_name = $t AND list_contains(from_json($nb, '["VARCHAR"]'), replaced_by_batch) GROUP BY ALL`,
+      { t: scope.table, nb: JSON.stringify(newBatches) },
+    );
+    const replaced = new Map(hist.map((h) => [h.b, Number(h.n)]));
+    for (const [b, n] of Object.entries(shrunk)) {
+      if ((replaced.get(b) ?? 0) < n) return { mode: 'full', why: `rows of batch ${b} disappeared without history` };
+    }
+  }
+  const col = quoteIdent(scope.column);
+  const values = await store.all<{ v: string | null }>(
+    `SELECT DISTINCT ${col}::VARCHAR AS v FROM ${sqlName(scope.table)} WHERE list_contains(from_json($nb, '["VARCHAR"]'), _batch_id)
+     UNION
+     SELECT DISTINCT json_extract_string(old_row, $path) AS v FROM fiscus.row_history
+       WHERE table_name = $t AND list_contains(from_json($nb, '["VARCHAR"]'), replaced_by_batch)`,
+    { nb: JSON.stringify(newBatches), t: scope.table, path: `$.${scope.column}` },
+  );
+  if (values.some((v) => v.v === null)) return { mode: 'full', why: `a changed row has no ${scope.column}` };
+  return { mode: 'incremental', scope: values.map((v) => v.v as string).sort(), newBatches: newBatches.sort() };
+}

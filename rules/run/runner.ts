@@ -1,0 +1,329 @@
+/**
+ * The rule runner: evaluate compiled rules as of a date, turn their rows into
+ * flags, store them (new / existing / no longer reproduced / reproduced
+ * again), and say for every rule what happened and why.
+ *
+ * One rule's failure never stops the others: its writes roll back and it is
+ * reported as `error` with the message. Backtests (`dryRun`) evaluate and
+ * count but write nothing at all.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Store } from '../../engine/db.ts';
+import { canonicalJson } from '../../engine/flag-events.ts';
+import { prepareReadOnly } from '../../engine/sql-guard.ts';
+import type { CompiledRule, RuleResultRow, Severity } from '../types.ts';
+import { bindRule } from './bind.ts';
+import { activeAllowEntries, EMPTY_CONFIG, matchAllow, type FiscusConfig } from './config.ts';
+import {
+  decide, inputTables, readFingerprint, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, tableColumns, writeFingerprint,
+  type Decision, type TablesState,
+} from './fingerprint.ts';
+import { checkResultColumns, flagId, toResultRow } from './result-rows.ts';
+import { mergeRuleFlags, type StagedFlag } from './store-flags.ts';
+import { renderTemplate, type TemplateVars } from './template.ts';
+
+export interface RunOptions {
+  /** YYYY-MM-DD: nothing after it is seen. */
+  asOf: string;
+  /** Who started the run (recorded in fiscus.rule_runs). */
+  actor?: string;
+  /** Evaluate only these partition values of scoped rules (not-reproduced bookkeeping stays inside them). */
+  scope?: string[];
+  /** Evaluate and count, write nothing (backtests). */
+  dryRun?: boolean;
+  /** Ignore input fingerprints: evaluate every rule fully. */
+  full?: boolean;
+  /** Deployment config: enabled, severity overrides and the allow-list (params are applied at compile time). */
+  config?: FiscusConfig;
+  /** Keep each rule's flags in the summary (tests, backtests). */
+  collect?: boolean;
+  /** The run's clock; defaults to now. */
+  now?: Date;
+}
+
+export type Outcome = 'evaluated' | 'skipped' | 'error';
+export type Mode = 'full' | 'incremental' | 'unchanged';
+
+export interface RuleOutcome {
+  rule_id: string;
+  rule_version: number;
+  title: string;
+  outcome: Outcome;
+  mode: Mode | null;
+  /** Why it was skipped or failed, or how it was evaluated ("zh / en"). */
+  reason: string | null;
+  flags_raised: number;
+  flags_new: number;
+  flags_existing: number;
+  flags_reproduced: number;
+  flags_not_reproduced: number;
+  suppressed: number;
+  suppressed_reasons: { reason: string; count: number }[];
+  by_severity: Record<Severity, number>;
+  /** Partition values evaluated in an incremental run. */
+  scope_size: number | null;
+  millis: number;
+  flags?: StagedFlag[];
+}
+
+export interface RunSummary {
+  run_id: string;
+  as_of: string;
+  dry_run: boolean;
+  actor: string | null;
+  started_at: string;
+  finished_at: string;
+  millis: number;
+  rules: RuleOutcome[];
+  totals: {
+    rules: number; evaluated: number; skipped: number; errors: number;
+    flags_raised: number; flags_new: number; flags_existing: number; flags_reproduced: number;
+    flags_not_reproduced: number; suppressed: number;
+  };
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function newRunId(now: Date): string {
+  const ts = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return `run_${ts}_${randomBytes(3).toString('hex')}`;
+}
+
+function blankOutcome(rule: CompiledRule): RuleOutcome {
+  return {
+    rule_id: rule.meta.id, rule_version: rule.meta.version, title: rule.meta.title.zh, outcome: 'evaluated', mode: null,
+    reason: null, flags_raised: 0, flags_new: 0, flags_existing: 0, flags_reproduced: 0, flags_not_reproduced: 0,
+    suppressed: 0, suppressed_reasons: [], by_severity: { high: 0, medium: 0, low: 0 }, scope_size: null, millis: 0,
+  };
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Run `rules` as of `opts.asOf`. Never throws for one rule's failure; throws for a bad call (e.g. bad date). */
+export async function runRules(store: Store, rules: readonly CompiledRule[], opts: RunOptions): Promise<RunSummary> {
+  if (!ISO_DATE.test(opts.asOf)) throw new Error(`as-of must be YYYY-MM-DD (got "${opts.asOf}")`);
+  const ids = new Set<string>();
+  for (const r of rules) {
+    if (ids.has(r.meta.id)) throw new Error(`rule ${r.meta.id} is given twice`);
+    ids.add(r.meta.id);
+  }
+  const started = opts.now ?? new Date();
+  const runId = newRunId(started);
+  const config = opts.config ?? EMPTY_CONFIG;
+  const dry = opts.dryRun ?? false;
+  if (!dry) {
+    await store.run('INSERT INTO fiscus.rule_runs VALUES ($id, $as_of::DATE, $at::TIMESTAMPTZ, NULL, $actor)', {
+      id: runId, as_of: opts.asOf, at: started.toISOString(), actor: opts.actor ?? null,
+    });
+  }
+  const tables = new TableStateCache(store);
+  const outcomes: RuleOutcome[] = [];
+  // Elapsed time is measured on the real clock: `now` may be a simulated day (demo, imports).
+  const runT0 = performance.now();
+  for (const rule of rules) {
+    const t0 = performance.now();
+    let out: RuleOutcome;
+    try {
+      out = await runOne(store, rule, { ...opts, config, dryRun: dry }, runId, started, tables);
+    } catch (err) {
+      out = { ...blankOutcome(rule), outcome: 'error', reason: errMessage(err) };
+    }
+    out.millis = Math.round((performance.now() - t0) * 10) / 10;
+    if (!dry) await recordResult(store, runId, out);
+    outcomes.push(out);
+  }
+  const elapsed = Math.round(performance.now() - runT0);
+  const finished = new Date(started.getTime() + elapsed);
+  if (!dry) {
+    await store.run('UPDATE fiscus.rule_runs SET finished_at = $at::TIMESTAMPTZ WHERE run_id = $id', { id: runId, at: finished.toISOString() });
+  }
+  const sum = (k: keyof RuleOutcome) => outcomes.reduce((a, o) => a + (o[k] as number), 0);
+  return {
+    run_id: runId,
+    as_of: opts.asOf,
+    dry_run: dry,
+    actor: opts.actor ?? null,
+    started_at: started.toISOString(),
+    finished_at: finished.toISOString(),
+    millis: elapsed,
+    rules: outcomes,
+    totals: {
+      rules: outcomes.length,
+      evaluated: outcomes.filter((o) => o.outcome === 'evaluated').length,
+      skipped: outcomes.filter((o) => o.outcome === 'skipped').length,
+      errors: outcomes.filter((o) => o.outcome === 'error').length,
+      flags_raised: sum('flags_raised'), flags_new: sum('flags_new'), flags_existing: sum('flags_existing'),
+      flags_reproduced: sum('flags_reproduced'), flags_not_reproduced: sum('flags_not_reproduced'), suppressed: sum('suppressed'),
+    },
+  };
+}
+
+async function recordResult(store: Store, runId: string, o: RuleOutcome): Promise<void> {
+  await store.run(
+    `INSERT INTO fiscus.rule_run_results (run_id, rule_id, rule_version, outcome, reason, flags_raised, flags_new,
+       flags_existing, flags_not_reproduced, millis, mode, flags_reproduced, flags_suppressed, details)
+     VALUES ($run, $rule, $v, $outcome, $reason, $raised, $new, $existing, $gone, $ms, $mode, $back, $supp, $details::JSON)`,
+    {
+      run: runId, rule: o.rule_id, v: o.rule_version, outcome: o.outcome, reason: o.reason, raised: o.flags_raised,
+      new: o.flags_new, existing: o.flags_existing, gone: o.flags_not_reproduced, ms: o.millis, mode: o.mode,
+      back: o.flags_reproduced, supp: o.suppressed,
+      details: canonicalJson({ suppressed_reasons: o.suppressed_reasons, by_severity: o.by_severity, scope_size: o.scope_size }),
+    },
+  );
+}
+
+type Resolved = Required<Pick<RunOptions, 'config' | 'dryRun'>> & RunOptions;
+
+async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: string, now: Date, tables: TableStateCache): Promise<RuleOutcome> {
+  const out = blankOutcome(rule);
+  const id = rule.meta.id;
+  const settings = opts.config.rules[id];
+  if (settings?.enabled === false) {
+    return { ...out, outcome: 'skipped', reason: '配置中已停用 / disabled in config' };
+  }
+  for (const t of rule.meta.reads) {
+    if (!(await tableColumns(store, t))) {
+      return { ...out, outcome: 'skipped', reason: `表 ${t} 不存在 / table ${t} does not exist` };
+    }
+  }
+  const severity: Severity = settings?.severity ?? rule.meta.severity;
+  const allow = activeAllowEntries(opts.config, id, opts.asOf);
+
+  // Which flags this evaluation is responsible for.
+  let scope: string[] | null = null;
+  let decision: Decision = { mode: 'full', why: opts.full ? 'full run requested' : 'dry run' };
+  let state: TablesState | undefined;
+  const hash = ruleHash(rule, severity, allow);
+  if (!opts.dryRun) {
+    state = await tables.states(inputTables(rule));
+    if (!opts.full && !opts.scope) {
+      decision = await decide(store, rule, await readFingerprint(store, id), { rule_hash: hash, as_of: opts.asOf, tables: state });
+    }
+  }
+  if (opts.scope && rule.scope && (SCOPE_FLAG_COLUMNS as readonly string[]).includes(rule.scope.column)) {
+    decision = { mode: 'incremental', scope: [...opts.scope].sort(), newBatches: [] };
+  }
+  if (decision.mode === 'unchanged') {
+    return {
+      ...out, outcome: 'skipped', mode: 'unchanged', flags_raised: decision.flagsRaised,
+      reason: `自运行 ${decision.since} 以来输入未变 / unchanged since run ${decision.since}`,
+    };
+  }
+  if (decision.mode === 'incremental') scope = decision.scope;
+
+  // Preconditions ask whether the rule can be evaluated at all, so they see all
+  // the data even in an incremental run (a scoped "too few rows" would skip wrongly).
+  for (const pre of rule.preconditions) {
+    const p = await prepareReadOnly(store.conn, pre.sql);
+    bindRule(p, rule, { asOf: opts.asOf, scope: null });
+    const rows = (await p.runAndReadAll()).getRowObjectsJson();
+    if (rows[0]?.ok !== true) return { ...out, outcome: 'skipped', reason: pre.reason };
+  }
+
+  const prepared = await prepareReadOnly(store.conn, rule.sql);
+  bindRule(prepared, rule, { asOf: opts.asOf, scope });
+  const reader = await prepared.runAndReadAll();
+  checkResultColumns(reader.columnNames());
+  const raw = reader.getRowObjectsJson() as Record<string, unknown>[];
+
+  const staged = new Map<string, StagedFlag>();
+  const suppressedIds: string[] = [];
+  const suppressedSet = new Set<string>();
+  const suppressedReasons = new Map<string, number>();
+  let duplicates = 0;
+  for (let i = 0; i < raw.length; i++) {
+    let row: RuleResultRow;
+    try {
+      row = toResultRow(raw[i]!);
+    } catch (err) {
+      throw new Error(`result row ${i + 1}: ${errMessage(err)}`);
+    }
+    const fid = flagId(id, row.entity_type, row.entity_id, row.period_start, row.period_end);
+    if (staged.has(fid) || suppressedSet.has(fid)) {
+      duplicates++;
+      continue;
+    }
+    const allowed = allow.length ? matchAllow(allow, { flag_id: fid, row }) : undefined;
+    if (allowed) {
+      suppressedIds.push(fid);
+      suppressedSet.add(fid);
+      suppressedReasons.set(allowed.reason, (suppressedReasons.get(allowed.reason) ?? 0) + 1);
+      continue;
+    }
+    staged.set(fid, toStaged(rule, row, fid, severity));
+  }
+  const flags = [...staged.values()];
+  for (const f of flags) out.by_severity[f.severity as Severity]++;
+  out.flags_raised = flags.length;
+  out.suppressed = suppressedIds.length;
+  out.suppressed_reasons = [...suppressedReasons].map(([reason, count]) => ({ reason, count }));
+  out.mode = decision.mode;
+  out.scope_size = scope ? scope.length : null;
+  const notes: string[] = [];
+  if (decision.mode === 'incremental') notes.push(`增量：${scope!.length} 个分区 / incremental: ${scope!.length} partition(s) of ${rule.scope!.column}`);
+  else if (decision.mode === 'full' && !opts.dryRun) notes.push(`全量 / full: ${decision.why}`);
+  if (duplicates) notes.push(`${duplicates} 条重复结果已合并 / ${duplicates} duplicate result row(s) merged`);
+  out.reason = notes.length ? notes.join('; ') : null;
+  if (opts.collect) out.flags = flags;
+  if (opts.dryRun) return out;
+
+  const counts = await store.transaction(async () => {
+    const c = await mergeRuleFlags(store, {
+      ruleId: id, runId, now: now.toISOString(), flags, suppressedIds,
+      scope: scope ? { column: rule.scope!.column as 'agency_code' | 'region_code', values: scope } : undefined,
+    });
+    // A manual --scope run does not describe the whole input: keep the last full fingerprint.
+    if (!opts.scope) {
+      await writeFingerprint(store, {
+        rule_id: id, rule_version: rule.meta.version, rule_hash: hash, as_of: opts.asOf, tables: state!, run_id: runId,
+        flags_raised: decision.mode === 'incremental' ? await countReproduced(store, id) : flags.length,
+      });
+    }
+    return c;
+  });
+  out.flags_new = counts.new;
+  out.flags_existing = counts.existing;
+  out.flags_reproduced = counts.reproduced;
+  out.flags_not_reproduced = counts.notReproduced;
+  return out;
+}
+
+async function countReproduced(store: Store, ruleId: string): Promise<number> {
+  const r = await store.one<{ n: string | number }>('SELECT count(*) AS n FROM fiscus.flags WHERE rule_id = $r AND reproduced', { r: ruleId });
+  return Number(r?.n ?? 0);
+}
+
+function toStaged(rule: CompiledRule, row: RuleResultRow, fid: string, severity: Severity): StagedFlag {
+  const vars: TemplateVars = {
+    entity_id: row.entity_id, entity_name: row.entity_name, agency_code: row.agency_code, region_code: row.region_code,
+    fiscal_year: row.fiscal_year, period_start: row.period_start, period_end: row.period_end,
+    measure_name: row.measure_name, measure_value: row.measure_value, threshold: row.threshold, amount: row.amount,
+    ...row.vars,
+  };
+  const tz = rule.meta.titleTemplate?.zh || rule.meta.title.zh;
+  const te = rule.meta.titleTemplate?.en || rule.meta.title.en;
+  return {
+    flag_id: fid,
+    rule_id: rule.meta.id,
+    rule_version: rule.meta.version,
+    severity: row.severity ?? severity,
+    title: renderTemplate(tz, vars),
+    title_en: renderTemplate(te, vars),
+    entity_type: row.entity_type,
+    entity_id: row.entity_id,
+    entity_name: row.entity_name,
+    region_code: row.region_code,
+    agency_code: row.agency_code,
+    fiscal_year: row.fiscal_year,
+    period_start: row.period_start,
+    period_end: row.period_end,
+    measure_name: row.measure_name,
+    measure_value: row.measure_value,
+    measure_threshold: row.threshold,
+    amount: row.amount,
+    evidence: JSON.stringify(row.evidence),
+    evidence_query: row.evidence_query,
+  };
+}
