@@ -198,7 +198,7 @@ async function apiScenarios(size: number, rows: number, db: string, work: string
       requests_per_sec: Math.round(o.requests.average),
       baseline_requests_per_sec: Math.round(b.requests.average),
       status: 'ok' as const,
-      details: { size, path: r.path, connections: opts.connections, errors: o.errors, non2xx: o.non2xx, timeouts: o.timeouts, baseline_errors: b.errors },
+      details: { size, path: r.path, connections: opts.connections, errors: o.errors, non2xx: o.non2xx, timeouts: o.timeouts, baseline_errors: b.errors, server_closed_cleanly: oursDone.details?.closed_cleanly ?? null },
     };
   });
 }

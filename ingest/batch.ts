@@ -21,9 +21,9 @@ import { refreshCalendar } from '../engine/calendar.ts';
 import type { Store } from '../engine/db.ts';
 import { FiscusError } from '../engine/errors.ts';
 import { qualifiedName, quoteIdent, type TableDef } from '../engine/feeds.ts';
-import { badExpr, normExpr, reasonExpr, valueExpr, type NumberFormat } from './convert-sql.ts';
+import { badExpr, columnLayers, normExpr, reasonExpr, valueExpr, type NumberFormat } from './convert-sql.ts';
 import { lineMapper, scanRecordLines } from './csv-text.ts';
-import { prepareBytes } from './encoding.ts';
+import { detectFileEncoding, hashFile, prepareBytes } from './encoding.ts';
 import { checkProfileAgainstTable, defaultProfile, type MappingProfile } from './mapping.ts';
 import { planColumns, type SourcePlan } from './plan.ts';
 import { formatOf, openSource, type FeedFormat, type SourceRows } from './source.ts';
@@ -144,22 +144,19 @@ export async function ingestFile(store: Store, job: FileJob, opts: IngestOptions
     }
     if (size === 0) throw new FiscusError(`${job.source} is empty: nothing to load.`, { code: 'INGEST_EMPTY' });
     tmp = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'fiscus-ingest-'));
-    const bytes = await prepareBytes(job.path, {
-      text: format !== 'parquet',
-      override: profile.encoding,
-      utf8Path: join(tmp, `utf8${extname(job.path) || '.csv'}`),
-    });
-    report.sha256 = bytes.sha256;
-    report.encoding = format === 'parquet' ? null : bytes.encoding;
-
-    const prior = await store.one<{ batch_id: string }>(
-      `SELECT batch_id FROM fiscus.batches WHERE table_name = $t AND sha256 = $s AND coalesce(mapping, '') = $m
-         AND status = 'committed' ORDER BY started_at DESC LIMIT 1`,
-      { t: t.name, s: bytes.sha256, m: report.mapping ?? '' },
-    );
-    if (prior) {
+    const text = format !== 'parquet';
+    const utf8Path = join(tmp, `utf8${extname(job.path) || '.csv'}`);
+    const priorBatch = async (sha: string) =>
+      (
+        await store.one<{ batch_id: string }>(
+          `SELECT batch_id FROM fiscus.batches WHERE table_name = $t AND sha256 = $s AND coalesce(mapping, '') = $m
+             AND status = 'committed' ORDER BY started_at DESC LIMIT 1`,
+          { t: t.name, s: sha, m: report.mapping ?? '' },
+        )
+      )?.batch_id;
+    const finishNoop = async (priorId: string): Promise<BatchReport> => {
       report.status = 'noop';
-      report.message = `same file already loaded as batch ${prior.batch_id}; nothing changed — 该文件已导入，未作改动`;
+      report.message = `same file already loaded as batch ${priorId}; nothing changed — 该文件已导入，未作改动`;
       report.finished_at = new Date().toISOString();
       await store.transaction(async () => {
         await job.onSettled?.(report);
@@ -167,25 +164,60 @@ export async function ingestFile(store: Store, job: FileJob, opts: IngestOptions
       });
       progress('done');
       return report;
+    };
+
+    // The SHA-256 pass is the one full read in JS. For a UTF-8 (or Parquet)
+    // file that was not committed from this source before, it runs while
+    // DuckDB loads the file, and the no-op check happens before the commit.
+    // A transcode, or a likely re-send of a loaded file, hashes first, so
+    // re-running a folder costs no load.
+    const headEncoding = text ? await detectFileEncoding(job.path) : undefined;
+    const needsTranscode =
+      text && (profile.encoding === 'gb18030' || (profile.encoding === undefined && !headEncoding!.startsWith('utf-8')));
+    const resend = await store.one(
+      `SELECT 1 AS x FROM fiscus.batches WHERE table_name = $t AND source = $s AND coalesce(mapping, '') = $m
+         AND status = 'committed' LIMIT 1`,
+      { t: t.name, s: job.source, m: report.mapping ?? '' },
+    );
+    let readPath = job.path;
+    let hashing: Promise<{ sha256: string; utf8: boolean }> | undefined;
+    if (needsTranscode || resend) {
+      const bytes = await prepareBytes(job.path, { text, override: profile.encoding, utf8Path });
+      report.sha256 = bytes.sha256;
+      report.encoding = text ? bytes.encoding : null;
+      readPath = bytes.readPath;
+      const prior = await priorBatch(bytes.sha256);
+      if (prior) return await finishNoop(prior);
+    } else {
+      report.encoding = text ? headEncoding! : null;
+      hashing = hashFile(job.path, text && profile.encoding === undefined);
+      hashing.catch(() => undefined); // awaited below; never an unhandled rejection
     }
 
     progress('read');
-    const src = await openSource(store, format, bytes.readPath, {
-      skipRows: profile.skipRows,
-      delimiter: profile.delimiter,
-      tag,
-    });
+    const openOpts = { skipRows: profile.skipRows, delimiter: profile.delimiter, tag };
+    let src = await openSource(store, format, readPath, openOpts);
     temps.push(...src.temps);
-    const plan = planColumns(t, src.headers, profile, (i) => `r${i}`);
+    let plan = planColumns(t, src.headers, profile, (i) => `r${i}`);
     const fmt: NumberFormat = { decimal: profile.decimal, thousands: profile.thousands };
-    const rn = src.format === 'csv' ? 'rowid' : '_rn';
     const money = t.columns.filter((c) => c.type === 'money');
 
     // Fast path: most files are clean and add new keys. Insert straight from
     // the file in one pass; the first bad row, duplicate or existing key
     // aborts the statement (and the transaction), and the full path below
     // redoes the file with per-row reasons and corrections.
-    if (await tryCleanInsert(store, { t, src, plan, fmt, report, money, job })) {
+    const beforeCommit = hashing
+      ? async (): Promise<FastCheck> => {
+          const h = await hashing!;
+          report.sha256 = h.sha256;
+          if (!h.utf8) return { fallback: true };
+          const prior = await priorBatch(h.sha256);
+          return prior ? { noop: prior } : { ok: true };
+        }
+      : undefined;
+    const fast = await tryCleanInsert(store, { t, src, plan, fmt, report, money, job, beforeCommit });
+    if ('noop' in fast) return await finishNoop(fast.noop);
+    if ('ok' in fast) {
       if (t.name === 'ref.calendar') await refreshCalendarSafely(store, opts);
       progress('done');
       return report;
@@ -194,6 +226,22 @@ export async function ingestFile(store: Store, job: FileJob, opts: IngestOptions
     for (const name of src.temps.filter((n) => n.startsWith('fiscus_rej'))) {
       await store.run(`DROP TABLE IF EXISTS temp.main.${quoteIdent(name)}`);
     }
+    if (hashing) {
+      const h = await hashing;
+      report.sha256 = h.sha256;
+      const prior = await priorBatch(h.sha256);
+      if (prior) return await finishNoop(prior);
+      if (!h.utf8) {
+        // It looked like UTF-8 in its first megabyte but is GB18030 further on: transcode and reopen.
+        const bytes = await prepareBytes(job.path, { text, override: 'gb18030', utf8Path });
+        report.encoding = bytes.encoding;
+        readPath = bytes.readPath;
+        for (const name of src.temps) await store.run(`DROP TABLE IF EXISTS temp.main.${quoteIdent(name)}`);
+        src = await openSource(store, format, readPath, openOpts);
+        plan = planColumns(t, src.headers, profile, (i) => `r${i}`);
+      }
+    }
+    const rn = src.format === 'csv' ? 'rowid' : '_rn';
 
     const typed = `fiscus_typed_${tag}`;
     temps.push(typed);
@@ -239,7 +287,7 @@ export async function ingestFile(store: Store, job: FileJob, opts: IngestOptions
     if (report.rejected > 0) {
       progress('quarantine');
       await prepareRejects(store, {
-        src, typed, dupTable, badTable, rawTable, rejTable, rn, structural, path: bytes.readPath, skip: profile.skipRows, tag,
+        src, typed, dupTable, badTable, rawTable, rejTable, rn, structural, path: readPath, skip: profile.skipRows, tag,
         log: opts.log,
       });
       temps.push(`fiscus_rejraw_${tag}`, `fiscus_rejrawscan_${tag}`);
@@ -319,9 +367,18 @@ async function refreshCalendarSafely(store: Store, opts: IngestOptions): Promise
 
 const BAD_ROW = 'fiscus:bad-row';
 
+type FastCheck = { ok: true } | { fallback: true } | { noop: string };
+
+class NoopSignal extends Error {
+  constructor(readonly prior: string) {
+    super('noop');
+  }
+}
+
 /**
  * One-pass load of a file with no bad row, no duplicate key and no key already
- * in the table. Returns false (with nothing written) when any of that fails.
+ * in the table. Anything else (and `beforeCommit` saying so) leaves nothing
+ * written and returns `fallback`, or `noop` when the file turned out to be loaded already.
  */
 async function tryCleanInsert(
   store: Store,
@@ -333,8 +390,9 @@ async function tryCleanInsert(
     report: BatchReport;
     money: readonly { name: string }[];
     job: FileJob;
+    beforeCommit?: () => Promise<FastCheck>;
   },
-): Promise<boolean> {
+): Promise<FastCheck> {
   const { t, report } = c;
   const cols = t.columns.map((col) => quoteIdent(col.name));
   try {
@@ -348,6 +406,9 @@ async function tryCleanInsert(
       if (c.src.rejectsTable && (await readStructuralRejects(store, c.src.rejectsTable)).length > 0) {
         throw new Error(BAD_ROW); // broken CSV lines need the full path's quarantine
       }
+      const check = c.beforeCommit ? await c.beforeCommit() : { ok: true as const };
+      if ('noop' in check) throw new NoopSignal(check.noop);
+      if ('fallback' in check) throw new Error('fallback');
       const n = Number(r?.Count ?? 0);
       const sums = await store.one<Record<string, string>>(
         `SELECT 1 AS x ${c.money.map((m, i) => `, CAST(CAST(coalesce(sum(${quoteIdent(m.name)}), 0) AS DECIMAL(38,2)) AS VARCHAR) AS m${i}`).join('')}
@@ -363,27 +424,31 @@ async function tryCleanInsert(
       await c.job.onSettled?.(report);
       await writeBatchRow(store, report);
     });
-    return true;
-  } catch {
+    return { ok: true };
+  } catch (err) {
     // Any failure (bad row, duplicate, existing key, broken line) is handled, with reasons, by the full path.
     report.status = 'failed';
-    return false;
+    return err instanceof NoopSignal ? { noop: err.prior } : { fallback: true };
   }
 }
 
 /** The query that reads the source into typed values plus `_bad` and `_row_hash`, in file order. */
 export function typedSelect(src: SourceRows, plan: SourcePlan, fmt: NumberFormat): string {
   const cols = plan.columns;
-  const v = cols.map((p, i) => `${valueExpr(p, p.raw, fmt)} AS v${i}`);
-  const bad = cols.map((p, i) => badExpr(p, p.raw, `v${i}`));
+  const layers = cols.map((p, i) => columnLayers(p, p.raw, i, fmt));
+  const f = layers.flatMap((l) => (l.f ? [l.f] : []));
+  const n = layers.flatMap((l) => (l.n ? [l.n] : []));
+  const v = layers.map((l) => l.v);
+  const bad = cols.map((p, i) => badExpr(p, `n${i}`, `v${i}`));
   if (src.hasMalformed) bad.push('_malformed');
   const extra = plan.extras.length
     ? `json_object(${uniqueHeaders(plan.extras.map((e) => e.header)).map((h, i) => `${lit(h)}, ${plan.extras[i].raw}`).join(', ')})`
     : 'NULL::JSON';
   const out = cols.map((p, i) => `v${i} AS ${quoteIdent(p.def.name)}`);
   const hash = `CAST(hash(${cols.map((_, i) => `v${i}`).join(', ')}, CAST(extra AS VARCHAR)) AS VARCHAR)`;
+  const layer = (items: string[], from: string) => (items.length ? `(SELECT *, ${items.join(',\n')} FROM ${from})` : from);
   return `SELECT ${src.format === 'csv' ? '' : '_rn, '}${out.join(', ')}, extra, coalesce(${bad.join(' OR ')}, false) AS _bad, ${hash} AS _row_hash
-    FROM (SELECT *, ${v.join(',\n')}, ${extra} AS extra FROM (${src.select}))`;
+    FROM ${layer([...v, `${extra} AS extra`], layer(n, layer(f, `(${src.select})`)))}`;
 }
 
 /** Header names made unique for JSON keys (`amount`, `amount#2`). */
@@ -518,7 +583,7 @@ function quarantineInsert(
 ): string[] {
   const cols = plan.columns;
   const n = cols.map((p, i) => `${normExpr(p.raw)} AS n${i}`);
-  const v = cols.map((p, i) => `${valueExpr(p, p.raw, fmt)} AS v${i}`);
+  const v = cols.map((p, i) => `${valueExpr(p, p.raw, `n${i}`, fmt)} AS v${i}`);
   const errs = cols.map(
     (p, i) => `{'i': ${i}, 'col': ${lit(p.def.name)}, 'raw': CAST(${p.raw} AS VARCHAR), 'reason': ${reasonExpr(p, `n${i}`, `v${i}`, fmt)}}`,
   );

@@ -46,7 +46,8 @@ const WS_SET = `(${WS_CHARS.map((c) => `chr(${c.codePointAt(0)})`).join(' || ')}
  * (a leading tab is how some exports keep Excel from eating leading zeros).
  */
 export function normExpr(raw: string): string {
-  // LIKE with a literal prefix/suffix compiles to a byte comparison; raw characters are fine in SQL text.
+  // LIKE with a literal prefix/suffix is a byte comparison (ascii() looked cheaper but decodes
+  // whole non-ASCII strings); trim() with a character set only runs when one of them hits.
   const likes = WS_CHARS.flatMap((c) => [`${raw} LIKE '${c}%'`, `${raw} LIKE '%${c}'`]);
   return `(CASE WHEN ${likes.join(' OR ')} THEN NULLIF(trim(${raw}, ${WS_SET}), '') ELSE NULLIF(${raw}, '') END)`;
 }
@@ -197,21 +198,60 @@ function fastWhen(p: ColumnPlan, r: string, fmt: NumberFormat): string {
   }
 }
 
-/** The converted value of a column from its raw text `r` (NULL when empty or invalid). */
-export function valueExpr(p: ColumnPlan, r: string, fmt: NumberFormat): string {
-  if (p.def.type === 'code' || p.def.type === 'text') return normExpr(r);
-  const fast = fastWhen(p, r, fmt);
-  return `(CASE WHEN ${r} IS NULL THEN NULL ${fast} ELSE ${slowValue(p, normExpr(r), fmt)} END)`;
+/** Text columns keep their (trimmed) text; every other type is parsed. */
+export function isTextual(p: ColumnPlan): boolean {
+  return p.def.type === 'code' || p.def.type === 'text';
 }
 
-/** True when this column makes the row invalid, from its raw text `r` and converted value `v`. */
-export function badExpr(p: ColumnPlan, r: string, v: string): string {
-  // A required column is bad exactly when it has no value (empty, or not parseable).
-  // A nullable one only when there was text that did not parse; the trim is
-  // evaluated for those rows alone.
+/**
+ * The value when the raw text is already in a common canonical form, else
+ * NULL. Only for non-textual columns.
+ */
+export function fastValueExpr(p: ColumnPlan, r: string, fmt: NumberFormat): string {
+  const fast = fastWhen(p, r, fmt);
+  return fast ? `(CASE ${fast} END)` : 'NULL';
+}
+
+/** The tolerant conversion of the normalised text `n` (NULL in, NULL out). */
+export function slowValueExpr(p: ColumnPlan, n: string, fmt: NumberFormat): string {
+  return slowValue(p, n, fmt);
+}
+
+/**
+ * How the typed select evaluates a column, in three projections so the
+ * costly parts run only where needed (DuckDB hoists repeated subexpressions
+ * out of CASE branches, which would make a one-expression version eager):
+ *   f = fast value from the raw text r;
+ *   n = trimmed text, only where f is NULL and r is not;
+ *   v = f, else the tolerant parse of n.
+ * For textual columns v is simply the trimmed text.
+ */
+export function columnLayers(p: ColumnPlan, r: string, i: number, fmt: NumberFormat): { f?: string; n?: string; v: string } {
+  if (isTextual(p)) return { v: `${normExpr(r)} AS v${i}` };
+  return {
+    f: `${fastValueExpr(p, r, fmt)} AS f${i}`,
+    n: `(CASE WHEN f${i} IS NULL AND ${r} IS NOT NULL THEN ${normExpr(r)} END) AS n${i}`,
+    v: `(CASE WHEN f${i} IS NOT NULL THEN f${i} ELSE ${slowValue(p, `n${i}`, fmt)} END) AS v${i}`,
+  };
+}
+
+/** The converted value in one expression, given the normalised text `n` and raw text `r` (reasons path). */
+export function valueExpr(p: ColumnPlan, r: string, n: string, fmt: NumberFormat): string {
+  if (isTextual(p)) return n;
+  return `coalesce(${fastValueExpr(p, r, fmt)}, ${slowValue(p, n, fmt)})`;
+}
+
+/**
+ * True when this column makes the row invalid. `v` is the converted value;
+ * `n` the normalised text (as laid out by columnLayers: NULL where the fast
+ * path matched).
+ */
+export function badExpr(p: ColumnPlan, n: string, v: string): string {
+  // A required column is bad exactly when it has no value (empty, or not
+  // parseable); a nullable one when there was text that did not parse.
   const parts: string[] = [];
   if (!p.def.nullable) parts.push(`${v} IS NULL`);
-  else if (p.def.type !== 'code' && p.def.type !== 'text') parts.push(`(${v} IS NULL AND ${normExpr(r)} IS NOT NULL)`);
+  else if (!isTextual(p)) parts.push(`(${v} IS NULL AND ${n} IS NOT NULL)`);
   if (p.def.type === 'money' && !p.def.signed) parts.push(`coalesce(${v} < 0, false)`);
   return parts.length ? `(${parts.join(' OR ')})` : 'false';
 }

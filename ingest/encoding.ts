@@ -33,6 +33,12 @@ export function detectEncoding(head: Uint8Array, complete: boolean): TextEncodin
   }
 }
 
+/** The encoding a text file appears to have from its first megabyte. */
+export async function detectFileEncoding(path: string): Promise<TextEncoding> {
+  const { head, complete } = await readHead(path);
+  return detectEncoding(head, complete);
+}
+
 async function readHead(path: string): Promise<{ head: Buffer; complete: boolean }> {
   const fh = await open(path, 'r');
   try {
@@ -153,13 +159,18 @@ function write(out: WriteStream, text: string): Promise<void> {
   });
 }
 
-/** SHA-256 of a file (used where no encoding work is needed). */
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+/**
+ * SHA-256 of a file and whether all of it is valid UTF-8, without writing
+ * anything: runs while DuckDB already reads a file that looked like UTF-8.
+ */
+export async function hashFile(path: string, checkUtf8: boolean): Promise<{ sha256: string; bytes: number; utf8: boolean }> {
   const hash = createHash('sha256');
+  const check = checkUtf8 ? new Utf8Check() : undefined;
   let bytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
+    check?.push(chunk);
     bytes += chunk.length;
   }
-  return { sha256: hash.digest('hex'), bytes };
+  return { sha256: hash.digest('hex'), bytes, utf8: check ? check.end() : true };
 }

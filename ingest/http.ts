@@ -116,7 +116,11 @@ export async function ingestUrl(
 
   if (res.status === 304) {
     const r = emptyReport(job);
-    r.table = tableLabel;
+    // A 304 carries no Content-Disposition: the table is the one the last pull went to.
+    const last = prior?.last_batch_id
+      ? await store.one<{ table_name: string }>('SELECT table_name FROM fiscus.batches WHERE batch_id = $b', { b: prior.last_batch_id })
+      : undefined;
+    r.table = tableName ? tableLabel : (last?.table_name ?? tableLabel);
     r.status = 'noop';
     r.sha256 = prior?.sha256 ?? null;
     r.mapping = opts.mapping?.label ?? null;

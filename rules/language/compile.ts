@@ -5,7 +5,7 @@
  * (expr.ts, checked against the feed catalogue) → one query per logic kind
  * (CTEs) → the standard projection of the envelope (entity, period, measure…).
  */
-import { feedTable, type TableDef } from '../../engine/feeds.ts';
+import { feedTable, type ColumnType, type TableDef } from '../../engine/feeds.ts';
 import { RESULT_COLUMNS, type CompiledRule, type Precondition, type RuleParamDef, type Severity } from '../types.ts';
 import { parseExpr, type Expr, type ExprSource } from './ast.ts';
 import { checkParamValue, type RuleDefinition } from './definition.ts';
@@ -98,7 +98,7 @@ class RuleCompiler {
     const col = `${alias}.${this.d.ident(a.column)}`;
     if (a.kind === 'date') return `${col} <= ${AS_OF}`;
     if (a.kind === 'year') return `${col} <= year(${AS_OF})`;
-    return `${col} <= strftime(${AS_OF}, '%Y-%m')`;
+    return `${col} <= ${this.d.yearMonth(AS_OF)}`;
   }
 
   exprSrc(n: Node, what: string): ExprSource {
@@ -147,7 +147,7 @@ class RuleCompiler {
         throw this.y.err(this.y.get(this.root, 'scope'), `\`scope: ${this.scopeColumn}\`: ${def.name} has no such column`);
       }
       this.scopeTables.push(def.name);
-      where.push(`(CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), ${sqlAlias}.${this.d.ident(this.scopeColumn)}))`);
+      where.push(this.d.inListParamOrAll('scope', `${sqlAlias}.${this.d.ident(this.scopeColumn)}`));
     }
     const lk = this.y.get(m, 'lookup');
     if (lk) {
@@ -156,19 +156,37 @@ class RuleCompiler {
         const la = String((item.key as { value: unknown }).value);
         if (scope.tables.has(la)) throw this.y.err(item.key as Node, `alias \`${la}\` is used twice`);
         const spec = this.y.map(item.value as Node, `lookup \`${la}\``);
-        this.y.keys(spec, ['table', 'on', 'required'], `lookup \`${la}\``);
+        this.y.keys(spec, ['table', 'on', 'required', 'group_by', 'compute'], `lookup \`${la}\``);
         const tn = this.y.required(spec, 'table', `lookup \`${la}\``);
         const t = this.tableRef(tn, '`table`', false);
         const lAlias = this.d.ident(la);
-        scope.tables.set(la, { alias: la, def: t.def, sqlAlias: lAlias });
+        let joined = `${this.d.table(t.def.schema, t.def.table)} AS ${lAlias}`;
+        const conds: string[] = [];
+        const gb = this.y.get(spec, 'group_by');
+        if (gb) {
+          // An aggregated lookup: the table grouped first, then joined (e.g. the budget of a line).
+          const inner = newScope(`in lookup \`${la}\``, { primary: la });
+          inner.tables.set(la, { alias: la, def: t.def, sqlAlias: lAlias });
+          this.globals(inner);
+          const groups = this.namedExprs(gb, '`group_by`', inner);
+          const cn = this.y.get(spec, 'compute');
+          const computes = cn ? this.namedExprs(cn, '`compute`', { ...inner, aggregates: true, where: 'in `compute`' }) : [];
+          const asOf = this.asOfFilter(t.def, lAlias);
+          const cols = [...groups, ...computes].map((x) => `${x.t.sql} AS ${this.d.ident(x.name)}`);
+          joined = `(SELECT ${cols.join(', ')} FROM ${joined}${asOf ? ` WHERE ${asOf}` : ''} GROUP BY ${groups.map((g) => g.t.sql).join(', ')}) AS ${lAlias}`;
+          const columns = [...groups, ...computes].map((x) => ({ name: x.name, type: columnTypeOf(x.t.type), nullable: true, label: x.name, ...(x.t.enumValues ? { values: x.t.enumValues } : {}) }));
+          scope.tables.set(la, { alias: la, def: { ...t.def, name: t.def.name, columns, key: groups.map((g) => g.name) }, sqlAlias: lAlias });
+        } else {
+          scope.tables.set(la, { alias: la, def: t.def, sqlAlias: lAlias });
+          const lAsOf = this.asOfFilter(t.def, lAlias);
+          if (lAsOf) conds.push(lAsOf);
+        }
         const on = this.expr(this.y.required(spec, 'on', `lookup \`${la}\``), scope, '`on`', 'boolean');
-        const conds = [on.sql];
-        const lAsOf = this.asOfFilter(t.def, lAlias);
-        if (lAsOf) conds.push(lAsOf);
+        conds.unshift(on.sql);
         const reqNode = this.y.get(spec, 'required');
         const inner = reqNode ? this.y.str(reqNode, '`required`') === 'true' : false;
         if (inner) this.ctx.usedTables.get(t.def.name)!.required = true;
-        from += ` ${inner ? 'JOIN' : 'LEFT JOIN'} ${this.d.table(t.def.schema, t.def.table)} AS ${lAlias} ON ${conds.join(' AND ')}`;
+        from += ` ${inner ? 'JOIN' : 'LEFT JOIN'} ${joined} ON ${conds.join(' AND ')}`;
       }
     }
     const keyParts = def.key.map((k) => `CAST(${sqlAlias}.${this.d.ident(k)} AS VARCHAR)`);
@@ -324,7 +342,7 @@ class RuleCompiler {
     // not for every group: listing keys of every group costs more than the rule itself.
     const keyExprs = [...(opts.at ? [{ sql: 'fiscus_at.at', name: 'at' }] : []), ...groups.map((g) => ({ sql: g.t.sql, name: g.name }))];
     const evidenceKeys = (ref: string) =>
-      `(SELECT list_sort(list_distinct(list(${src.key}))) FROM ${from} WHERE ${[
+      `(SELECT ${this.d.keyList(src.key)} FROM ${from} WHERE ${[
         ...src.where,
         ...keyExprs.map((k) => `${k.sql} IS NOT DISTINCT FROM ${ref}.${this.d.ident(k.name)}`),
       ].join(' AND ')})`;
@@ -339,7 +357,7 @@ class RuleCompiler {
     const parts = plain.map((g) => `'${g.t.column!.col.name} = ' || ${this.quoteSql(`${ref}.${this.d.ident(g.name)}`, g.t.type)}`);
     const a = AS_OF_COLUMNS[table.name];
     if (a) {
-      const v = a.kind === 'date' ? `'DATE ''' || CAST(${AS_OF} AS VARCHAR) || ''''` : a.kind === 'year' ? `CAST(year(${AS_OF}) AS VARCHAR)` : `'''' || strftime(${AS_OF}, '%Y-%m') || ''''`;
+      const v = a.kind === 'date' ? `'DATE ''' || CAST(${AS_OF} AS VARCHAR) || ''''` : a.kind === 'year' ? `CAST(year(${AS_OF}) AS VARCHAR)` : `'''' || ${this.d.yearMonth(AS_OF)} || ''''`;
       parts.push(`'${a.column} <= ' || ${v}`);
     }
     const base = `'SELECT * FROM ${table.name}${parts.length ? ' WHERE ' : ''}'`;
@@ -462,12 +480,12 @@ class RuleCompiler {
     const pk = parts.map((p) => this.d.ident(p.name));
     const span = `(CAST(${within.sql} AS INTEGER) - 1)`;
     const ctes = [
-      `fiscus_wq AS MATERIALIZED (SELECT ${[
+      this.d.materialized('fiscus_wq', `SELECT ${[
         ...parts.map((p) => `${p.t.sql} AS ${this.d.ident(p.name)}`),
         `${date.sql} AS __d`,
         `${src.key} AS __key`,
         ...[...used].map(([n, direct]) => `${direct} AS ${this.d.ident(n)}`),
-      ].join(', ')} FROM ${src.from}${src.where.length ? ` WHERE ${src.where.join(' AND ')}` : ''})`,
+      ].join(', ')} FROM ${src.from}${src.where.length ? ` WHERE ${src.where.join(' AND ')}` : ''}`),
       ...(() => {
         // A window's rows are a subset of its partition's: a count (or a sum of values the
         // source keeps non-negative) that must reach a threshold must reach it over the whole
@@ -476,7 +494,7 @@ class RuleCompiler {
         if (conds.length === 0) return [`fiscus_ws AS (SELECT DISTINCT ${pk.join(', ')}, __d FROM fiscus_wq)`];
         return [
           `fiscus_wp AS (SELECT ${pk.join(', ')} FROM fiscus_wq AS q GROUP BY ${pk.join(', ')} HAVING ${conds.join(' AND ')})`,
-          `fiscus_ws AS (SELECT DISTINCT ${pk.map((k) => `q.${k}`).join(', ')}, q.__d FROM fiscus_wq AS q SEMI JOIN fiscus_wp AS wp ON ${pk.map((k) => `q.${k} = wp.${k}`).join(' AND ')})`,
+          `fiscus_ws AS (SELECT DISTINCT ${pk.map((k) => `q.${k}`).join(', ')}, q.__d FROM fiscus_wq AS q ${this.d.semiJoin} fiscus_wp AS wp ON ${pk.map((k) => `q.${k} = wp.${k}`).join(' AND ')})`,
         ];
       })(),
       `fiscus_w AS (SELECT ${[
@@ -498,13 +516,13 @@ class RuleCompiler {
     this.lets(scope);
     const h = this.y.get(m, 'having');
     const having = h ? this.expr(h, scope, '`having`', 'boolean').sql : 'TRUE';
-    ctes.push(`fiscus_wf AS MATERIALIZED (SELECT * FROM fiscus_w AS w WHERE ${having})`);
+    ctes.push(this.d.materialized('fiscus_wf', `SELECT * FROM fiscus_w AS w WHERE ${having}`));
     // Maximal windows only: drop one whose rows all lie in an earlier finding's span.
     const where = [`NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE ${pk.map((k) => `w2.${k} = w.${k}`).join(' AND ')} AND w2.__start < w.__start AND w2.__start + ${span} >= w.__end)`];
     return {
       ctes, from: 'fiscus_wf AS w', where, scope,
       evidence: this.evidenceFromKeys(src.primary.def.name,
-        `(SELECT list_sort(list(q2.__key)) FROM fiscus_wq AS q2 WHERE ${pk.map((k) => `q2.${k} = w.${k}`).join(' AND ')} AND q2.__d BETWEEN w.__start AND w.__end)`),
+        `(SELECT ${this.d.keyList('q2.__key')} FROM fiscus_wq AS q2 WHERE ${pk.map((k) => `q2.${k} = w.${k}`).join(' AND ')} AND q2.__d BETWEEN w.__start AND w.__end)`),
       evidenceQuery: 'NULL', preconditions: [],
     };
   }
@@ -605,11 +623,11 @@ class RuleCompiler {
     const pcols = parts.map((p, i) => ({ sql: p.t.sql, name: `__pk${i}` }));
     const lateCtes = () => [
       ...(needsPrev
-        ? [`fiscus_seqp AS MATERIALIZED (SELECT ${pcols.map((c) => `${c.sql} AS ${c.name}`).join(', ')} FROM ${src.from}${baseWhere.length ? ` WHERE ${baseWhere.join(' AND ')}` : ''}
-            GROUP BY ${pcols.map((c) => c.sql).join(', ')} HAVING count(*) >= 2)`]
+        ? [this.d.materialized('fiscus_seqp', `SELECT ${pcols.map((c) => `${c.sql} AS ${c.name}`).join(', ')} FROM ${src.from}${baseWhere.length ? ` WHERE ${baseWhere.join(' AND ')}` : ''}
+            GROUP BY ${pcols.map((c) => c.sql).join(', ')} HAVING count(*) >= 2`)]
         : []),
       `fiscus_seq AS (SELECT ${[`${src.key} AS __key`, ...[...prevCols].map(([n, c]) => `lag(${c}) OVER ${win} AS ${this.d.ident(n)}`)].join(', ')}
-        FROM ${src.from}${needsPrev ? ` SEMI JOIN fiscus_seqp AS sp ON ${pcols.map((c) => `sp.${c.name} = ${c.sql}`).join(' AND ')}` : ''}${src.where.length ? ` WHERE ${src.where.join(' AND ')}` : ''})`,
+        FROM ${src.from}${needsPrev ? ` ${this.d.semiJoin} fiscus_seqp AS sp ON ${pcols.map((c) => `sp.${c.name} = ${c.sql}`).join(' AND ')}` : ''}${src.where.length ? ` WHERE ${src.where.join(' AND ')}` : ''})`,
     ];
     return {
       ctes: [], lateCtes, from: `${src.from} JOIN fiscus_seq AS sq ON sq.__key = ${src.key}`, where, scope: s,
@@ -632,7 +650,7 @@ class RuleCompiler {
       `fiscus_bn AS (SELECT ${g.join(', ')}, sum(__c) AS __n FROM fiscus_bd GROUP BY ${g.join(', ')} HAVING sum(__c) >= ${minCount.sql})`,
       `fiscus_bm AS (SELECT ${g.map((x) => `n.${x}`).join(', ')}, n.__n,
         sum(abs(coalesce(d.__c, 0) / CAST(n.__n AS DOUBLE) - log10(1 + 1 / dg.digit))) / 9 AS __mad
-        FROM fiscus_bn n CROSS JOIN (SELECT range AS digit FROM range(1, 10)) dg
+        FROM fiscus_bn n CROSS JOIN (SELECT range AS digit FROM ${this.d.integerRange('1', '10')}) dg
         LEFT JOIN fiscus_bd d ON ${g.map((x) => `d.${x} IS NOT DISTINCT FROM n.${x}`).join(' AND ')} AND d.__digit = dg.digit
         GROUP BY ${g.map((x) => `n.${x}`).join(', ')}, n.__n)`,
     ];
@@ -646,7 +664,7 @@ class RuleCompiler {
     const h = this.y.get(m, 'having');
     if (h) where.push(this.expr(h, scope, '`having`', 'boolean').sql);
     const plain = groups.filter((x) => x.t.column && x.t.column.alias === src.primary.alias);
-    const keys = `(SELECT list_sort(list(${src.key})) FROM ${src.from} WHERE ${[
+    const keys = `(SELECT ${this.d.keyList(src.key)} FROM ${src.from} WHERE ${[
       ...src.where,
       `${this.d.firstDigit(value.sql)} IS NOT NULL`,
       ...groups.map((x) => `${x.t.sql} IS NOT DISTINCT FROM __b.${this.d.ident(x.name)}`),
@@ -803,8 +821,11 @@ class RuleCompiler {
       const n = this.y.get(titleNode, lang)!;
       const src = this.exprSrc(n, `\`title.${lang}\``);
       for (const m of src.text.matchAll(/\{([^{}]*)\}/g)) {
-        const v = m[1].trim();
+        // `{total}` or `{total:money}` (the runner's format hints: money, int, text)
+        const v = m[1].trim().replace(/:(money|int|text)$/, '');
         if (out.has(v)) continue;
+        // Standard columns are filled by the runner; a rule name of the same name wins.
+        if ((RESULT_COLUMNS as readonly string[]).includes(v) && !this.hasName(s, v)) continue;
         const exprSrc: ExprSource = { text: v, pos: (off) => src.pos(m.index! + 1 + off) };
         if (!/^[A-Za-z_]\w*(\.\w+)?$/.test(v)) throw new RuleError(exprSrc.pos(0), `title placeholder {${v}} must be a name defined in the rule`);
         const t = new ExprCompiler(this.ctx, exprSrc).compile(parseExpr(exprSrc), s);
@@ -812,6 +833,11 @@ class RuleCompiler {
       }
     }
     return [...out.entries()];
+  }
+
+  hasName(s: Scope, name: string): boolean {
+    for (let x: Scope | undefined = s; x; x = x.parent) if (x.names.has(name)) return true;
+    return false;
   }
 
   varSql(t: Typed): string {
@@ -911,6 +937,23 @@ export function resolveParams(def: RuleDefinition, overrides: Record<string, unk
   return out;
 }
 
+function columnTypeOf(t: VType): ColumnType {
+  switch (t) {
+    case 'money':
+      return 'money';
+    case 'integer':
+      return 'year';
+    case 'number':
+      return 'rate';
+    case 'date':
+      return 'date';
+    case 'boolean':
+      return 'bool';
+    default:
+      return 'text';
+  }
+}
+
 export function compileRule(def: RuleDefinition, opts: CompileOptions = {}): CompiledRule {
   const params = resolveParams(def, opts.params);
   const dialect = opts.dialect ?? duckdb;
@@ -922,7 +965,9 @@ export function compileRule(def: RuleDefinition, opts: CompileOptions = {}): Com
   const meta = { ...def.meta, severity: opts.severity ?? def.meta.severity };
   const preconditions: Precondition[] = [];
   for (const [t, u] of rc.ctx.usedTables) {
-    if (!u.required) continue;
+    // Feed tables must have data; reference tables only when the logic depends on their rows
+    // (from, exists/aggregate subqueries, required lookups), not when they only supply names.
+    if (!u.required && t.startsWith('ref.')) continue;
     const td = feedTable(t)!;
     preconditions.push({
       sql: `SELECT EXISTS (SELECT 1 FROM ${dialect.table(td.schema, td.table)}) AS ok`,

@@ -44,6 +44,18 @@ export interface SqlDialect {
   decimalString(sql: string, type: SqlType): string;
   /** A working-day ordinal table name (day, is_workday, ord) built as a CTE. */
   workdayCte(): string;
+  /** Sorted distinct list of the values of an aggregate group. */
+  keyList(x: string): string;
+  /** A CTE evaluated once (referenced several times, or to force filter order). */
+  materialized(name: string, body: string): string;
+  /** `FROM a <semiJoin> b ON …`: keep rows of a with a match in b. */
+  semiJoin: string;
+  /** `x` is in the bound VARCHAR[] parameter `$name`, or the parameter is NULL. */
+  inListParamOrAll(name: string, x: string): string;
+  /** Integers lo ≤ i < hi as a one-column table named `range`. */
+  integerRange(lo: string, hi: string): string;
+  /** 'YYYY-MM' of a date. */
+  yearMonth(d: string): string;
   median(x: string): string;
   ln(x: string): string;
   log10(x: string): string;
@@ -94,6 +106,12 @@ export const duckdb: SqlDialect = {
   },
   workdayCte: () =>
     `fiscus_workdays AS (SELECT day, is_workday, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS ord FROM "fiscus"."calendar_days")`,
+  keyList: (x) => `list_sort(list_distinct(list(${x})))`,
+  materialized: (name, body) => `${name} AS MATERIALIZED (${body})`,
+  semiJoin: 'SEMI JOIN',
+  inListParamOrAll: (name, x) => `(CAST($${name} AS VARCHAR[]) IS NULL OR list_contains(CAST($${name} AS VARCHAR[]), ${x}))`,
+  integerRange: (lo, hi) => `range(${lo}, ${hi})`,
+  yearMonth: (d) => `strftime(${d}, '%Y-%m')`,
   median: (x) => `median(${x})`,
   ln: (x) => `CASE WHEN ${x} > 0 THEN ln(${x}) END`,
   log10: (x) => `CASE WHEN ${x} > 0 THEN log10(${x}) END`,

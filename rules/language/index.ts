@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { CompiledRule } from '../types.ts';
 import { compileRule } from './compile.ts';
 import { readDefinition, type RuleDefinition } from './definition.ts';
+import { FiscusError } from '../../engine/errors.ts';
 import { RuleError, RuleErrors } from './errors.ts';
 import { YamlFile } from './yaml-doc.ts';
 
@@ -51,7 +52,12 @@ async function ruleFiles(dir: string): Promise<string[]> {
 }
 
 async function loadDir(dir: string, builtin: boolean): Promise<RuleDefinition[]> {
-  const files = await ruleFiles(dir);
+  let files: string[];
+  try {
+    files = await ruleFiles(dir);
+  } catch (err) {
+    throw new FiscusError(`cannot read the rules folder ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : String(err)}`, { code: 'RULES_DIR' });
+  }
   const defs: RuleDefinition[] = [];
   const errors: RuleError[] = [];
   const ids = new Map<string, string>();

@@ -12,7 +12,7 @@ SELECT 'debt.interest_burden' AS rule_id,
        'medium' AS severity,
        100 * CAST(interest_paid AS DOUBLE) / CAST(general_expenditure AS DOUBLE) AS measure_value,
        10.0 AS threshold,
-       interest_paid AS amount,
+       interest_paid - general_expenditure * 0.10 AS amount,  -- the interest above the 10% line
        [region_code || '|' || fiscal_year] AS evidence_keys
 FROM debt.positions, params
 WHERE make_date(fiscal_year, 1, 1) <= as_of

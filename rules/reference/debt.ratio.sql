@@ -12,7 +12,7 @@ SELECT 'debt.ratio' AS rule_id,
        CASE WHEN debt_balance * 100 > fiscal_capacity * 120 THEN 'high' ELSE 'medium' END AS severity,
        100 * CAST(debt_balance AS DOUBLE) / CAST(fiscal_capacity AS DOUBLE) AS measure_value,
        100.0 AS threshold,
-       debt_balance AS amount,
+       debt_balance - fiscal_capacity AS amount,  -- the balance above the 100% line
        [region_code || '|' || fiscal_year] AS evidence_keys
 FROM debt.positions, params
 WHERE make_date(fiscal_year, 1, 1) <= as_of

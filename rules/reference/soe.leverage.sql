@@ -21,7 +21,7 @@ SELECT 'soe.leverage' AS rule_id,
        'medium' AS severity,
        100 * CAST(total_liabilities AS DOUBLE) / CAST(total_assets AS DOUBLE) AS measure_value,
        70.0 AS threshold,
-       total_liabilities AS amount,
+       total_liabilities - total_assets * 0.70 AS amount,  -- the liabilities above the 70% line
        [enterprise_code || '|' || period] AS evidence_keys
 FROM latest
 WHERE total_assets > 0 AND total_liabilities * 10 > total_assets * 7

@@ -21,6 +21,8 @@ export interface FlagJson {
   measure: { name: string | null; value: string | null; threshold: string | null };
   amount: string | null;
   evidence: { table: string; key: string }[];
+  /** When the evidence rows are thousands: the entity key is in `evidence` and this SELECT lists the rows. */
+  evidence_query: string | null;
   first_seen_at: string;
   status: string;
 }
@@ -29,7 +31,6 @@ export interface FlagJson {
 export interface FlagJsonExtended extends FlagJson {
   reproduced: boolean;
   last_seen_at: string;
-  evidence_query: string | null;
   due_date: string | null;
   assigned_to: string | null;
 }
@@ -71,6 +72,7 @@ export function flagRowToJson(r: FlagRow, opts: { extended?: boolean } = {}): Fl
     measure: { name: s(r.measure_name), value: s(r.measure_value), threshold: s(r.measure_threshold) },
     amount: s(r.amount),
     evidence: evidence.map((e) => ({ table: String(e.table), key: String(e.key) })),
+    evidence_query: s(r.evidence_query),
     first_seen_at: isoUtc(Number(r.first_seen_ms)),
     status: String(r.status),
   };
@@ -79,7 +81,6 @@ export function flagRowToJson(r: FlagRow, opts: { extended?: boolean } = {}): Fl
     ...base,
     reproduced: Boolean(r.reproduced),
     last_seen_at: isoUtc(Number(r.last_seen_ms)),
-    evidence_query: s(r.evidence_query),
     due_date: s(r.due_date),
     assigned_to: s(r.assigned_to),
   };

@@ -83,6 +83,17 @@ function isoDate(v: unknown): string | null {
   return m[0];
 }
 
+/**
+ * The table whose row an entity is, for evidence that names the entity instead of
+ * thousands of rows (FLAGS.md: "the budget-line or agency key plus a query").
+ * A budget line (or an enterprise, whose rows are monthly) is not one row of a table: its key is cited under the entity type.
+ */
+const ENTITY_TABLE: Record<string, string> = {
+  agency: 'ref.agencies', region: 'ref.regions', payment: 'treasury.payments', bond: 'debt.bonds',
+  allocation: 'debt.allocations', debt_service: 'debt.service', transfer: 'transfers.grants',
+  asset: 'assets.cards', asset_change: 'assets.changes',
+};
+
 /** One raw row (getRowObjectsJson) → RuleResultRow. Throws ResultShapeError naming the column. */
 export function toResultRow(raw: Record<string, unknown>): RuleResultRow {
   const col = <T>(name: string, f: (v: unknown) => T): T => {
@@ -101,6 +112,11 @@ export function toResultRow(raw: Record<string, unknown>): RuleResultRow {
     throw new ResultShapeError(`column severity: "${sev}" is not high|medium|low`);
   }
   const fy = raw.fiscal_year;
+  const evidenceQuery = str(raw.evidence_query);
+  let evidence = col('evidence', evidenceOf);
+  if (evidence.length === 0 && evidenceQuery !== null) {
+    evidence = [{ table: ENTITY_TABLE[entityType] ?? entityType, key: entityId }];
+  }
   return {
     entity_type: entityType as EntityType,
     entity_id: entityId,
@@ -115,8 +131,8 @@ export function toResultRow(raw: Record<string, unknown>): RuleResultRow {
     measure_value: str(raw.measure_value),
     threshold: str(raw.threshold),
     amount: str(raw.amount),
-    evidence: col('evidence', evidenceOf),
-    evidence_query: str(raw.evidence_query),
+    evidence,
+    evidence_query: evidenceQuery,
     vars: col('vars', varsOf),
   };
 }

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../engine/db.ts';
-import { ingestPath } from '../../ingest/index.ts';
+import { ingestPath, parseMappingProfile } from '../../ingest/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { PAYMENT_HEADER, freshStore, payment, sampleRows, sumYuan, table, toCsv, type Row } from './helpers.ts';
 
@@ -87,6 +87,20 @@ describe('batches: what bad input gets', () => {
     ]);
   });
 
+  it('counts physical lines after skipped title lines, blank lines and multi-line fields', async () => {
+    const body = goodRows(40).map((x) => PAYMENT_HEADER.map((h) => x[h]).join(','));
+    body[2] = body[2].replace('办公用品', '"办公\n用品"'); // line 6–7 (title 1–2, header 3, rows from 4)
+    body.splice(5, 0, ''); // a blank line: line 10
+    body[9] = body[9].replace('2025-03-03', '2025-13-01'); // line 14
+    body.splice(12, 0, 'P7777,broken'); // line 17
+    const file = join(dir, 'treasury.payments.titled.csv');
+    writeFileSync(file, `导出标题\r\n单位：元\r\n${PAYMENT_HEADER.join(',')}\r\n${body.join('\r\n')}\r\n`);
+    const [r] = await ingestPath(store, file, { mapping: parseMappingProfile('skip_rows: 2\n', 'skip.yaml'), maxReject: 0.1 });
+    expect(r).toMatchObject({ status: 'committed', rows_read: 41, rejected: 2, accepted: 39 });
+    const q = await quarantine(r.batch_id);
+    expect(q.map((x) => [x.line, x.column_name])).toEqual([['14', 'pay_date'], ['17', null]]);
+  });
+
   it('rejects negative amounts in money columns that are not signed', async () => {
     const t = table('assets.cards');
     const rows = sampleRows(t, 30);
@@ -136,9 +150,15 @@ describe('batches: what bad input gets', () => {
     writeFileSync(file2, toCsv(PAYMENT_HEADER, [...rows].reverse(), '\r\n'));
     const third = await runCli(['--db', dbPath, 'ingest', file2, '--format', 'json']);
     expect(JSON.parse(third.stdout)[0]).toMatchObject({ status: 'committed', unchanged: 25, inserted: 0, corrected: 0 });
+    // The same bytes under another name are recognised by their SHA-256.
+    const copy = join(dir, 'treasury.payments.copy.csv');
+    writeFileSync(copy, readFileSync(file));
+    const fourth = await runCli(['--db', dbPath, 'ingest', copy, '--format', 'json']);
+    expect(JSON.parse(fourth.stdout)[0]).toMatchObject({ status: 'noop', source: copy });
     ({ store } = await freshStoreAt(dbPath));
     expect(await store.one('SELECT count(*) AS n FROM treasury.payments')).toEqual({ n: '25' });
     expect(await store.one('SELECT count(*) AS n FROM fiscus.row_history')).toEqual({ n: '0' });
+    expect(await store.one('SELECT count(DISTINCT _batch_id) AS n FROM treasury.payments')).toEqual({ n: '1' });
   });
 
   it('replaces a corrected row and keeps the old version in row_history', async () => {

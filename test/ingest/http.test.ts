@@ -17,6 +17,8 @@ describe('ingest over HTTP', () => {
     toCsv(PAYMENT_HEADER, [payment('H1'), payment('H2', { amount: version === 1 ? '20.00' : '25.00' }), ...(version > 1 ? [payment('H3')] : [])]);
   const bonds = table('debt.bonds');
   const bondsCsv = toCsv(bonds.columns.map((c) => c.name), sampleRows(bonds, 3));
+  const grants = table('transfers.grants');
+  const grantsCsv = toCsv(grants.columns.map((c) => c.name), sampleRows(grants, 4));
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -33,6 +35,10 @@ describe('ingest over HTTP', () => {
       if (req.url === '/export?id=7') {
         // A download endpoint: the name (and so the table) only comes with Content-Disposition; no ETag at all.
         return reply(200, { 'content-disposition': `attachment; filename*=UTF-8''debt.bonds.2025.csv` }, bondsCsv);
+      }
+      if (req.url === '/download/42') {
+        if (req.headers['if-none-match'] === '"r42"') return reply(304, { etag: '"r42"' });
+        return reply(200, { etag: '"r42"', 'content-disposition': 'attachment; filename="transfers.grants.csv"' }, grantsCsv);
       }
       if (req.url === '/broken/treasury.payments.csv') return reply(500, { 'content-type': 'text/plain' }, 'database is down');
       return reply(404, {}, 'no such feed');
@@ -78,6 +84,15 @@ describe('ingest over HTTP', () => {
     const [r2] = await ingestUrl(store, url);
     expect(seen.at(-1)!.headers['if-none-match']).toBeUndefined();
     expect(r2).toMatchObject({ status: 'noop', sha256: r1.sha256 });
+  });
+
+  it('remembers the table of a Content-Disposition download for its 304', async () => {
+    const url = `${base}/download/42`;
+    const [r1] = await ingestUrl(store, url);
+    expect(r1).toMatchObject({ table: 'transfers.grants', status: 'committed', inserted: 4 });
+    const [r2] = await ingestUrl(store, url);
+    expect(seen.at(-1)!.status).toBe(304);
+    expect(r2).toMatchObject({ table: 'transfers.grants', status: 'noop' });
   });
 
   it('reports a server error clearly and touches no data (CLI exits 1)', async () => {

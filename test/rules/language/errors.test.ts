@@ -172,3 +172,14 @@ describe('rule errors carry file:line:col', () => {
     expect(compileRule(def, { params: { min_amount: '5000.50' } }).params).toEqual({ p_min_amount: '5000.50' });
   });
 });
+
+describe('title placeholders', () => {
+  it('accept runner format hints and standard columns', () => {
+    const def = parseRuleText(BASE.replace('  zh: "大额：{payee_name} {amount}元"', '  zh: "大额：{payee_name} {amount:money}元 {entity_id} {period_start}"'), 'rules/x.rule.yaml');
+    expect(def.meta.titleTemplate.zh).toContain('{amount:money}');
+  });
+  it('a missing rules folder is a clear error', async () => {
+    const { loadRulesDir } = await import('../../../rules/language/index.ts');
+    await expect(loadRulesDir('/nonexistent/rules')).rejects.toThrow(/cannot read the rules folder .*: no such folder/);
+  });
+});

@@ -41,16 +41,6 @@ async function loadSample(s: Store): Promise<void> {
   await refreshCalendar(s);
 }
 
-/**
- * Known disagreements between documents, kept visible here until the lead decides:
- * debt.service_overdue — rules/CONVENTIONS.md ("payment counted only up to the deadline day
- * (and the as-of date)") and rules/pack/debt/service_overdue.test.yaml count a payment only when
- * paid by the due date; the sample manifest and rules/reference count any payment made by the
- * as-of date. The pack follows CONVENTIONS.md, so the sample's late-but-paid items are flagged.
- */
-const KNOWN_EXTRA = new Set(['debt.service_overdue HB20240002 2024-05-12', 'debt.service_overdue HB20250009 2025-06-20']);
-const KNOWN_NEAR_MISS = new Set(['debt.service_overdue HB20250009']);
-
 const key = (r: { rule_id: string; entity_id: string; period_start: string | null }) => `${r.rule_id} ${r.entity_id} ${r.period_start ?? '-'}`;
 
 describe.skipIf(!hasSample)('built-in pack on the bundled sample', () => {
@@ -74,16 +64,18 @@ describe.skipIf(!hasSample)('built-in pack on the bundled sample', () => {
   const ours = () => [...flags].flatMap(([rule_id, rows]) => rows.map((r) => key({ rule_id, ...r }))).sort();
 
   it('raises exactly the expected flags', () => {
-    const expected = manifest.expected.filter((e) => flags.has(e.rule_id)).map(key).sort();
+    // Every catalogue rule planted in the sample is in the pack.
+    expect([...new Set(manifest.expected.map((e) => e.rule_id))].filter((id) => !flags.has(id))).toEqual([]);
+    const expected = manifest.expected.map(key).sort();
     const got = ours();
-    expect({ missing: expected.filter((k) => !got.includes(k)), unexpected: got.filter((k) => !expected.includes(k)) }).toEqual({ missing: [], unexpected: [...KNOWN_EXTRA].sort() });
+    expect({ missing: expected.filter((k) => !got.includes(k)), unexpected: got.filter((k) => !expected.includes(k)) }).toEqual({ missing: [], unexpected: [] });
   });
 
   it('flags no near-miss', () => {
     const hit = manifest.near_misses.filter((n) =>
       flags.get(n.rule_id)?.some((f) => f.entity_id === n.entity_id && (n.fiscal_year == null || f.fiscal_year === n.fiscal_year)),
     );
-    expect(hit.map((n) => `${n.rule_id} ${n.entity_id}`)).toEqual([...KNOWN_NEAR_MISS]);
+    expect(hit.map((n) => `${n.rule_id} ${n.entity_id}`)).toEqual([]);
   });
 
   it('cites the expected evidence rows of the flagged table', () => {
@@ -106,6 +98,6 @@ describe.skipIf(!hasSample)('built-in pack on the bundled sample', () => {
     const rows = await ref.runReference(store.conn, manifest.as_of);
     const theirs = rows.filter((r) => flags.has(r.rule_id)).map(key).sort();
     const got = ours();
-    expect({ onlyReference: theirs.filter((k) => !got.includes(k)), onlyOurs: got.filter((k) => !theirs.includes(k)) }).toEqual({ onlyReference: [], onlyOurs: [...KNOWN_EXTRA].sort() });
+    expect({ onlyReference: theirs.filter((k) => !got.includes(k)), onlyOurs: got.filter((k) => !theirs.includes(k)) }).toEqual({ onlyReference: [], onlyOurs: [] });
   });
 });

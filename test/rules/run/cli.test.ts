@@ -92,7 +92,7 @@ describe('fiscus rules / fiscus flags', () => {
     expect(flags).toHaveLength(2);
     expect(Object.keys(flags[1])).toEqual([
       'flag_id', 'rule_id', 'rule_version', 'severity', 'title', 'title_en', 'entity', 'region_code', 'agency_code',
-      'fiscal_year', 'period', 'measure', 'amount', 'evidence', 'first_seen_at', 'status',
+      'fiscal_year', 'period', 'measure', 'amount', 'evidence', 'evidence_query', 'first_seen_at', 'status',
     ]);
     expect(flags[1]).toMatchObject({
       rule_id: 'treasury.individual_large', severity: 'medium', entity: { type: 'payment', id: 'P2', name: '李四' },
