@@ -6,16 +6,16 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { FiscusError } from '../engine/errors.ts';
 import { CliContext, processIO, type CliIO } from './context.ts';
-import { COMMANDS } from './commands/index.ts';
+import { commandsFor, type RegisterCommand } from './commands/index.ts';
 
-export function buildProgram(ctx: CliContext, io: CliIO): Command<[], { db?: string }> {
+export function buildProgram(ctx: CliContext, io: CliIO, commands: readonly RegisterCommand[]): Command<[], { db?: string }> {
   const program = new Command('fiscus')
     .description('预算联网监督分析引擎 — budget networked supervision engine')
     .option('--db <file>', 'DuckDB database file (env FISCUS_DB, default ./data/fiscus.duckdb)')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  for (const register of COMMANDS) register(program, ctx);
+  for (const register of commands) register(program, ctx);
   // Sub-commands inherit exitOverride and output settings.
   program.commands.forEach(function apply(c: Command<any, any, any>) {
     c.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).showHelpAfterError();
@@ -28,8 +28,8 @@ export function buildProgram(ctx: CliContext, io: CliIO): Command<[], { db?: str
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   let program: Command<[], { db?: string }> | undefined;
   const ctx = new CliContext(io, () => program?.opts() ?? {});
-  program = buildProgram(ctx, io);
   try {
+    program = buildProgram(ctx, io, await commandsFor(argv));
     await program.parseAsync(argv);
     return 0;
   } catch (err) {

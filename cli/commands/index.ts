@@ -1,22 +1,50 @@
 /**
  * Every command of the CLI, in the order `fiscus --help` lists them.
  * A command module exports `register(program, ctx)`.
+ *
+ * Modules are loaded on demand: a run of `fiscus query` should not pay for
+ * loading fastify, ECharts and playwright. Only `--help` and unknown words
+ * load them all.
  */
 import type { Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../context.ts';
-import { register as batches } from './batches.ts';
-import { register as bench } from './bench.ts';
-import { register as fixtures } from './fixtures.ts';
-import { register as flags } from './flags.ts';
-import { register as ingest } from './ingest.ts';
-import { register as quarantine } from './quarantine.ts';
-import { register as demo } from './demo.ts';
-import { register as query } from './query.ts';
-import { register as report } from './report.ts';
-import { register as rules } from './rules.ts';
-import { register as serve } from './serve.ts';
-import { register as track } from './track.ts';
 
 export type RegisterCommand = (program: Command<[], { db?: string }>, ctx: CliContext) => void;
 
-export const COMMANDS: RegisterCommand[] = [demo, ingest, batches, quarantine, query, fixtures, bench, report, track, rules, flags, serve];
+type Loader = () => Promise<{ register: RegisterCommand }>;
+
+export const COMMANDS: Record<string, Loader> = {
+  demo: () => import('./demo.ts'),
+  ingest: () => import('./ingest.ts'),
+  batches: () => import('./batches.ts'),
+  quarantine: () => import('./quarantine.ts'),
+  query: () => import('./query.ts'),
+  rules: () => import('./rules.ts'),
+  flags: () => import('./flags.ts'),
+  track: () => import('./track.ts'),
+  report: () => import('./report.ts'),
+  serve: () => import('./serve.ts'),
+  fixtures: () => import('./fixtures.ts'),
+  bench: () => import('./bench.ts'),
+};
+
+/** The register functions needed for `argv`: the named command's, or all of them. */
+export async function commandsFor(argv: readonly string[]): Promise<RegisterCommand[]> {
+  const name = commandName(argv.slice(2));
+  const names = name !== undefined && name in COMMANDS ? [name] : Object.keys(COMMANDS);
+  return Promise.all(names.map(async (n) => (await COMMANDS[n]!()).register));
+}
+
+/** The first word that is not a global option (`--db FILE` / `--db=FILE`). */
+function commandName(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--db') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) return undefined; // --help, --version, or an unknown option: show everything
+    return a;
+  }
+  return undefined;
+}

@@ -46,7 +46,7 @@ class Progress {
   private last?: ProgressEvent;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly io: CliIO) {
+  constructor(io: CliIO) {
     if (io.interactive) this.timer = setTimeout(() => this.start(), 1000);
   }
 

@@ -1,0 +1,84 @@
+/**
+ * The one-pass load for the common case: a clean file of new keys goes from
+ * the file into its table in a single INSERT. The first bad row raises (via
+ * error()), a duplicate or existing key violates the primary key, and either
+ * way the transaction rolls back and the caller takes the full path.
+ */
+import type { Store } from '../engine/db.ts';
+import { qualifiedName, quoteIdent, type TableDef } from '../engine/feeds.ts';
+import type { NumberFormat } from './convert-sql.ts';
+import type { SourcePlan } from './plan.ts';
+import { readStructuralRejects } from './quarantine.ts';
+import { committedMessage, writeBatchRow } from './report.ts';
+import type { SourceRows } from './source.ts';
+import { lit } from './sql-text.ts';
+import { typedSelect } from './typed-select.ts';
+import type { BatchReport } from './types.ts';
+
+const BAD_ROW = 'fiscus:bad-row';
+
+export type FastCheck = { ok: true } | { fallback: true } | { noop: string };
+
+class NoopSignal extends Error {
+  constructor(readonly prior: string) {
+    super('noop');
+  }
+}
+
+/**
+ * One-pass load of a file with no bad row, no duplicate key and no key already
+ * in the table. Anything else (and `beforeCommit` saying so) leaves nothing
+ * written and returns `fallback`, or `noop` when the file turned out to be loaded already.
+ */
+export async function tryCleanInsert(
+  store: Store,
+  c: {
+    t: TableDef;
+    src: SourceRows;
+    plan: SourcePlan;
+    fmt: NumberFormat;
+    report: BatchReport;
+    money: readonly { name: string }[];
+    onSettled?: (report: BatchReport) => Promise<void>;
+    beforeCommit?: () => Promise<FastCheck>;
+  },
+): Promise<FastCheck> {
+  const { t, report } = c;
+  const cols = t.columns.map((col) => quoteIdent(col.name));
+  try {
+    await store.transaction(async () => {
+      const r = await store.one<{ Count: string }>(
+        `INSERT INTO ${qualifiedName(t)} (${cols.join(', ')}, extra, _batch_id, _row_hash, _ingested_at)
+         SELECT ${cols.join(', ')}, extra, ${lit(report.batch_id)}, _row_hash, now()
+         FROM (${typedSelect(c.src, c.plan, c.fmt)})
+         WHERE CASE WHEN _bad THEN error(${lit(BAD_ROW)}) ELSE true END`,
+      );
+      if (c.src.rejectsTable && (await readStructuralRejects(store, c.src.rejectsTable)).length > 0) {
+        throw new Error(BAD_ROW); // broken CSV lines need the full path's quarantine
+      }
+      const check = c.beforeCommit ? await c.beforeCommit() : { ok: true as const };
+      if ('noop' in check) throw new NoopSignal(check.noop);
+      if ('fallback' in check) throw new Error('fallback');
+      const n = Number(r?.Count ?? 0);
+      const sums = await store.one<Record<string, string>>(
+        `SELECT 1 AS x ${c.money.map((m, i) => `, CAST(CAST(coalesce(sum(${quoteIdent(m.name)}), 0) AS DECIMAL(38,2)) AS VARCHAR) AS m${i}`).join('')}
+         FROM ${qualifiedName(t)} WHERE _batch_id = $b`,
+        { b: report.batch_id },
+      );
+      report.rows_read = report.accepted = report.inserted = n;
+      report.rejected = report.corrected = report.unchanged = 0;
+      report.control_sums = { count: String(n), ...Object.fromEntries(c.money.map((m, i) => [m.name, sums?.[`m${i}`] ?? '0.00'])) };
+      report.status = 'committed';
+      report.message = committedMessage(report, c.plan.notes);
+      report.finished_at = new Date().toISOString();
+      await c.onSettled?.(report);
+      await writeBatchRow(store, report);
+    });
+    return { ok: true };
+  } catch (err) {
+    // Any failure (bad row, duplicate, existing key, broken line) is handled, with reasons, by the full path.
+    report.status = 'failed';
+    return err instanceof NoopSignal ? { noop: err.prior } : { fallback: true };
+  }
+}
+
