@@ -4,7 +4,7 @@
  */
 export { trackActionSchema, documentRefSchema, milestoneSchema, type TrackAction, type DocumentRef, type Milestone } from './actions.ts';
 export { performAction, assignAll, parseAction, actorSchema, type Actor, type ActionResult, type PerformOptions, type BulkAssignInput } from './perform.ts';
-export { flagHistory, listTracked, type HistoryEvent, type ListFilters, type ReadOptions } from './query.ts';
+export { flagHistory, historyEvent, listTracked, type HistoryEvent, type ListFilters, type ReadOptions } from './query.ts';
 export { trackStats, type TrackStats, type Figures, type StatsScope } from './stats.ts';
 export { scanDeadlines, type ScanResult } from './scan.ts';
 export { verifyLog, type LogCheck } from './verify.ts';

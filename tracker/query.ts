@@ -2,7 +2,7 @@
 import { todayInShanghai, WorkCalendar, type IsoDate } from '../engine/calendar.ts';
 import type { Store } from '../engine/db.ts';
 import { FiscusError } from '../engine/errors.ts';
-import { readFlagEvents } from '../engine/flag-events.ts';
+import { readFlagEvents, type FlagEvent } from '../engine/flag-events.ts';
 import { resolveConfig, type TrackerConfig } from './config.ts';
 import { agencyMatchSql, loadRawFlags, regionMatchSql, toTracked, type TrackedFlag } from './flags.ts';
 
@@ -16,6 +16,7 @@ export interface ReadOptions {
 export interface HistoryEvent {
   seq: number;
   event_id: string;
+  flag_id: string;
   event_type: string;
   from_status: string | null;
   to_status: string | null;
@@ -33,9 +34,16 @@ export async function flagHistory(store: Store, flagId: string, opts: ReadOption
   if (!raw) throw new FiscusError(`标记不存在 / no flag ${flagId}`, { code: 'NOT_FOUND', httpStatus: 404 });
   const cal = opts.calendar ?? (await WorkCalendar.load(store));
   const flag = toTracked(raw, cal, resolveConfig(opts.config), opts.today ?? todayInShanghai());
-  const events = (await readFlagEvents(store, { flagId })).map((e) => ({
+  const events = (await readFlagEvents(store, { flagId })).map(historyEvent);
+  return { flag, events };
+}
+
+/** A stored event as people and programs read it: ISO time, parsed data. */
+export function historyEvent(e: FlagEvent): HistoryEvent {
+  return {
     seq: e.seq,
     event_id: e.event_id,
+    flag_id: e.flag_id,
     event_type: e.event_type,
     from_status: e.from_status,
     to_status: e.to_status,
@@ -45,8 +53,7 @@ export async function flagHistory(store: Store, flagId: string, opts: ReadOption
     note: e.note,
     data: e.data === null ? null : (JSON.parse(e.data) as unknown),
     hash: e.hash,
-  }));
-  return { flag, events };
+  };
 }
 
 export interface ListFilters extends ReadOptions {

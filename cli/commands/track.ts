@@ -14,6 +14,7 @@ import { parseFormat, type CliContext } from '../context.ts';
 import {
   assignAll,
   flagHistory,
+  historyEvent,
   listTracked,
   performAction,
   ROLES,
@@ -98,7 +99,7 @@ function label(status: string | null): string {
 
 function printResult(ctx: CliContext, r: ActionResult, format: string): void {
   if (format === 'json') {
-    ctx.io.out(`${JSON.stringify({ flag: r.flag, events: r.events.map(eventJson) }, null, 2)}\n`);
+    ctx.io.out(`${JSON.stringify({ flag: r.flag, events: r.events.map(historyEvent) }, null, 2)}\n`);
     return;
   }
   for (const e of r.events) {
@@ -108,23 +109,6 @@ function printResult(ctx: CliContext, r: ActionResult, format: string): void {
   const f = r.flag;
   if (f.due_date) ctx.log(`截止 due ${f.due_date}（报告 report by ${f.report_due}）交办 assigned to ${f.assigned_to ?? '-'}`);
   ctx.log(`可执行 next: ${f.allowed_actions.join(', ') || '-'}`);
-}
-
-function eventJson(e: ActionResult['event']) {
-  return {
-    seq: e.seq,
-    event_id: e.event_id,
-    flag_id: e.flag_id,
-    event_type: e.event_type,
-    from_status: e.from_status,
-    to_status: e.to_status,
-    actor: e.actor,
-    role: e.role,
-    at: new Date(e.at_ms).toISOString(),
-    note: e.note,
-    data: e.data === null ? null : (JSON.parse(e.data) as unknown),
-    hash: e.hash,
-  };
 }
 
 function textFormat(v: string): 'text' | 'json' {
@@ -267,7 +251,7 @@ export const register: RegisterCommand = (program, ctx) => {
       if (id) throw new UsageError('give either a flag_id or --all, not both');
       const store = await ctx.open();
       const results = await assignAll(store, { rule: o.rule, agency: o.agency, to: o.to, due: o.due, note: o.note }, actorOf(o));
-      if (format === 'json') ctx.io.out(`${JSON.stringify(results.map((r) => ({ flag: r.flag, events: r.events.map(eventJson) })), null, 2)}\n`);
+      if (format === 'json') ctx.io.out(`${JSON.stringify(results.map((r) => ({ flag: r.flag, events: r.events.map(historyEvent) })), null, 2)}\n`);
       else for (const r of results) ctx.io.out(`${r.flag.flag_id}\t#${r.event.seq}\t${r.event.event_type}\t→ ${r.flag.assigned_to}\t${r.flag.due_date}\n`);
       ctx.log(`已交办 ${results.length} 条 / assigned ${results.length} flag(s)`);
       return;
@@ -466,7 +450,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const store = await ctx.open();
       const r = await scanDeadlines(store, { today: o.asOf });
       if (format === 'json') {
-        ctx.io.out(`${JSON.stringify({ today: r.today, overdue: r.overdue.map(eventJson), due_soon: r.due_soon.map(eventJson) }, null, 2)}\n`);
+        ctx.io.out(`${JSON.stringify({ today: r.today, overdue: r.overdue.map(historyEvent), due_soon: r.due_soon.map(historyEvent) }, null, 2)}\n`);
         return;
       }
       for (const e of [...r.overdue, ...r.due_soon]) ctx.io.out(`${e.flag_id}\t#${e.seq}\t${e.event_type}\t${e.note ?? ''}\n`);
