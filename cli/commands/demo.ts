@@ -23,6 +23,8 @@ import type { CliContext } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
 
 export const SAMPLE_DIR = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
+/** Anything loaded from the bundled fixtures is the demo's own to replace. */
+const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
 const COMMITTEE: Actor = { name: '预算工委 王芳', role: 'supervisor' };
 
@@ -55,13 +57,13 @@ function at(iso: string): Date {
   return new Date(`${iso}T02:00:00Z`);
 }
 
-/** Refuse to wipe a database that holds anything but the demo's own sample. */
+/** Refuse to wipe a database that holds anything but the bundled fixtures. */
 async function guardExisting(ctx: CliContext, path: string, force: boolean): Promise<void> {
   if (!existsSync(path) || force) return;
   const store = await ctx.open();
   const foreign = await store.all<{ source: string }>(
     `SELECT DISTINCT source FROM fiscus.batches WHERE NOT starts_with(source, $dir) LIMIT 3`,
-    { dir: SAMPLE_DIR },
+    { dir: FIXTURES_DIR },
   );
   await ctx.close();
   if (foreign.length > 0) {
