@@ -14,6 +14,8 @@ import type { ReadPool } from './read-pool.ts';
 export class SeqNotifier {
   private readonly events = new EventEmitter();
   private last = -1;
+  /** Counts writes this server made (bump) and new events seen: cached responses are keyed on it. */
+  private gen = 0;
   private timer?: NodeJS.Timeout;
   private polling = false;
   private stopped = false;
@@ -28,6 +30,10 @@ export class SeqNotifier {
 
   get latest(): number {
     return this.last;
+  }
+
+  get generation(): number {
+    return this.gen;
   }
 
   /** Resolve once max(seq) > `seq`, or after `timeoutMs`, or when stopped / `signal` aborts. */
@@ -60,6 +66,7 @@ export class SeqNotifier {
 
   /** Poll now (after this server appended events). */
   bump(): void {
+    this.gen++;
     void this.poll();
   }
 
@@ -80,6 +87,7 @@ export class SeqNotifier {
       const s = await maxSeq(this.pool);
       if (s > this.last) {
         this.last = s;
+        this.gen++;
         this.events.emit('seq', s);
       }
     } catch {

@@ -14,9 +14,12 @@ import type { JsonRow, Params, Store } from '../engine/db.ts';
 export class ReadPool {
   private readonly idle: DuckDBConnection[] = [];
   private readonly all_: DuckDBConnection[] = [];
-  private readonly waiters: ((c: DuckDBConnection) => void)[] = [];
+  private readonly waiters: { resolve: (c: DuckDBConnection) => void; reject: (e: Error) => void }[] = [];
   private creating = 0;
   private closed = false;
+  /** Connections lent out right now, and who waits for them to come back (close). */
+  private readonly busy = new Set<DuckDBConnection>();
+  private drained?: () => void;
 
   constructor(
     private readonly store: Store,
@@ -37,21 +40,27 @@ export class ReadPool {
         this.creating--;
       }
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   private release(c: DuckDBConnection): void {
     const w = this.waiters.shift();
-    if (w) w(c);
+    if (w) w.resolve(c);
     else this.idle.push(c);
   }
 
   async with<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     const c = await this.acquire();
+    this.busy.add(c);
     try {
       return await fn(c);
     } finally {
-      this.release(c);
+      this.busy.delete(c);
+      if (this.closed) {
+        if (this.busy.size === 0) this.drained?.();
+      } else {
+        this.release(c);
+      }
     }
   }
 
@@ -67,8 +76,19 @@ export class ReadPool {
     return (await this.all<T>(sql, params))[0];
   }
 
-  close(): void {
+  /**
+   * Stop lending connections, cancel the queries still running, and close every
+   * connection once they are back: closing a connection under a running query
+   * deadlocks DuckDB.
+   */
+  async close(): Promise<void> {
     this.closed = true;
+    for (const w of this.waiters.splice(0)) w.reject(new Error('read pool is closed'));
+    if (this.busy.size > 0) {
+      const drained = new Promise<void>((resolve) => (this.drained = resolve));
+      for (const c of this.busy) c.interrupt();
+      await drained;
+    }
     for (const c of this.all_) {
       try {
         c.closeSync();

@@ -8,7 +8,7 @@
  * Every error is an RFC 9457 problem (api/problem.ts).
  */
 import './types.ts';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { fastifySSE } from '@fastify/sse';
 import fastifySwagger from '@fastify/swagger';
@@ -18,6 +18,8 @@ import type { Store } from '../engine/db.ts';
 import type { ApiContext } from './context.ts';
 import { lockDown } from './lockdown.ts';
 import { SeqNotifier } from './notifier.ts';
+import { ResponseCache } from './response-cache.ts';
+import { maxSeq } from './flags-repo.ts';
 import { installProblemHandlers, problem, sendProblem } from './problem.ts';
 import { Gate } from './query-exec.ts';
 import { Mutex, ReadPool } from './read-pool.ts';
@@ -59,6 +61,17 @@ export interface ServerOptions {
   deadlineScanMs?: number;
   /** Close the Store when the server closes (fiscus serve). Default false. */
   closeStore?: boolean;
+  /** Cached responses of GET /v1/alerts and /v1/flags (0 = no cache). Default 2000. */
+  responseCacheEntries?: number;
+}
+
+/** GET routes whose 200 responses are cached per write generation (api/response-cache.ts). */
+const CACHED_ROUTES = new Set(['/v1/alerts', '/v1/flags']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    cacheKey: string | null;
+  }
 }
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
@@ -142,6 +155,31 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  // The alert feed and the flag list: polled with the same URLs, answered from cache until the next write.
+  // The lookup is a route-level preHandler added after the rate limiter's, so cached answers still count.
+  const cacheEntries = opts.responseCacheEntries ?? 2000;
+  const cache = new ResponseCache(Math.max(1, cacheEntries));
+  app.decorateRequest('cacheKey', null as string | null);
+  const cacheLookup = async (req: FastifyRequest, reply: FastifyReply) => {
+    const p = req.principal;
+    if (!p) return;
+    // The generation covers this server's own writes; the newest event also covers any other
+    // writer of events (none while the server owns the file, but tests and tools append directly).
+    const seq = await maxSeq(ctx.pool);
+    req.cacheKey = `${ctx.notifier.generation}|${seq}|${p.role}|${p.agencyCode ?? ''}|${req.url}`;
+    const hit = cache.get(req.cacheKey);
+    if (hit) {
+      req.cacheKey = null; // already stored
+      return reply.header('content-type', hit.contentType).header('fiscus-cache', 'hit').send(hit.payload);
+    }
+  };
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (cacheEntries === 0 || !methods.includes('GET') || !CACHED_ROUTES.has(route.url)) return;
+    const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    route.preHandler = [...existing, cacheLookup];
+  });
+
   opsRoutes(app, ctx);
   flagRoutes(app, ctx, trackerRoutes(app, ctx));
   alertRoutes(app, ctx);
@@ -171,7 +209,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     });
   }
 
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.cacheKey && reply.statusCode === 200 && typeof payload === 'string') {
+      cache.set(req.cacheKey, { payload, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8') });
+    }
     if (closing) reply.header('connection', 'close');
     return payload;
   });
@@ -183,7 +224,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     await webhooks?.stop();
   });
   app.addHook('onClose', async () => {
-    pool.close();
+    await pool.close();
     if (opts.closeStore) await opts.store.close();
   });
   return app;
