@@ -207,5 +207,12 @@ export async function decide(
     { nb: JSON.stringify(newBatches), t: scope.table, path: `$.${scope.column}` },
   );
   if (values.some((v) => v.v === null)) return { mode: 'full', why: `a changed row has no ${scope.column}` };
+  // A batch touching most partitions gains nothing from scoping, and the scope filter costs extra:
+  // measured at 10M payments, a 1% batch spread over every agency ran slower scoped than full.
+  const total = await store.one<{ n: string | number }>(`SELECT count(DISTINCT ${col}) AS n FROM ${sqlName(scope.table)}`);
+  const partitions = Number(total?.n ?? 0);
+  if (values.length * 2 > partitions) {
+    return { mode: 'full', why: `new batches touch ${values.length} of ${partitions} ${scope.column} values` };
+  }
   return { mode: 'incremental', scope: values.map((v) => v.v as string).sort(), newBatches: newBatches.sort() };
 }
