@@ -73,3 +73,19 @@ describe('concurrent use of one store', () => {
     }
   });
 });
+
+describe('memory limit', () => {
+  it('caps DuckDB memory with FISCUS_MEMORY_LIMIT and refuses a malformed size', async () => {
+    process.env.FISCUS_MEMORY_LIMIT = '1GB';
+    try {
+      const store = await openStore(':memory:');
+      const row = await store.one<{ m: string }>("SELECT current_setting('memory_limit') AS m");
+      await store.close();
+      expect(row?.m).toBe('953.6 MiB');
+      process.env.FISCUS_MEMORY_LIMIT = 'lots';
+      await expect(openStore(':memory:')).rejects.toThrow(/FISCUS_MEMORY_LIMIT must be a size/);
+    } finally {
+      delete process.env.FISCUS_MEMORY_LIMIT;
+    }
+  });
+});
