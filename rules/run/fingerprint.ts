@@ -79,20 +79,26 @@ export function sqlName(name: string): string {
   return `${quoteIdent(s)}.${quoteIdent(t)}`;
 }
 
-/** Column names of a table, or undefined when it does not exist. */
-export async function tableColumns(store: Store, name: string): Promise<string[] | undefined> {
-  const [schema, table] = splitName(name);
-  const rows = await store.all<{ column_name: string }>(
-    `SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $s AND table_name = $t ORDER BY column_index`,
-    { s: schema, t: table },
-  );
-  return rows.length ? rows.map((r) => r.column_name) : undefined;
-}
-
 /** The state of each table, computed once per run and shared by every rule that reads it. */
 export class TableStateCache {
   private readonly cache = new Map<string, Promise<TableState>>();
+  private catalog?: Promise<Map<string, string[]>>;
   constructor(private readonly store: Store) {}
+
+  /**
+   * Column names of a table, or undefined when it does not exist. The catalog is read once
+   * per run: one `duckdb_columns()` query per rule and table cost ~0.3 s of a pack run.
+   */
+  async columns(name: string): Promise<string[] | undefined> {
+    this.catalog ??= this.store
+      .all<{ t: string; cols: string[] }>(
+        `SELECT schema_name || '.' || table_name AS t, list(column_name ORDER BY column_index) AS cols
+         FROM duckdb_columns() WHERE database_name = current_database() GROUP BY ALL`,
+      )
+      .then((rows) => new Map(rows.map((r) => [r.t, r.cols])));
+    const [schema, table] = splitName(name);
+    return (await this.catalog).get(`${schema}.${table}`);
+  }
 
   get(name: string): Promise<TableState> {
     let p = this.cache.get(name);
@@ -110,7 +116,7 @@ export class TableStateCache {
   }
 
   private async compute(name: string): Promise<TableState> {
-    const cols = await tableColumns(this.store, name);
+    const cols = await this.columns(name);
     if (!cols) return { missing: true };
     if (cols.includes('_batch_id')) {
       const rows = await this.store.all<{ b: string; n: string | number }>(

@@ -15,7 +15,7 @@ import type { CompiledRule, RuleResultRow, Severity } from '../types.ts';
 import { bindRule } from './bind.ts';
 import { activeAllowEntries, EMPTY_CONFIG, matchAllow, type FiscusConfig } from './config.ts';
 import {
-  decide, inputTables, readFingerprint, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, tableColumns, writeFingerprint,
+  decide, inputTables, readFingerprint, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, writeFingerprint,
   type Decision, type TablesState,
 } from './fingerprint.ts';
 import { checkResultColumns, flagId, toResultRow } from './result-rows.ts';
@@ -184,7 +184,7 @@ async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: s
     return { ...out, outcome: 'skipped', reason: '配置中已停用 / disabled in config' };
   }
   for (const t of rule.meta.reads) {
-    if (!(await tableColumns(store, t))) {
+    if (!(await tables.columns(t))) {
       return { ...out, outcome: 'skipped', reason: `表 ${t} 不存在 / table ${t} does not exist` };
     }
   }
