@@ -47,6 +47,13 @@ export interface Precondition {
   sql: string;
   /** zh-CN/English text for the run summary, e.g. "treasury.payments 为空 / treasury.payments is empty". */
   reason: string;
+  /**
+   * True when any finding of the rule implies this precondition (e.g. "some group reaches the
+   * minimum size" for a statistical test). The runner may then check it only when the rule
+   * found nothing, to tell "nothing found" from "could not be evaluated" — it can cost as
+   * much as the rule itself. Gates such as "the indicators table is not empty" are never implied.
+   */
+  impliedByFindings?: boolean;
 }
 
 export interface CompiledRule {

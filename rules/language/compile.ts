@@ -975,7 +975,8 @@ export function compileRule(def: RuleDefinition, opts: CompileOptions = {}): Com
     });
   }
   for (const p of statPre) {
-    preconditions.push({ sql: `WITH ${p.ctes.join(',\n')}\n${p.sql}`, reason: skipReason(def, params) });
+    // A statistical finding needs a group of the minimum size, so findings imply this check.
+    preconditions.push({ sql: `WITH ${p.ctes.join(',\n')}\n${p.sql}`, reason: skipReason(def, params), impliedByFindings: true });
   }
   const out: CompiledRule = { meta, sql, params, preconditions };
   if (rc.scopeColumn) out.scope = { table: rc.scopeTables[0], column: rc.scopeColumn };

@@ -83,7 +83,21 @@ export function sqlName(name: string): string {
 export class TableStateCache {
   private readonly cache = new Map<string, Promise<TableState>>();
   private catalog?: Promise<Map<string, string[]>>;
+  private readonly checks = new Map<string, Promise<boolean>>();
   constructor(private readonly store: Store) {}
+
+  /**
+   * A parameterless check (e.g. "treasury.payments is not empty") answered once per run:
+   * many rules share the same one.
+   */
+  check(sql: string, run: () => Promise<boolean>): Promise<boolean> {
+    let p = this.checks.get(sql);
+    if (!p) {
+      p = run();
+      this.checks.set(sql, p);
+    }
+    return p;
+  }
 
   /**
    * Column names of a table, or undefined when it does not exist. The catalog is read once

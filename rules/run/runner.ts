@@ -215,18 +215,31 @@ async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: s
 
   // Preconditions ask whether the rule can be evaluated at all, so they see all
   // the data even in an incremental run (a scoped "too few rows" would skip wrongly).
-  for (const pre of rule.preconditions) {
-    const p = await prepareReadOnly(store.conn, pre.sql);
-    bindRule(p, rule, { asOf: opts.asOf, scope: null });
-    const rows = (await p.runAndReadAll()).getRowObjectsJson();
-    if (rows[0]?.ok !== true) return { ...out, outcome: 'skipped', reason: pre.reason };
-  }
+  // Those a finding implies are checked only when the rule found nothing.
+  const unmet = async (implied: boolean): Promise<string | undefined> => {
+    for (const pre of rule.preconditions.filter((x) => Boolean(x.impliedByFindings) === implied)) {
+      const evaluate = async () => {
+        const p = await prepareReadOnly(store.conn, pre.sql);
+        bindRule(p, rule, { asOf: opts.asOf, scope: null });
+        return (await p.runAndReadAll()).getRowObjectsJson()[0]?.ok === true;
+      };
+      const ok = pre.sql.includes('$') ? await evaluate() : await tables.check(pre.sql, evaluate);
+      if (!ok) return pre.reason;
+    }
+    return undefined;
+  };
+  const gate = await unmet(false);
+  if (gate) return { ...out, outcome: 'skipped', reason: gate };
 
   const prepared = await prepareReadOnly(store.conn, rule.sql);
   bindRule(prepared, rule, { asOf: opts.asOf, scope });
   const reader = await prepared.runAndReadAll();
   checkResultColumns(reader.columnNames());
   const raw = reader.getRowObjectsJson() as Record<string, unknown>[];
+  if (raw.length === 0) {
+    const cannot = await unmet(true);
+    if (cannot) return { ...out, outcome: 'skipped', reason: cannot };
+  }
 
   const staged = new Map<string, StagedFlag>();
   const suppressedIds: string[] = [];

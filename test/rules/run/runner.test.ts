@@ -165,3 +165,39 @@ allow:
     expect(counts).toEqual({ f: '0', r: '0', e: '0', fp: '0' });
   });
 });
+
+describe('preconditions implied by findings', () => {
+  // "At least 3 payments" stands for a statistical rule's minimum group size.
+  const atLeast3 = { sql: 'SELECT count(*) >= 3 AS ok FROM treasury.payments', reason: '支付不足3笔 / fewer than 3 payments', impliedByFindings: true };
+
+  it('are checked only when the rule found nothing: skipped with the reason, or evaluated with no flags', async () => {
+    store = await tempStore();
+    await addAgency(store, 'A01', '市教育局');
+    await addPayments(store, 'b1', [
+      { id: 'P1', agency: 'A01', amount: '99.00', date: '2025-03-03' },
+      { id: 'P2', agency: 'A01', amount: '98.00', date: '2025-03-04' },
+    ]);
+    const rule = bigPaymentRule({ preconditions: [...bigPaymentRule().preconditions, atLeast3] });
+    const few = await runRules(store, [rule], { asOf: '2025-12-31' });
+    expect(few.rules[0]).toMatchObject({ outcome: 'skipped', reason: '支付不足3笔 / fewer than 3 payments', flags_raised: 0 });
+    await addPayments(store, 'b2', [{ id: 'P3', agency: 'A01', amount: '97.00', date: '2025-03-05' }]);
+    const enough = await runRules(store, [rule], { asOf: '2025-12-31', full: true });
+    expect(enough.rules[0]).toMatchObject({ outcome: 'evaluated', flags_raised: 0 });
+  });
+
+  it('a finding implies them, so they are not run (a deliberately false one does not skip the rule)', async () => {
+    store = await tempStore();
+    await addAgency(store, 'A01', '市教育局');
+    await addPayments(store, 'b1', [{ id: 'P1', agency: 'A01', amount: '612000.00', date: '2025-03-03' }]);
+    const never = { sql: 'SELECT false AS ok', reason: 'never', impliedByFindings: true };
+    const rule = bigPaymentRule({ preconditions: [...bigPaymentRule().preconditions, never] });
+    const s = await runRules(store, [rule], { asOf: '2025-12-31' });
+    expect(s.rules[0]).toMatchObject({ outcome: 'evaluated', flags_raised: 1 });
+  });
+
+  it('gates that are not implied still stop a rule before it runs', async () => {
+    store = await tempStore();
+    const s = await runRules(store, [bigPaymentRule()], { asOf: '2025-12-31' });
+    expect(s.rules[0]).toMatchObject({ outcome: 'skipped', reason: 'treasury.payments 为空 / treasury.payments is empty' });
+  });
+});
