@@ -2,19 +2,18 @@
  * What a caller may see. Analysts, supervisors and admins see every flag; an agency
  * token sees the flags of its own agency and, when it is a department (主管部门), of
  * the units under it (ref.agencies.dept_code) — by the flag's agency or by whom the
- * tracker assigned it to. Every flag-reading query ANDs this condition in SQL, so
- * no endpoint can forget it.
+ * tracker assigned it to (tracker/flags.ts agencyMatchSql, the same rule the tracker
+ * applies to actions). Every flag-reading query ANDs this condition in SQL, so no
+ * endpoint can forget it.
  */
 import type { Params } from '../engine/db.ts';
+import { agencyMatchSql } from '../tracker/flags.ts';
 import type { Principal, Role } from './tokens.ts';
 
-export function flagScope(p: Principal, alias = 'f'): { sql: string; params: Params } {
+export function flagScope(p: Principal): { sql: string; params: Params } {
   if (p.role !== 'agency') return { sql: 'TRUE', params: {} };
-  const visible = `(SELECT $scope_agency UNION ALL SELECT agency_code FROM ref.agencies WHERE dept_code = $scope_agency)`;
-  return {
-    sql: `(${alias}.agency_code IN ${visible} OR ${alias}.assigned_to IN ${visible})`,
-    params: { scope_agency: p.agencyCode ?? '\u0000' },
-  };
+  // The tracker's rule, so the API shows an agency exactly the flags it may act on.
+  return { sql: agencyMatchSql('scope_agency'), params: { scope_agency: p.agencyCode ?? '\u0000' } };
 }
 
 /** Route-level permissions. Per-action rules inside the tracker come on top. */
