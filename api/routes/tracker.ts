@@ -11,7 +11,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { FlagEvent } from '../../engine/flag-events.ts';
 import { flagHistory, performAction, trackActionSchema, trackStats } from '../../tracker/index.ts';
-import { withTrackerLock } from '../../tracker/perform.ts';
 import type { ApiContext } from '../context.ts';
 import { getFlag } from '../flags-repo.ts';
 import { HttpProblem } from '../problem.ts';
@@ -82,13 +81,14 @@ export function trackerRoutes(app: FastifyInstance, ctx: ApiContext): { history:
     const { year, quarter, region, basis, ytd } = req.query;
     // An agency token sees the figures of its own flags only (same scope as GET /v1/flags).
     const agency = req.principal.role === 'agency' ? req.principal.agencyCode : undefined;
-    return withTrackerLock(ctx.store, () => trackStats(ctx.store, { year, quarter, region, basis, ytd: ytd === 'true', agency }));
+    return trackStats(ctx.store, { year, quarter, region, basis, ytd: ytd === 'true', agency });
   });
 
   return {
-    // The tracker reads on the Store's main connection; take its lock so a read never lands inside an action's transaction.
+    // The tracker reads on the Store's main connection; the Store queues them outside any
+    // action's transaction (engine/db.ts), so no read sees uncommitted state.
     history: async (flagId) => {
-      const h = await withTrackerLock(ctx.store, () => flagHistory(ctx.store, flagId));
+      const h = await flagHistory(ctx.store, flagId);
       return { flag: h.flag, events: h.events };
     },
   };
