@@ -26,8 +26,11 @@ export const DEFAULT_DB_PATH = './data/fiscus.duckdb';
 
 export class Store {
   private closed = false;
-  /** Set inside `transaction(fn)`: statements of `fn` run in the transaction without waiting. */
-  private readonly inTransaction = new AsyncLocalStorage<true>();
+  /**
+   * Set inside `transaction(fn)`: statements of `fn` run in the transaction without waiting.
+   * It carries the work registered with `afterCommit`.
+   */
+  private readonly inTransaction = new AsyncLocalStorage<{ afterCommit: (() => void | Promise<void>)[] }>();
   /** Tail of the queue of work on the main connection. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -76,19 +79,34 @@ export class Store {
   /** Run `fn` in one transaction: all of it lands, or none of it. A nested call joins the outer one. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     if (this.inTransaction.getStore()) return fn();
+    const tx = { afterCommit: [] as (() => void | Promise<void>)[] };
     return this.exclusive(() =>
-      this.inTransaction.run(true, async () => {
+      this.inTransaction.run(tx, async () => {
         await this.conn.run('BEGIN TRANSACTION');
+        let out: T;
         try {
-          const out = await fn();
+          out = await fn();
           await this.conn.run('COMMIT');
-          return out;
         } catch (err) {
           await this.conn.run('ROLLBACK').catch(() => undefined);
           throw err;
         }
+        // Still inside the queue slot: the next writer starts after these ran (commit order).
+        for (const hook of tx.afterCommit) await hook();
+        return out;
       }),
     );
+  }
+
+  /**
+   * Run `fn` once the current transaction has committed, before the next work on the
+   * connection starts; never after a rollback. Only inside `transaction(fn)`.
+   * (engine/checkpoints.ts signs the log head here: a rolled-back append must not be signed.)
+   */
+  afterCommit(fn: () => void | Promise<void>): void {
+    const tx = this.inTransaction.getStore();
+    if (!tx) throw new Error('Store.afterCommit outside a transaction');
+    tx.afterCommit.push(fn);
   }
 
   async close(): Promise<void> {
