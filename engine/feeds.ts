@@ -159,10 +159,12 @@ export const FEEDS: readonly TableDef[] = [
     ['fiscal_year', 'year', '年度'],
     ['debt_limit', 'money', '债务限额'],
     ['debt_balance', 'money', '债务余额'],
-    ['fiscal_capacity', 'money', '综合财力'],
-    ['interest_paid', 'money', '当年付息'],
-    ['general_expenditure', 'money', '一般公共预算支出'],
-    ['new_debt', 'money', '当年新增债务'],
+    // Optional (FEEDS.md): published panels lack budget figures for some region-years
+    // (a production-and-construction corps); such a row still loads for debt.over_limit.
+    ['fiscal_capacity', 'money', '综合财力', opt],
+    ['interest_paid', 'money', '当年付息', opt],
+    ['general_expenditure', 'money', '一般公共预算支出', opt],
+    ['new_debt', 'money', '当年新增债务', opt],
   ]),
   table('assets.cards', '资产卡片', ['asset_id'], [
     ['asset_id', 'code', '资产编号'],

@@ -210,6 +210,17 @@ export const MIGRATIONS: readonly Migration[] = [
       )`);
     },
   },
+  {
+    version: 4,
+    description: 'debt.positions budget figures are optional (FEEDS.md): drop NOT NULL',
+    up: async (s) => {
+      // A debt panel row with only the limit and the balance must load (debt.over_limit
+      // judges it). Dropping NOT NULL from an already nullable column is a no-op.
+      for (const c of ['fiscal_capacity', 'interest_paid', 'general_expenditure', 'new_debt']) {
+        await s.run(`ALTER TABLE debt.positions ALTER COLUMN ${quoteIdent(c)} DROP NOT NULL`);
+      }
+    },
+  },
 ];
 
 /** Apply every migration newer than the database, in order. */
