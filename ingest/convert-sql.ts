@@ -32,6 +32,10 @@ export interface ColumnPlan {
   unit: 1 | 10000;
   /** strptime formats tried before the built-in date forms. */
   dateFormats: readonly string[];
+  /** Plausible years for date and year columns (inclusive); others are rejected. */
+  years: readonly [number, number];
+  /** A date column takes the date of a timestamp (`2025-03-03T10:00:00`) instead of rejecting it. */
+  takeDate: boolean;
   /** Extra accepted enum spellings: lower-cased spelling → canonical value. */
   valueMap: Readonly<Record<string, string>>;
 }
@@ -104,23 +108,64 @@ function moneyReason(n: string, p: ColumnPlan, fmt: NumberFormat, head: string, 
     ELSE ${head} || ' is not a number — ${zh}不是有效金额' END)`;
 }
 
-const DATE_RE = "'^([0-9]{4})(?:[-/.]|年)([0-9]{1,2})(?:[-/.]|月)([0-9]{1,2})日?(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]+)?)?)?$'";
+const DATE_PART = '([0-9]{4})(?:[-/.]|年)([0-9]{1,2})(?:[-/.]|月)([0-9]{1,2})日?';
+const TIME_PART = '(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)';
+const DATE_RE = `'^${DATE_PART}$'`;
+const DATE_TIME_RE = `'^${DATE_PART}${TIME_PART}?$'`;
 const COMPACT_DATE_RE = "'^([0-9]{4})([0-9]{2})([0-9]{2})$'";
+/** Excel's serial day numbers (1900 date system, days since 1899-12-30): 5 digits cover 1927–2173. */
+export const EXCEL_SERIAL = 'excel';
 
-function dateFromParts(m: string): string {
-  return `TRY_CAST(${m}.y || '-' || lpad(${m}.m, 2, '0') || '-' || lpad(${m}.d, 2, '0') AS DATE)`;
+/** `y` as 4-digit text inside the plausible range: a text comparison, cheap and exact. */
+function yearTextOk(y: string, p: ColumnPlan): string {
+  const [lo, hi] = p.years;
+  return `(${y} BETWEEN ${lit(String(lo).padStart(4, '0'))} AND ${lit(String(hi).padStart(4, '0'))})`;
 }
 
-function dateValue(n: string, p: ColumnPlan): string {
+function dateFromParts(m: string, p: ColumnPlan | undefined): string {
+  const d = `TRY_CAST(${m}.y || '-' || lpad(${m}.m, 2, '0') || '-' || lpad(${m}.d, 2, '0') AS DATE)`;
+  return p ? `(CASE WHEN ${yearTextOk(`${m}.y`, p)} THEN ${d} END)` : d;
+}
+
+/**
+ * The date of a normalised value. With `strict` (the value path) years
+ * outside the plausible range and timestamps (unless `takeDate`) give NULL;
+ * without it (the reasons path) anything date-like parses, so the reason can
+ * say what was wrong.
+ */
+function dateValue(n: string, p: ColumnPlan, strict = true): string {
+  const yearOk = (d: string) => (strict ? `year(${d}) BETWEEN ${p.years[0]} AND ${p.years[1]}` : `${d} IS NOT NULL`);
   const custom = p.dateFormats
-    .map((f) => `WHEN try_strptime(${n}, ${lit(f)}) IS NOT NULL THEN CAST(try_strptime(${n}, ${lit(f)}) AS DATE)`)
+    .map((f) =>
+      f === EXCEL_SERIAL
+        ? `WHEN regexp_full_match(${n}, '[0-9]{5}([.]0+)?') AND ${yearOk(`(DATE '1899-12-30' + CAST(CAST(${n} AS DECIMAL(9,3)) AS INTEGER))`)}
+             THEN DATE '1899-12-30' + CAST(CAST(${n} AS DECIMAL(9,3)) AS INTEGER)`
+        : `WHEN ${yearOk(`try_strptime(${n}, ${lit(f)})`)} THEN CAST(try_strptime(${n}, ${lit(f)}) AS DATE)`,
+    )
     .join(' ');
-  const m1 = `regexp_extract(${n}, ${DATE_RE}, ['y', 'm', 'd'])`;
+  const re = !strict || p.takeDate ? DATE_TIME_RE : DATE_RE;
+  const m1 = `regexp_extract(${n}, ${re}, ['y', 'm', 'd'])`;
   const m2 = `regexp_extract(${n}, ${COMPACT_DATE_RE}, ['y', 'm', 'd'])`;
+  const q = strict ? p : undefined;
+  const iso = strict
+    ? `WHEN length(${n}) = 10 AND substr(${n}, 5, 1) = '-' AND substr(${n}, 8, 1) = '-' THEN (CASE WHEN ${yearTextOk(`substr(${n}, 1, 4)`, p)} THEN TRY_CAST(${n} AS DATE) END)`
+    : '';
   return `(CASE WHEN ${n} IS NULL THEN NULL ${custom}
-    WHEN length(${n}) = 10 AND substr(${n}, 5, 1) = '-' AND substr(${n}, 8, 1) = '-' THEN TRY_CAST(${n} AS DATE)
-    WHEN regexp_full_match(${n}, '[0-9]{8}') THEN ${dateFromParts(m2)}
-    ELSE ${dateFromParts(m1)} END)`;
+    ${iso}
+    WHEN regexp_full_match(${n}, '[0-9]{8}') THEN ${dateFromParts(m2, q)}
+    ELSE ${dateFromParts(m1, q)} END)`;
+}
+
+/** Why a date-like value was refused: its year, or its time of day. NULL when it is not date-like at all. */
+function dateProblem(n: string, p: ColumnPlan, head: string, zh: string): string {
+  const loose = dateValue(n, p, false);
+  const [lo, hi] = p.years;
+  return `(CASE
+    WHEN ${loose} IS NOT NULL AND year(${loose}) NOT BETWEEN ${lo} AND ${hi}
+      THEN ${head} || ${lit(` has an implausible year (allowed ${lo}–${hi}; set \`years\` in a mapping profile to change) — ${zh}年份不合理（应在${lo}–${hi}年之间）`)}
+    WHEN ${loose} IS NOT NULL AND regexp_full_match(${n}, ${lit(`${DATE_PART}${TIME_PART}`)})
+      THEN ${head} || ${lit(` is a timestamp, not a date (set \`timestamps: take_date\` in a mapping profile to keep its date) — ${zh}含有时间，应为日期`)}
+    END)`;
 }
 
 function periodValue(n: string): string {
@@ -160,7 +205,7 @@ function slowValue(p: ColumnPlan, n: string, fmt: NumberFormat): string {
     case 'period':
       return periodValue(n);
     case 'year':
-      return `(CASE WHEN regexp_full_match(${n}, '(19|20|21)[0-9]{2}年?') THEN CAST(substr(${n}, 1, 4) AS INTEGER) END)`;
+      return `(CASE WHEN regexp_full_match(${n}, '[0-9]{4}年?') AND CAST(substr(${n}, 1, 4) AS INTEGER) BETWEEN ${p.years[0]} AND ${p.years[1]} THEN CAST(substr(${n}, 1, 4) AS INTEGER) END)`;
     case 'bool':
       return `(CASE WHEN lower(${n}) IN (${litList(TRUE_WORDS)}) THEN true WHEN lower(${n}) IN (${litList(FALSE_WORDS)}) THEN false END)`;
     case 'enum':
@@ -181,9 +226,9 @@ function fastWhen(p: ColumnPlan, r: string, fmt: NumberFormat): string {
         : `WHEN regexp_full_match(${r}, '${PLAIN_WAN}') THEN CAST(CAST(${r} AS DECIMAL(18,6)) * 10000 AS DECIMAL(18,2))`;
     case 'date':
       if (p.dateFormats.length) return ''; // the profile's format comes first
-      return `WHEN length(${r}) = 10 AND substr(${r}, 5, 1) = '-' AND substr(${r}, 8, 1) = '-' THEN TRY_CAST(${r} AS DATE)`;
+      return `WHEN length(${r}) = 10 AND substr(${r}, 5, 1) = '-' AND substr(${r}, 8, 1) = '-' AND ${yearTextOk(`substr(${r}, 1, 4)`, p)} THEN TRY_CAST(${r} AS DATE)`;
     case 'year':
-      return `WHEN length(${r}) = 4 AND TRY_CAST(${r} AS INTEGER) BETWEEN 1900 AND 2199 THEN CAST(${r} AS INTEGER)`;
+      return `WHEN length(${r}) = 4 AND TRY_CAST(${r} AS INTEGER) BETWEEN ${p.years[0]} AND ${p.years[1]} THEN CAST(${r} AS INTEGER)`;
     case 'bool':
       return `WHEN ${r} = 'true' OR ${r} = '1' THEN true WHEN ${r} = 'false' OR ${r} = '0' THEN false`;
     case 'enum':
@@ -278,13 +323,13 @@ export function reasonExpr(p: ColumnPlan, n: string, v: string, fmt: NumberForma
       whens.push(`WHEN ${v} IS NULL THEN ${head} || ' is not a rate (percent, e.g. 2.85) — ${zh}不是有效利率'`);
       break;
     case 'date':
-      whens.push(`WHEN ${v} IS NULL THEN ${head} || ' is not a date — ${zh}不是有效日期（应为 YYYY-MM-DD）'`);
+      whens.push(`WHEN ${v} IS NULL THEN coalesce(${dateProblem(n, p, head, zh)}, ${head} || ' is not a date — ${zh}不是有效日期（应为 YYYY-MM-DD）')`);
       break;
     case 'period':
       whens.push(`WHEN ${v} IS NULL THEN ${head} || ' is not a period — ${zh}不是有效年月（应为 YYYY-MM）'`);
       break;
     case 'year':
-      whens.push(`WHEN ${v} IS NULL THEN ${head} || ' is not a year — ${zh}不是有效年份'`);
+      whens.push(`WHEN ${v} IS NULL THEN ${head} || ${lit(` is not a year between ${p.years[0]} and ${p.years[1]} — ${zh}不是有效年份`)}`);
       break;
     case 'bool':
       whens.push(`WHEN ${v} IS NULL THEN ${head} || ' is not true/false — ${zh}应为 是/否'`);

@@ -42,6 +42,8 @@ const ProfileSchema = z.strictObject({
   decimal: z.enum(['.', ',']).optional(),
   thousands: z.enum(['', ',', '.', ' ', "'"]).optional(),
   unit: z.union([Unit, z.record(z.string(), Unit)]).optional(),
+  years: z.strictObject({ min: z.coerce.number().int().min(1).max(9999).optional(), max: z.coerce.number().int().min(1).max(9999).optional() }).optional(),
+  timestamps: z.union([z.enum(['reject', 'take_date']), z.record(z.string(), z.enum(['reject', 'take_date']))]).optional(),
 });
 
 export type MappingProfileInput = z.input<typeof ProfileSchema>;
@@ -63,7 +65,13 @@ export interface MappingProfile {
   thousands: string;
   /** '*' for every money column, else per column. */
   units: Record<string, '元' | '万元'>;
+  /** Plausible years of date and year columns (default 1900–2100). */
+  years: [number, number];
+  /** Date columns that take the date of a timestamp ('*' = every date column). */
+  takeDate: Record<string, boolean>;
 }
+
+export const DEFAULT_YEARS: [number, number] = [1900, 2100];
 
 /** Parse a profile from its text. `name` is used in messages and in the label. */
 export function parseMappingProfile(text: string, name: string): MappingProfile {
@@ -99,6 +107,10 @@ export function parseMappingProfile(text: string, name: string): MappingProfile 
     decimal,
     thousands,
     units: typeof p.unit === 'string' ? { '*': p.unit } : (p.unit ?? {}),
+    years: [p.years?.min ?? DEFAULT_YEARS[0], p.years?.max ?? DEFAULT_YEARS[1]],
+    takeDate: typeof p.timestamps === 'string'
+      ? { '*': p.timestamps === 'take_date' }
+      : Object.fromEntries(Object.entries(p.timestamps ?? {}).map(([k, v]) => [k, v === 'take_date'])),
   };
 }
 
@@ -124,6 +136,8 @@ export function defaultProfile(): MappingProfile {
     decimal: '.',
     thousands: ',',
     units: {},
+    years: [...DEFAULT_YEARS],
+    takeDate: {},
   };
 }
 
@@ -149,6 +163,9 @@ export function checkProfileAgainstTable(p: MappingProfile, t: TableDef): void {
   }
   for (const col of Object.keys(p.dateFormats)) {
     if (col !== '*' && byName.get(col)?.type !== 'date') problems.push(`date_format: ${col} is not a date column of ${t.name}`);
+  }
+  for (const col of Object.keys(p.takeDate)) {
+    if (col !== '*' && byName.get(col)?.type !== 'date') problems.push(`timestamps: ${col} is not a date column of ${t.name}`);
   }
   for (const col of Object.keys(p.units)) {
     if (col !== '*' && byName.get(col)?.type !== 'money') problems.push(`unit: ${col} is not a money column of ${t.name}`);

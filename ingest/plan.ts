@@ -88,7 +88,8 @@ export function planColumns(
     const valueMap = def.type === 'enum'
       ? { ...valueAliases(def.name, def.values ?? []), ...lowerKeys(profile.values[def.name] ?? {}) }
       : {};
-    const base = { def, unit, dateFormats: fmt ? [fmt] : [], valueMap };
+    const takeDate = profile.takeDate[def.name] ?? profile.takeDate['*'] ?? false;
+    const base = { def, unit, dateFormats: fmt ? [fmt] : [], valueMap, years: profile.years, takeDate };
     if (src) {
       columns.push({ ...base, raw: rawRef(src.index), origin: { kind: 'column', header: src.header } });
     } else if (constant !== undefined) {

@@ -161,8 +161,12 @@ export function quarantineInsert(
       ? `json_object(${headers.map((h, i) => `${lit(h)}, r${i}`).join(', ')})`
       : 'NULL::JSON';
   const list = `list_filter([${errs.join(',\n')}], x -> x.reason IS NOT NULL)`;
+  // A duplicated key is reported against the column it would have fed (or the key itself).
+  const dupWhens = cols.flatMap((p) => (p.origin.kind === 'column' ? [`WHEN ${lit(p.origin.header)} THEN ${lit(p.def.name)}`] : []));
+  const dupCol = dupWhens.length ? `CASE _dupkey ${dupWhens.join(' ')} ELSE _dupkey END` : '_dupkey';
+  const malformedReason = `CASE WHEN _dupkey IS NOT NULL THEN 'key "' || _dupkey || '" appears more than once in the JSON object — JSON 对象中键“' || _dupkey || '”重复' ELSE 'line is not a JSON object — 该行不是有效的 JSON 对象' END`;
   const errList = src.hasMalformed
-    ? `CASE WHEN _malformed THEN [{'i': 0, 'col': NULL::VARCHAR, 'raw': _rawline, 'reason': 'line is not a JSON object — 该行不是有效的 JSON 对象'}] ELSE ${list} END`
+    ? `CASE WHEN _malformed THEN [{'i': 0, 'col': ${dupCol}, 'raw': _rawline, 'reason': ${malformedReason}}] ELSE ${list} END`
     : list;
   const head = `${lit(batchId)}, ${lit(t.name)}, ${lit(source)}`;
   return [

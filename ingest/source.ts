@@ -22,7 +22,7 @@ export interface SourceRows {
    * its position is the rowid of the table the select is materialised into.
    */
   select: string;
-  /** True when the select also yields `_malformed` (a JSONL line that is not an object). */
+  /** True when the select also yields `_malformed` (a JSONL line that is not an object) and `_dupkey` (a key given twice). */
   hasMalformed: boolean;
   /** Temp table holding DuckDB's CSV rejects (too many/few fields, bad bytes), if any. */
   rejectsTable?: string;
@@ -88,10 +88,14 @@ async function openJsonl(store: Store, path: string, opts: { skipRows: number; t
   // One VARCHAR per line (a delimiter that valid JSON never contains): blank
   // lines stay as NULL rows, so row position = line - 1 - skip exactly, and a
   // malformed line is quarantined instead of failing the whole file.
+  // A key given twice in one object (`"amount": 1, "amount": 2`) is ambiguous: DuckDB would keep
+  // the first. Such a line is rejected, naming the key (`dupkey`).
   await store.run(`CREATE OR REPLACE TEMP TABLE ${raw} AS
-    SELECT j, coalesce(json_type(CASE WHEN json_valid(j) THEN j END) = 'OBJECT', false) AS ok
+    SELECT j, ok AND dupkey IS NULL AS ok, dupkey FROM (
+      SELECT j, ok, CASE WHEN ok THEN list_filter(json_keys(j), (k, i) -> list_position(json_keys(j), k) < i)[1] END AS dupkey
+      FROM (SELECT j, coalesce(json_type(CASE WHEN json_valid(j) THEN j END) = 'OBJECT', false) AS ok
     FROM read_csv(${lit(path)}, auto_detect=false, header=false, columns={'j': 'VARCHAR'}, delim=chr(1),
-      quote='', escape='', skip=${opts.skipRows}, comment='', max_line_size=16777216)`);
+      quote='', escape='', skip=${opts.skipRows}, comment='', max_line_size=16777216)))`);
   const keys = await store.all<{ k: string }>(`
     SELECT k FROM (
       SELECT rowid AS r, unnest(json_keys(CASE WHEN ok THEN j END)) AS k,
@@ -107,8 +111,8 @@ async function openJsonl(store: Store, path: string, opts: { skipRows: number; t
   return {
     format: 'jsonl',
     headers,
-    select: `SELECT ${sel}${sel ? ', ' : ''}_rn, NOT ok AS _malformed, j AS _rawline FROM (
-      SELECT rowid AS _rn, ok, j, ${extract} AS l FROM ${raw} WHERE j IS NOT NULL AND trim(j) <> '')`,
+    select: `SELECT ${sel}${sel ? ', ' : ''}_rn, NOT ok AS _malformed, j AS _rawline, dupkey AS _dupkey FROM (
+      SELECT rowid AS _rn, ok, j, dupkey, ${extract} AS l FROM ${raw} WHERE j IS NOT NULL AND trim(j) <> '')`,
     hasMalformed: true,
     temps: [raw],
     lineSql: `_rn + ${1 + opts.skipRows}`,
