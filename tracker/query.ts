@@ -3,6 +3,7 @@ import { todayInShanghai, WorkCalendar, type IsoDate } from '../engine/calendar.
 import type { Store } from '../engine/db.ts';
 import { FiscusError } from '../engine/errors.ts';
 import { readFlagEvents, type FlagEvent } from '../engine/flag-events.ts';
+import { loadRawFlagsAsOf } from './as-of.ts';
 import { resolveConfig, type TrackerConfig } from './config.ts';
 import { agencyMatchSql, loadRawFlags, regionMatchSql, toTracked, type TrackedFlag } from './flags.ts';
 
@@ -70,6 +71,13 @@ export interface ListFilters extends ReadOptions {
   notReproduced?: boolean;
   /** Only flags awaiting the committee's dismiss-or-keep decision. */
   needsDecision?: boolean;
+  /**
+   * List the flags as they stood at the end of this day (Asia/Shanghai): only those first seen by
+   * then, in their state then, reconstructed from the event log (tracker/as-of.ts); every filter
+   * applies to that state, and deadlines are judged on this day unless `today` says otherwise.
+   * Without it: the current state.
+   */
+  asOf?: IsoDate;
   limit?: number;
 }
 
@@ -99,10 +107,11 @@ export async function listTracked(store: Store, filters: ListFilters = {}): Prom
     }
   }
   if (filters.notReproduced) conds.push('NOT f.reproduced');
-  const raws = await loadRawFlags(store, conds.length ? conds.join(' AND ') : 'true', params);
+  const where = conds.length ? conds.join(' AND ') : 'true';
+  const raws = filters.asOf ? await loadRawFlagsAsOf(store, filters.asOf, where, params) : await loadRawFlags(store, where, params);
   const cal = filters.calendar ?? (await WorkCalendar.load(store));
   const cfg = resolveConfig(filters.config);
-  const today = filters.today ?? todayInShanghai();
+  const today = filters.today ?? filters.asOf ?? todayInShanghai();
   let out = raws.map((r) => toTracked(r, cal, cfg, today));
   if (filters.overdue) out = out.filter((f) => f.overdue);
   if (filters.dueWithin !== undefined) {

@@ -2,34 +2,39 @@
  * The quarterly headline figures of the closed loop.
  *
  * Scope: the flags FIRST SEEN (first_seen_at, calendar date in Asia/Shanghai)
- * in the given year / quarter (and region), each counted in its CURRENT state
- * as of the `today` day. So "Q1 2026" answers: of what was discovered in Q1,
- * where does each item stand now. A flag is counted once per figure.
+ * in the given year / quarter (and region) — or, with basis `period`, whose
+ * finding is dated in it — that existed by the end of the as-of day D
+ * (`today`, default today), each counted in its state as of D, reconstructed
+ * from the event log (tracker/as-of.ts): nothing that happened after D
+ * changes a figure as of D. So "Q1 2026 as of June 30" answers: of what was
+ * discovered in Q1, where did each item stand on June 30. A flag is counted
+ * once per figure. As of today the figures are those of the current state.
  *
- * Figures (counts are numbers of flags):
+ * Figures (counts are numbers of flags; "status" is the status as of D):
  * - discovered: every flag in scope.
  * - pending_confirmation: status discovered.
- * - confirmed: flags that have a flag.confirmed event (ever; whatever happened later).
+ * - confirmed: flags with a flag.confirmed event on or before D (whatever happened after it).
  * - dismissed: status dismissed (before or after confirmation).
- * - assigned: flags that have a flag.assigned event (交办, ever).
+ * - assigned: flags with a flag.assigned event (交办) on or before D.
  * - explained: status closed_explained (explanation accepted, 说清销号).
  * - awaiting_decision: status explained (the unit explained; the committee has not decided).
  * - rectifying: status rectifying (整改中).
  * - rectified: status rectified or verified (the unit reported the rectification done).
  * - verified: status verified (验收销号).
  * - overdue: the unit owes a response (assigned or rectifying) and a working day after the
- *   effective deadline has begun (tracker/deadlines.ts), as of `today`.
+ *   effective deadline has begun (tracker/deadlines.ts), judged on D.
  * - not_reproduced_pending: open, no longer reproduced by the rules, committee not yet decided.
  * - rectification_rate = rectified ÷ (confirmed − confirmed_and_dismissed − explained), where
- *   confirmed_and_dismissed = confirmed flags now dismissed; null when the divisor is 0.
- * - on_time_rate = on_time_responses ÷ responses, over flags now explained, closed_explained,
- *   rectified or verified, judging the flag's LAST response event (explain or report-rectified):
+ *   confirmed_and_dismissed = confirmed flags dismissed as of D; null when the divisor is 0.
+ * - on_time_rate = on_time_responses ÷ responses, over flags explained, closed_explained,
+ *   rectified or verified as of D, judging the flag's LAST response event up to D
+ *   (explain or report-rectified):
  *   on time when made before a working day after the deadline in force at that moment began.
  *   null when there are no responses.
  * - money_involved: Σ amount of flags in scope not dismissed.
  * - money_recovered / money_regularised: Σ amount_recovered / amount_regularised of the last
- *   report-rectified event of flags now rectified or verified.
- * - votes / votes_failed: satisfaction votes taken / those where 满意+基本满意 ≤ half the members.
+ *   report-rectified event (up to D) of flags rectified or verified as of D.
+ * - votes / votes_failed: satisfaction votes taken up to D / those where 满意+基本满意 ≤ half the members.
  * - satisfaction_rate = (votes − votes_failed) ÷ votes: the share of votes passed; null when no votes.
  * - escalated: flags with at least one failing vote (质询/特定问题调查 candidates);
  *   inquiry: flags with two or more failing votes.
@@ -39,7 +44,8 @@
 import { todayInShanghai, WorkCalendar } from '../engine/calendar.ts';
 import type { Store } from '../engine/db.ts';
 import { resolveConfig } from './config.ts';
-import { agencyMatchSql, loadRawFlags, regionMatchSql, toTracked, type TrackedFlag } from './flags.ts';
+import { loadRawFlagsAsOf } from './as-of.ts';
+import { agencyMatchSql, regionMatchSql, toTracked, type TrackedFlag } from './flags.ts';
 import { fromFen, toFen } from './money.ts';
 import { badInput } from './perform.ts';
 import type { ReadOptions } from './query.ts';
@@ -202,34 +208,19 @@ export async function trackStats(store: Store, scope: StatsScope = {}, opts: Rea
     params.agency = scope.agency;
   }
   const where = conds.length ? conds.join(' AND ') : 'true';
-  const raws = await loadRawFlags(store, where, params);
-  const facts = await store.all<{ flag_id: string; confirmed: boolean; assigned: boolean; last_response: string | null; last_rectified: string | null }>(
-    `SELECT e.flag_id,
-       bool_or(e.event_type = 'flag.confirmed') AS confirmed,
-       bool_or(e.event_type = 'flag.assigned') AS assigned,
-       arg_max(e.data::VARCHAR, e.seq) FILTER (WHERE e.event_type IN ('flag.explained', 'flag.rectified')) AS last_response,
-       arg_max(e.data::VARCHAR, e.seq) FILTER (WHERE e.event_type = 'flag.rectified') AS last_rectified
-     FROM fiscus.flag_events e
-     WHERE e.flag_id IN (SELECT f.flag_id FROM fiscus.flags f WHERE ${where})
-     GROUP BY e.flag_id`,
-    params,
-  );
-  const byId = new Map(facts.map((r) => [r.flag_id, r]));
   const cal = opts.calendar ?? (await WorkCalendar.load(store));
   const cfg = resolveConfig(opts.config);
   const today = opts.today ?? todayInShanghai();
-  const items: Item[] = raws.map((r) => {
-    const e = byId.get(r.flag_id);
-    return {
-      f: toTracked(r, cal, cfg, today),
-      ev: {
-        confirmed: Boolean(e?.confirmed),
-        assigned: Boolean(e?.assigned),
-        lastResponse: e?.last_response ? (JSON.parse(e.last_response) as EventFacts['lastResponse']) : null,
-        lastRectified: e?.last_rectified ? (JSON.parse(e.last_rectified) as EventFacts['lastRectified']) : null,
-      },
-    };
-  });
+  const raws = await loadRawFlagsAsOf(store, today, where, params);
+  const items: Item[] = raws.map((r) => ({
+    f: toTracked(r, cal, cfg, today),
+    ev: {
+      confirmed: Boolean(r.ever_confirmed),
+      assigned: Boolean(r.ever_assigned),
+      lastResponse: r.last_response ? (JSON.parse(r.last_response) as EventFacts['lastResponse']) : null,
+      lastRectified: r.last_rectified ? (JSON.parse(r.last_rectified) as EventFacts['lastRectified']) : null,
+    },
+  }));
   return {
     scope: {
       year: scope.year ?? null,
