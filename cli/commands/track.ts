@@ -381,7 +381,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--due-within <n>', 'deadline within N working days', intArg('--due-within'))
     .option('--not-reproduced', 'only flags the rules no longer raise')
     .option('--needs-decision', 'only flags no longer reproduced awaiting the committee')
-    .option('--as-of <date>', 'judge deadlines on this day (default today, Asia/Shanghai)', dateArg)
+    .option('--as-of <date>', 'the flags as they stood at the end of this day (Asia/Shanghai), rebuilt from the event log; deadlines judged on it (default: now)', dateArg)
     .option('--format <format>', 'table | csv | json | jsonl', 'table')
     .action(async (o) => {
       const format = parseFormat(o.format);
@@ -399,6 +399,7 @@ export const register: RegisterCommand = (program, ctx) => {
         notReproduced: o.notReproduced,
         needsDecision: o.needsDecision,
         today: o.asOf,
+        asOf: o.asOf,
       });
       if (format === 'json' || format === 'jsonl') ctx.io.out(formatRows(flags as unknown as Record<string, unknown>[], format));
       else ctx.io.out(formatRows(flags.map(listRow), format, LIST_COLUMNS));
@@ -412,7 +413,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--ytd', 'with --quarter: January 1 through the end of the quarter')
     .option('--basis <basis>', 'first_seen: the day a rule run first raised the flag; period: the day the finding is about', 'first_seen')
     .option('--region <code>')
-    .option('--as-of <date>', 'judge overdue on this day (default today)', dateArg)
+    .option('--as-of <date>', 'count the flags in their state at the end of this day (Asia/Shanghai), rebuilt from the event log (default today)', dateArg)
     .option('--format <format>', 'table | json', 'table')
     .action(async (o) => {
       const format = parseFormat(o.format, ['table', 'json']);
