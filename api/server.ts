@@ -20,7 +20,7 @@ import { lockDown } from './lockdown.ts';
 import { SeqNotifier } from './notifier.ts';
 import { ResponseCache } from './response-cache.ts';
 import { maxSeq } from './flags-repo.ts';
-import { installProblemHandlers, problem, sendProblem } from './problem.ts';
+import { installProblemHandlers, problem, problemServerOptions, sendProblem } from './problem.ts';
 import { Gate } from './query-exec.ts';
 import { Mutex, ReadPool } from './read-pool.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -86,6 +86,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     // Requests arriving while closing get a 503 problem from our own hook (fastify's is not problem+json).
     return503OnClosing: false,
     requestTimeout: 120_000,
+    // Errors raised before our handlers (bad URL, long params, parser errors) are problems too.
+    ...problemServerOptions(),
   });
   app.setValidatorCompiler(validatorCompiler);
   // Response schemas document the API; serialising is plain JSON (money is already a string).
