@@ -69,5 +69,6 @@ export function eventFromApi(flagId: string, e: any): FlagEvent {
     data: e.data === null || e.data === undefined ? null : JSON.stringify(e.data),
     prev_hash: '',
     hash: '',
+    key_id: null,
   };
 }

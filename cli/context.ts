@@ -4,10 +4,13 @@
  */
 import { DEFAULT_DB_PATH, openStore, type OpenOptions, type Store } from '../engine/db.ts';
 import { UsageError } from '../engine/errors.ts';
+import { configureLog, type LogConfig } from '../engine/log-key.ts';
 import { isOutputFormat, OUTPUT_FORMATS, type OutputFormat } from '../engine/format.ts';
 
 export interface GlobalOptions {
   db?: string;
+  logKey?: string;
+  checkpoints?: string;
 }
 
 export interface CliIO {
@@ -37,8 +40,18 @@ export class CliContext {
   }
 
   async open(opts: OpenOptions = {}): Promise<Store> {
-    this.store ??= await openStore(this.dbPath, opts);
+    if (!this.store) {
+      this.store = await openStore(this.dbPath, opts);
+      // Where the event log's key and checkpoints live (engine/log-key.ts); unset: env, else beside the database.
+      configureLog(this.store, this.logConfig);
+    }
     return this.store;
+  }
+
+  /** `--log-key` / `--checkpoints` as given (env and defaults are resolved per store). */
+  get logConfig(): LogConfig {
+    const g = this.globals();
+    return { keyFile: g.logKey, checkpointsFile: g.checkpoints };
   }
 
   async close(): Promise<void> {

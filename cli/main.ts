@@ -8,10 +8,12 @@ import { FiscusError } from '../engine/errors.ts';
 import { CliContext, processIO, type CliIO } from './context.ts';
 import { commandsFor, type RegisterCommand } from './commands/index.ts';
 
-export function buildProgram(ctx: CliContext, io: CliIO, commands: readonly RegisterCommand[]): Command<[], { db?: string }> {
+export function buildProgram(ctx: CliContext, io: CliIO, commands: readonly RegisterCommand[]): Command<[], { db?: string; logKey?: string; checkpoints?: string }> {
   const program = new Command('fiscus')
     .description('预算联网监督分析引擎 — budget networked supervision engine')
     .option('--db <file>', 'DuckDB database file (env FISCUS_DB, default ./data/fiscus.duckdb)')
+    .option('--log-key <file>', 'event log key, outside the database (env FISCUS_LOG_KEY, default beside the database: data/fiscus.log-key)')
+    .option('--checkpoints <file>', 'signed checkpoint log of the event log (env FISCUS_CHECKPOINTS, default beside the key: data/fiscus.checkpoints.jsonl)')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
@@ -26,7 +28,7 @@ export function buildProgram(ctx: CliContext, io: CliIO, commands: readonly Regi
 
 /** Run the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
-  let program: Command<[], { db?: string }> | undefined;
+  let program: Command<[], { db?: string; logKey?: string; checkpoints?: string }> | undefined;
   const ctx = new CliContext(io, () => program?.opts() ?? {});
   try {
     program = buildProgram(ctx, io, await commandsFor(argv));

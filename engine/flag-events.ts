@@ -1,15 +1,25 @@
 /**
- * The append-only, hash-chained log of everything that happens to a flag.
+ * The append-only, keyed, hash-chained log of everything that happens to a flag.
  *
  * Rules append `flag.discovered` / `flag.not_reproduced` / `flag.reproduced`;
- * the tracker appends every closed-loop action. Each event's hash covers its
- * own content and the previous event's hash, so changing or deleting any
- * stored event breaks the chain at that event (`verifyEventChain`). `seq` is
- * strictly increasing and is the alert feed's cursor.
+ * the tracker appends every closed-loop action. Each event's hash is an
+ * HMAC-SHA256, under the deployment's log key (engine/log-key.ts, a file
+ * outside the database), of its own content, its seq, the previous event's
+ * hash and the key version's id (`key_id`). Someone who can write the database
+ * file but not read the key cannot recompute the chain after an edit, a
+ * deletion or an insertion. After every committed append the new head is
+ * signed into the checkpoint log (engine/checkpoints.ts), which catches a
+ * truncated tail. `seq` is strictly increasing and is the alert feed's cursor.
+ *
+ * Events written before the log was keyed (key_id NULL, plain SHA-256) are a
+ * legacy prefix: verified with the old algorithm, and anchored because the
+ * first keyed event's HMAC covers the last legacy hash.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { DuckDBDataChunkWriter, DuckDBTimestampTZValue } from '@duckdb/node-api';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { DuckDBTimestampTZValue } from '@duckdb/node-api';
 import type { Store } from './db.ts';
+import { checkpointAfterCommit } from './checkpoints.ts';
+import { keyById, keyringForAppend, loadKeyring, type LogKeyring } from './log-key.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -42,6 +52,8 @@ export interface FlagEvent {
   data: string | null;
   prev_hash: string;
   hash: string;
+  /** The log key version that keyed `hash`; null for a legacy (unkeyed SHA-256) event. */
+  key_id: string | null;
 }
 
 /** JSON with object keys sorted, so the same value always hashes the same. */
@@ -54,7 +66,8 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-export function eventHash(e: Omit<FlagEvent, 'hash'>): string {
+/** The legacy algorithm (events with key_id NULL): public, so it protects nothing on its own. */
+export function eventHash(e: Omit<FlagEvent, 'hash' | 'key_id'>): string {
   const body = canonicalJson([
     e.seq, e.event_id, e.flag_id, e.event_type, e.from_status, e.to_status,
     e.actor, e.role, e.at_ms, e.note, e.data, e.prev_hash,
@@ -62,12 +75,31 @@ export function eventHash(e: Omit<FlagEvent, 'hash'>): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
+/** HMAC-SHA256 under the key version's secret, over the content, seq, prev_hash and key_id. */
+export function keyedEventHash(secret: Buffer, e: Omit<FlagEvent, 'hash'> & { key_id: string }): string {
+  const body = canonicalJson([
+    'fiscus.flag_event.hmac-sha256.v1',
+    e.seq, e.event_id, e.flag_id, e.event_type, e.from_status, e.to_status,
+    e.actor, e.role, e.at_ms, e.note, e.data, e.prev_hash, e.key_id,
+  ]);
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
 /**
- * Append events in order, chained to the current tail. Run it inside the same
- * transaction as the state change it records, so the two land together.
+ * Append events in order, chained to the current tail and keyed with the
+ * current log key (created on first use). Run it inside the same transaction
+ * as the state change it records, so the two land together; called outside
+ * one, it opens its own. The head is signed into the checkpoint log after the
+ * transaction commits (never for a rolled-back append).
  */
 export async function appendFlagEvents(store: Store, events: readonly NewFlagEvent[]): Promise<FlagEvent[]> {
   if (events.length === 0) return [];
+  return store.transaction(() => appendInTransaction(store, events));
+}
+
+async function appendInTransaction(store: Store, events: readonly NewFlagEvent[]): Promise<FlagEvent[]> {
+  const ring = await keyringForAppend(store);
+  const key = ring.current;
   const tail = await store.one<{ seq: string | number; hash: string }>(
     'SELECT seq, hash FROM fiscus.flag_events ORDER BY seq DESC LIMIT 1',
   );
@@ -89,27 +121,22 @@ export async function appendFlagEvents(store: Store, events: readonly NewFlagEve
       note: e.note ?? null,
       data: e.data === undefined || e.data === null ? null : canonicalJson(e.data),
       prev_hash: prev,
+      key_id: key.id,
     };
-    const full = { ...partial, hash: eventHash(partial) };
+    const full: FlagEvent = { ...partial, hash: keyedEventHash(key.hmac, { ...partial, key_id: key.id }) };
     out.push(full);
     prev = full.hash;
   }
+  const rows = out.map((e) => [
+    BigInt(e.seq), e.event_id, e.flag_id, e.event_type, e.from_status, e.to_status,
+    e.actor, e.role, timestampTZ(e.at_ms), e.note, e.data, e.prev_hash, e.hash, e.key_id,
+  ]);
+  // ---- The one write of the log: the Store's appender (atomic, in this transaction). ----
   // Chunked appends: several times faster than value-by-value for the
   // thousands of events a first rule run writes (STACK-NOTES.md).
-  const appender = await store.conn.createAppender('flag_events', 'fiscus');
-  try {
-    const writer = DuckDBDataChunkWriter.forAppender(appender);
-    for (const e of out) {
-      writer.appendRow([
-        BigInt(e.seq), e.event_id, e.flag_id, e.event_type, e.from_status, e.to_status,
-        e.actor, e.role, timestampTZ(e.at_ms), e.note, e.data, e.prev_hash, e.hash,
-      ]);
-    }
-    writer.flush();
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-  }
+  await store.append({ table: 'flag_events', schema: 'fiscus' }, rows);
+  // ---- end of the write ----
+  checkpointAfterCommit(store, key, { seq: out.at(-1)!.seq, hash: out.at(-1)!.hash });
   return out;
 }
 
@@ -136,7 +163,7 @@ export async function readFlagEvents(
   const limit = where.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(where.limit))}` : '';
   const rows = await store.all<Record<string, unknown>>(
     `SELECT seq, event_id, flag_id, event_type, from_status, to_status, actor, role,
-            epoch_ms(occurred_at) AS at_ms, note, data::VARCHAR AS data, prev_hash, hash
+            epoch_ms(occurred_at) AS at_ms, note, data::VARCHAR AS data, prev_hash, hash, key_id
      FROM fiscus.flag_events ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
      ORDER BY seq ${limit}`,
     params,
@@ -155,42 +182,88 @@ export async function readFlagEvents(
     data: (r.data as string | null) ?? null,
     prev_hash: String(r.prev_hash),
     hash: String(r.hash),
+    key_id: (r.key_id as string | null) ?? null,
   }));
 }
 
 export interface ChainCheck {
   ok: boolean;
   events: number;
+  /** Events before the log was keyed (plain SHA-256, verified with the old algorithm). */
+  legacy_events: number;
+  /** The last event's seq and hash (seq 0 when empty). */
+  head: { seq: number; hash: string };
   /** The first event that does not verify, and why. */
   broken?: { seq: number; event_id: string; reason: string };
 }
 
-/** Walk the whole chain; name the first event that was changed, removed or inserted. */
-export async function verifyEventChain(store: Store): Promise<ChainCheck> {
-  const events = await readFlagEvents(store);
+/**
+ * Walk the whole chain with the keyring; name the first event that was changed,
+ * removed, inserted or written without the key. Key versions never go back.
+ */
+export function verifyEvents(events: readonly FlagEvent[], ring: LogKeyring | null): ChainCheck {
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
+  let legacy = 0;
+  let version = 0;
+  const fail = (e: FlagEvent, reason: string): ChainCheck => ({
+    ok: false,
+    events: events.length,
+    legacy_events: legacy,
+    head: head(events),
+    broken: { seq: e.seq, event_id: e.event_id, reason },
+  });
   for (const e of events) {
-    if (e.seq !== expectedSeq) {
-      return {
-        ok: false,
-        events: events.length,
-        broken: { seq: e.seq, event_id: e.event_id, reason: `sequence gap: expected event #${expectedSeq}, found #${e.seq} (an event was deleted)` },
-      };
-    }
-    if (e.prev_hash !== prev) {
-      return {
-        ok: false,
-        events: events.length,
-        broken: { seq: e.seq, event_id: e.event_id, reason: 'prev_hash does not match the previous event (an event before it was deleted or replaced)' },
-      };
-    }
+    if (e.seq !== expectedSeq) return fail(e, `sequence gap: expected event #${expectedSeq}, found #${e.seq} (an event was deleted)`);
+    if (e.prev_hash !== prev) return fail(e, 'prev_hash does not match the previous event (an event before it was deleted or replaced)');
     const { hash, ...rest } = e;
-    if (eventHash(rest) !== hash) {
-      return { ok: false, events: events.length, broken: { seq: e.seq, event_id: e.event_id, reason: 'content does not match its hash (the event was edited)' } };
+    if (e.key_id === null) {
+      if (version > 0) return fail(e, 'unkeyed event after keyed ones: written without the log key (forged with the public algorithm)');
+      if (ring && legacy >= ring.legacy.events) {
+        return fail(e, `unkeyed event, but the log key was created when the log had ${ring.legacy.events} unkeyed event(s): written without the key (forged with the public algorithm)`);
+      }
+      if (eventHash(rest) !== hash) return fail(e, 'content does not match its hash (the event was edited)');
+      legacy++;
+      if (ring && legacy === ring.legacy.events && hash !== ring.legacy.head_hash) {
+        return fail(e, 'the last legacy event does not match the hash the log key recorded for it (the legacy prefix was rewritten)');
+      }
+    } else {
+      if (ring && legacy < ring.legacy.events) {
+        return fail(e, `keyed event where the log key records legacy event #${legacy + 1} of ${ring.legacy.events} (the legacy prefix was shortened or rewritten)`);
+      }
+      const key = ring ? keyById(ring, e.key_id) : undefined;
+      if (!key) return fail(e, `keyed with ${e.key_id}, which is not in the log key file (forged, or the wrong key file)`);
+      if (key.version < version) return fail(e, `keyed with ${e.key_id} (v${key.version}) after events keyed with v${version}: key versions never go back after a rotation`);
+      if (keyedEventHash(key.hmac, { ...rest, key_id: e.key_id }) !== hash) {
+        return fail(e, 'HMAC does not match its content: the event was edited, or written without the log key (forged)');
+      }
+      version = key.version;
     }
     prev = hash;
     expectedSeq++;
   }
-  return { ok: true, events: events.length };
+  return { ok: true, events: events.length, legacy_events: legacy, head: head(events) };
+}
+
+function head(events: readonly FlagEvent[]): { seq: number; hash: string } {
+  const last = events.at(-1);
+  return last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+}
+
+/** `verifyEvents` over the stored log with the store's keyring (which must exist when any event is keyed). */
+export async function verifyEventChain(store: Store, ring?: LogKeyring | null): Promise<ChainCheck> {
+  const events = await readFlagEvents(store);
+  return verifyEvents(events, ring === undefined ? await keyringIfNeeded(store, events) : ring);
+}
+
+/** The keyring when verification needs one; loading never creates a key. */
+export async function keyringIfNeeded(store: Store, events: readonly FlagEvent[]): Promise<LogKeyring | null> {
+  if (events.length === 0) {
+    try {
+      return loadKeyring(store);
+    } catch {
+      return null;
+    }
+  }
+  return loadKeyring(store);
 }

@@ -221,6 +221,14 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 5,
+    description: 'flag event log keyed: key_id of the log key version that keyed each event (engine/log-key.ts)',
+    up: async (s) => {
+      // NULL: a legacy event hashed with plain SHA-256 before the log was keyed.
+      await s.run('ALTER TABLE fiscus.flag_events ADD COLUMN key_id VARCHAR');
+    },
+  },
 ];
 
 /** Apply every migration newer than the database, in order. */

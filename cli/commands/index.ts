@@ -9,7 +9,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../context.ts';
 
-export type RegisterCommand = (program: Command<[], { db?: string }>, ctx: CliContext) => void;
+export type RegisterCommand = (program: Command<[], { db?: string; logKey?: string; checkpoints?: string }>, ctx: CliContext) => void;
 
 type Loader = () => Promise<{ register: RegisterCommand }>;
 
@@ -22,8 +22,11 @@ export const COMMANDS: Record<string, Loader> = {
   rules: () => import('./rules.ts'),
   flags: () => import('./flags.ts'),
   track: () => import('./track.ts'),
+  log: () => import('./log.ts'),
   report: () => import('./report.ts'),
   serve: () => import('./serve.ts'),
+  backup: () => import('./backup.ts'),
+  restore: () => import('./restore.ts'),
   fixtures: () => import('./fixtures.ts'),
   bench: () => import('./bench.ts'),
 };
@@ -35,11 +38,11 @@ export async function commandsFor(argv: readonly string[]): Promise<RegisterComm
   return Promise.all(names.map(async (n) => (await COMMANDS[n]!()).register));
 }
 
-/** The first word that is not a global option (`--db FILE` / `--db=FILE`). */
+/** The first word that is not a global option (`--db FILE` / `--db=FILE`, `--log-key`, `--checkpoints`). */
 function commandName(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--db') {
+    if (a === '--db' || a === '--log-key' || a === '--checkpoints') {
       i++;
       continue;
     }

@@ -460,27 +460,31 @@ export const register: RegisterCommand = (program, ctx) => {
 
   track
     .command('verify-log')
-    .description('check the hash chain of the event log; names the first broken event (exit 1 when broken)')
+    .description('check the keyed event log against the log key and the signed checkpoints; names the first broken event (exit 1 when broken)')
+    .option('--witness <file>', 'checkpoints kept elsewhere (e.g. the portal\'s copy, JSON lines); repeatable', collect, [] as string[])
     .option('--format <format>', 'text | json', 'text')
     .action(async (o) => {
       const format = textFormat(o.format);
       const store = await ctx.open();
-      const c = await verifyLog(store);
+      const c = await verifyLog(store, { witnesses: o.witness });
       if (format === 'json') ctx.io.out(`${JSON.stringify(c, null, 2)}\n`);
       if (c.ok) {
-        if (format === 'text') ctx.io.out(`日志完整 event log intact: ${c.events} event(s), chain and flag states verified\n`);
+        if (format === 'text') {
+          const cp = c.checkpoints.newest;
+          ctx.io.out(
+            `日志完整 event log intact: ${c.events} event(s), chain and flag states verified` +
+              (c.legacy_events > 0 ? `; ${c.legacy_events} legacy (unkeyed) event(s) before the log was keyed` : '') +
+              `; key ${c.key_versions.at(-1) ?? '(none)'} (${c.key_file ?? 'in memory'})` +
+              (cp ? `; newest checkpoint #${cp.seq} of ${cp.at} (${c.checkpoints.sources.reduce((n, s) => n + s.checkpoints, 0)} checked)` : '; no checkpoints yet') +
+              '\n',
+          );
+          if (c.checkpoints.events_after_newest > 0 && cp) {
+            ctx.log(`fiscus: note: ${c.checkpoints.events_after_newest} event(s) after the newest checkpoint #${cp.seq} are covered by the key only`);
+          }
+        }
         return;
       }
-      const problems: string[] = [];
-      if (c.broken) {
-        problems.push(`事件 #${c.broken.seq} (${c.broken.event_id}) 校验失败 / event #${c.broken.seq} (${c.broken.event_id}) is broken: ${c.broken.reason}`);
-      }
-      for (const m of c.state_mismatches) {
-        problems.push(
-          `标记 ${m.flag_id} 状态为 ${m.status}，但最后一条状态事件 #${m.last_event_seq} 为 ${m.last_event_to_status} / flag ${m.flag_id} is ${m.status} but its last state event #${m.last_event_seq} says ${m.last_event_to_status} (an event was deleted or the status edited)`,
-        );
-      }
-      if (format === 'text') ctx.io.out(`${problems.join('\n')}\n`);
-      throw new FiscusError(`事件日志被篡改 / the event log does not verify: ${problems[0]}`, { code: 'LOG_BROKEN', exitCode: 1 });
+      if (format === 'text') ctx.io.out(`${c.problems.join('\n')}\n`);
+      throw new FiscusError(`事件日志被篡改 / the event log does not verify: ${c.problems[0]}`, { code: 'LOG_BROKEN', exitCode: 1 });
     });
 };
