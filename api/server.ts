@@ -55,6 +55,11 @@ export interface ServerOptions {
   sseHeartbeatMs?: number;
   readPoolSize?: number;
   webhooks?: readonly WebhookEndpoint[];
+  /**
+   * Webhook targets allowed beyond public addresses: CIDRs (`10.1.2.0/24`, `127.0.0.1/32`) or
+   * host names (api/webhook-target.ts). Default none: loopback, private, link-local… are refused.
+   */
+  webhookAllowTargets?: readonly string[];
   /** Deployment config for POST /v1/rules/run (default: env FISCUS_CONFIG or ./fiscus.config.yaml if present). */
   rulesConfigPath?: string;
   /** Append flag.overdue / flag.due_soon events every N ms (tracker scanDeadlines); off by default. */
@@ -188,7 +193,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   queryRoutes(app, ctx);
   adminRoutes(app, ctx, { ingestDir: opts.ingestDir, rulesConfigPath: opts.rulesConfigPath });
 
-  const webhooks = opts.webhooks?.length ? startWebhooks(ctx, opts.webhooks, app.log) : undefined;
+  const webhooks = opts.webhooks?.length ? startWebhooks(ctx, opts.webhooks, app.log, { allowTargets: opts.webhookAllowTargets }) : undefined;
 
   // Overdue / due-soon events reach the feed without anyone running `fiscus track scan`.
   let scanTimer: NodeJS.Timeout | undefined;

@@ -9,7 +9,10 @@
  * event id: the same on every retry). Every attempt is logged in
  * fiscus.webhook_deliveries.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FastifyBaseLogger } from 'fastify';
 import { Webhook } from 'standardwebhooks';
@@ -18,13 +21,39 @@ import { FiscusError } from '../engine/errors.ts';
 import type { ApiContext } from './context.ts';
 import { readAlerts, type AlertItem } from './flags-repo.ts';
 import type { Principal } from './tokens.ts';
+import { checkWebhookUrl, guardedLookup, TargetAllowList } from './webhook-target.ts';
+
+/** Standard Webhooks secrets: `whsec_` + base64 of at least this many random bytes. */
+export const MIN_SECRET_BYTES = 24;
+
+/** A new secret as Standard Webhooks issues them: `whsec_` + base64 of 32 random bytes. */
+export function generateWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+const secretSchema = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_ followed by base64 (make one with `fiscus webhooks secret`)')
+  .refine((s) => Buffer.from(s.slice(6), 'base64').length >= MIN_SECRET_BYTES, {
+    message: `must carry at least ${MIN_SECRET_BYTES} random bytes after whsec_ (make one with \`fiscus webhooks secret\`)`,
+  });
 
 export const webhookEndpointSchema = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'id: letters, digits, _ . - (at most 64)'),
-    url: z.url({ protocol: /^https?$/ }),
-    /** Standard Webhooks secret: `whsec_` + base64. */
-    secret: z.string().min(8),
+    /** http(s); public addresses only unless allow-listed (api/webhook-target.ts); no user:pass@. */
+    url: z
+      .url({ protocol: /^https?$/ })
+      .refine((u) => {
+        try {
+          const x = new URL(u);
+          return !x.username && !x.password;
+        } catch {
+          return true; // reported by z.url()
+        }
+      }, 'must not carry credentials (user:pass@); receivers verify webhook-signature instead'),
+    /** Standard Webhooks secret: `whsec_` + base64 of ≥ 24 random bytes. */
+    secret: secretSchema,
     /** Limit the endpoint to one agency's flags (as an agency token would see them). */
     agency_code: z.string().min(1).optional(),
     /** Only these event types (default: all). */
@@ -67,13 +96,78 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
-export function startWebhooks(ctx: ApiContext, endpoints: readonly WebhookEndpoint[], log: FastifyBaseLogger): { stop: () => Promise<void> } {
+/** Most of a receiver's answer body that is read (and thrown away). */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * POST one delivery with node:http(s), not fetch: the socket's `lookup` checks every
+ * address the host resolves to (api/webhook-target.ts), so the connection goes only to an
+ * address that passed, and redirects are never followed (node:http has no redirect logic;
+ * a 3xx is returned as it is). Node 20's fetch takes no lookup, and a dispatcher needs the
+ * `undici` package, which fiscus does not depend on.
+ */
+export function postWebhook(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+  allow: TargetAllowList,
+): Promise<{ status: number; location?: string }> {
+  checkWebhookUrl(url.href, allow); // literal addresses: the socket does not look them up
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+      {
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || undefined,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup: guardedLookup(allow),
+        agent: false,
+        signal,
+      },
+      (res: IncomingMessage) => {
+        let seen = 0;
+        const done = () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: String(res.headers.location).slice(0, 200) } : {}) });
+        res.on('data', (c: Buffer) => {
+          seen += c.length;
+          if (seen > MAX_RESPONSE_BYTES) {
+            res.destroy();
+            done();
+          }
+        });
+        res.on('end', done);
+        res.on('error', done);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export interface WebhookOptions {
+  /** Addresses and host names beyond public unicast that deliveries may go to (api/webhook-target.ts). */
+  allowTargets?: readonly string[];
+}
+
+export function startWebhooks(
+  ctx: ApiContext,
+  endpoints: readonly WebhookEndpoint[],
+  log: FastifyBaseLogger,
+  opts: WebhookOptions = {},
+): { stop: () => Promise<void> } {
+  const allow = new TargetAllowList(opts.allowTargets ?? []);
+  // Refuse a bad target at start (a literal internal address, credentials), not at the first event.
+  const parsed = endpoints.map((raw) => {
+    const ep = webhookEndpointSchema.parse(raw);
+    return { ep, url: checkWebhookUrl(ep.url, allow) };
+  });
   const abort = new AbortController();
   let conn: DuckDBConnection | undefined;
   const getConn = async () => (conn ??= await ctx.store.connect());
 
-  const workers = endpoints.map((raw) => {
-    const ep = webhookEndpointSchema.parse(raw);
+  const workers = parsed.map(({ ep, url }) => {
     const wh = new Webhook(ep.secret);
     const who: Principal = ep.agency_code
       ? { name: `webhook:${ep.id}`, role: 'agency', agencyCode: ep.agency_code, tokenHash: `webhook:${ep.id}` }
@@ -99,24 +193,28 @@ export function startWebhooks(ctx: ApiContext, endpoints: readonly WebhookEndpoi
         let error: string | null = null;
         try {
           const now = new Date();
-          const res = await fetch(ep.url, {
-            method: 'POST',
-            headers: {
+          const res = await postWebhook(
+            url,
+            {
               'content-type': 'application/json',
               'webhook-id': item.event.id,
               'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
               'webhook-signature': wh.sign(item.event.id, now, payload),
             },
-            body: payload,
-            signal: AbortSignal.any([abort.signal, AbortSignal.timeout(ep.timeout_ms)]),
-          });
+            payload,
+            AbortSignal.any([abort.signal, AbortSignal.timeout(ep.timeout_ms)]),
+            allow,
+          );
           status = res.status;
-          await res.arrayBuffer().catch(() => undefined);
-          if (res.ok) {
+          if (status >= 200 && status < 300) {
             await logAttempt(item, attempt, status, true, null, Math.round(performance.now() - started));
             return true;
           }
-          error = `HTTP ${res.status}`;
+          // A redirect is not delivered: following it would send the signed body somewhere else.
+          error =
+            status >= 300 && status < 400
+              ? `HTTP ${status} redirect${res.location ? ` to ${res.location}` : ''} not followed: the webhook URL must answer 2xx itself`
+              : `HTTP ${status}`;
         } catch (err) {
           error = err instanceof Error ? err.message : String(err);
         }
