@@ -4,14 +4,16 @@ import type { Store } from '../engine/db.ts';
 import type { SeqNotifier } from './notifier.ts';
 import type { QueryLimits } from './query-exec.ts';
 import type { Gate } from './query-exec.ts';
-import type { Mutex, ReadPool } from './read-pool.ts';
+import type { ReadPool } from './read-pool.ts';
 
 export interface ApiContext {
+  /**
+   * The database. Writes go through its methods; read-decide-write sequences run in
+   * `store.exclusive(fn)`, the one lock shared with the CLI, the tracker and the runner.
+   */
   store: Store;
   pool: ReadPool;
   notifier: SeqNotifier;
-  /** Serialises writes on the Store's main connection (one transaction at a time). */
-  writeLock: Mutex;
   queryLimits: QueryLimits;
   queryGate: Gate;
   sseHeartbeatMs: number;

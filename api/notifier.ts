@@ -1,11 +1,12 @@
 /**
  * Tells live readers (SSE streams, webhook workers) that new flag events exist.
  *
- * Other writers (the rule runner, the tracker, `fiscus` commands routed through this
- * server) append to fiscus.flag_events; polling max(seq) on a read connection every
- * `intervalMs` is cheap (one aggregate over an integer column) and catches them all.
- * `bump()` polls at once, for writes this server made itself. Polling runs only while
- * someone is waiting.
+ * Writers (the rule runner, the tracker, ingests, `fiscus` commands routed through this
+ * server) append to fiscus.flag_events through the Store; the server calls `bump()` on
+ * every committed Store write (`store.onWrite`), which polls max(seq) on a read
+ * connection at once, and polling every `intervalMs` while someone waits is the safety
+ * net (one aggregate over an integer column). Polling runs only while someone is waiting.
+ * What counts writes for cached responses is the Store's `generation`, not this class.
  */
 import { EventEmitter } from 'node:events';
 import { maxSeq } from './flags-repo.ts';
@@ -14,10 +15,12 @@ import type { ReadPool } from './read-pool.ts';
 export class SeqNotifier {
   private readonly events = new EventEmitter();
   private last = -1;
-  /** Counts writes this server made (bump) and new events seen: cached responses are keyed on it. */
-  private gen = 0;
   private timer?: NodeJS.Timeout;
   private polling = false;
+  /** A bump arrived while a poll ran (it may have read max(seq) before the commit): poll again. */
+  private again = false;
+  /** A write committed while nobody waited: `last` may be behind, the next waiter polls at once. */
+  private stale = false;
   private stopped = false;
   private waiting = 0;
 
@@ -32,16 +35,13 @@ export class SeqNotifier {
     return this.last;
   }
 
-  get generation(): number {
-    return this.gen;
-  }
-
   /** Resolve once max(seq) > `seq`, or after `timeoutMs`, or when stopped / `signal` aborts. */
   async waitAbove(seq: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.stopped || signal?.aborted) return;
     if (this.last > seq) return;
     this.waiting++;
     this.ensureTimer();
+    if (this.stale) void this.poll();
     try {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -64,10 +64,14 @@ export class SeqNotifier {
     }
   }
 
-  /** Poll now (after this server appended events). */
+  /** Poll now, if anyone waits (a write committed). */
   bump(): void {
-    this.gen++;
-    void this.poll();
+    if (this.waiting === 0) {
+      this.stale = true;
+      return;
+    }
+    if (this.polling) this.again = true;
+    else void this.poll();
   }
 
   private ensureTimer(): void {
@@ -84,12 +88,15 @@ export class SeqNotifier {
     if (this.polling || this.stopped) return;
     this.polling = true;
     try {
-      const s = await maxSeq(this.pool);
-      if (s > this.last) {
-        this.last = s;
-        this.gen++;
-        this.events.emit('seq', s);
-      }
+      do {
+        this.again = false;
+        this.stale = false;
+        const s = await maxSeq(this.pool);
+        if (s > this.last) {
+          this.last = s;
+          this.events.emit('seq', s);
+        }
+      } while (this.again && !this.stopped);
     } catch {
       // The pool is closing or the database is busy; the next tick retries.
     } finally {

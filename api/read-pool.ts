@@ -100,14 +100,3 @@ export class ReadPool {
     this.idle.length = 0;
   }
 }
-
-/** One-at-a-time section: the Store's main connection holds one transaction at a time. */
-export class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}

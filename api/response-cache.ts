@@ -2,11 +2,15 @@
  * Cached response bodies for the hot read routes (the alert feed and the flag
  * list), which the portal and the deputies' apps poll with the same URLs.
  *
- * Correctness rests on one fact: while `fiscus serve` runs, it is the only
+ * Correctness rests on two facts: while `fiscus serve` runs, it is the only
  * process that can write the database (DuckDB's file lock), and every write
- * path in the server bumps the notifier's generation. A cache key includes the
- * generation current when the request arrived, the caller's scope and the URL,
- * so a response is never served across a write or across scopes.
+ * goes through its Store, whose `generation` moves on each commit — reference
+ * data (an agency moving to another department changes what a token may see),
+ * rule runs, tracker actions, deadline scans, appended events. A cache key
+ * includes the generation current when the request arrived, the caller's scope
+ * and the URL, so a response is never served across a write or across scopes.
+ * The generation moves only after the commit: a page read before it carries the
+ * old generation, which no later request asks for.
  */
 export interface CachedResponse {
   payload: string;

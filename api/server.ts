@@ -19,10 +19,9 @@ import type { ApiContext } from './context.ts';
 import { lockDown } from './lockdown.ts';
 import { SeqNotifier } from './notifier.ts';
 import { ResponseCache } from './response-cache.ts';
-import { maxSeq } from './flags-repo.ts';
 import { installProblemHandlers, problem, problemServerOptions, sendProblem } from './problem.ts';
 import { Gate } from './query-exec.ts';
-import { Mutex, ReadPool } from './read-pool.ts';
+import { ReadPool } from './read-pool.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { flagRoutes } from './routes/flags.ts';
@@ -104,12 +103,13 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     store: opts.store,
     pool,
     notifier: new SeqNotifier(pool, opts.pollIntervalMs ?? 500),
-    writeLock: new Mutex(),
     queryLimits: { timeoutMs: opts.queryTimeoutMs ?? 10_000, maxRows: opts.queryMaxRows ?? 100_000 },
     queryGate: new Gate(opts.queryMaxConcurrent ?? 4),
     sseHeartbeatMs: opts.sseHeartbeatMs ?? 15_000,
     streams: new Set(),
   };
+  // Every committed write through the Store wakes the live feed (SSE, webhooks) at once.
+  const offWrite = opts.store.onWrite(() => ctx.notifier.bump());
 
   // Responses finished while closing carry `Connection: close`, so their keep-alive sockets
   // do not hold the shutdown open until the keep-alive timeout.
@@ -170,10 +170,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const cacheLookup = async (req: FastifyRequest, reply: FastifyReply) => {
     const p = req.principal;
     if (!p) return;
-    // The generation covers this server's own writes; the newest event also covers any other
-    // writer of events (none while the server owns the file, but tests and tools append directly).
-    const seq = await maxSeq(ctx.pool);
-    req.cacheKey = `${ctx.notifier.generation}|${seq}|${p.role}|${p.agencyCode ?? ''}|${req.url}`;
+    // The Store's write generation moves on every committed write (reference data, rule runs,
+    // tracker actions, events): while the server runs, it is the only writer of the file.
+    req.cacheKey = `${ctx.store.generation}|${p.role}|${p.agencyCode ?? ''}|${req.url}`;
     const hit = cache.get(req.cacheKey);
     if (hit) {
       req.cacheKey = null; // already stored
@@ -227,6 +226,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     closing = true;
     if (scanTimer) clearInterval(scanTimer);
     for (const s of [...ctx.streams]) s.close();
+    offWrite();
     ctx.notifier.stop();
     await webhooks?.stop();
   });

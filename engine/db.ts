@@ -9,11 +9,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBDataChunkWriter, DuckDBInstance, StatementType, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { FiscusError } from './errors.ts';
 import { migrate } from './migrations.ts';
 
 export type Params = Record<string, DuckDBValue | string | number | boolean | null | bigint>;
+/** Explicit types for `Params` values that DuckDB cannot infer (JS `Date`, arrays). */
+export type ParamTypes = Record<string, DuckDBType | undefined>;
 /** A row as JSON-safe values: DECIMAL and BIGINT arrive as strings, never lossy floats. */
 export type JsonRow = Record<string, unknown>;
 
@@ -22,30 +24,125 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
+/** Where `Store.append` / `Store.withAppender` write: a table, its schema, and `catalog: 'temp'` for TEMP tables. */
+export interface AppendTarget {
+  table: string;
+  schema?: string;
+  catalog?: string;
+}
+
 export const DEFAULT_DB_PATH = './data/fiscus.duckdb';
 
-export class Store {
-  private closed = false;
+/** The caller's own transaction on the main connection (AsyncLocalStorage). */
+interface TxState {
   /**
-   * Set inside `transaction(fn)`: statements of `fn` run in the transaction without waiting.
-   * It carries the work registered with `afterCommit`.
+   * `open`: BEGIN..COMMIT; statements of the transaction's `fn` run at once, inside it.
+   * `hooks`: committed, `afterCommit` work runs, still in the transaction's queue slot.
+   * `done`: the slot is released; work begun from a leftover async context queues like anyone's.
    */
-  private readonly inTransaction = new AsyncLocalStorage<{ afterCommit: (() => void | Promise<void>)[] }>();
+  phase: 'open' | 'hooks' | 'done';
+  /** Something was written: the commit moves the generation. */
+  dirty: boolean;
+  afterCommit: (() => void | Promise<void>)[];
+}
+
+/** The caller's exclusive section (AsyncLocalStorage); `active` is false once it ended. */
+interface SectionState {
+  active: boolean;
+}
+
+/**
+ * The one owner of the main connection. Everything that touches it goes through
+ * these methods, which join one serialisation, so no caller's statement, appender
+ * or prepared statement can land inside another caller's transaction:
+ *
+ * - `run` / `all` / `one`: one statement, queued on the connection.
+ * - `transaction(fn)`: BEGIN..COMMIT holding the connection; nested calls join it.
+ * - `append` / `withAppender`: the chunked Appender, atomically (in the caller's
+ *   transaction, or in one of its own).
+ * - `withConnection(fn)`: prepared and extracted statements on the main connection.
+ * - `exclusive(fn)`: the one lock for read-decide-write sequences (tracker actions,
+ *   deadline scans, rule runs, ingests), re-entrant; `transaction` and appends take it.
+ *
+ * Lock order is always exclusive section → connection, so nesting cannot deadlock.
+ * `generation` counts committed writes; the API's response cache keys on it.
+ */
+export class Store {
+  #closed = false;
+  readonly #instance: DuckDBInstance;
+  /** The main connection. Streams and parallel readers use their own (`connect`). */
+  readonly #conn: DuckDBConnection;
+  readonly #tx = new AsyncLocalStorage<TxState>();
   /** Tail of the queue of work on the main connection. */
-  private queue: Promise<unknown> = Promise.resolve();
+  #connTail: Promise<unknown> = Promise.resolve();
+  readonly #section = new AsyncLocalStorage<SectionState>();
+  /** Tail of the queue of exclusive sections. */
+  #sectionTail: Promise<unknown> = Promise.resolve();
+  #generation = 0;
+  readonly #writeListeners = new Set<(generation: number) => void>();
 
   constructor(
     readonly path: string,
-    readonly instance: DuckDBInstance,
-    /** The main connection. Streams must use their own (see `connect`). */
-    readonly conn: DuckDBConnection,
-  ) {}
+    instance: DuckDBInstance,
+    conn: DuckDBConnection,
+  ) {
+    this.#instance = instance;
+    this.#conn = conn;
+  }
 
-  /** A fresh connection, e.g. for a stream that must not be interrupted by other queries. */
+  /**
+   * A fresh connection, for a stream that must not be interrupted by other queries or
+   * for reads in parallel (the API's read pool). It sees committed data only. Writes
+   * belong on the main connection (the Store's methods), where they are serialised and
+   * counted in `generation`.
+   */
   async connect(): Promise<DuckDBConnection> {
-    const conn = await this.instance.connect();
+    const conn = await this.#instance.connect();
     await prepareConnection(conn, this.path);
     return conn;
+  }
+
+  /** Counts committed writes made through this Store (statements, transactions, appends). */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Call `listener` after every committed write (with the new generation). It runs
+   * outside the writer's transaction and section. Returns the unsubscribe function.
+   */
+  onWrite(listener: (generation: number) => void): () => void {
+    this.#writeListeners.add(listener);
+    return () => this.#writeListeners.delete(listener);
+  }
+
+  #bump(): void {
+    this.#generation++;
+    const g = this.#generation;
+    for (const l of this.#writeListeners) {
+      this.#tx.exit(() =>
+        this.#section.exit(() => {
+          try {
+            l(g);
+          } catch {
+            // A listener's failure is its own; the write has committed.
+          }
+        }),
+      );
+    }
+  }
+
+  /** A write happened on the main connection: counted now, or at the commit of the caller's transaction. */
+  #wrote(): void {
+    const tx = this.#tx.getStore();
+    if (tx?.phase === 'open') tx.dirty = true;
+    else this.#bump();
+  }
+
+  /** Is the caller inside its own transaction's queue slot (statements run at once)? */
+  #holdsConnection(): boolean {
+    const tx = this.#tx.getStore();
+    return tx !== undefined && tx.phase !== 'done';
   }
 
   /**
@@ -54,47 +151,148 @@ export class Store {
    * and a DuckDB connection has one transaction at a time). Statements issued
    * from inside a transaction's own `fn` run at once.
    */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.inTransaction.getStore()) return fn();
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
+  #onConn<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#holdsConnection()) return fn();
+    const run = this.#connTail.then(fn, fn);
+    this.#connTail = run.catch(() => undefined);
     return run;
   }
 
-  async run(sql: string, params?: Params): Promise<void> {
-    await this.exclusive(() => this.conn.run(sql, params as Record<string, DuckDBValue> | undefined));
+  /**
+   * The one lock for read-decide-write sequences, in the CLI and the server alike:
+   * tracker actions and bulk assigns, deadline scans, rule runs and ingests run `fn`
+   * inside it, one at a time per Store, so none of them decides on data another is
+   * about to change. Re-entrant: a nested call (same async context) runs at once.
+   * `transaction` and appends take it too; single statements (`run`/`all`) and the
+   * API's read connections do not wait for it.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#section.getStore()?.active) return fn();
+    const token: SectionState = { active: false };
+    const enter = () => {
+      token.active = true;
+      return this.#section.run(token, fn);
+    };
+    const run = this.#sectionTail.then(enter, enter).finally(() => {
+      token.active = false;
+    });
+    this.#sectionTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Whether the caller runs inside `exclusive` (for assertions in callers that require it). */
+  get inExclusive(): boolean {
+    return this.#section.getStore()?.active === true;
+  }
+
+  async run(sql: string, params?: Params, types?: ParamTypes): Promise<void> {
+    const result = await this.#onConn(() => this.#conn.run(sql, params as Record<string, DuckDBValue> | undefined, types));
+    if (isWrite(sql, result.statementType)) this.#wrote();
   }
 
   /** Rows as JSON-safe objects (money and big integers as strings). */
-  async all<T extends JsonRow = JsonRow>(sql: string, params?: Params): Promise<T[]> {
-    const reader = await this.exclusive(() => this.conn.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined));
+  async all<T extends JsonRow = JsonRow>(sql: string, params?: Params, types?: ParamTypes): Promise<T[]> {
+    const reader = await this.#onConn(() => this.#conn.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined, types));
+    if (isWrite(sql, reader.statementType)) this.#wrote();
     return reader.getRowObjectsJson() as T[];
   }
 
-  async one<T extends JsonRow = JsonRow>(sql: string, params?: Params): Promise<T | undefined> {
-    const rows = await this.all<T>(sql, params);
+  async one<T extends JsonRow = JsonRow>(sql: string, params?: Params, types?: ParamTypes): Promise<T | undefined> {
+    const rows = await this.all<T>(sql, params, types);
     return rows[0];
   }
 
-  /** Run `fn` in one transaction: all of it lands, or none of it. A nested call joins the outer one. */
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.inTransaction.getStore()) return fn();
-    const tx = { afterCommit: [] as (() => void | Promise<void>)[] };
-    return this.exclusive(() =>
-      this.inTransaction.run(tx, async () => {
-        await this.conn.run('BEGIN TRANSACTION');
-        let out: T;
-        try {
-          out = await fn();
-          await this.conn.run('COMMIT');
-        } catch (err) {
-          await this.conn.run('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-        // Still inside the queue slot: the next writer starts after these ran (commit order).
-        for (const hook of tx.afterCommit) await hook();
+  /**
+   * Run `fn` with the main connection, in the Store's serialisation: after any other
+   * caller's transaction, at once inside the caller's own. For prepared statements
+   * (`conn.prepare`, `prepareReadOnly`), extracted statements and typed binds. `fn`
+   * must be done with the connection (and anything made from it) when it resolves.
+   * Say `{ writes: false }` when `fn` only reads, so cached API answers stay valid.
+   */
+  async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>, opts: { writes?: boolean } = {}): Promise<T> {
+    const out = await this.#onConn(() => fn(this.#conn));
+    if (opts.writes !== false) this.#wrote();
+    return out;
+  }
+
+  /**
+   * Append rows with DuckDB's Appender, chunk-wise (DuckDBDataChunkWriter.forAppender,
+   * several times faster than row by row). `fn` gets the writer; every row lands or
+   * none does: inside the caller's transaction, or in one of its own. Values follow the
+   * column types (BIGINT wants a bigint, TIMESTAMPTZ a DuckDBTimestampTZValue, …).
+   */
+  async withAppender<T>(target: AppendTarget, fn: (writer: DuckDBDataChunkWriter) => T | Promise<T>): Promise<T> {
+    return this.transaction(async () => {
+      const app = await this.#conn.createAppender(target.table, target.schema ?? null, target.catalog ?? null);
+      let ok = false;
+      try {
+        const writer = DuckDBDataChunkWriter.forAppender(app);
+        const out = await fn(writer);
+        writer.flush();
+        app.flushSync();
+        ok = true;
+        this.#wrote();
         return out;
-      }),
+      } finally {
+        // A failed append must not leave its rows behind for a caller that catches and commits.
+        if (!ok) {
+          try {
+            app.clear();
+          } catch {
+            /* nothing buffered */
+          }
+        }
+        try {
+          app.closeSync();
+        } catch (err) {
+          if (ok) throw err;
+        }
+      }
+    });
+  }
+
+  /** `withAppender` for rows already at hand. Returns how many were appended. */
+  async append(target: AppendTarget, rows: Iterable<readonly (DuckDBValue | null)[]>): Promise<number> {
+    return this.withAppender(target, (w) => {
+      let n = 0;
+      for (const r of rows) {
+        w.appendRow(r);
+        n++;
+      }
+      return n;
+    });
+  }
+
+  /**
+   * Run `fn` in one transaction: all of it lands, or none of it. A nested call joins the
+   * outer one. It takes the exclusive section (see `exclusive`) and then the connection.
+   */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#tx.getStore()?.phase === 'open') return fn();
+    const tx: TxState = { phase: 'open', dirty: false, afterCommit: [] };
+    return this.exclusive(() =>
+      this.#onConn(() =>
+        this.#tx.run(tx, async () => {
+          try {
+            await this.#conn.run('BEGIN TRANSACTION');
+            let out: T;
+            try {
+              out = await fn();
+              await this.#conn.run('COMMIT');
+            } catch (err) {
+              await this.#conn.run('ROLLBACK').catch(() => undefined);
+              throw err;
+            }
+            tx.phase = 'hooks';
+            if (tx.dirty) this.#bump();
+            // Still inside the queue slot: the next writer starts after these ran (commit order).
+            for (const hook of tx.afterCommit) await hook();
+            return out;
+          } finally {
+            tx.phase = 'done';
+          }
+        }),
+      ),
     );
   }
 
@@ -104,19 +302,29 @@ export class Store {
    * (engine/checkpoints.ts signs the log head here: a rolled-back append must not be signed.)
    */
   afterCommit(fn: () => void | Promise<void>): void {
-    const tx = this.inTransaction.getStore();
-    if (!tx) throw new Error('Store.afterCommit outside a transaction');
+    const tx = this.#tx.getStore();
+    if (!tx || tx.phase !== 'open') throw new Error('Store.afterCommit outside a transaction');
     tx.afterCommit.push(fn);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.#closed) return;
+    this.#closed = true;
     OPEN.delete(this.path);
-    await this.queue;
-    this.conn.closeSync();
-    this.instance.closeSync();
+    await this.#sectionTail;
+    await this.#connTail;
+    this.#conn.closeSync();
+    this.#instance.closeSync();
   }
+}
+
+/**
+ * Whether a statement may have changed data: anything but one plain SELECT
+ * (EXPLAIN ANALYZE executes its statement; several statements report the last).
+ * Counting too many writes only costs a cache miss.
+ */
+function isWrite(sql: string, type: StatementType): boolean {
+  return type !== StatementType.SELECT || /;\s*\S/.test(sql);
 }
 
 const OPEN = new Map<string, Promise<Store>>();

@@ -52,8 +52,17 @@ export interface FileJob {
   onSettled?: (report: BatchReport) => Promise<void>;
 }
 
-/** Load one file as one batch. Never throws for a problem with the file: it returns a failed report. */
+/**
+ * Load one file as one batch. Never throws for a problem with the file: it returns a failed report.
+ * The batch is a read-decide-write sequence (is it a re-send? which rows are new, corrected,
+ * unchanged?), so it runs in the Store's exclusive section: tracker actions, deadline scans and
+ * rule runs do not interleave with it.
+ */
 export async function ingestFile(store: Store, job: FileJob, opts: IngestOptions = {}): Promise<BatchReport> {
+  return store.exclusive(() => ingestFileNow(store, job, opts));
+}
+
+async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): Promise<BatchReport> {
   const report = emptyReport(job);
   const tag = randomBytes(5).toString('hex');
   const temps: string[] = [];

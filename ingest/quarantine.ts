@@ -81,33 +81,23 @@ export async function prepareRejects(store: Store, c: RejectCtx): Promise<void> 
       c.log?.(`warning: line numbers of ${c.path} are approximate (file structure not understood); quarantine lines may be off`);
     }
     const lineOf = (rn: number) => (consistent ? (map.stagedLine(rn) ?? rn + 2 + c.skip) : rn + 2 + c.skip);
-    const app = await store.conn.createAppender(c.badTable, 'main', 'temp');
-    for (const b of bads) {
-      const r = Number(b.rn);
-      app.appendBigInt(BigInt(r));
-      app.appendBigInt(BigInt(lineOf(r)));
-      if (b.first_rn === null) {
-        app.appendNull();
-        app.appendNull();
-      } else {
-        app.appendBigInt(BigInt(b.first_rn));
-        app.appendBigInt(BigInt(lineOf(Number(b.first_rn))));
-      }
-      app.endRow();
-    }
-    app.flushSync();
-    app.closeSync();
-    const rapp = await store.conn.createAppender(c.rejTable, 'main', 'temp');
-    for (const s of c.structural) {
-      const line = s.line === null ? null : consistent ? (map.rejectLine(s.line) ?? s.line) : s.line;
-      if (line === null) rapp.appendNull();
-      else rapp.appendBigInt(BigInt(line));
-      rapp.appendVarchar(s.raw);
-      rapp.appendVarchar(s.reason);
-      rapp.endRow();
-    }
-    rapp.flushSync();
-    rapp.closeSync();
+    // The Store's appender: it waits for any other caller's open transaction, so these rows
+    // cannot be rolled back with someone else's work.
+    await store.append(
+      { table: c.badTable, schema: 'main', catalog: 'temp' },
+      bads.map((b) => {
+        const r = Number(b.rn);
+        const first = b.first_rn === null ? null : Number(b.first_rn);
+        return [BigInt(r), BigInt(lineOf(r)), first === null ? null : BigInt(first), first === null ? null : BigInt(lineOf(first))];
+      }),
+    );
+    await store.append(
+      { table: c.rejTable, schema: 'main', catalog: 'temp' },
+      c.structural.map((s) => {
+        const line = s.line === null ? null : consistent ? (map.rejectLine(s.line) ?? s.line) : s.line;
+        return [line === null ? null : BigInt(line), s.raw, s.reason];
+      }),
+    );
     // Same read as the typed table, so rowid lines up; its own rejects table.
     const reread = c.src.select
       .replace(`rejects_table='fiscus_rej_${c.tag}'`, `rejects_table='fiscus_rejraw_${c.tag}'`)

@@ -64,15 +64,6 @@ function parseActor(actor: unknown): Actor {
   return r.data;
 }
 
-// The store has one connection; tracker writes are serialised so two requests cannot interleave inside a transaction.
-const locks = new WeakMap<Store, Promise<unknown>>();
-export function withTrackerLock<T>(store: Store, fn: () => Promise<T>): Promise<T> {
-  const prev = locks.get(store) ?? Promise.resolve();
-  const next = prev.then(fn, fn);
-  locks.set(store, next.catch(() => undefined));
-  return next;
-}
-
 interface Ctx {
   store: Store;
   cal: WorkCalendar;
@@ -95,7 +86,8 @@ export async function performAction(
 ): Promise<ActionResult> {
   const action = parseAction(input);
   const who = parseActor(actor);
-  return withTrackerLock(store, async () => {
+  // Read-decide-write: the Store's one exclusive section (rule runs, ingests and scans wait, and we wait for them).
+  return store.exclusive(async () => {
     const ctx = await makeCtx(store, opts);
     const events = await store.transaction(() => applyAction(ctx, flagId, action, who));
     return { flag: await reload(ctx, flagId), event: events[0], events };
@@ -115,7 +107,7 @@ export async function assignAll(store: Store, sel: BulkAssignInput, actor: Actor
   if (!sel.rule && !sel.agency) throw badInput('bulk assign needs --rule and/or --agency');
   const action = parseAction({ action: 'assign', to: sel.to, due: sel.due, note: sel.note });
   const who = parseActor(actor);
-  return withTrackerLock(store, async () => {
+  return store.exclusive(async () => {
     const ctx = await makeCtx(store, opts);
     const conds = ["f.status = 'confirmed'"];
     const params: Record<string, string> = {};

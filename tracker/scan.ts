@@ -10,7 +10,6 @@ import type { Store } from '../engine/db.ts';
 import { appendFlagEvents, type FlagEvent, type NewFlagEvent } from '../engine/flag-events.ts';
 import { resolveConfig } from './config.ts';
 import { loadRawFlags, toTracked } from './flags.ts';
-import { withTrackerLock } from './perform.ts';
 import type { ReadOptions } from './query.ts';
 import { CLOCK_STATUSES } from './states.ts';
 
@@ -21,7 +20,8 @@ export interface ScanResult {
 }
 
 export async function scanDeadlines(store: Store, opts: ReadOptions & { at?: Date } = {}): Promise<ScanResult> {
-  return withTrackerLock(store, async () => {
+  // Read-decide-write (which deadline events exist → append the missing ones): the Store's exclusive section.
+  return store.exclusive(async () => {
     const today = opts.today ?? todayInShanghai(opts.at);
     const cal = opts.calendar ?? (await WorkCalendar.load(store));
     const cfg = resolveConfig(opts.config);

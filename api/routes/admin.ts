@@ -3,7 +3,8 @@
  *
  * Ingestion reads files through DuckDB, which the lockdown confines to the
  * server's ingest directory: a path must resolve inside it, and transcodes and
- * downloads are staged in its `.tmp` folder. One admin job runs at a time.
+ * downloads are staged in its `.tmp` folder. One admin job runs at a time, in the Store's
+ * exclusive section (the lock tracker actions, deadline scans and the CLI take too).
  */
 import { mkdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -40,14 +41,14 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext, opts: { inges
   }, async (req) => {
     const body = req.body ?? {};
     const asOf = body.as_of ?? todayInShanghai();
-    const summary = await ctx.writeLock.run(async () => {
+    // The Store's exclusive section: no tracker action, scan or ingest interleaves (runRules takes it too).
+    const summary = await ctx.store.exclusive(async () => {
       const config = loadConfig(resolveConfigPath(opts.rulesConfigPath));
       const selected = selectRules(withConfig(await loadDefinitions({}), config), body.rules);
       const compiled = [];
       for (const rule of selected) compiled.push(await compileLoaded(rule));
       return runRules(ctx.store, compiled, { asOf, config, full: body.full ?? false, actor: req.principal.name });
     });
-    ctx.notifier.bump();
     return summary;
   });
 
@@ -85,7 +86,9 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext, opts: { inges
     }
     const tmpDir = join(root, '.tmp');
     mkdirSync(tmpDir, { recursive: true });
-    const reports = await ctx.writeLock.run(() => ingestSources(ctx.store, [source], { table: req.body.table, tmpDir }));
+    // Every file is a batch in the Store's exclusive section; the whole request holds it, so a folder lands
+    // without tracker actions in between. Its commits move the Store's generation (cached pages drop).
+    const reports = await ctx.store.exclusive(() => ingestSources(ctx.store, [source], { table: req.body.table, tmpDir }));
     return { reports };
   });
 }

@@ -122,7 +122,7 @@ export const TASKS: Record<string, (a: Args) => Promise<TaskResult>> = {
   async rules_reference(a) {
     const runReference = await need<(conn: DuckDBConnection, asOf: string) => Promise<unknown>>('rules/reference/run-reference.ts', 'runReference');
     const store = await openStore(str(a, 'db'));
-    const { seconds, value } = await timed(() => runReference(store.conn, str(a, 'asOf')));
+    const { seconds, value } = await timed(() => store.withConnection((conn) => runReference(conn, str(a, 'asOf'))));
     await store.close();
     return { seconds, details: { result: shortJson(value) } };
   },

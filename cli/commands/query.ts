@@ -32,14 +32,16 @@ export const register: RegisterCommand = (program, ctx) => {
         return;
       }
       const store = await ctx.open();
-      const prepared = await prepareReadOnly(store.conn, sql);
-      for (const p of opts.param) {
-        const eq = p.indexOf('=');
-        if (eq <= 0) throw new Error(`--param wants name=value (got "${p}")`);
-        prepared.bindVarchar(prepared.parameterIndex(p.slice(0, eq)), p.slice(eq + 1));
-      }
-      for (const name of opts.null) prepared.bindNull(prepared.parameterIndex(name));
-      const reader = await prepared.runAndReadAll();
+      const reader = await store.withConnection(async (conn) => {
+        const prepared = await prepareReadOnly(conn, sql);
+        for (const p of opts.param) {
+          const eq = p.indexOf('=');
+          if (eq <= 0) throw new Error(`--param wants name=value (got "${p}")`);
+          prepared.bindVarchar(prepared.parameterIndex(p.slice(0, eq)), p.slice(eq + 1));
+        }
+        for (const name of opts.null) prepared.bindNull(prepared.parameterIndex(name));
+        return prepared.runAndReadAll();
+      }, { writes: false });
       const rows = reader.getRowObjectsJson() as Record<string, DuckDBValue | unknown>[];
       ctx.io.out(formatRows(rows, format, reader.columnNames()));
     });

@@ -101,8 +101,16 @@ function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Run `rules` as of `opts.asOf`. Never throws for one rule's failure; throws for a bad call (e.g. bad date). */
+/**
+ * Run `rules` as of `opts.asOf`. Never throws for one rule's failure; throws for a bad call (e.g. bad date).
+ * A writing run holds the Store's exclusive section (tracker actions, scans and ingests wait for it);
+ * a dry run writes nothing and does not.
+ */
 export async function runRules(store: Store, rules: readonly CompiledRule[], opts: RunOptions): Promise<RunSummary> {
+  return opts.dryRun ? runRulesNow(store, rules, opts) : store.exclusive(() => runRulesNow(store, rules, opts));
+}
+
+async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: RunOptions): Promise<RunSummary> {
   if (!ISO_DATE.test(opts.asOf)) throw new Error(`as-of must be YYYY-MM-DD (got "${opts.asOf}")`);
   const ids = new Set<string>();
   for (const r of rules) {
@@ -218,11 +226,13 @@ async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: s
   // Those a finding implies are checked only when the rule found nothing.
   const unmet = async (implied: boolean): Promise<string | undefined> => {
     for (const pre of rule.preconditions.filter((x) => Boolean(x.impliedByFindings) === implied)) {
-      const evaluate = async () => {
-        const p = await prepareReadOnly(store.conn, pre.sql);
-        bindRule(p, rule, { asOf: opts.asOf, scope: null });
-        return (await p.runAndReadAll()).getRowObjectsJson()[0]?.ok === true;
-      };
+      // On the main connection through the Store, so it never runs inside another caller's transaction.
+      const evaluate = () =>
+        store.withConnection(async (conn) => {
+          const p = await prepareReadOnly(conn, pre.sql);
+          bindRule(p, rule, { asOf: opts.asOf, scope: null });
+          return (await p.runAndReadAll()).getRowObjectsJson()[0]?.ok === true;
+        }, { writes: false });
       const ok = pre.sql.includes('$') ? await evaluate() : await tables.check(pre.sql, evaluate);
       if (!ok) return pre.reason;
     }
@@ -231,9 +241,11 @@ async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: s
   const gate = await unmet(false);
   if (gate) return { ...out, outcome: 'skipped', reason: gate };
 
-  const prepared = await prepareReadOnly(store.conn, rule.sql);
-  bindRule(prepared, rule, { asOf: opts.asOf, scope });
-  const reader = await prepared.runAndReadAll();
+  const reader = await store.withConnection(async (conn) => {
+    const prepared = await prepareReadOnly(conn, rule.sql);
+    bindRule(prepared, rule, { asOf: opts.asOf, scope });
+    return prepared.runAndReadAll();
+  }, { writes: false });
   checkResultColumns(reader.columnNames());
   const raw = reader.getRowObjectsJson() as Record<string, unknown>[];
   if (raw.length === 0) {

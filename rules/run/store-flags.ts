@@ -6,7 +6,6 @@
  * the same number of round trips as 10. The flag-event log gets one event per
  * state change, in the same transaction as the change (engine/flag-events.ts).
  */
-import { DuckDBDataChunkWriter } from '@duckdb/node-api';
 import type { Store } from '../../engine/db.ts';
 import { appendFlagEvents, type NewFlagEvent } from '../../engine/flag-events.ts';
 
@@ -64,10 +63,8 @@ export interface MergeCounts {
 async function stage(store: Store, name: string, columns: [string, 'VARCHAR' | 'INTEGER'][], rows: readonly Record<string, unknown>[]): Promise<void> {
   await store.run(`CREATE OR REPLACE TEMP TABLE ${name} (${columns.map(([c, t]) => `${c} ${t}`).join(', ')})`);
   if (rows.length === 0) return;
-  const app = await store.conn.createAppender(name, 'main', 'temp');
-  try {
-    // Chunk-wise appending (STACK-NOTES: ~2.5x faster than value by value).
-    const writer = DuckDBDataChunkWriter.forAppender(app);
+  // Chunk-wise appending (STACK-NOTES: ~2.5x faster than value by value), through the Store.
+  await store.withAppender({ table: name, schema: 'main', catalog: 'temp' }, (writer) => {
     const buf: (string | number | null)[] = new Array(columns.length);
     for (const r of rows) {
       for (let i = 0; i < columns.length; i++) {
@@ -76,11 +73,7 @@ async function stage(store: Store, name: string, columns: [string, 'VARCHAR' | '
       }
       writer.appendRow(buf);
     }
-    writer.flush();
-    app.flushSync();
-  } finally {
-    app.closeSync();
-  }
+  });
 }
 
 async function ids(store: Store, sql: string, params?: Record<string, string>): Promise<string[]> {

@@ -2,9 +2,12 @@
  * The response cache of the alert feed and the flag list: repeated polls are
  * answered from cache, and no cached answer survives a write or crosses scopes.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../engine/db.ts';
+import { scanDeadlines } from '../../tracker/index.ts';
 import { appendEvent, auth, insertFlags, seedAgencies, startServer, T, tempStore } from './helpers.ts';
 
 let store: Store;
@@ -66,5 +69,103 @@ describe('response cache', () => {
     const after = await get('/v1/alerts?limit=100', T.portal);
     expect(after.cache).toBeNull();
     expect(after.body.items.length).toBe(before.body.items.length + 1);
+  });
+});
+
+describe('stale scope: reference data changes what a token may see', () => {
+  let s2: Store;
+  let app2: FastifyInstance;
+  let url2: string;
+  let dir2: string;
+  let cleanup2: () => Promise<void>;
+  const header = 'agency_code,agency_name,dept_code,region_code';
+
+  beforeAll(async () => {
+    ({ store: s2, dir: dir2, cleanup: cleanup2 } = await tempStore());
+    const ingestDir = join(dir2, 'ingest');
+    mkdirSync(ingestDir);
+    // The deployment's agency catalogue as a file: A0101 is a school under the education department D01.
+    writeFileSync(join(ingestDir, 'ref.agencies.csv'), `${header}\nD01,市教育局,D01,370811\nA0101,市第一中学,D01,370811\nB0201,市卫健委,B0201,370812\n`);
+    ({ app: app2, url: url2 } = await startServer(s2, { ingestDir }));
+    const first = await fetch(`${url2}/v1/ingest`, {
+      method: 'POST',
+      headers: { ...auth(T.admin), 'content-type': 'application/json' },
+      body: JSON.stringify({ source: 'ref.agencies.csv' }),
+    });
+    expect(first.status).toBe(200);
+    await insertFlags(s2, [{ flag_id: 'MOVED-1', agency_code: 'A0101' }, { flag_id: 'B-2', agency_code: 'B0201', region_code: '370812' }]);
+  });
+  afterAll(async () => {
+    await app2.close();
+    await cleanup2();
+  });
+
+  const ids = (body: { items: { flag_id?: string; flag?: { flag_id: string } }[] }) =>
+    body.items.map((i) => i.flag_id ?? i.flag?.flag_id).filter(Boolean);
+  const get2 = async (path: string, token: string) => {
+    const res = await fetch(`${url2}${path}`, { headers: auth(token) });
+    return { status: res.status, cache: res.headers.get('fiscus-cache'), body: (await res.json()) as any };
+  };
+
+  it('an admin ingest of ref.agencies.csv that moves a unit drops the old department’s cached pages', async () => {
+    // The education department polls its flags and feed: the school's flag is its own; the second poll is cached.
+    for (const path of ['/v1/flags?limit=50', '/v1/alerts?limit=50']) {
+      const before = await get2(path, T.dept);
+      expect(before.status).toBe(200);
+      expect(JSON.stringify(before.body)).toContain('MOVED-1');
+      expect((await get2(path, T.dept)).cache).toBe('hit');
+    }
+
+    // The school moves to the health commission (B0201): an admin ingest of the catalogue.
+    writeFileSync(join(dir2, 'ingest', 'ref.agencies.csv'), `${header}\nD01,市教育局,D01,370811\nA0101,市第一中学,B0201,370811\nB0201,市卫健委,B0201,370812\n`);
+    const ingest = await fetch(`${url2}/v1/ingest`, {
+      method: 'POST',
+      headers: { ...auth(T.admin), 'content-type': 'application/json' },
+      body: JSON.stringify({ source: 'ref.agencies.csv' }),
+    });
+    const report = (await ingest.json()) as any;
+    expect(ingest.status).toBe(200);
+    expect(report.reports[0]).toMatchObject({ status: 'committed', corrected: 1 });
+
+    // The old department no longer sees the moved unit's flag or its events — not from cache, not at all.
+    for (const path of ['/v1/flags?limit=50', '/v1/alerts?limit=50']) {
+      const after = await get2(path, T.dept);
+      expect(after.status).toBe(200);
+      expect(after.cache, path).toBeNull();
+      expect(JSON.stringify(after.body), path).not.toContain('MOVED-1');
+    }
+    // The new department does.
+    const gained = await get2('/v1/flags?limit=50', T.other);
+    expect(ids(gained.body).sort()).toEqual(['B-2', 'MOVED-1']);
+  });
+
+  it('a rule run and a deadline scan that appends move the generation; a read or an empty scan does not', async () => {
+    const g0 = s2.generation;
+    await s2.all('SELECT count(*) FROM fiscus.flags');
+    expect(s2.generation).toBe(g0);
+    const run = await fetch(`${url2}/v1/rules/run`, {
+      method: 'POST',
+      headers: { ...auth(T.admin), 'content-type': 'application/json' },
+      body: JSON.stringify({ as_of: '2025-12-31' }),
+    });
+    expect(run.status).toBe(200);
+    const g1 = s2.generation;
+    expect(g1).toBeGreaterThan(g0);
+
+    await s2.run("UPDATE fiscus.flags SET status = 'assigned', assigned_to = 'B0201', due_date = DATE '2025-01-02' WHERE flag_id = 'B-2'");
+    const g2 = s2.generation;
+    expect(g2).toBeGreaterThan(g1);
+    const polled = await get2('/v1/alerts?limit=50', T.other);
+    expect((await get2('/v1/alerts?limit=50', T.other)).cache).toBe('hit');
+    const scan = await scanDeadlines(s2, { today: '2026-03-02' });
+    expect(scan.overdue.map((e) => e.flag_id)).toEqual(['B-2']);
+    expect(s2.generation).toBeGreaterThan(g2);
+    const after = await get2('/v1/alerts?limit=50', T.other);
+    expect(after.cache).toBeNull();
+    expect(after.body.items.length).toBe(polled.body.items.length + 1);
+    // Nothing new to append: nothing committed, cached pages stay valid.
+    const g3 = s2.generation;
+    expect((await scanDeadlines(s2, { today: '2026-03-02' })).overdue).toEqual([]);
+    expect(s2.generation).toBe(g3);
   });
 });

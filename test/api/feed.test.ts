@@ -3,8 +3,13 @@
  * pull pagination, SSE with Last-Event-ID resume, and resuming SSE from a pull cursor.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPublicKey, verify } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../engine/db.ts';
+import { canonicalJson } from '../../engine/flag-events.ts';
+import { verifyLog } from '../../tracker/verify.ts';
 import { appendEvent, getJson, insertFlags, openSse, seedAgencies, startServer, T, tempStore } from './helpers.ts';
 
 let store: Store;
@@ -100,7 +105,7 @@ describe('alert feed', () => {
   it('an empty page keeps the cursor usable and a bad cursor is a 400 problem', async () => {
     const all = await pullAll(T.portal, 1000, Promise.resolve());
     const again = await getJson(`${url}/v1/alerts?cursor=${all.cursor}`, T.portal);
-    expect(again.body).toEqual({ items: [], next_cursor: all.cursor });
+    expect(again.body).toEqual({ items: [], next_cursor: all.cursor, checkpoint: expect.objectContaining({ v: 1 }) });
     const bad = await getJson(`${url}/v1/alerts?cursor=not-a-cursor`, T.portal);
     expect(bad.status).toBe(400);
     expect(bad.type).toContain('application/problem+json');
@@ -154,5 +159,101 @@ describe('alert feed', () => {
     await new Promise((r) => setTimeout(r, 1300));
     expect(s.comments).toBeGreaterThan(0);
     await s.close();
+  });
+});
+
+/** What a portal does with a checkpoint: verify the Ed25519 signature with the published public key. */
+function portalVerifies(cp: any, keys: any): boolean {
+  const key = keys.keys.find((k: any) => k.key_id === cp.key_id);
+  if (!key) return false;
+  const payload: Record<string, unknown> = { v: cp.v, seq: cp.seq, hash: cp.hash, at: cp.at, key_id: cp.key_id };
+  if (cp.rotated_from !== undefined) payload.rotated_from = cp.rotated_from;
+  return verify(null, Buffer.from(canonicalJson(payload)), createPublicKey(key.public_key_pem), Buffer.from(cp.signature, 'base64'));
+}
+
+describe('signed log checkpoints for the portal', () => {
+  it('the pull feed carries the newest checkpoint beside items and next_cursor; the portal verifies it with GET /v1/log/public-key', async () => {
+    await appendEvent(store, 'F00001', 'flag.overdue');
+    const maxSeq = Number((await store.one<{ m: string }>('SELECT max(seq) AS m FROM fiscus.flag_events'))!.m);
+    const head = (await store.one<{ hash: string }>('SELECT hash FROM fiscus.flag_events WHERE seq = $s', { s: maxSeq }))!.hash;
+    const feed = await getJson(`${url}/v1/alerts?limit=1`, T.portal);
+    expect(Object.keys(feed.body).sort()).toEqual(['checkpoint', 'items', 'next_cursor']);
+    expect(feed.body.checkpoint).toMatchObject({ v: 1, seq: maxSeq, hash: head });
+    // The alert item shape of FLAGS.md is unchanged: no checkpoint or hash inside items.
+    expect(feed.body.items[0].checkpoint).toBeUndefined();
+    const keys = await getJson(`${url}/v1/log/public-key`, T.portal);
+    expect(keys.status).toBe(200);
+    expect(keys.body.keys[0]).toMatchObject({ algorithm: 'Ed25519', version: 1 });
+    expect(JSON.stringify(keys.body)).not.toMatch(/PRIVATE|hmac/i);
+    expect(portalVerifies(feed.body.checkpoint, keys.body)).toBe(true);
+    expect(portalVerifies({ ...feed.body.checkpoint, seq: maxSeq - 1 }, keys.body)).toBe(false);
+    // An agency token sees its own items but the same whole-log checkpoint.
+    const agency = await getJson(`${url}/v1/alerts?limit=1`, T.other);
+    expect(agency.body.checkpoint).toEqual(feed.body.checkpoint);
+  });
+
+  it('GET /v1/log/checkpoint: the newest checkpoint for every feed reader; a token is required', async () => {
+    for (const token of [T.portal, T.analyst, T.supervisor, T.admin, T.unit]) {
+      const r = await getJson(`${url}/v1/log/checkpoint`, token);
+      expect(r.status).toBe(200);
+      expect(r.body.v).toBe(1);
+    }
+    const anon = await getJson(`${url}/v1/log/checkpoint`, undefined);
+    expect(anon.status).toBe(401);
+    expect(anon.type).toContain('application/problem+json');
+    expect((await getJson(`${url}/v1/log/public-key`, undefined)).status).toBe(401);
+  });
+
+  it('the SSE stream sends checkpoints as separate `event: checkpoint` messages without an id, and a new one after each commit', async () => {
+    const s = openSse(`${url}/v1/alerts/stream`, T.portal);
+    try {
+      while ((await s.next(1500)) !== undefined) {
+        /* drain the history */
+      }
+      expect(s.checkpoints.length).toBeGreaterThan(0);
+      const before = JSON.parse(s.checkpoints.at(-1)!.data);
+      expect(s.checkpoints.every((c) => c.id === undefined)).toBe(true);
+      await appendEvent(store, 'F00002', 'flag.due_soon');
+      const alert = await s.next(3000);
+      expect(JSON.parse(alert!.data).event.seq).toBe(before.seq + 1);
+      const deadline = Date.now() + 3000;
+      while (JSON.parse(s.checkpoints.at(-1)!.data).seq === before.seq && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const after = JSON.parse(s.checkpoints.at(-1)!.data);
+      expect(after.seq).toBe(before.seq + 1);
+      expect(portalVerifies(after, (await getJson(`${url}/v1/log/public-key`, T.portal)).body)).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the portal’s witness copy catches a truncated tail even after the checkpoint log is cut too', async () => {
+    const t = await tempStore();
+    try {
+      await insertFlags(t.store, [{ flag_id: 'W1' }, { flag_id: 'W2' }]);
+      const srv = await startServer(t.store);
+      const witness = path.join(t.dir, 'portal-witness.jsonl');
+      try {
+        for (const f of ['W1', 'W2']) {
+          await appendEvent(t.store, f, 'flag.overdue');
+          // The portal keeps every checkpoint it receives.
+          fs.appendFileSync(witness, `${JSON.stringify((await getJson(`${srv.url}/v1/alerts?limit=1`, T.portal)).body.checkpoint)}\n`);
+        }
+      } finally {
+        await srv.app.close();
+      }
+      expect((await verifyLog(t.store, { witnesses: [witness] })).ok).toBe(true);
+      // The forger deletes the newest event and the checkpoints that mention it.
+      await t.store.run('DELETE FROM fiscus.flag_events WHERE seq = (SELECT max(seq) FROM fiscus.flag_events)');
+      const own = path.join(t.dir, 'db.checkpoints.jsonl');
+      const lines = fs.readFileSync(own, 'utf8').trim().split('\n');
+      fs.writeFileSync(own, `${lines.slice(0, -1).join('\n')}\n`);
+      expect((await verifyLog(t.store)).ok).toBe(true); // the threat model's limit without a witness
+      const r = await verifyLog(t.store, { witnesses: [witness] });
+      expect(r.ok).toBe(false);
+      expect(r.checkpoints.problems[0]).toMatchObject({ source: witness, line: 2 });
+      expect(r.checkpoints.problems[0]!.reason).toContain('the tail was truncated');
+    } finally {
+      await t.cleanup();
+    }
   });
 });

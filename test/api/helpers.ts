@@ -132,10 +132,15 @@ export interface SseEvent {
   data: string;
 }
 
-/** A minimal EventSource over fetch: yields parsed events until `close()`. */
+/**
+ * A minimal EventSource over fetch: yields parsed events until `close()`.
+ * `event: checkpoint` messages (signed log checkpoints, api/routes/alerts.ts) are kept
+ * apart in `checkpoints`, so `next()` yields alerts only.
+ */
 export function openSse(url: string, token: string, headers: Record<string, string> = {}) {
   const ac = new AbortController();
   const queue: SseEvent[] = [];
+  const checkpoints: SseEvent[] = [];
   const waiters: (() => void)[] = [];
   let ended = false;
   let status = 0;
@@ -166,7 +171,10 @@ export function openSse(url: string, token: string, headers: Record<string, stri
               hasData = true;
             }
           }
-          if (hasData) {
+          if (hasData && ev.event === 'checkpoint') {
+            checkpoints.push(ev);
+            waiters.splice(0).forEach((w) => w());
+          } else if (hasData) {
             queue.push(ev);
             waiters.splice(0).forEach((w) => w());
           }
@@ -192,6 +200,8 @@ export function openSse(url: string, token: string, headers: Record<string, stri
     get ended() {
       return ended;
     },
+    /** The `event: checkpoint` messages received so far. */
+    checkpoints,
     /** Next event, or undefined when the stream ended or `timeoutMs` passed. */
     async next(timeoutMs = 10_000): Promise<SseEvent | undefined> {
       const deadline = Date.now() + timeoutMs;

@@ -31,11 +31,11 @@ for (const def of await loadBuiltinPack()) {
   let refKeys: string[] = [];
   for (let i = 0; i < runs; i++) {
     let t0 = performance.now();
-    const r1 = await store.conn.runAndReadAll(c.sql, bindValues(c, asOf, null));
+    const r1 = await store.withConnection((conn) => conn.runAndReadAll(c.sql, bindValues(c, asOf, null)), { writes: false });
     ours = Math.min(ours, performance.now() - t0);
     ourKeys = r1.getRowObjectsJson().map((r) => `${String(r.entity_id)}@${String(r.period_start)}`).sort();
     t0 = performance.now();
-    const r2 = await store.conn.runAndReadAll(referenceSql(def.meta.id), { as_of: asOfValue }, { as_of: DATE });
+    const r2 = await store.withConnection((conn) => conn.runAndReadAll(referenceSql(def.meta.id), { as_of: asOfValue }, { as_of: DATE }), { writes: false });
     ref = Math.min(ref, performance.now() - t0);
     refKeys = r2.getRowObjectsJson().map((r) => `${String(r.entity_id)}@${String(r.period_start)}`).sort();
   }

@@ -47,7 +47,7 @@ describe('built-in pack', () => {
   it('compiles every rule to SQL that runs on an empty database with the standard columns', async () => {
     for (const def of pack) {
       const c = compileRule(def);
-      const reader = await store.conn.runAndReadAll(c.sql, bindValues(c, '2025-12-31', null));
+      const reader = await store.withConnection((conn) => conn.runAndReadAll(c.sql, bindValues(c, '2025-12-31', null)));
       expect(reader.columnNames(), def.meta.id).toEqual([...RESULT_COLUMNS]);
       expect(reader.currentRowCount, def.meta.id).toBe(0);
       // Every feed table read is empty, so at least one precondition fails and says which table.

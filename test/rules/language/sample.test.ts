@@ -95,7 +95,7 @@ describe.skipIf(!hasSample)('built-in pack on the bundled sample', () => {
 
   it.skipIf(!existsSync(REFERENCE))('agrees with the hand-written reference SQL', async () => {
     const ref = (await import(REFERENCE)) as { runReference: (c: unknown, asOf: string) => Promise<{ rule_id: string; entity_id: string; period_start: string | null }[]> };
-    const rows = await ref.runReference(store.conn, manifest.as_of);
+    const rows = await store.withConnection((conn) => ref.runReference(conn, manifest.as_of));
     const theirs = rows.filter((r) => flags.has(r.rule_id)).map(key).sort();
     const got = ours();
     expect({ onlyReference: theirs.filter((k) => !got.includes(k)), onlyOurs: got.filter((k) => !theirs.includes(k)) }).toEqual({ onlyReference: [], onlyOurs: [] });
