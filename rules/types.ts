@@ -74,6 +74,13 @@ export interface CompiledRule {
    * those partition values.
    */
   scope?: { table: string; column: string };
+  /**
+   * What each source of the logic reads, for the run summary: `sql` returns one row with
+   * `rows` (the table's rows visible at `$as_of`) and, per `requires:` column, how many of
+   * those rows miss it and so are not judged. The first entry is the rule's main input
+   * (the flag-share warning compares flags with its `rows`).
+   */
+  inputs?: { table: string; requires: string[]; sql: string }[];
 }
 
 /**

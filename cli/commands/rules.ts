@@ -68,6 +68,8 @@ export const register: RegisterCommand = (program, ctx) => {
       const store = await ctx.open();
       const summary = await runRules(store, compiled, { asOf, config, full: opts.full ?? false, actor: process.env.USER ?? 'cli' });
       ctx.io.out(opts.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : summaryTable(summary));
+      // A rule that flags a large share of its input: say so (stderr), naming the config key.
+      for (const w of summary.warnings) ctx.log(`fiscus: warning: ${w.message}`);
       if (summary.totals.errors > 0) {
         throw new FiscusError(`${summary.totals.errors} rule(s) failed; the others ran and their flags are stored (${summary.totals.errors} 条规则出错)`);
       }

@@ -70,6 +70,8 @@ class RuleCompiler {
   readonly root: YAMLMap;
   scopeColumn?: string;
   scopeTables: string[] = [];
+  /** Each source's table and its `requires:` columns, for the run summary's input counts. */
+  inputs: { table: TableDef; requires: string[] }[] = [];
 
   constructor(
     readonly def: RuleDefinition,
@@ -131,7 +133,7 @@ class RuleCompiler {
 
   /** `from` + `lookup` + `where`: the rows a kind works on. */
   source(m: YAMLMap, what: string, extra: (s: Scope) => void = () => {}, allowed: string[] = []): Source {
-    this.y.keys(m, ['from', 'lookup', 'where', ...allowed], what);
+    this.y.keys(m, ['from', 'lookup', 'where', 'requires', ...allowed], what);
     const { def, alias } = this.tableRef(this.y.required(m, 'from', what), '`from`', true);
     const scope = newScope(`in \`${what}\``, { primary: alias });
     const sqlAlias = this.d.ident(alias);
@@ -189,9 +191,47 @@ class RuleCompiler {
         from += ` ${inner ? 'JOIN' : 'LEFT JOIN'} ${joined} ON ${conds.join(' AND ')}`;
       }
     }
+    where.push(...this.requires(m, def, sqlAlias));
     const keyParts = def.key.map((k) => `CAST(${sqlAlias}.${this.d.ident(k)} AS VARCHAR)`);
     const key = keyParts.length === 1 ? keyParts[0] : keyParts.join(` || '|' || `);
     return { from, where, scope, primary, key };
+  }
+
+  /**
+   * `requires: [fiscal_capacity]`: rows of the source table missing one of these (nullable)
+   * columns are not judged; the runner counts them for the run summary.
+   */
+  requires(m: YAMLMap, def: TableDef, sqlAlias: string): string[] {
+    const n = this.y.get(m, 'requires');
+    const cols: string[] = [];
+    if (n && !(isScalar(n) && n.value === null)) {
+      for (const { value, node } of this.y.strList(n, 'a column name')) {
+        const c = def.columns.find((x) => x.name === value);
+        if (!c) throw this.y.err(node, `\`requires\`: unknown column \`${value}\` in ${def.name}${didYouMean(value, def.columns.map((x) => x.name))}`);
+        if (!c.nullable) throw this.y.err(node, `\`requires\`: ${def.name}.${value} is never missing (it is required by the feed contract); list only optional columns`);
+        if (cols.includes(value)) throw this.y.err(node, `\`requires\`: \`${value}\` is listed twice`);
+        cols.push(value);
+      }
+    }
+    this.inputs.push({ table: def, requires: cols });
+    return cols.map((c) => `${sqlAlias}.${this.d.ident(c)} IS NOT NULL`);
+  }
+
+  /**
+   * One row: the source table's rows visible at the as-of date (`rows`), how many of them miss
+   * a `requires:` column (`not_judged`) and, per column, how many miss it (`missing_<column>`).
+   */
+  inputCountsSql(input: { table: TableDef; requires: string[] }): string {
+    const t = input.table;
+    const a = '__in';
+    const asOf = this.asOfFilter(t, a);
+    const missing = input.requires.map((c) => `${a}.${this.d.ident(c)} IS NULL`);
+    const cols = [
+      'count(*) AS "rows"',
+      ...(missing.length ? [`count(*) FILTER (WHERE ${missing.join(' OR ')}) AS "not_judged"`] : []),
+      ...input.requires.map((c, i) => `count(*) FILTER (WHERE ${missing[i]}) AS ${this.d.ident(`missing_${c}`)}`),
+    ];
+    return `SELECT ${cols.join(', ')} FROM ${this.d.table(t.schema, t.table)} AS ${a}${asOf ? ` WHERE ${asOf}` : ''}`;
   }
 
   sourceWhere(m: YAMLMap, src: Source, scope: Scope = src.scope): void {
@@ -550,7 +590,7 @@ class RuleCompiler {
   }
 
   /** `having` conjuncts `name >= rhs` on count() / sum(non-negative column), as partition-level SQL. */
-  monotonePrefilter(m: YAMLMap, computes: { name: string; t: Typed; node: Node }[], rowScope: Scope): string[] {
+  monotonePrefilter(m: YAMLMap, computes: { name: string; t: Typed; node: Node }[], rowScope: Scope, opts: { countOnly?: boolean } = {}): string[] {
     const h = this.y.get(m, 'having');
     if (!h) return [];
     const conj = (e: Expr): Expr[] => (e.kind === 'binary' && e.op === 'and' ? [...conj(e.left), ...conj(e.right)] : [e]);
@@ -573,7 +613,7 @@ class RuleCompiler {
       if (!comp) continue;
       const ast = parseExpr(this.exprSrc(comp.node, '`compute`'));
       if (ast.kind !== 'call' || ast.filter || ast.sub || ast.distinct) continue;
-      const ok = (ast.name === 'count' && ast.args.length === 0) || (ast.name === 'sum' && ast.args.length === 1 && nonNegative.has(colName(ast.args[0]) ?? ''));
+      const ok = (ast.name === 'count' && ast.args.length === 0) || (!opts.countOnly && ast.name === 'sum' && ast.args.length === 1 && nonNegative.has(colName(ast.args[0]) ?? ''));
       if (!ok) continue;
       // The threshold may only use parameters and literals.
       const bare = newScope('in `having`');
@@ -633,6 +673,110 @@ class RuleCompiler {
       ctes: [], lateCtes, from: `${src.from} JOIN fiscus_seq AS sq ON sq.__key = ${src.key}`, where, scope: s,
       evidence: this.evidenceFromKeys(primary.def.name, `[${src.key}]`), evidenceQuery: 'NULL', preconditions: [],
     };
+  }
+
+  /**
+   * Clusters per partition: the rows of a partition in date order, cut wherever two
+   * consecutive rows are more than `gap` days apart (gaps and islands). One finding per
+   * cluster; `compute` aggregates its rows, `first.<column>` / `last.<column>` are its
+   * first and last row (by date, then `order_by`, then the key), and the evidence is
+   * every row of the cluster. Window functions only: no self-join, no recursion.
+   */
+  cluster(m: YAMLMap): Findings {
+    const src = this.source(m, '`cluster`', (s) => this.globals(s), ['partition_by', 'date', 'gap', 'order_by', 'compute', 'having']);
+    const baseWhere = [...src.where];
+    this.sourceWhere(m, src);
+    const s = src.scope;
+    const primary = src.primary;
+    const parts = this.namedExprs(this.y.required(m, 'partition_by', '`cluster`'), '`partition_by`', s);
+    for (const p of parts) if (p.t.agg) throw this.y.err(p.node, '`partition_by` cannot aggregate');
+    const date = this.expr(this.y.required(m, 'date', '`cluster`'), s, '`date`', 'date');
+    const gapNode = this.y.required(m, 'gap', '`cluster`');
+    const gap = this.expr(gapNode, s, '`gap`', 'any');
+    if (gap.type !== 'days' || gap.agg) {
+      throw this.y.err(gapNode, '`gap` is a number of calendar days, e.g. `30 days`: consecutive rows at most that far apart belong to one cluster');
+    }
+    const obNode = this.y.get(m, 'order_by');
+    const order = obNode ? this.namedExprs(obNode, '`order_by`', s) : [];
+    const aggScope: Scope = { ...s, aggregates: true, where: 'in `compute`' };
+    const cn = this.y.get(m, 'compute');
+    const computes = cn ? this.namedExprs(cn, '`compute`', aggScope) : [];
+    const reserved = new Set(['cluster_start', 'cluster_end', 'first', 'last', ...parts.map((p) => p.name)]);
+    for (const c of computes) {
+      if (!c.t.agg) throw this.y.err(c.node, `\`${c.name}\` must aggregate the cluster's rows (e.g. count(), sum(amount), max(payee_name))`);
+      if (reserved.has(c.name)) throw this.y.err(c.node, `name \`${c.name}\` is already used (partition keys, cluster_start, cluster_end, first, last)`);
+    }
+    const pk = parts.map((_, i) => `__pk${i}`);
+    const ok = order.map((_, i) => `__o${i}`);
+    const ord = ['__d', ...ok, '__key'];
+    const win = `PARTITION BY ${pk.join(', ')} ORDER BY ${ord.join(', ')}`;
+    // A cluster's rows are a subset of its partition's: `count() >= k` must hold for the whole
+    // partition before the row filter (often a correlated `exists`) is worth running.
+    const conds = this.monotonePrefilter(m, computes, s, { countOnly: true });
+    const ctes: string[] = [];
+    let rowsFrom = src.from;
+    if (conds.length) {
+      ctes.push(this.d.materialized('fiscus_cp', `SELECT ${parts.map((p, i) => `${p.t.sql} AS ${pk[i]}`).join(', ')} FROM ${src.from}${baseWhere.length ? ` WHERE ${baseWhere.join(' AND ')}` : ''}
+        GROUP BY ${parts.map((p) => p.t.sql).join(', ')} HAVING ${conds.join(' AND ')}`));
+      rowsFrom = `${src.from} ${this.d.semiJoin} fiscus_cp AS cp ON ${parts.map((p, i) => `cp.${pk[i]} = ${p.t.sql}`).join(' AND ')}`;
+    }
+    ctes.push(
+      this.d.materialized('fiscus_cr', `SELECT ${[
+        `${src.key} AS __key`,
+        ...parts.map((p, i) => `${p.t.sql} AS ${pk[i]}`),
+        `${date.sql} AS __d`,
+        ...order.map((o, i) => `${o.t.sql} AS ${ok[i]}`),
+      ].join(', ')} FROM ${rowsFrom}${src.where.length ? ` WHERE ${src.where.join(' AND ')}` : ''}`),
+      `fiscus_cn AS (SELECT *, CASE WHEN lag(__d) OVER (${win}) IS NULL OR __d - lag(__d) OVER (${win}) > CAST(${gap.sql} AS INTEGER) THEN 1 ELSE 0 END AS __new FROM fiscus_cr)`,
+      `fiscus_cl AS (SELECT *, sum(__new) OVER (${win} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __cid FROM fiscus_cn)`,
+    );
+    // The finding scope: partition keys, computes, the cluster's dates, its first and last row.
+    const scope = newScope('in `having`');
+    this.globals(scope);
+    for (const [i, p] of parts.entries()) scope.names.set(p.name, { kind: 'sql', sql: `c.${pk[i]}`, type: p.t.type, enumValues: p.t.enumValues });
+    for (const c of computes) scope.names.set(c.name, { kind: 'sql', sql: `c.${this.d.ident(c.name)}`, type: c.t.type, enumValues: c.t.enumValues });
+    scope.names.set('cluster_start', { kind: 'sql', sql: 'c.__start', type: 'date' });
+    scope.names.set('cluster_end', { kind: 'sql', sql: 'c.__end', type: 'date' });
+    scope.tables.set('first', { alias: 'first', def: primary.def, sqlAlias: '__first__' });
+    scope.tables.set('last', { alias: 'last', def: primary.def, sqlAlias: '__last__' });
+    const ends = new Map<string, string>();
+    const rowOrder = ['cl.__d', ...ok.map((o) => `cl.${o}`), 'cl.__key'].join(', ');
+    this.ctx.columnRewrite = (alias, direct, col) => {
+      if (alias !== 'first' && alias !== 'last') return direct;
+      const name = `__${alias}_${col}`;
+      const c = `${primary.sqlAlias}.${this.d.ident(col)}`;
+      ends.set(name, alias === 'first' ? `first(${c} ORDER BY ${rowOrder})` : `last(${c} ORDER BY ${rowOrder})`);
+      return `c.${this.d.ident(name)}`;
+    };
+    this.lets(scope);
+    const where: string[] = [];
+    const h = this.y.get(m, 'having');
+    if (h) where.push(this.expr(h, scope, '`having`', 'boolean').sql);
+    const lateCtes = () => [
+      `fiscus_c AS (SELECT ${[
+        ...pk.map((k) => `cl.${k} AS ${k}`),
+        'cl.__cid AS __cid',
+        'min(cl.__d) AS __start',
+        'max(cl.__d) AS __end',
+        'count(*) AS __n',
+        `list(cl.__key ORDER BY ${rowOrder}) AS __keys`,
+        ...computes.map((c) => `${c.t.sql} AS ${this.d.ident(c.name)}`),
+        ...[...ends].map(([n, sql]) => `${sql} AS ${this.d.ident(n)}`),
+      ].join(', ')}
+        FROM ${src.from} JOIN fiscus_cl AS cl ON cl.__key = ${src.key}
+        GROUP BY ${[...pk.map((k) => `cl.${k}`), 'cl.__cid'].join(', ')})`,
+    ];
+    // More than EVIDENCE_LIMIT rows: a query listing the partition's rows in the cluster's dates.
+    const plain = parts.map((p, i) => ({ p, i })).filter(({ p }) => p.t.column && p.t.column.alias === primary.alias);
+    const q = [
+      ...plain.map(({ p, i }) => `'${p.t.column!.col.name} = ' || ${this.quoteSql(`c.${pk[i]}`, p.t.type)}`),
+      ...(date.column && date.column.alias === primary.alias
+        ? [`'${date.column.col.name} BETWEEN ' || ${this.quoteSql('c.__start', 'date')} || ' AND ' || ${this.quoteSql('c.__end', 'date')}`]
+        : []),
+    ];
+    const query = `'SELECT * FROM ${primary.def.name}${q.length ? ' WHERE ' : ''}'${q.length ? ` || ${q.join(` || ' AND ' || `)}` : ''}`;
+    const ev = this.limitedEvidence(primary.def.name, 'c.__n', 'c.__keys', query);
+    return { ctes, lateCtes, from: 'fiscus_c AS c', where, scope, ...ev, preconditions: [] };
   }
 
   benford(m: YAMLMap): Findings {
@@ -883,6 +1027,9 @@ class RuleCompiler {
       case 'sequence':
         f = this.sequence(logic);
         break;
+      case 'cluster':
+        f = this.cluster(logic);
+        break;
     }
     this.findingLookups(f);
     const { select } = this.envelope(f);
@@ -978,7 +1125,10 @@ export function compileRule(def: RuleDefinition, opts: CompileOptions = {}): Com
     // A statistical finding needs a group of the minimum size, so findings imply this check.
     preconditions.push({ sql: `WITH ${p.ctes.join(',\n')}\n${p.sql}`, reason: skipReason(def, params), impliedByFindings: true });
   }
-  const out: CompiledRule = { meta, sql, params, preconditions };
+  const out: CompiledRule = {
+    meta, sql, params, preconditions,
+    inputs: rc.inputs.map((i) => ({ table: i.table.name, requires: i.requires, sql: rc.inputCountsSql(i) })),
+  };
   if (rc.scopeColumn) out.scope = { table: rc.scopeTables[0], column: rc.scopeColumn };
   return out;
 }

@@ -7,7 +7,7 @@ import type { EntityType, RuleMeta, RuleParamDef, RuleStatus, Severity } from '.
 import { RuleError } from './errors.ts';
 import { YamlFile, isMap, isScalar, isSeq, type Node, type YAMLMap } from './yaml-doc.ts';
 
-export const LOGIC_KINDS = ['match', 'aggregate', 'window', 'sequence', 'compare', 'deadline', 'benford', 'robust_z'] as const;
+export const LOGIC_KINDS = ['match', 'aggregate', 'window', 'sequence', 'cluster', 'compare', 'deadline', 'benford', 'robust_z'] as const;
 export type LogicKind = (typeof LOGIC_KINDS)[number];
 
 export const ENTITY_TYPES: EntityType[] = [

@@ -7,7 +7,7 @@ import type { RuleParamDef } from '../types.ts';
 import type { Expr, ExprSource } from './ast.ts';
 import type { SqlDialect, SqlType } from './dialect.ts';
 import { RuleError, didYouMean } from './errors.ts';
-import { colVType, describeType, isNumeric, newScope, type Scope, type Typed, type VType } from './scope.ts';
+import { colVType, describeType, isNumeric, newScope, type Scope, type TableBinding, type Typed, type VType } from './scope.ts';
 
 export interface CompileCtx {
   dialect: SqlDialect;
@@ -408,6 +408,7 @@ export class ExprCompiler {
   private call(e: Extract<Expr, { kind: 'call' }>, scope: Scope): Typed {
     const d = this.ctx.dialect;
     if (e.name === 'exists') return this.subquery(e, scope, 'exists');
+    if (e.name === 'field') return this.field(e, scope);
     const spec = FUNCTIONS[e.name];
     if (!spec) {
       throw this.err(e.at, `unknown function \`${e.name}\`${didYouMean(e.name, Object.keys(FUNCTIONS))}`);
@@ -441,6 +442,41 @@ export class ExprCompiler {
       sql = d.aggFilter(sql, f.sql);
     }
     return { sql, type, agg: spec.agg === true || args.some((a) => a.agg) };
+  }
+
+  /**
+   * `field(name)`: a value of the current row named by text, usually a deployment
+   * parameter (`field($reference_field)`): a column of the row's table when the name is
+   * one, else that key of the row's `extra` JSON (source columns the feed contract does
+   * not know). Null when the name is empty or the row has no such value; blank text is
+   * null too. The name stays a bound value: each column is a fixed branch of a CASE, so no
+   * name is ever pasted into the SQL.
+   */
+  private field(e: Extract<Expr, { kind: 'call' }>, scope: Scope): Typed {
+    const d = this.ctx.dialect;
+    if (e.args.length !== 1 || e.sub || e.distinct || e.filter) {
+      throw this.err(e.at, '`field` takes one argument: the name of a column or of an `extra` field, e.g. `field($reference_field)`');
+    }
+    let binding: TableBinding | undefined;
+    for (let s: Scope | undefined = scope; s && !binding; s = s.parent) {
+      if (s.primary) binding = s.tables.get(s.primary);
+    }
+    if (!binding || !FEEDS.includes(binding.def)) {
+      throw this.err(e.at, '`field(…)` reads the row of the source table (`from`): use it in `where`, `compute` or `partition_by`');
+    }
+    const name = this.compile(e.args[0]!, scope);
+    if (name.type !== 'string' && name.type !== 'null') throw this.err(e.args[0]!.at, `\`field\` expects the name as text, got ${describeType(name.type)}`);
+    const tb = binding;
+    const col = (c: string) => {
+      const direct = `${tb.sqlAlias}.${d.ident(c)}`;
+      return this.ctx.columnRewrite ? this.ctx.columnRewrite(tb.alias, direct, c) : direct;
+    };
+    const n = `trim(${name.sql})`;
+    const branches = tb.def.columns.map((c) => `WHEN ${n} = ${d.stringLiteral(c.name)} THEN CAST(${col(c.name)} AS VARCHAR)`);
+    // A JSON path naming one key, whatever it contains ('$."a.b"'); never empty (DuckDB parses a constant path while binding).
+    const path = `'$."' || replace(replace(coalesce(nullif(${n}, ''), '-'), '\\', '\\\\'), '"', '\\"') || '"'`;
+    const sql = `nullif(trim(CASE WHEN ${name.sql} IS NULL OR ${n} = '' THEN NULL ${branches.join(' ')} ELSE json_extract_string(${col('extra')}, ${path}) END), '')`;
+    return { sql, type: 'string', agg: name.agg };
   }
 
   /** `exists(r in t where …)` and `sum(x for r in t where …)`: correlated subqueries (DuckDB decorrelates them into joins). */

@@ -19,11 +19,28 @@ const isoDate = z
 
 const paramValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
 
+const sharePct = z.number().gt(0, 'must be a percentage above 0').max(100, 'must be a percentage ≤ 100');
+
 const ruleSettings = z.strictObject({
   enabled: z.boolean().optional(),
   severity: z.enum(['high', 'medium', 'low']).optional(),
   params: z.record(z.string(), paramValue).optional(),
+  /** Overrides `run.warn_flag_share_pct` for this rule. */
+  warn_flag_share_pct: sharePct.optional(),
 });
+
+/**
+ * Run-wide settings. `rules run` warns when a rule flags more than `warn_flag_share_pct`
+ * percent of its input rows (a list no committee can work through usually means the rule
+ * does not fit the data); inputs smaller than `warn_min_input_rows` are not judged (three
+ * flags among ten region-years say nothing about precision).
+ */
+const runSettings = z.strictObject({
+  warn_flag_share_pct: sharePct.optional().default(2),
+  warn_min_input_rows: z.number().int('must be a whole number').min(0, 'must be ≥ 0').optional().default(100),
+});
+
+export const RUN_DEFAULTS = { warn_flag_share_pct: 2, warn_min_input_rows: 100 } as const;
 
 const allowEntry = z
   .strictObject({
@@ -39,6 +56,7 @@ const allowEntry = z
   });
 
 export const configSchema = z.strictObject({
+  run: runSettings.optional().default({ ...RUN_DEFAULTS }),
   rules: z.record(z.string(), ruleSettings).optional().default({}),
   allow: z.array(allowEntry).optional().default([]),
 });
@@ -47,7 +65,7 @@ export type FiscusConfig = z.infer<typeof configSchema>;
 export type AllowEntry = FiscusConfig['allow'][number];
 export type RuleSettings = z.infer<typeof ruleSettings>;
 
-export const EMPTY_CONFIG: FiscusConfig = { rules: {}, allow: [] };
+export const EMPTY_CONFIG: FiscusConfig = { run: { ...RUN_DEFAULTS }, rules: {}, allow: [] };
 
 export class ConfigError extends FiscusError {
   constructor(message: string) {

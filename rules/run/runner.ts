@@ -18,6 +18,7 @@ import {
   decide, inputTables, readFingerprint, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, writeFingerprint,
   type Decision, type TablesState,
 } from './fingerprint.ts';
+import { applyInputCounts, type NotJudged, type ShareWarning } from './input-counts.ts';
 import { checkResultColumns, flagId, toResultRow } from './result-rows.ts';
 import { mergeRuleFlags, type StagedFlag } from './store-flags.ts';
 import { renderTemplate, type TemplateVars } from './template.ts';
@@ -59,6 +60,10 @@ export interface RuleOutcome {
   flags_not_reproduced: number;
   suppressed: number;
   suppressed_reasons: { reason: string; count: number }[];
+  /** Rows of the rule's main input visible at the as-of date (null: not counted). */
+  input_rows: number | null;
+  /** Rows the rule could not judge because a figure it `requires:` is missing. */
+  not_judged: NotJudged[];
   by_severity: Record<Severity, number>;
   /** Partition values evaluated in an incremental run. */
   scope_size: number | null;
@@ -75,6 +80,8 @@ export interface RunSummary {
   finished_at: string;
   millis: number;
   rules: RuleOutcome[];
+  /** Rules that flagged more than the configured share of their input rows. */
+  warnings: ShareWarning[];
   totals: {
     rules: number; evaluated: number; skipped: number; errors: number;
     flags_raised: number; flags_new: number; flags_existing: number; flags_reproduced: number;
@@ -94,6 +101,7 @@ function blankOutcome(rule: CompiledRule): RuleOutcome {
     rule_id: rule.meta.id, rule_version: rule.meta.version, title: rule.meta.title.zh, outcome: 'evaluated', mode: null,
     reason: null, flags_raised: 0, flags_new: 0, flags_existing: 0, flags_reproduced: 0, flags_not_reproduced: 0,
     suppressed: 0, suppressed_reasons: [], by_severity: { high: 0, medium: 0, low: 0 }, scope_size: null, millis: 0,
+    input_rows: null, not_judged: [],
   };
 }
 
@@ -128,6 +136,7 @@ async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: R
   }
   const tables = new TableStateCache(store);
   const outcomes: RuleOutcome[] = [];
+  const warnings: ShareWarning[] = [];
   // Elapsed time is measured on the real clock: `now` may be a simulated day (demo, imports).
   const runT0 = performance.now();
   for (const rule of rules) {
@@ -135,6 +144,8 @@ async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: R
     let out: RuleOutcome;
     try {
       out = await runOne(store, rule, { ...opts, config, dryRun: dry }, runId, started, tables);
+      const warning = await applyInputCounts(store, rule, out, opts.asOf, config);
+      if (warning) warnings.push(warning);
     } catch (err) {
       out = { ...blankOutcome(rule), outcome: 'error', reason: errMessage(err) };
     }
@@ -157,6 +168,7 @@ async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: R
     finished_at: finished.toISOString(),
     millis: elapsed,
     rules: outcomes,
+    warnings,
     totals: {
       rules: outcomes.length,
       evaluated: outcomes.filter((o) => o.outcome === 'evaluated').length,
@@ -177,7 +189,10 @@ async function recordResult(store: Store, runId: string, o: RuleOutcome): Promis
       run: runId, rule: o.rule_id, v: o.rule_version, outcome: o.outcome, reason: o.reason, raised: o.flags_raised,
       new: o.flags_new, existing: o.flags_existing, gone: o.flags_not_reproduced, ms: o.millis, mode: o.mode,
       back: o.flags_reproduced, supp: o.suppressed,
-      details: canonicalJson({ suppressed_reasons: o.suppressed_reasons, by_severity: o.by_severity, scope_size: o.scope_size }),
+      details: canonicalJson({
+        suppressed_reasons: o.suppressed_reasons, by_severity: o.by_severity, scope_size: o.scope_size,
+        input_rows: o.input_rows, not_judged: o.not_judged,
+      }),
     },
   );
 }

@@ -1,0 +1,133 @@
+/**
+ * What a rule's input looked like, for the run summary: how many rows it read,
+ * how many it could not judge because a figure it needs is missing (`requires:`
+ * in the rule language, e.g. debt.ratio without fiscal_capacity), and whether it
+ * flagged more than the configured share of its input rows (a warning that the
+ * rule does not fit the data: no committee can work through such a list).
+ */
+import type { Store } from '../../engine/db.ts';
+import { prepareReadOnly } from '../../engine/sql-guard.ts';
+import type { CompiledRule } from '../types.ts';
+import { bindRule } from './bind.ts';
+import { RUN_DEFAULTS, type FiscusConfig } from './config.ts';
+
+export interface NotJudged {
+  table: string;
+  /** Rows missing at least one of `columns`. */
+  rows: number;
+  /** Per required column: rows missing it. */
+  columns: { column: string; rows: number }[];
+}
+
+export interface InputCounts {
+  /** Rows of the rule's main input table visible at the as-of date (null when the rule declares no inputs). */
+  input_rows: number | null;
+  not_judged: NotJudged[];
+}
+
+export async function readInputCounts(store: Store, rule: CompiledRule, asOf: string): Promise<InputCounts> {
+  const out: InputCounts = { input_rows: null, not_judged: [] };
+  for (const [i, input] of (rule.inputs ?? []).entries()) {
+    const row = await store.withConnection(async (conn) => {
+      const p = await prepareReadOnly(conn, input.sql);
+      bindRule(p, rule, { asOf, scope: null });
+      return (await p.runAndReadAll()).getRowObjectsJson()[0] ?? {};
+    }, { writes: false });
+    const n = (k: string) => Number(row[k] ?? 0);
+    if (i === 0) out.input_rows = n('rows');
+    if (input.requires.length && n('not_judged') > 0) {
+      out.not_judged.push({
+        table: input.table,
+        rows: n('not_judged'),
+        columns: input.requires.map((c) => ({ column: c, rows: n(`missing_${c}`) })).filter((c) => c.rows > 0),
+      });
+    }
+  }
+  return out;
+}
+
+/** "5 行未判断：缺少 fiscal_capacity / 5 rows not judged: fiscal_capacity missing" */
+export function notJudgedNote(nj: NotJudged): string {
+  if (nj.columns.length === 1) {
+    const c = nj.columns[0]!.column;
+    return `${nj.rows} 行未判断：缺少 ${c} / ${nj.rows} rows not judged: ${c} missing`;
+  }
+  const zh = nj.columns.map((c) => `${c.column} ${c.rows} 行`).join('，');
+  const en = nj.columns.map((c) => `${c.column} missing (${c.rows})`).join(', ');
+  return `${nj.rows} 行未判断：缺少 ${zh} / ${nj.rows} rows not judged: ${en}`;
+}
+
+export interface ShareWarning {
+  rule_id: string;
+  flags: number;
+  input_rows: number;
+  /** Percent of the input rows flagged, rounded to 2 decimals. */
+  share_pct: number;
+  limit_pct: number;
+  /** The config key that changes the limit for this rule. */
+  config_key: string;
+  message: string;
+}
+
+/**
+ * A warning when `flags` exceed the rule's share limit of `inputRows` (config
+ * `rules.<id>.warn_flag_share_pct`, else `run.warn_flag_share_pct`, default 2%).
+ * Inputs below `run.warn_min_input_rows` (default 100) are never judged.
+ */
+export function shareWarning(ruleId: string, flags: number, inputRows: number | null, config: FiscusConfig): ShareWarning | null {
+  const run = config.run ?? RUN_DEFAULTS;
+  if (inputRows === null || inputRows <= 0 || inputRows < run.warn_min_input_rows) return null;
+  const limit = config.rules[ruleId]?.warn_flag_share_pct ?? run.warn_flag_share_pct;
+  // flags / rows > limit / 100, in integers: no floating-point edge at exactly the limit.
+  if (flags * 100 * 1_000_000 <= Math.round(limit * 1_000_000) * inputRows) return null;
+  const share = Math.round((flags * 10_000) / inputRows) / 100;
+  const key = `rules.${ruleId}.warn_flag_share_pct`;
+  return {
+    rule_id: ruleId, flags, input_rows: inputRows, share_pct: share, limit_pct: limit, config_key: key,
+    message:
+      `规则 ${ruleId} 预警 ${flags} 条，占其输入 ${inputRows} 行的 ${share}%，超过 ${limit}%：请检查规则是否适合本地数据，` +
+      `或在部署配置中设置 ${key}（全局：run.warn_flag_share_pct） / ` +
+      `rule ${ruleId} flagged ${flags} of its ${inputRows} input rows (${share}%), more than ${limit}%: check that the rule fits ` +
+      `this data, or set ${key} in the deployment config (for every rule: run.warn_flag_share_pct)`,
+  };
+}
+
+/** The parts of a rule's outcome this module reads and fills (see RuleOutcome in runner.ts). */
+export interface OutcomeInputs {
+  outcome: 'evaluated' | 'skipped' | 'error';
+  mode: 'full' | 'incremental' | 'unchanged' | null;
+  reason: string | null;
+  flags_raised: number;
+  input_rows: number | null;
+  not_judged: NotJudged[];
+}
+
+/**
+ * After a rule ran (or was found unchanged): count its input, note the rows it did not
+ * judge in its reason, and return the share warning if it flagged too much.
+ */
+export async function applyInputCounts(
+  store: Store, rule: CompiledRule, out: OutcomeInputs, asOf: string, config: FiscusConfig,
+): Promise<ShareWarning | null> {
+  if (!(out.outcome === 'evaluated' || out.mode === 'unchanged') || !rule.inputs?.length) return null;
+  let counts: InputCounts;
+  try {
+    counts = await readInputCounts(store, rule, asOf);
+  } catch (err) {
+    // The rule itself ran and its flags are stored: say the counts failed, do not fail the rule.
+    const note = `输入计数失败 / input counts failed: ${err instanceof Error ? err.message : String(err)}`;
+    out.reason = out.reason ? `${out.reason}; ${note}` : note;
+    return null;
+  }
+  out.input_rows = counts.input_rows;
+  out.not_judged = counts.not_judged;
+  const notes = counts.not_judged.map(notJudgedNote);
+  if (notes.length) out.reason = [...notes, ...(out.reason ? [out.reason] : [])].join('; ');
+  // An incremental run raised only its partitions' flags: the rule's standing total is what counts.
+  let flags = out.flags_raised;
+  if (out.mode === 'incremental') {
+    const r = await store.one<{ n: string | number }>('SELECT count(*) AS n FROM fiscus.flags WHERE rule_id = $r AND reproduced', { r: rule.meta.id });
+    flags = Number(r?.n ?? 0);
+  }
+  return shareWarning(rule.meta.id, flags, counts.input_rows, config);
+}
