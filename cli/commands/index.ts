@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, Loader> = {
   log: () => import('./log.ts'),
   report: () => import('./report.ts'),
   serve: () => import('./serve.ts'),
+  webhooks: () => import('./webhooks.ts'),
   backup: () => import('./backup.ts'),
   restore: () => import('./restore.ts'),
   fixtures: () => import('./fixtures.ts'),

@@ -10,7 +10,9 @@ import closeWithGrace from 'close-with-grace';
 import { UsageError } from '../../engine/errors.ts';
 import { buildServer } from '../../api/server.ts';
 import { loadTokensFile } from '../../api/tokens.ts';
+import { checkWebhookTarget, TargetAllowList, WebhookTargetError } from '../../api/webhook-target.ts';
 import { loadWebhooksFile } from '../../api/webhooks.ts';
+import { allowEntries, collect } from './webhooks.ts';
 import type { RegisterCommand } from './index.ts';
 
 function int(name: string, v: string, min: number): number {
@@ -26,6 +28,11 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--webhooks <file>', 'JSON array of webhook endpoints {id, url, secret, agency_code?, event_types?, from?}')
+    .option(
+      '--webhook-allow <list>',
+      'CIDRs or host names webhooks may reach beyond public addresses, comma-separated, repeatable (e.g. 10.1.2.0/24,127.0.0.1/32)',
+      collect,
+    )
     .option('--ingest-dir <dir>', 'the only directory DuckDB may read files from while serving')
     .option('--query-timeout <ms>', 'time limit of POST /v1/query', '10000')
     .option('--query-max-rows <n>', 'row limit of POST /v1/query', '100000')
@@ -36,6 +43,17 @@ export const register: RegisterCommand = (program, ctx) => {
     .action(async (o) => {
       const tokens = loadTokensFile(o.tokens);
       const webhooks = o.webhooks ? loadWebhooksFile(o.webhooks) : undefined;
+      const webhookAllowTargets = allowEntries(o.webhookAllow);
+      // Resolve every target now so a bad one stops the start; each delivery checks again when it connects.
+      const allow = new TargetAllowList(webhookAllowTargets);
+      for (const ep of webhooks ?? []) {
+        try {
+          await checkWebhookTarget(ep.url, allow);
+        } catch (err) {
+          if (err instanceof WebhookTargetError) throw err;
+          ctx.log(`fiscus serve: webhook ${ep.id}: ${new URL(ep.url).host} does not resolve now (${err instanceof Error ? err.message : String(err)}); deliveries will retry`);
+        }
+      }
       const port = int('--port', o.port, 0);
       const rate = int('--rate-limit', o.rateLimit, 0);
       const store = await ctx.open();
@@ -43,6 +61,7 @@ export const register: RegisterCommand = (program, ctx) => {
         store,
         tokens,
         webhooks,
+        webhookAllowTargets,
         ingestDir: o.ingestDir,
         queryTimeoutMs: int('--query-timeout', o.queryTimeout, 100),
         queryMaxRows: int('--query-max-rows', o.queryMaxRows, 1),

@@ -7,6 +7,7 @@
  * explicitly (nothing else is ever contacted).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -341,5 +342,64 @@ describe('guardedLookup: the address checked is the address connected to', () =>
     expect(all[1]).toEqual(expect.arrayContaining([{ address: '127.0.0.1', family: 4 }]));
     const refused = await new Promise<unknown[]>((r) => guardedLookup(none)('localhost', { all: true }, (...a) => r(a)));
     expect(String(refused[0])).toContain('loopback');
+  });
+});
+
+describe('CLI: fiscus webhooks secret / check, fiscus serve --webhook-allow', () => {
+  const BIN = join(import.meta.dirname, '../../cli/bin.js');
+  const cli = (args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  it('webhooks secret prints a fresh whsec_ secret the schema accepts', () => {
+    const a = cli(['webhooks', 'secret']);
+    const b = cli(['webhooks', 'secret']);
+    expect(a.code).toBe(0);
+    expect(a.out.trim()).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(a.out).not.toBe(b.out);
+  });
+
+  it('webhooks check refuses internal targets unless allow-listed, and weak secrets always', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fiscus-wh-'));
+    try {
+      const file = join(dir, 'webhooks.json');
+      writeFileSync(
+        file,
+        JSON.stringify([
+          { id: 'by-name', url: 'http://localhost:9/hook', secret: SECRET },
+          { id: 'metadata', url: 'http://169.254.169.254/latest/meta-data/', secret: SECRET },
+        ]),
+      );
+      const refused = cli(['webhooks', 'check', file]);
+      expect(refused.code).toBe(1);
+      expect(refused.out).toMatch(/refused\s+by-name\s+webhook target localhost resolves to 127\.0\.0\.1, which is loopback/);
+      expect(refused.out).toMatch(/refused\s+metadata\s+webhook target 169\.254\.169\.254 is link-local/);
+      const allowed = cli(['webhooks', 'check', file, '--webhook-allow', '127.0.0.1/32', '--webhook-allow', '169.254.169.254']);
+      expect(allowed.code, allowed.err).toBe(0);
+      expect(allowed.out).toMatch(/ok\s+by-name\s+localhost:9 → 127\.0\.0\.1/);
+      writeFileSync(file, JSON.stringify([{ id: 'weak', url: 'https://portal.example.com/h', secret: `whsec_${Buffer.from('secret').toString('base64')}` }]));
+      const weak = cli(['webhooks', 'check', file]);
+      expect(weak.code).toBe(1);
+      expect(weak.err).toContain('0.secret: must carry at least 24 random bytes');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serve refuses to start with an internal webhook target and names the way out', async () => {
+    const t = await tempStore();
+    const db = t.store.path;
+    await t.store.close();
+    try {
+      writeFileSync(join(t.dir, 'tokens.json'), JSON.stringify(TOKENS));
+      writeFileSync(join(t.dir, 'webhooks.json'), JSON.stringify([{ id: 'meta', url: 'http://[::ffff:169.254.169.254]/latest', secret: SECRET }]));
+      const r = cli(['--db', db, 'serve', '--port', '0', '--tokens', join(t.dir, 'tokens.json'), '--webhooks', join(t.dir, 'webhooks.json')]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/link-local.*as IPv4 embedded in IPv6.*--webhook-allow/);
+      expect(r.err).not.toMatch(/listening on/);
+    } finally {
+      rmSync(t.dir, { recursive: true, force: true });
+    }
   });
 });
