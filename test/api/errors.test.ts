@@ -8,8 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Store } from '../../engine/db.ts';
+import { installProblemHandlers, problemServerOptions } from '../../api/problem.ts';
 import { buildServer } from '../../api/server.ts';
 import { insertFlags, T, tempStore, TOKENS } from './helpers.ts';
 
@@ -309,5 +310,30 @@ describe('404, 405 and errors from our own routes', () => {
     expectProblem(await raw(get('/v1/flags')), 401, 'UNAUTHORIZED');
     expectProblem(await raw(get('/v1/flags', { Authorization: 'Bearer not-a-token-at-all-xx' })), 401, 'UNAUTHORIZED');
     expectProblem(await raw(get('/v1/flags', { Authorization: `Bearer ${T.portal}` })), 403, 'FORBIDDEN');
+  });
+});
+
+describe('a request that never finishes its headers', () => {
+  it('gets a problem 408 when the header timeout passes (same handlers, short timeouts)', async () => {
+    // buildServer waits 120 s; the same problem options on a server with a 300 ms header timeout.
+    const o = problemServerOptions();
+    const quick = Fastify({ ...o, http: { ...o.http, connectionsCheckingInterval: 50, headersTimeout: 300, requestTimeout: 300 }, requestTimeout: 300 });
+    installProblemHandlers(quick);
+    quick.get('/', async () => 'hi');
+    const url = await quick.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const text = await new Promise<string>((resolve) => {
+        const s = connect(Number(new URL(url).port), '127.0.0.1');
+        let out = '';
+        s.on('data', (d) => (out += d.toString('utf8')));
+        s.on('close', () => resolve(out));
+        s.write('GET / HTTP/1.1\r\nHost: x\r\n'); // and nothing more
+      });
+      expect(text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(text).toMatch(/content-type: application\/problem\+json/i);
+      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT', title: '请求超时' });
+    } finally {
+      await quick.close();
+    }
   });
 });
