@@ -9,7 +9,7 @@
  * event id: the same on every retry). Every attempt is logged in
  * fiscus.webhook_deliveries.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { FiscusError } from '../engine/errors.ts';
 import type { ApiContext } from './context.ts';
 import { readAlerts, type AlertItem } from './flags-repo.ts';
+import { latestCheckpoint, onCheckpoint, type Checkpoint } from '../engine/checkpoints.ts';
 import type { Principal } from './tokens.ts';
 import { checkWebhookUrl, guardedLookup, TargetAllowList } from './webhook-target.ts';
 
@@ -151,6 +152,27 @@ export interface WebhookOptions {
   allowTargets?: readonly string[];
 }
 
+/** One signed delivery: an alert (webhook-id = the event id) or a log checkpoint. */
+interface WebhookMessage {
+  id: string;
+  /** flag_events.seq it is about (webhook_deliveries.event_seq). */
+  seq: number;
+  payload: string;
+}
+
+/** Webhook type of the signed log checkpoints (engine/checkpoints.ts); `event_types` may list it. */
+export const CHECKPOINT_TYPE = 'log.checkpoint';
+
+function alertMessage(item: AlertItem): WebhookMessage {
+  return { id: item.event.id, seq: item.event.seq, payload: JSON.stringify({ type: item.event.type, timestamp: item.event.at, data: item }) };
+}
+
+function checkpointMessage(cp: Checkpoint): WebhookMessage {
+  // Stable per checkpoint: a retry or a re-send after a restart has the same id.
+  const id = `log.checkpoint.${cp.seq}.${createHash('sha256').update(cp.signature).digest('hex').slice(0, 16)}`;
+  return { id, seq: cp.seq, payload: JSON.stringify({ type: CHECKPOINT_TYPE, timestamp: cp.at, data: cp }) };
+}
+
 export function startWebhooks(
   ctx: ApiContext,
   endpoints: readonly WebhookEndpoint[],
@@ -177,16 +199,16 @@ export function startWebhooks(
       const c = await getConn();
       await c.run('INSERT OR REPLACE INTO fiscus.webhook_cursors VALUES ($id, $seq, now())', { id: ep.id, seq });
     };
-    const logAttempt = async (item: AlertItem, attempt: number, status: number | null, ok: boolean, error: string | null, ms: number) => {
+    const logAttempt = async (msg: WebhookMessage, attempt: number, status: number | null, ok: boolean, error: string | null, ms: number) => {
       const c = await getConn();
       await c.run(
         `INSERT INTO fiscus.webhook_deliveries VALUES ($ep, $msg, $seq, $attempt, now(), $status, $ok, $error, $ms)`,
-        { ep: ep.id, msg: item.event.id, seq: item.event.seq, attempt, status, ok, error, ms },
+        { ep: ep.id, msg: msg.id, seq: msg.seq, attempt, status, ok, error, ms },
       );
     };
 
-    const deliver = async (item: AlertItem) => {
-      const payload = JSON.stringify({ type: item.event.type, timestamp: item.event.at, data: item });
+    const deliver = async (msg: WebhookMessage) => {
+      const payload = msg.payload;
       for (let attempt = 1; !abort.signal.aborted; attempt++) {
         const started = performance.now();
         let status: number | null = null;
@@ -197,9 +219,9 @@ export function startWebhooks(
             url,
             {
               'content-type': 'application/json',
-              'webhook-id': item.event.id,
+              'webhook-id': msg.id,
               'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-              'webhook-signature': wh.sign(item.event.id, now, payload),
+              'webhook-signature': wh.sign(msg.id, now, payload),
             },
             payload,
             AbortSignal.any([abort.signal, AbortSignal.timeout(ep.timeout_ms)]),
@@ -207,7 +229,7 @@ export function startWebhooks(
           );
           status = res.status;
           if (status >= 200 && status < 300) {
-            await logAttempt(item, attempt, status, true, null, Math.round(performance.now() - started));
+            await logAttempt(msg, attempt, status, true, null, Math.round(performance.now() - started));
             return true;
           }
           // A redirect is not delivered: following it would send the signed body somewhere else.
@@ -219,15 +241,20 @@ export function startWebhooks(
           error = err instanceof Error ? err.message : String(err);
         }
         if (abort.signal.aborted) return false;
-        await logAttempt(item, attempt, status, false, error, Math.round(performance.now() - started)).catch(() => undefined);
+        await logAttempt(msg, attempt, status, false, error, Math.round(performance.now() - started)).catch(() => undefined);
         const backoff = Math.min(ep.max_backoff_ms, ep.base_backoff_ms * 2 ** Math.min(attempt - 1, 30));
         const wait = Math.round(backoff * (0.8 + Math.random() * 0.4));
-        log.warn({ endpoint: ep.id, event: item.event.id, attempt, error, retry_in_ms: wait }, 'webhook delivery failed');
+        log.warn({ endpoint: ep.id, event: msg.id, attempt, error, retry_in_ms: wait }, 'webhook delivery failed');
         await sleep(wait, abort.signal);
       }
       return false;
     };
 
+    // In memory: after a restart the newest checkpoint goes once more (same webhook-id; receivers de-duplicate).
+    let sentCheckpoint: string | null = null;
+    let wake = new AbortController();
+    const offCheckpoint = onCheckpoint(ctx.store, () => wake.abort());
+    abort.signal.addEventListener('abort', offCheckpoint, { once: true });
     const run = async () => {
       const c = await getConn();
       const row = (await c.runAndReadAll('SELECT last_seq FROM fiscus.webhook_cursors WHERE endpoint_id = $id', { id: ep.id })).getRowObjectsJson()[0] as
@@ -244,7 +271,7 @@ export function startWebhooks(
         const page = await readAlerts(ctx.pool, who, cursor, 100);
         for (const item of page.items) {
           if (!ep.event_types || ep.event_types.includes(item.event.type)) {
-            if (!(await deliver(item))) return;
+            if (!(await deliver(alertMessage(item)))) return;
           }
           cursor = item.event.seq;
           await saveCursor(cursor);
@@ -253,7 +280,14 @@ export function startWebhooks(
           cursor = page.last_seq;
           await saveCursor(cursor);
         }
-        if (page.items.length < 100) await ctx.notifier.waitAbove(cursor, 30_000, abort.signal);
+        // Then the newest signed checkpoint of the log, as its own message (the portal keeps it as a witness copy).
+        wake = new AbortController(); // armed first: a checkpoint written meanwhile ends the wait below
+        const cp = latestCheckpoint(ctx.store);
+        if (cp && cp.signature !== sentCheckpoint && (!ep.event_types || ep.event_types.includes(CHECKPOINT_TYPE))) {
+          if (!(await deliver(checkpointMessage(cp)))) return;
+          sentCheckpoint = cp.signature;
+        }
+        if (page.items.length < 100) await ctx.notifier.waitAbove(cursor, 30_000, AbortSignal.any([abort.signal, wake.signal]));
       }
     };
     return run().catch((err: unknown) => {

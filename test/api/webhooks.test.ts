@@ -27,8 +27,11 @@ let app: FastifyInstance;
 let cleanup: () => Promise<void>;
 let receiver: Server;
 let received: { id: string; seq: number; flag: string; type: string }[] = [];
+/** `log.checkpoint` messages: the portal's witness copy of the signed log head. */
+let checkpoints: { id: string; cp: any }[] = [];
 let attempts = 0;
-let failFirst = 3;
+/** Armed by the first test once the workers started (their first message is the newest checkpoint). */
+let failFirst = 0;
 let badSignatures = 0;
 
 beforeAll(async () => {
@@ -48,6 +51,11 @@ beforeAll(async () => {
       }
       try {
         const msg = wh.verify(body, req.headers as Record<string, string>) as { type: string; data: any };
+        if (msg.type === 'log.checkpoint') {
+          checkpoints.push({ id: String(req.headers['webhook-id']), cp: msg.data });
+          res.writeHead(204).end();
+          return;
+        }
         received.push({ id: String(req.headers['webhook-id']), seq: msg.data.event.seq, flag: msg.data.flag_id, type: msg.type });
         res.writeHead(204).end();
       } catch {
@@ -85,6 +93,11 @@ describe('webhooks', () => {
   it('delivers new events signed, in order, after retrying a failing receiver', async () => {
     // Give the workers time to take their starting cursor ("now": OLD's event is not sent).
     await until(async () => Number((await store.one<{ n: string }>('SELECT count(*) AS n FROM fiscus.webhook_cursors'))?.n) === 2);
+    // A starting worker sends the newest checkpoint (OLD's #1) even though no event is due.
+    await until(() => checkpoints.length >= 1);
+    expect(checkpoints[0]!.cp).toMatchObject({ v: 1, seq: 1 });
+    failFirst = 3;
+    attempts = 0;
     await insertFlags(store, [{ flag_id: 'N1', agency_code: 'A0101' }, { flag_id: 'N2', agency_code: 'B0201' }]);
     await appendEvent(store, 'N1', 'flag.overdue');
     await until(() => received.length >= 3);
@@ -98,11 +111,26 @@ describe('webhooks', () => {
     expect(unique.map((r) => r.seq)).toEqual([...unique.map((r) => r.seq)].sort((a, b) => a - b));
     expect(attempts).toBeGreaterThanOrEqual(6); // 3 failures + 3 successes
     const log = await store.all<{ ok: boolean; attempt: number; status_code: number | null }>(
-      "SELECT ok, attempt, status_code FROM fiscus.webhook_deliveries WHERE endpoint_id = 'portal' ORDER BY attempted_at",
+      "SELECT ok, attempt, status_code FROM fiscus.webhook_deliveries WHERE endpoint_id = 'portal' AND message_id NOT LIKE 'log.checkpoint.%' ORDER BY attempted_at",
     );
     expect(log.filter((l) => !l.ok).length).toBe(3);
     expect(log.filter((l) => l.ok).length).toBe(3);
     expect(log[3]).toMatchObject({ ok: true, attempt: 4, status_code: 204 });
+  });
+
+  it('delivers the signed log checkpoint as its own log.checkpoint message after the events it covers', async () => {
+    const head = await store.one<{ seq: string; hash: string }>('SELECT seq, hash FROM fiscus.flag_events ORDER BY seq DESC LIMIT 1');
+    await until(() => checkpoints.some((c) => c.cp.seq === Number(head!.seq)));
+    const cp = checkpoints.find((c) => c.cp.seq === Number(head!.seq))!;
+    expect(cp.cp).toMatchObject({ v: 1, hash: head!.hash, key_id: expect.stringMatching(/^v1-/), signature: expect.any(String) });
+    expect(cp.id).toMatch(/^log\.checkpoint\.\d+\./);
+    // It came after the alert it covers.
+    const last = await store.one<{ event_id: string }>('SELECT event_id FROM fiscus.flag_events WHERE seq = $s', { s: Number(head!.seq) });
+    const rows = await store.all<{ message_id: string }>(
+      "SELECT message_id FROM fiscus.webhook_deliveries WHERE endpoint_id = 'portal' AND ok ORDER BY attempted_at",
+    );
+    const ids = rows.map((r) => r.message_id);
+    expect(ids.indexOf(cp.id)).toBeGreaterThan(ids.indexOf(last!.event_id));
   });
 
   it('a dead scoped endpoint keeps retrying its own first event and never advances past it', async () => {
@@ -111,7 +139,8 @@ describe('webhooks', () => {
     expect(rows.length).toBe(1);
     expect(rows[0]!.ok).toBe(false);
     const n2 = await store.one<{ event_id: string; seq: string }>("SELECT event_id, seq FROM fiscus.flag_events WHERE flag_id = 'N2'");
-    expect(rows[0]!.message_id).toBe(n2!.event_id);
+    // Its first message due was the newest checkpoint at start (#1): retried, never skipped, so N2 is not sent either.
+    expect(rows[0]!.message_id).toMatch(/^log\.checkpoint\.1\./);
     const cur = await store.one<{ last_seq: string }>("SELECT last_seq FROM fiscus.webhook_cursors WHERE endpoint_id = 'b-dead'");
     expect(Number(cur!.last_seq)).toBeLessThan(Number(n2!.seq));
   });
