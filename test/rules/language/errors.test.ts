@@ -183,3 +183,66 @@ describe('title placeholders', () => {
     await expect(loadRulesDir('/nonexistent/rules')).rejects.toThrow(/cannot read the rules folder .*: no such folder/);
   });
 });
+
+describe('cluster, requires and field errors', () => {
+  const CL = (over: Record<string, string> = {}) => {
+    const lines: Record<string, string> = {
+      where: '  where: p.amount > 0',
+      requires: '',
+      gap: '  gap: 30 days',
+      compute: '    n: count()',
+      ...over,
+    };
+    return `id: test.cl
+version: 1
+severity: low
+title: { zh: "测试 {n}", en: "test {n}" }
+reads: [treasury.payments]
+cluster:
+  from: treasury.payments as p
+${lines.where}
+${lines.requires}
+  partition_by: [agency_code, amount]
+  date: pay_date
+${lines.gap}
+  compute:
+${lines.compute}
+  having: n >= 2
+entity: { type: payment, id: first.payment_id }
+period: { start: cluster_start, end: cluster_end }
+measure: { name: n, value: n }
+`;
+  };
+  const compiles = (t: string) => compileRule(parseRuleText(t, 'rules/c.rule.yaml'));
+  const err = (t: string): string => {
+    try {
+      compiles(t);
+    } catch (e) {
+      expect(e).toBeInstanceOf(RuleError);
+      return (e as Error).message;
+    }
+    throw new Error('expected a RuleError');
+  };
+
+  it('compiles the base cluster rule', () => {
+    expect(compiles(CL()).sql).toContain('fiscus_cl');
+  });
+  it('gap must be days', () => {
+    expect(err(CL({ gap: '  gap: 30' }))).toMatch(/^rules\/c\.rule\.yaml:12:\d+: `gap` is a number of calendar days/);
+  });
+  it('computes must aggregate', () => {
+    expect(err(CL({ compute: '    n: amount' }))).toMatch(/:14:\d+: `n` must aggregate the cluster's rows/);
+  });
+  it('requires names optional columns of the source table', () => {
+    expect(err(CL({ requires: '  requires: [amount]' }))).toMatch(/:9:\d+: `requires`: treasury\.payments\.amount is never missing/);
+    expect(err(CL({ requires: '  requires: [project_cod]' }))).toMatch(/unknown column `project_cod` in treasury\.payments — did you mean `project_code`\?/);
+    expect(compiles(CL({ requires: '  requires: [project_code]' })).inputs![0]!.requires).toEqual(['project_code']);
+  });
+  it('field takes one text argument', () => {
+    expect(err(CL({ where: '  where: field(1) is null' }))).toMatch(/`field` expects the name as text, got an integer/);
+    expect(err(CL({ where: "  where: field('a', 'b') is null" }))).toMatch(/`field` takes one argument/);
+  });
+  it('first./last. are only for the cluster row', () => {
+    expect(err(CL({ where: '  where: first.amount > 0' }))).toMatch(/unknown table alias `first`/);
+  });
+});

@@ -307,3 +307,96 @@ amount: amount
     expect(listed).toHaveLength(501);
   });
 });
+
+describe('cluster', () => {
+  const CLUSTER = (having = 'n >= 2', extra = '') => HEAD(`reads: [treasury.payments]
+params:
+  ref: { type: string, default: "" }
+cluster:
+  from: treasury.payments as p
+  where: amount > 0
+  partition_by: [agency_code, payee_account, amount]
+  date: pay_date
+  gap: 30 days
+  compute:
+    n: count()
+    docs: "count_distinct(coalesce('r:' || field($ref), 'p:' || payment_id))"
+  having: ${having}
+${extra}entity: { type: payment, id: first.payment_id, name: last.payment_id }
+period: { start: cluster_start, end: cluster_end }
+measure: { name: docs, value: docs, threshold: 2 }
+`);
+
+  it('chains rows whose consecutive dates are within the gap; one finding per chain', async () => {
+    await load('treasury.payments', PAY, [
+      { payment_id: 'P1', amount: '500.00', pay_date: '2025-01-01' },
+      { payment_id: 'P2', amount: '500.00', pay_date: '2025-01-31' }, // +30
+      { payment_id: 'P3', amount: '500.00', pay_date: '2025-03-02' }, // +30: still the same chain, 60 days in all
+      { payment_id: 'P4', amount: '500.00', pay_date: '2025-04-02' }, // +31: alone
+      { payment_id: 'P5', amount: '500.00', pay_date: '2025-06-01' },
+      { payment_id: 'P0', amount: '500.00', pay_date: '2025-06-01' }, // same day: ordered by key
+      { payment_id: 'P6', amount: '700.00', pay_date: '2025-06-01' }, // another amount
+    ]);
+    const rows = await run(CLUSTER());
+    expect(rows.map((r) => [r.entity_id, r.entity_name, r.period_start, r.period_end, r.evidence, r.measure_value]).sort()).toEqual([
+      ['P0', 'P5', '2025-06-01', '2025-06-01', ['P0', 'P5'], '2'],
+      ['P1', 'P3', '2025-01-01', '2025-03-02', ['P1', 'P2', 'P3'], '3'],
+    ]);
+  });
+
+  it('field() reads a column or an extra key named by a bound parameter, never pasted into the SQL', async () => {
+    await load('treasury.payments', PAY, [
+      { payment_id: 'P1', amount: '500.00', pay_date: '2025-01-01', purpose: 'INV-1' },
+      { payment_id: 'P2', amount: '500.00', pay_date: '2025-01-02', purpose: 'INV-1' },
+    ]);
+    await store.run(`UPDATE treasury.payments SET extra = '{"inv": "X", "a''b": "Y"}'::JSON`);
+    const docs = async (ref: string) => (await run(CLUSTER('n >= 2 and docs >= 2'), '2025-12-31', { ref })).map((r) => r.measure_value);
+    expect(await docs('')).toEqual(['2']);
+    expect(await docs('purpose')).toEqual([]); // one document: same column value
+    expect(await docs('inv')).toEqual([]); // one document: same extra value
+    expect(await docs("a'b")).toEqual([]);
+    expect(await docs('nope')).toEqual(['2']);
+    // A hostile name is only a name: it matches no column and no key.
+    expect(await docs("purpose' OR 1=1 --")).toEqual(['2']);
+    expect(await docs('$.inv')).toEqual(['2']);
+    const c = compileRule(parseRuleText(CLUSTER(), 'rules/t.rule.yaml'), { params: { ref: 'purpose' } });
+    expect(c.sql).not.toContain("'purpose' AS");
+    expect(c.sql).toContain('$p_ref');
+  });
+
+  it('lists a cluster of more than 500 rows as a query', async () => {
+    const rows = Array.from({ length: 501 }, (_, i) => ({ payment_id: `P${String(i).padStart(4, '0')}`, amount: '1.00', pay_date: `2025-0${1 + Math.floor(i / 100)}-1${i % 10}` }));
+    await load('treasury.payments', PAY, rows);
+    const [r] = await run(CLUSTER());
+    expect(r!.evidence).toEqual([]);
+    expect(r!.evidence_query).toBe("SELECT * FROM treasury.payments WHERE agency_code = 'A01' AND payee_account = 'ACC1' AND amount = 1.00 AND pay_date BETWEEN DATE '2025-01-10' AND DATE '2025-06-10'");
+    expect(await store.all(String(r!.evidence_query))).toHaveLength(501);
+  });
+});
+
+describe('requires', () => {
+  it('skips rows missing a required optional column and counts them', async () => {
+    await load('debt.positions', { debt_limit: '10.00', debt_balance: '12.00' }, [
+      { region_code: '660000', fiscal_year: 2024 },
+      { region_code: '370811', fiscal_year: 2024, fiscal_capacity: '10.00' },
+    ]);
+    const text = HEAD(`reads: [debt.positions]
+match:
+  from: debt.positions as d
+  requires: [fiscal_capacity]
+  where: debt_balance > fiscal_capacity or fiscal_capacity is null
+let:
+  n: debt_balance
+entity: { type: region, id: region_code }
+measure: { name: n, value: n }
+`);
+    expect((await run(text)).map((r) => r.entity_id)).toEqual(['370811']);
+    const c = compileRule(parseRuleText(text, 'rules/t.rule.yaml'));
+    expect(c.inputs).toEqual([{ table: 'debt.positions', requires: ['fiscal_capacity'], sql: expect.stringContaining('count(*) AS "rows"') }]);
+    const [counts] = await store.all(c.inputs![0]!.sql, { as_of: '2025-12-31' });
+    expect(counts).toEqual({ rows: '2', not_judged: '1', missing_fiscal_capacity: '1' });
+    // Not yet visible at the as-of date: not counted either.
+    const [early] = await store.all(c.inputs![0]!.sql, { as_of: '2023-12-31' });
+    expect(early).toEqual({ rows: '0', not_judged: '0', missing_fiscal_capacity: '0' });
+  });
+});
