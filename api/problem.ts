@@ -286,8 +286,10 @@ export function installProblemHandlers(app: FastifyInstance): void {
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
-    // A path that exists with other methods is a 405 with Allow (fastify itself answers 404).
-    const allow = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => m !== req.method && app.findRoute({ method: m as 'GET', url: path }));
+    // A path that exists with other methods is a 405 with Allow (fastify itself answers 404). A route
+    // of this very method that answered "not found" itself (reply.callNotFound) stays a 404.
+    const routed = app.findRoute({ method: req.method as 'GET', url: path });
+    const allow = routed ? [] : ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => m !== req.method && app.findRoute({ method: m as 'GET', url: path }));
     if (allow.length > 0) {
       reply.header('allow', allow.join(', '));
       return sendProblem(reply, problem(req, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}; allowed: ${allow.join(', ')}`));

@@ -283,6 +283,8 @@ describe('404, 405 and errors from our own routes', () => {
     const put = await raw(`PUT /v1/flags/F1/actions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${T.admin}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     expectProblem(put, 405, 'METHOD_NOT_ALLOWED');
     expect(put.headers.allow).toBe('POST');
+    // A route of this method that itself answers "not found" (swagger-ui's static files) stays a 404.
+    expectProblem(await raw(get('/docs/static/no-such-file.js')), 404, 'NOT_FOUND');
   });
 
   it('an exception in a handler is a 500 problem without the message', async () => {
