@@ -129,11 +129,11 @@ export function normalizeHeader(h: string): string {
     .toLowerCase();
 }
 
-/** `支付金额(万元)` → { base: '支付金额', unit: '万元' }. */
-export function splitUnitSuffix(normalized: string): { base: string; unit?: '元' | '万元' } {
-  const m = /^(.*)\((万元|元)\)$/.exec(normalized);
+/** `支付金额(万元)` → { base: '支付金额', unit: '万元' }; also 元, 千元, 百万元, 亿元 and `[万元]`, `（亿元）`. */
+export function splitUnitSuffix(normalized: string): { base: string; unit?: string } {
+  const m = /^(.*?)[([](元|十元|百元|千元|万元|十万元|百万元|千万元|亿元)[)\]]$/.exec(normalized);
   if (!m) return { base: normalized };
-  return { base: m[1], unit: m[2] as '元' | '万元' };
+  return { base: m[1], unit: m[2] };
 }
 
 export interface TableAliases {

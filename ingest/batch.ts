@@ -23,13 +23,16 @@ import type { Store } from '../engine/db.ts';
 import { FiscusError } from '../engine/errors.ts';
 import { quoteIdent, type TableDef } from '../engine/feeds.ts';
 import type { NumberFormat } from './convert-sql.ts';
-import { detectFileEncoding, hashFile, prepareBytes } from './encoding.ts';
+import { detectEncoding, hasBareCrLines, hashFile, prepareBytes, readHead } from './encoding.ts';
 import { tryCleanInsert, type FastCheck } from './fast-path.ts';
 import { checkProfileAgainstTable, defaultProfile } from './mapping.ts';
 import { planColumns } from './plan.ts';
 import { prepareRejects, quarantineInsert, readStructuralRejects } from './quarantine.ts';
 import { committedMessage, emptyReport, pct, writeBatchRow } from './report.ts';
-import { formatOf, openSource, type FeedFormat } from './source.ts';
+import { previewOf } from './preview.ts';
+import { referenceWarnings } from './references.ts';
+import { formatOf, openSource, type FeedFormat, type OpenOptions, type SourceRows } from './source.ts';
+import type { SourcePlan } from './plan.ts';
 import { typedSelect } from './typed-select.ts';
 import { DEFAULT_MAX_REJECT, type BatchReport, type IngestOptions, type IngestPhase } from './types.ts';
 import { writeRows } from './upsert.ts';
@@ -73,12 +76,16 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
     if (!job.table) throw new FiscusError(job.tableError ?? `cannot tell the table of ${job.source}`, { code: 'INGEST_TABLE' });
     const t = job.table;
     report.table = t.name;
-    const format = job.format ?? formatOf(job.path);
+    const profile = opts.mapping ?? defaultProfile();
+    const format = job.format ?? profile.format ?? formatOf(job.path);
     if (!format) {
-      throw new FiscusError(`${job.source}: unknown file format; use .csv, .jsonl/.ndjson or .parquet`, { code: 'INGEST_FORMAT' });
+      throw new FiscusError(
+        `${job.source}: unknown file format; use .csv, .jsonl/.ndjson, .json, .xlsx or .parquet, or set \`format:\` in a mapping profile` +
+          (/\.xls$/i.test(job.path) ? ' (legacy .xls is not read: save it as .xlsx)' : ''),
+        { code: 'INGEST_FORMAT' },
+      );
     }
     report.format = format;
-    const profile = opts.mapping ?? defaultProfile();
     report.mapping = opts.mapping?.label ?? null;
     checkProfileAgainstTable(profile, t);
     const maxReject = opts.maxReject ?? DEFAULT_MAX_REJECT;
@@ -92,7 +99,7 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
     }
     if (size === 0) throw new FiscusError(`${job.source} is empty: nothing to load.`, { code: 'INGEST_EMPTY' });
     tmp = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'fiscus-ingest-'));
-    const text = format !== 'parquet';
+    const text = format !== 'parquet' && format !== 'xlsx';
     const utf8Path = join(tmp, `utf8${extname(job.path) || '.csv'}`);
     const priorBatch = async (sha: string) =>
       (
@@ -119,9 +126,14 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
     // DuckDB loads the file, and the no-op check happens before the commit.
     // A transcode, or a likely re-send of a loaded file, hashes first, so
     // re-running a folder costs no load.
-    const headEncoding = text ? await detectFileEncoding(job.path) : undefined;
+    const head = text ? await readHead(job.path) : undefined;
+    const headEncoding = head ? detectEncoding(head.head, head.complete) : undefined;
+    const bareCr = head ? hasBareCrLines(head.head) : false;
     const needsTranscode =
-      text && (profile.encoding === 'gb18030' || (profile.encoding === undefined && !headEncoding!.startsWith('utf-8')));
+      text &&
+      (bareCr ||
+        (profile.encoding !== undefined && profile.encoding !== 'utf-8') ||
+        (profile.encoding === undefined && !headEncoding!.startsWith('utf-8')));
     const resend = await store.one(
       `SELECT 1 AS x FROM fiscus.batches WHERE table_name = $t AND source = $s AND coalesce(mapping, '') = $m
          AND status = 'committed' LIMIT 1`,
@@ -130,7 +142,7 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
     let readPath = job.path;
     let hashing: Promise<{ sha256: string; utf8: boolean }> | undefined;
     if (needsTranscode || resend) {
-      const bytes = await prepareBytes(job.path, { text, override: profile.encoding, utf8Path });
+      const bytes = await prepareBytes(job.path, { text, override: profile.encoding, utf8Path, fixBareCr: bareCr });
       report.sha256 = bytes.sha256;
       report.encoding = text ? bytes.encoding : null;
       readPath = bytes.readPath;
@@ -143,11 +155,22 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
     }
 
     progress('read');
-    const openOpts = { skipRows: profile.skipRows, delimiter: profile.delimiter, tag };
-    let src = await openSource(store, format, readPath, openOpts);
-    temps.push(...src.temps);
-    let plan = planColumns(t, src.headers, profile, (i) => `r${i}`);
+    // Header detection and synthetic keys need the rows laid out in JS (layout.ts).
+    const staged = format === 'csv' && (profile.header !== undefined || Object.keys(profile.key).length > 0);
+    const openOpts: OpenOptions = {
+      skipRows: profile.skipRows, delimiter: profile.delimiter, tag, staged, header: profile.header, totals: profile.totals,
+      sheet: profile.sheet, records: profile.records, tmp, source: job.source,
+    };
     const fmt: NumberFormat = { decimal: profile.decimal, thousands: profile.thousands };
+    const open = async () => {
+      const s = await openSource(store, format, readPath, openOpts);
+      const p = planColumns(t, s.headers, profile, (i) => `r${i}`, fmt);
+      if (p.pre.length) s.select = `SELECT *, ${p.pre.join(', ')} FROM (${s.select})`;
+      return { s, p };
+    };
+    let { s: src, p: plan } = await open();
+    temps.push(...src.temps);
+    if (bareCr) (src.notes ??= []).unshift('lines end in a bare CR');
     const money = t.columns.filter((c) => c.type === 'money');
 
     // Fast path: most files are clean and add new keys. Insert straight from
@@ -163,7 +186,9 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
           return prior ? { noop: prior } : { ok: true };
         }
       : undefined;
-    const fast = await tryCleanInsert(store, { t, src, plan, fmt, report, money, onSettled: job.onSettled, beforeCommit });
+    const fast = opts.preview
+      ? ({ fallback: true } as const)
+      : await tryCleanInsert(store, { t, src, plan, fmt, report, money, onSettled: job.onSettled, beforeCommit, notes: () => notesOf(src, plan) });
     if ('noop' in fast) return await finishNoop(fast.noop);
     if ('ok' in fast) {
       if (t.name === 'ref.calendar') await refreshCalendarSafely(store, opts);
@@ -180,13 +205,13 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
       const prior = await priorBatch(h.sha256);
       if (prior) return await finishNoop(prior);
       if (!h.utf8) {
-        // It looked like UTF-8 in its first megabyte but is GB18030 further on: transcode and reopen.
-        const bytes = await prepareBytes(job.path, { text, override: 'gb18030', utf8Path });
+        // It looked like UTF-8 in its first megabyte but is not further on: GB18030, else Windows-1252.
+        const bytes = await prepareBytes(job.path, { text, utf8Path });
         report.encoding = bytes.encoding;
         readPath = bytes.readPath;
         for (const name of src.temps) await store.run(`DROP TABLE IF EXISTS temp.main.${quoteIdent(name)}`);
-        src = await openSource(store, format, readPath, openOpts);
-        plan = planColumns(t, src.headers, profile, (i) => `r${i}`);
+        ({ s: src, p: plan } = await open());
+        temps.push(...src.temps);
       }
     }
     const rn = src.format === 'csv' ? 'rowid' : '_rn';
@@ -194,6 +219,12 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
     const typed = `fiscus_typed_${tag}`;
     temps.push(typed);
     await store.run(`CREATE OR REPLACE TEMP TABLE ${typed} AS ${typedSelect(src, plan, fmt)}`);
+    // Blank and totals rows are not data: counted, then left out (rowids of the rest do not move).
+    const skippedRow = await store.one<{ n: string }>(`SELECT count(*) AS n FROM ${typed} WHERE _skip`);
+    const skippedHere = Number(skippedRow?.n ?? 0);
+    if (skippedHere > 0) await store.run(`DELETE FROM ${typed} WHERE _skip`);
+    report.skipped = (src.skipped ?? 0) + skippedHere;
+    if (skippedHere > 0) (src.notes ??= []).push(`${skippedHere} blank or totals row${skippedHere > 1 ? 's' : ''} skipped`);
 
     progress('validate');
     const keyCols = t.key.map(quoteIdent);
@@ -218,7 +249,7 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
        ${money.map((c, i) => `, CAST(CAST(coalesce(sum(${quoteIdent(c.name)}) FILTER (WHERE NOT _bad), 0) AS DECIMAL(38,2)) AS VARCHAR) AS m${i}`).join('')}
        FROM ${typed}`,
     );
-    const structural = src.rejectsTable ? await readStructuralRejects(store, src.rejectsTable) : [];
+    const structural = [...(src.rejectsTable ? await readStructuralRejects(store, src.rejectsTable) : []), ...(src.preRejects ?? [])];
     const total = Number(stats?.total ?? 0);
     const bad = Number(stats?.bad ?? 0);
     const good = Number(stats?.good ?? 0);
@@ -245,6 +276,8 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
     const rolledBack = share > maxReject;
     const quarantineSql = (batchId: string) => quarantineInsert(batchId, t, job.source, src, plan, fmt, badTable, rawTable, rejTable);
 
+    if (opts.preview) report.preview = await previewOf(store, src, plan, typed, rn, opts.preview.rows);
+
     progress('write');
     if (rolledBack) {
       report.status = 'rolled_back';
@@ -252,6 +285,7 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
       report.control_sums = { count: '0', ...Object.fromEntries(money.map((c) => [c.name, '0.00'])) };
       report.message =
         `rolled back: ${report.rejected} of ${report.rows_read} rows rejected (${pct(share)} > ${pct(maxReject)}); ` +
+        notesOf(src, plan).map((n) => `${n}; `).join('') +
         `nothing from this file was loaded, see \`fiscus quarantine --batch ${report.batch_id}\` — ` +
         `拒收比例超过阈值，整批回滚，未导入任何数据`;
       report.finished_at = new Date().toISOString();
@@ -269,12 +303,20 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
         report.corrected = counts.corrected;
         report.unchanged = counts.unchanged;
         report.status = 'committed';
-        report.message = committedMessage(report, plan.notes);
+        report.warnings = await referenceWarnings(store, t, report.batch_id);
+        report.message = committedMessage(report, [...notesOf(src, plan), ...report.warnings]);
         report.finished_at = new Date().toISOString();
         await job.onSettled?.(report);
         await writeBatchRow(store, report);
       });
       if (t.name === 'ref.calendar' && report.inserted + report.corrected > 0) await refreshCalendarSafely(store, opts);
+    }
+    if (report.preview) {
+      report.preview.rejects = await store.all(
+        `SELECT CAST(line AS INTEGER) AS line, column_name AS "column", raw_value AS raw, reason FROM fiscus.quarantine
+         WHERE batch_id = $b ORDER BY line NULLS LAST, column_name LIMIT ${opts.preview?.rows ?? 10}`,
+        { b: report.batch_id },
+      );
     }
     progress('done');
     return report;
@@ -292,6 +334,11 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
     for (const name of temps) await store.run(`DROP TABLE IF EXISTS temp.main.${quoteIdent(name)}`).catch(() => undefined);
     if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** What the layout and the plan did, for the batch message. */
+export function notesOf(src: SourceRows, plan: SourcePlan): string[] {
+  return [...(src.notes ?? []), ...plan.notes];
 }
 
 async function refreshCalendarSafely(store: Store, opts: IngestOptions): Promise<void> {

@@ -27,9 +27,15 @@ export interface ColumnPlan {
   /** SQL expression (VARCHAR) of the raw value: a source column, a constant, or NULL. */
   raw: string;
   /** Where the value comes from. */
-  origin: { kind: 'column'; header: string } | { kind: 'constant'; value: string } | { kind: 'absent' };
-  /** Multiplier to yuan for money columns: 1 (元) or 10000 (万元). */
-  unit: 1 | 10000;
+  origin:
+    | { kind: 'column'; header: string }
+    | { kind: 'constant'; value: string }
+    | { kind: 'derived'; how: string }
+    | { kind: 'absent' };
+  /** Code columns with a fixed shape (GB/T 2260 region codes): a full-match RE2 pattern and what it means. */
+  pattern?: { re: string; en: string; zh: string };
+  /** Money columns: the value is in 10^unitExp yuan (0 元, 3 千元, 4 万元, 8 亿元). */
+  unitExp: number;
   /** strptime formats tried before the built-in date forms. */
   dateFormats: readonly string[];
   /** Plausible years for date and year columns (inclusive); others are rejected. */
@@ -61,46 +67,67 @@ function display(n: string): string {
   return `(CASE WHEN regexp_full_match(${n}, '[+-]?[0-9][0-9./-]*') THEN ${n} ELSE '"' || replace(${n}, '"', '\\"') || '"' END)`;
 }
 
-const PLAIN_YUAN = '[+-]?[0-9]{1,16}([.][0-9]{1,2})?';
-const PLAIN_WAN = '[+-]?[0-9]{1,12}([.][0-9]{1,6})?';
+/** A plain decimal with at most 16 − e integer digits and 2 + e decimals: × 10^e fits DECIMAL(18,2) exactly. */
+function plainRe(e: number): string {
+  return `[+-]?[0-9]{1,${16 - e}}([.][0-9]{1,${2 + e}})?`;
+}
+
+/**
+ * Exact conversion of plain decimal text in 10^e yuan to DECIMAL(18,2): the
+ * text is read as DECIMAL(38, 2+e) and multiplied there (a 1万亿元 limit in
+ * 万元 is 10^12 × 10^6 in scale, past DECIMAL(18)); the shape check before
+ * (plainRe) guarantees the product fits DECIMAL(18,2) with no rounding.
+ */
+function scaled(x: string, e: number): string {
+  if (e === 0) return `CAST(${x} AS DECIMAL(18,2))`;
+  return `CAST(CAST(${x} AS DECIMAL(38,${2 + e})) * CAST(${10n ** BigInt(e)} AS DECIMAL(38,0)) AS DECIMAL(18,2))`;
+}
+
+/** Currency signs stripped before or after the number. */
+const CURRENCY = '[¥￥£$€]|RMB|CNY|GBP|USD|EUR';
 
 /**
  * Tolerant money text → canonical `-1234.50` text (any number of decimals), or
- * NULL when it is not a number. Handles surrounding quotes, ¥/￥, `(…)`
- * negatives, the thousands separator (grouping checked) and the decimal mark.
+ * NULL when it is not a number. Handles surrounding quotes, currency signs
+ * (¥ ￥ £ $ €, RMB/CNY/GBP/USD/EUR), `(…)` negatives, a trailing minus
+ * (`129.61-`, as ledgers print credits), the thousands separator (grouping
+ * checked) and the decimal mark.
  */
 function moneyCanonical(n: string, fmt: NumberFormat): string {
   const stripped = `trim(${n}, ' "''“”＂')`;
   const paren = `(${stripped} LIKE '(%)' OR ${stripped} LIKE '（%）')`;
   const inner = `trim(${stripped}, '()（） ')`;
-  const noCur = `regexp_replace(${inner}, '^([+-]?)\\s*[¥￥]\\s*', '\\1')`;
+  const noCur = `regexp_replace(regexp_replace(${inner}, '^([+-]?)\\s*(${CURRENCY})\\s*', '\\1'), '\\s*(${CURRENCY})$', '')`;
+  const trailing = `(${noCur} LIKE '%-' AND ${noCur} NOT LIKE '-%')`;
+  const body = `(CASE WHEN ${trailing} THEN rtrim(${noCur}, '- ') ELSE ${noCur} END)`;
   const t = fmt.thousands ? reEscape(fmt.thousands) : '';
   const d = reEscape(fmt.decimal);
   const intPart = t ? `([0-9]{1,3}(${t}[0-9]{3})+|[0-9]+)` : '[0-9]+';
   const shape = `'[+-]?${intPart}(${d}[0-9]+)?'`;
-  let digits = noCur;
+  let digits = body;
   if (fmt.thousands) digits = `replace(${digits}, ${lit(fmt.thousands)}, '')`;
   if (fmt.decimal !== '.') digits = `replace(${digits}, ${lit(fmt.decimal)}, '.')`;
-  return `(CASE WHEN regexp_full_match(${noCur}, ${shape}) THEN (CASE WHEN ${paren} THEN '-' || ltrim(${digits}, '+') ELSE ${digits} END) END)`;
+  return `(CASE WHEN regexp_full_match(${body}, ${shape}) THEN (CASE WHEN ${paren} OR ${trailing} THEN '-' || ltrim(${digits}, '+') ELSE ${digits} END) END)`;
 }
 
 function moneyValue(n: string, p: ColumnPlan, fmt: NumberFormat): string {
   const c = moneyCanonical(n, fmt);
-  if (p.unit === 1) {
-    const fast = fmt.decimal === '.' ? `WHEN regexp_full_match(${n}, '${PLAIN_YUAN}') THEN CAST(${n} AS DECIMAL(18,2))` : '';
-    return `(CASE WHEN ${n} IS NULL THEN NULL ${fast} ELSE (CASE WHEN regexp_full_match(${c}, '${PLAIN_YUAN}') THEN CAST(${c} AS DECIMAL(18,2)) END) END)`;
-  }
-  const conv = (x: string) => `CAST(CAST(${x} AS DECIMAL(18,6)) * 10000 AS DECIMAL(18,2))`;
-  const fast = fmt.decimal === '.' ? `WHEN regexp_full_match(${n}, '${PLAIN_WAN}') THEN ${conv(n)}` : '';
-  return `(CASE WHEN ${n} IS NULL THEN NULL ${fast} ELSE (CASE WHEN regexp_full_match(${c}, '${PLAIN_WAN}') THEN ${conv(c)} END) END)`;
+  const re = plainRe(p.unitExp);
+  const fast = fmt.decimal === '.' ? `WHEN regexp_full_match(${n}, '${re}') THEN ${scaled(n, p.unitExp)}` : '';
+  return `(CASE WHEN ${n} IS NULL THEN NULL ${fast} ELSE (CASE WHEN regexp_full_match(${c}, '${re}') THEN ${scaled(c, p.unitExp)} END) END)`;
+}
+
+/** 元, 千元, 万元, 亿元 … for messages. */
+export function unitName(e: number): string {
+  return ({ 0: '元', 1: '十元', 2: '百元', 3: '千元', 4: '万元', 8: '亿元', 12: '万亿元' } as Record<number, string>)[e] ?? `10^${e} 元`;
 }
 
 function moneyReason(n: string, p: ColumnPlan, fmt: NumberFormat, head: string, zh: string): string {
   const c = moneyCanonical(n, fmt);
-  const maxDec = p.unit === 1 ? 2 : 6;
-  const maxInt = p.unit === 1 ? 16 : 12;
-  const unitEn = p.unit === 1 ? '' : ' (in 万元)';
-  const unitZh = p.unit === 1 ? '' : '（万元）';
+  const maxDec = 2 + p.unitExp;
+  const maxInt = 16 - p.unitExp;
+  const unitEn = p.unitExp === 0 ? '' : ` (in ${unitName(p.unitExp)})`;
+  const unitZh = p.unitExp === 0 ? '' : `（${unitName(p.unitExp)}）`;
   return `(CASE
     WHEN ${c} IS NULL THEN ${head} || ' is not a number — ${zh}不是有效金额'
     WHEN regexp_matches(${c}, '[.][0-9]{${maxDec + 1},}$') THEN ${head} || ' has more than ${maxDec} decimal places${unitEn} — ${zh}${unitZh}最多${maxDec}位小数'
@@ -221,9 +248,7 @@ function fastWhen(p: ColumnPlan, r: string, fmt: NumberFormat): string {
   switch (p.def.type) {
     case 'money':
       if (fmt.decimal !== '.') return '';
-      return p.unit === 1
-        ? `WHEN regexp_full_match(${r}, '${PLAIN_YUAN}') THEN CAST(${r} AS DECIMAL(18,2))`
-        : `WHEN regexp_full_match(${r}, '${PLAIN_WAN}') THEN CAST(CAST(${r} AS DECIMAL(18,6)) * 10000 AS DECIMAL(18,2))`;
+      return `WHEN regexp_full_match(${r}, '${plainRe(p.unitExp)}') THEN ${scaled(r, p.unitExp)}`;
     case 'date':
       if (p.dateFormats.length) return ''; // the profile's format comes first
       return `WHEN length(${r}) = 10 AND substr(${r}, 5, 1) = '-' AND substr(${r}, 8, 1) = '-' AND ${yearTextOk(`substr(${r}, 1, 4)`, p)} THEN TRY_CAST(${r} AS DATE)`;
@@ -298,6 +323,7 @@ export function badExpr(p: ColumnPlan, n: string, v: string): string {
   if (!p.def.nullable) parts.push(`${v} IS NULL`);
   else if (!isTextual(p)) parts.push(`(${v} IS NULL AND ${n} IS NOT NULL)`);
   if (p.def.type === 'money' && !p.def.signed) parts.push(`coalesce(${v} < 0, false)`);
+  if (p.pattern) parts.push(`coalesce(NOT regexp_full_match(${v}, ${lit(p.pattern.re)}), false)`);
   return parts.length ? `(${parts.join(' OR ')})` : 'false';
 }
 
@@ -312,6 +338,7 @@ export function reasonExpr(p: ColumnPlan, n: string, v: string, fmt: NumberForma
   switch (p.def.type) {
     case 'code':
     case 'text':
+      if (p.pattern) whens.push(`WHEN NOT regexp_full_match(${n}, ${lit(p.pattern.re)}) THEN ${head} || ${lit(` ${p.pattern.en} — ${zh}${p.pattern.zh}`)}`);
       break;
     case 'money':
       whens.push(`WHEN ${v} IS NULL THEN ${moneyReason(n, p, fmt, head, zh)}`);
@@ -346,4 +373,9 @@ export function reasonExpr(p: ColumnPlan, n: string, v: string, fmt: NumberForma
 /** Text form of a converted value, for the row hash. */
 export function hashPart(v: string): string {
   return `coalesce(CAST(${v} AS VARCHAR), chr(0))`;
+}
+
+/** Tolerant number text (see moneyCanonical) → canonical `-1234.5` text, or NULL: for profile expressions. */
+export function numberCanonical(n: string, fmt: NumberFormat): string {
+  return moneyCanonical(n, fmt);
 }

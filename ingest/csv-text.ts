@@ -212,3 +212,82 @@ export function lineMapper(rec: RecordLines, skip: number, rejectedDuckLines: re
     stagedCount: staged.length,
   };
 }
+
+/**
+ * Every record of a CSV text with its physical start line: quotes may span
+ * lines; a line ends at LF, CRLF or a bare CR (old Mac exports).
+ */
+export function parseCsvRecords(text: string, delim: string, quote = '"'): { line: number; cells: string[]; raw: string }[] {
+  const out: { line: number; cells: string[]; raw: string }[] = [];
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  while (i < text.length) {
+    const startLine = line;
+    const start = i;
+    const cells: string[] = [];
+    let field = '';
+    let inQuote = false;
+    let ended = false;
+    while (i < text.length) {
+      const ch = text[i];
+      if (inQuote) {
+        if (ch === quote) {
+          if (text[i + 1] === quote) {
+            field += quote;
+            i += 2;
+            continue;
+          }
+          inQuote = false;
+          i++;
+          continue;
+        }
+        if (ch === '\n' || (ch === '\r' && text[i + 1] !== '\n')) line++;
+        field += ch;
+        i++;
+        continue;
+      }
+      if (ch === quote && field === '') {
+        inQuote = true;
+        i++;
+        continue;
+      }
+      if (text.startsWith(delim, i)) {
+        cells.push(field);
+        field = '';
+        i += delim.length;
+        continue;
+      }
+      if (ch === '\r' || ch === '\n') {
+        const end = i;
+        i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
+        line++;
+        cells.push(field);
+        out.push({ line: startLine, cells, raw: text.slice(start, end) });
+        ended = true;
+        break;
+      }
+      field += ch;
+      i++;
+    }
+    if (!ended) {
+      cells.push(field);
+      out.push({ line: startLine, cells, raw: text.slice(start) });
+    }
+  }
+  return out;
+}
+
+/** The delimiter of a CSV text: the most frequent of , tab ; | over its first lines (outside quotes). */
+export function sniffTextDelimiter(text: string): string {
+  const sample = text.slice(0, 64 * 1024).replace(/"[^"]*"/g, '');
+  let best = ',';
+  let bestCount = 0;
+  for (const d of [',', '\t', ';', '|']) {
+    const n = sample.split(d).length - 1;
+    if (n > bestCount) {
+      best = d;
+      bestCount = n;
+    }
+  }
+  return best;
+}

@@ -15,7 +15,7 @@ const KNOWN = () => FEEDS.map((f) => f.name).join(', ');
 export type TableGuess = { table: TableDef } | { error: string };
 
 function stem(name: string): string {
-  return name.toLowerCase().replace(/\.(csv|tsv|txt|jsonl|ndjson|parquet)$/, '');
+  return name.toLowerCase().replace(/\.(csv|tsv|txt|jsonl|ndjson|json|parquet|xlsx|xlsm)$/, '');
 }
 
 function startsWithName(base: string, name: string): boolean {
@@ -63,7 +63,10 @@ export async function planFiles(paths: readonly string[], table?: string): Promi
       continue;
     }
     if (st.isDirectory()) {
-      const files = (await walk(p)).filter((f) => formatOf(f) !== undefined && !/\.txt$/i.test(f));
+      // A folder's .json files are often metadata (a manifest): only those named after a table are feeds.
+      const files = (await walk(p)).filter(
+        (f) => formatOf(f) !== undefined && !/\.txt$/i.test(f) && (!/\.json$/i.test(f) || 'table' in tableFromName(f)),
+      );
       const planned = files.map((f) => ({ path: f, guess: table ? resolveTableName(table) : tableFromName(f) }));
       out.push(...sortPlanned(planned));
     } else {

@@ -3,21 +3,46 @@
  * copy when it is not UTF-8 already.
  *
  * DuckDB's read_csv only reads UTF-8 here (the `encodings` extension cannot
- * be installed), while finance-bureau exports are often GBK/GB18030. A strict
- * UTF-8 decode of the first megabyte tells the two apart; a GB18030 file is
- * then transcoded chunk by chunk into a temporary UTF-8 file (bounded memory)
- * in the same pass that hashes it.
+ * be installed), while exports come in GBK/GB18030, Windows-1252, UTF-16 and
+ * DOS code pages. Any label Node's TextDecoder knows (the WHATWG encodings)
+ * is decoded with it; other code pages (CP850, CP437 …) with iconv-lite. The
+ * file is transcoded chunk by chunk into a temporary UTF-8 file (bounded
+ * memory) in the same pass that hashes it.
+ *
+ * Detection (no `encoding` in the profile): a BOM; else strict UTF-8; else
+ * UTF-16 without a BOM (NUL bytes in every other position); else GB18030 when
+ * the high bytes decode strictly and come in pairs as Chinese text does; else
+ * Windows-1252. CP850 and Windows-1252 cannot be told apart by their bytes:
+ * a DOS export needs `encoding: cp850`.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
+import iconv from 'iconv-lite';
 import { FiscusError } from '../engine/errors.ts';
 
-export type TextEncoding = 'utf-8' | 'utf-8-bom' | 'gb18030' | 'utf-16le' | 'utf-16be';
+/** `utf-8`, `utf-8-bom`, or the canonical name of any decodable encoding (`gb18030`, `windows-1252`, `cp850`, …). */
+export type TextEncoding = string;
 
 const HEAD_BYTES = 1 << 20;
 const CHUNK = 1 << 20;
+
+/** The canonical name of an encoding label, or undefined when no kept library decodes it. */
+export function resolveEncoding(label: string): string | undefined {
+  const l = label.trim().toLowerCase();
+  if (l === 'utf8' || l === 'utf-8') return 'utf-8';
+  if (l === 'gbk' || l === 'gb2312' || l === 'gb18030' || l === 'cp936') return 'gb18030';
+  try {
+    return new TextDecoder(l).encoding;
+  } catch {
+    /* not a WHATWG label */
+  }
+  return iconv.encodingExists(l) ? l.replace(/^(ibm|cp-?)(\d+)$/, 'cp$2') : undefined;
+}
+
+/** Some labels for messages: what a profile's `encoding` may say. */
+export const ENCODING_EXAMPLES = ['utf-8', 'gb18030', 'windows-1252', 'utf-16le', 'utf-16be', 'cp850', 'cp437', 'big5', 'shift_jis', 'iso-8859-15'];
 
 /** Guess the encoding from the first bytes of a file. */
 export function detectEncoding(head: Uint8Array, complete: boolean): TextEncoding {
@@ -29,8 +54,38 @@ export function detectEncoding(head: Uint8Array, complete: boolean): TextEncodin
     new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: !complete });
     return 'utf-8';
   } catch {
-    return 'gb18030';
+    return detectLegacy(head, complete);
   }
+}
+
+/** Not UTF-8: UTF-16 without a BOM, GB18030, or a Western single-byte code page. */
+function detectLegacy(head: Uint8Array, complete: boolean): TextEncoding {
+  const n = Math.min(head.length, 4096);
+  let evenNul = 0;
+  let oddNul = 0;
+  for (let i = 0; i < n; i++) if (head[i] === 0) (i % 2 ? oddNul++ : evenNul++);
+  if (oddNul > n / 5 && evenNul < n / 50) return 'utf-16le';
+  if (evenNul > n / 5 && oddNul < n / 50) return 'utf-16be';
+  try {
+    new TextDecoder('gb18030', { fatal: true }).decode(head, { stream: !complete });
+  } catch {
+    return 'windows-1252';
+  }
+  // GB text is runs of two-byte characters; Latin text has lone accented letters and symbols (£ é).
+  let runs = 0;
+  let lone = 0;
+  for (let i = 0; i < head.length; ) {
+    if (head[i] < 0x80) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < head.length && head[j] >= 0x80) j++;
+    runs++;
+    if (j - i === 1) lone++;
+    i = j;
+  }
+  return runs > 0 && lone / runs > 0.3 ? 'windows-1252' : 'gb18030';
 }
 
 /** The encoding a text file appears to have from its first megabyte. */
@@ -39,12 +94,12 @@ export async function detectFileEncoding(path: string): Promise<TextEncoding> {
   return detectEncoding(head, complete);
 }
 
-async function readHead(path: string): Promise<{ head: Buffer; complete: boolean }> {
+export async function readHead(path: string, bytes = HEAD_BYTES): Promise<{ head: Buffer; complete: boolean }> {
   const fh = await open(path, 'r');
   try {
-    const buf = Buffer.alloc(HEAD_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
-    return { head: buf.subarray(0, bytesRead), complete: bytesRead < HEAD_BYTES };
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return { head: buf.subarray(0, bytesRead), complete: bytesRead < bytes };
   } finally {
     await fh.close();
   }
@@ -59,45 +114,84 @@ export interface PreparedBytes {
   transcoded: boolean;
 }
 
+/** A streaming decoder: TextDecoder for WHATWG labels, iconv-lite for the rest. */
+interface Decoder {
+  write(chunk: Uint8Array): string;
+  end(): string;
+}
+
+function makeDecoder(encoding: string, path: string): Decoder {
+  const label = encoding === 'utf-8-bom' ? 'utf-8' : encoding;
+  try {
+    const d = new TextDecoder(label, { fatal: true, ignoreBOM: false });
+    return { write: (c) => d.decode(c, { stream: true }), end: () => d.decode(new Uint8Array(0)) };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+  }
+  if (!iconv.encodingExists(label)) throw unknownEncoding(encoding, path);
+  const d = iconv.getDecoder(label, { stripBOM: true });
+  return { write: (c) => d.write(Buffer.from(c.buffer, c.byteOffset, c.byteLength)), end: () => d.end() ?? '' };
+}
+
+export function unknownEncoding(label: string, where: string): FiscusError {
+  return new FiscusError(
+    `${where}: encoding "${label}" is not one fiscus can decode; use a WHATWG label or a code page such as ` +
+      `${ENCODING_EXAMPLES.join(', ')} — 无法识别的编码`,
+    { code: 'INGEST_ENCODING' },
+  );
+}
+
 /**
  * Hash the file and, for text formats, make sure DuckDB gets UTF-8.
  * `override` forces an encoding (mapping profile `encoding`).
  */
 export async function prepareBytes(
   path: string,
-  opts: { text: boolean; override?: 'utf-8' | 'gb18030'; utf8Path: string },
+  opts: { text: boolean; override?: string; utf8Path: string; fixBareCr?: boolean },
 ): Promise<PreparedBytes> {
   let encoding: TextEncoding = 'utf-8';
+  let detected: TextEncoding = 'utf-8';
   if (opts.text) {
     const { head, complete } = await readHead(path);
-    const detected = detectEncoding(head, complete);
-    encoding = opts.override === 'gb18030' ? 'gb18030' : opts.override === 'utf-8' ? (detected === 'utf-8-bom' ? detected : 'utf-8') : detected;
+    detected = detectEncoding(head, complete);
+    encoding = opts.override === undefined
+      ? detected
+      : opts.override === 'utf-8' && detected === 'utf-8-bom' ? detected : opts.override;
   }
-  const transcode = opts.text && (encoding === 'gb18030' || encoding === 'utf-16le' || encoding === 'utf-16be');
+  const isUtf8Enc = encoding === 'utf-8' || encoding === 'utf-8-bom';
+  const transcode = opts.text && (!isUtf8Enc || opts.fixBareCr === true);
   const hash = createHash('sha256');
   let bytes = 0;
   let out: WriteStream | undefined;
-  let decoder: TextDecoder | undefined;
+  let decoder: Decoder | undefined;
   if (transcode) {
+    decoder = makeDecoder(encoding, path);
     out = createWriteStream(opts.utf8Path);
-    decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: false });
   }
   const input = createReadStream(path, { highWaterMark: CHUNK });
-  // A file whose first megabyte is UTF-8 can still turn out GB18030 further on: keep checking.
+  // A file whose first megabyte is UTF-8 can still turn out otherwise further on: keep checking.
   const check = opts.text && !transcode && opts.override === undefined ? new Utf8Check() : undefined;
+  const crFix = opts.fixBareCr ? new BareCrFix() : undefined;
+  const emit = (text: string) => (crFix ? crFix.push(text) : text);
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       hash.update(chunk);
       bytes += chunk.length;
-      if (out && decoder) await write(out, decodeChunk(decoder, chunk, false, encoding, path));
+      if (out && decoder) await write(out, emit(decodeOrFail(() => decoder!.write(chunk), encoding, path)));
       check?.push(chunk);
     }
     if (check && !check.end()) {
       input.destroy();
-      return prepareBytes(path, { ...opts, override: 'gb18030' });
+      // Valid UTF-8 up to the first megabyte, then not: most likely GB18030, else a Western code page.
+      try {
+        return await prepareBytes(path, { ...opts, override: 'gb18030' });
+      } catch (err) {
+        if ((err as FiscusError).code !== 'INGEST_ENCODING') throw err;
+        return prepareBytes(path, { ...opts, override: 'windows-1252' });
+      }
     }
     if (out && decoder) {
-      await write(out, decodeChunk(decoder, new Uint8Array(0), true, encoding, path));
+      await write(out, emit(decodeOrFail(() => decoder!.end(), encoding, path)) + (crFix?.end() ?? ''));
       await new Promise<void>((res, rej) => out!.end((err?: Error | null) => (err ? rej(err) : res())));
     }
   } catch (err) {
@@ -105,6 +199,34 @@ export async function prepareBytes(
     throw err;
   }
   return { sha256: hash.digest('hex'), bytes, encoding, readPath: transcode ? opts.utf8Path : path, transcoded: transcode };
+}
+
+/**
+ * Old Mac exports end lines with a bare CR. DuckDB and the line scanner need
+ * LF: every CR not followed by LF becomes LF (one line stays one line).
+ */
+class BareCrFix {
+  private pendingCr = false;
+  push(text: string): string {
+    let t = text;
+    if (this.pendingCr) t = `\r${t}`;
+    this.pendingCr = t.endsWith('\r');
+    if (this.pendingCr) t = t.slice(0, -1);
+    return t.replace(/\r(?!\n)/g, '\n');
+  }
+  end(): string {
+    return this.pendingCr ? '\n' : '';
+  }
+}
+
+/** True when the text's lines end in a bare CR (no LF at all, several CRs). */
+export function hasBareCrLines(head: Uint8Array): boolean {
+  let cr = 0;
+  for (let i = 0; i < head.length; i++) {
+    if (head[i] === 0x0a) return false;
+    if (head[i] === 0x0d) cr++;
+  }
+  return cr > 0;
 }
 
 /** Streaming UTF-8 validity check without building strings. */
@@ -136,13 +258,14 @@ function lastBoundary(b: Buffer): number {
   return b.length;
 }
 
-function decodeChunk(d: TextDecoder, chunk: Uint8Array, last: boolean, encoding: string, path: string): string {
+function decodeOrFail(fn: () => string, encoding: string, path: string): string {
   try {
-    return d.decode(chunk, { stream: !last });
+    return fn();
   } catch {
     throw new FiscusError(
-      `${path} is neither UTF-8 nor valid ${encoding.toUpperCase()}: save it as UTF-8 or GB18030 (GBK), ` +
-        'or set `encoding` in a mapping profile. 文件编码无法识别。',
+      `${path} is not valid ${encoding.toUpperCase()} text${encoding === 'gb18030' ? ' (nor UTF-8)' : ''}: ` +
+        'name its encoding with `encoding:` in the mapping profile (--mapping), e.g. ' +
+        `${ENCODING_EXAMPLES.map((e) => `\`encoding: ${e}\``).join(', ')} — 文件编码与所设不符或无法识别`,
       { code: 'INGEST_ENCODING' },
     );
   }

@@ -9,6 +9,7 @@ import { qualifiedName, quoteIdent, type TableDef } from '../engine/feeds.ts';
 import type { NumberFormat } from './convert-sql.ts';
 import type { SourcePlan } from './plan.ts';
 import { readStructuralRejects } from './quarantine.ts';
+import { referenceWarnings } from './references.ts';
 import { committedMessage, writeBatchRow } from './report.ts';
 import type { SourceRows } from './source.ts';
 import { lit } from './sql-text.ts';
@@ -41,6 +42,8 @@ export async function tryCleanInsert(
     money: readonly { name: string }[];
     onSettled?: (report: BatchReport) => Promise<void>;
     beforeCommit?: () => Promise<FastCheck>;
+    /** Layout and mapping notes for the batch message. */
+    notes: () => string[];
   },
 ): Promise<FastCheck> {
   const { t, report } = c;
@@ -51,9 +54,9 @@ export async function tryCleanInsert(
         `INSERT INTO ${qualifiedName(t)} (${cols.join(', ')}, extra, _batch_id, _row_hash, _ingested_at)
          SELECT ${cols.join(', ')}, extra, ${lit(report.batch_id)}, _row_hash, now()
          FROM (${typedSelect(c.src, c.plan, c.fmt)})
-         WHERE CASE WHEN _bad THEN error(${lit(BAD_ROW)}) ELSE true END`,
+         WHERE CASE WHEN _bad OR _skip THEN error(${lit(BAD_ROW)}) ELSE true END`,
       );
-      if (c.src.rejectsTable && (await readStructuralRejects(store, c.src.rejectsTable)).length > 0) {
+      if (c.src.preRejects?.length || (c.src.rejectsTable && (await readStructuralRejects(store, c.src.rejectsTable)).length > 0)) {
         throw new Error(BAD_ROW); // broken CSV lines need the full path's quarantine
       }
       const check = c.beforeCommit ? await c.beforeCommit() : { ok: true as const };
@@ -69,7 +72,9 @@ export async function tryCleanInsert(
       report.rejected = report.corrected = report.unchanged = 0;
       report.control_sums = { count: String(n), ...Object.fromEntries(c.money.map((m, i) => [m.name, sums?.[`m${i}`] ?? '0.00'])) };
       report.status = 'committed';
-      report.message = committedMessage(report, c.plan.notes);
+      report.skipped = c.src.skipped ?? 0;
+      report.warnings = await referenceWarnings(store, t, report.batch_id);
+      report.message = committedMessage(report, [...c.notes(), ...report.warnings]);
       report.finished_at = new Date().toISOString();
       await c.onSettled?.(report);
       await writeBatchRow(store, report);

@@ -3,7 +3,7 @@ import { quoteIdent } from '../engine/feeds.ts';
 import { badExpr, columnLayers, type NumberFormat } from './convert-sql.ts';
 import type { SourcePlan } from './plan.ts';
 import type { SourceRows } from './source.ts';
-import { lit } from './sql-text.ts';
+import { lit, litList } from './sql-text.ts';
 
 /** The query that reads the source into typed values plus `_bad` and `_row_hash`, in file order. */
 export function typedSelect(src: SourceRows, plan: SourcePlan, fmt: NumberFormat): string {
@@ -20,8 +20,13 @@ export function typedSelect(src: SourceRows, plan: SourcePlan, fmt: NumberFormat
   const out = cols.map((p, i) => `v${i} AS ${quoteIdent(p.def.name)}`);
   const hash = `CAST(hash(${cols.map((_, i) => `v${i}`).join(', ')}, CAST(extra AS VARCHAR)) AS VARCHAR)`;
   const layer = (items: string[], from: string) => (items.length ? `(SELECT *, ${items.join(',\n')} FROM ${from})` : from);
-  return `SELECT ${src.format === 'csv' ? '' : '_rn, '}${out.join(', ')}, extra, coalesce(${bad.join(' OR ')}, false) AS _bad, ${hash} AS _row_hash
+  const skip = skipExpr(src, plan);
+  const inner = `SELECT ${src.format === 'csv' ? '' : '_rn, '}${out.join(', ')}, extra, coalesce(${bad.join(' OR ')}, false) AS _bad0${skip === 'false' ? '' : `, CASE WHEN coalesce(${bad.join(' OR ')}, false) THEN coalesce(${skip}, false) ELSE false END AS _skip0`}, ${hash} AS _row_hash
     FROM ${layer([...v, `${extra} AS extra`], layer(n, layer(f, `(${src.select})`)))}`;
+  // Only a bad row can be a blank or totals row, so clean rows never pay for the check.
+  const skipped = skip === 'false' ? 'false' : '(_bad0 AND _skip0)';
+  return `SELECT ${src.format === 'csv' ? '' : '_rn, '}${cols.map((p) => quoteIdent(p.def.name)).join(', ')}, extra,
+      _bad0 AND NOT ${skipped} AS _bad, ${skipped} AS _skip, _row_hash FROM (${inner})`;
 }
 
 /** Header names made unique for JSON keys (`amount`, `amount#2`). */
@@ -34,3 +39,18 @@ export function uniqueHeaders(headers: readonly string[]): string[] {
   });
 }
 
+
+/**
+ * Rows that are not data, for sources read straight by DuckDB (a staged
+ * source has left them out already): every field empty (a row of commas), or
+ * a totals row (a field reading 合计, Total …). Empty CSV fields arrive as NULL.
+ */
+function skipExpr(src: SourceRows, plan: SourcePlan): string {
+  if (src.format === 'staged' || src.headers.length === 0) return 'false';
+  const r = src.headers.map((_, i) => `r${i}`);
+  const blank = `coalesce(${r.map((x) => `NULLIF(trim(${x}), '')`).join(', ')}) IS NULL`;
+  const words = [...new Set(plan.totals.map((w) => w.trim().toLowerCase()))];
+  const totals = words.length ? ` OR ${r.map((x) => `lower(trim(${x})) IN (${litList(words)})`).join(' OR ')}` : '';
+  const parts = `(${blank}${totals})`;
+  return src.hasMalformed ? `(NOT _malformed AND ${parts})` : parts;
+}

@@ -4,6 +4,20 @@ import type { FeedFormat } from './source.ts';
 
 export type BatchStatus = 'committed' | 'rolled_back' | 'noop' | 'failed';
 
+/** What `fiscus ingest --dry-run` shows of a file: how it was read and mapped, its first rows and rejects. */
+export interface BatchPreview {
+  headers: string[];
+  /** canonical column → where its value comes from. */
+  mapping: Record<string, string>;
+  /** Source headers kept in `extra`. */
+  extra: string[];
+  layout: string[];
+  /** The first accepted rows, converted, in file order. */
+  rows: Record<string, unknown>[];
+  /** The first rejects: line, column, raw value, reason. */
+  rejects: { line: number | null; column: string | null; raw: string | null; reason: string }[];
+}
+
 /** One batch = one file (or one HTTP pull): the report FEEDS.md asks for. */
 export interface BatchReport {
   batch_id: string;
@@ -25,6 +39,12 @@ export interface BatchReport {
   unchanged: number;
   /** `count` and the sum of every money column over accepted rows, as decimal strings. */
   control_sums: Record<string, string>;
+  /** Rows that are not data (blank, comma-only, totals): skipped and counted, neither accepted nor rejected. */
+  skipped?: number;
+  /** Codes unknown to the reference tables, and similar things a clerk should look at. */
+  warnings?: string[];
+  /** Dry runs only. */
+  preview?: BatchPreview;
   started_at: string;
   finished_at: string;
 }
@@ -50,6 +70,8 @@ export interface IngestOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Log lines (stderr in the CLI). */
   log?: (line: string) => void;
+  /** Keep a preview of the mapped rows and rejects in the report (dry runs; never takes the one-pass path). */
+  preview?: { rows: number };
   /** Directory for temporary files (transcodes, downloads); default os.tmpdir(). */
   tmpDir?: string;
 }

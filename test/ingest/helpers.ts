@@ -58,6 +58,10 @@ function sampleValue(t: TableDef, c: ColumnDef, i: number, rnd: () => number): s
   if (c.nullable && i % 4 === 3) return '';
   switch (c.type) {
     case 'code':
+      // Region codes are 6-digit GB/T 2260 codes; unique where they are (part of) the key.
+      if (['region_code', 'parent_code', 'from_region', 'to_region'].includes(c.name)) {
+        return String(t.key.includes(c.name) ? 110000 + i : 370800 + (i % 7));
+      }
       // Leading zeros on purpose; key columns get the row number so keys are unique.
       return t.key.includes(c.name) || c.name.endsWith('_id') ? `0${c.name.slice(0, 3).toUpperCase()}${String(i).padStart(5, '0')}` : `0${100 + (i % 7)}`;
     case 'text':

@@ -101,7 +101,7 @@ describe('mapping profiles', () => {
     expect(r.message).toMatch(/"金额" maps to amout, which is not a column of treasury\.payments/);
     expect(r.message).toMatch(/unit: pay_date is not a money column/);
     expect(() => parseMappingProfile('columnz: {}\n', 'bad.yaml')).toThrow(UsageError);
-    expect(() => parseMappingProfile('unit: 千元\n', 'bad.yaml')).toThrow(/unit/);
+    expect(() => parseMappingProfile("unit: 半元\n", "bad.yaml")).toThrow(/unit/);
   });
 
   it('keeps codes written without quotes in YAML as strings (failsafe schema)', () => {
