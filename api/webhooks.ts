@@ -238,7 +238,12 @@ export function startWebhooks(
               ? `HTTP ${status} redirect${res.location ? ` to ${res.location}` : ''} not followed: the webhook URL must answer 2xx itself`
               : `HTTP ${status}`;
         } catch (err) {
-          error = err instanceof Error ? err.message : String(err);
+          error =
+            err instanceof Error && err.name === 'AbortError' && !abort.signal.aborted
+              ? `no complete answer within ${ep.timeout_ms} ms`
+              : err instanceof Error
+                ? err.message
+                : String(err);
         }
         if (abort.signal.aborted) return false;
         await logAttempt(msg, attempt, status, false, error, Math.round(performance.now() - started)).catch(() => undefined);

@@ -331,6 +331,35 @@ describe('webhook delivery: connect-time checks and redirects', () => {
   });
 });
 
+describe('webhook delivery: a receiver that never answers', () => {
+  it('is a failed delivery with a clear timeout error, retried', async () => {
+    const t = await tempStore();
+    let hits = 0;
+    const hang = createServer((req) => {
+      hits++;
+      req.resume(); // and never answer
+    });
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
+    const port = (hang.address() as { port: number }).port;
+    const { app: a } = await startServer(t.store, {
+      webhookAllowTargets: ['127.0.0.1/32'],
+      webhooks: [{ id: 'hang', url: `http://127.0.0.1:${port}/hook`, secret: SECRET, from: 'start', timeout_ms: 200, base_backoff_ms: 20, max_backoff_ms: 50 }],
+    });
+    try {
+      await insertFlags(t.store, [{ flag_id: 'H1' }]);
+      await until(async () => Number((await t.store.one<{ n: string }>("SELECT count(*) AS n FROM fiscus.webhook_deliveries WHERE endpoint_id = 'hang'"))?.n) >= 2);
+      const rows = await t.store.all<{ ok: boolean; error: string }>("SELECT ok, error FROM fiscus.webhook_deliveries WHERE endpoint_id = 'hang'");
+      expect(rows.every((r) => !r.ok && r.error === 'no complete answer within 200 ms')).toBe(true);
+      expect(hits).toBeGreaterThanOrEqual(2);
+    } finally {
+      await a.close();
+      hang.closeAllConnections();
+      hang.close();
+      await t.cleanup();
+    }
+  });
+});
+
 describe('guardedLookup: the address checked is the address connected to', () => {
   it('a name whose answer changes between connections (DNS rebinding) is refused when it turns internal', async () => {
     const rcv = await receiverOn((res) => res.writeHead(200).end('ok'));
