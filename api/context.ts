@@ -2,8 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../engine/db.ts';
 import type { SeqNotifier } from './notifier.ts';
-import type { QueryLimits } from './query-exec.ts';
-import type { Gate } from './query-exec.ts';
+import type { QueryLimits, QueryPool } from './query-exec.ts';
 import type { ReadPool } from './read-pool.ts';
 
 export interface ApiContext {
@@ -15,7 +14,8 @@ export interface ApiContext {
   pool: ReadPool;
   notifier: SeqNotifier;
   queryLimits: QueryLimits;
-  queryGate: Gate;
+  /** Analyst queries' own connections and concurrency limit (api/query-exec.ts). */
+  queryPool: QueryPool;
   sseHeartbeatMs: number;
   /** Open SSE streams, closed in preClose so shutdown does not wait for clients. */
   streams: Set<{ close: () => void }>;

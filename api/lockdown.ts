@@ -19,10 +19,22 @@ export async function isLockedDown(store: Store): Promise<boolean> {
   return r?.v === true || r?.v === 'true';
 }
 
-export async function lockDown(store: Store, opts: { ingestDir?: string } = {}): Promise<void> {
+export interface LockDownOptions {
+  /** The server's ingest directory. */
+  ingestDir?: string;
+  /** More directories DuckDB may read (`fiscus query --allow-files DIR`). */
+  allowedDirs?: readonly string[];
+}
+
+/**
+ * Used by `fiscus serve` and, for the same sandbox, by `fiscus query` before it runs
+ * an analyst's SQL. DuckDB adds its own temp_directory (default ./.tmp) to `allowed_directories`.
+ */
+export async function lockDown(store: Store, opts: LockDownOptions = {}): Promise<void> {
   if (await isLockedDown(store)) return;
   await store.run("SET GLOBAL TimeZone = 'Asia/Shanghai'");
-  const dirs = opts.ingestDir ? [resolve(opts.ingestDir)] : [];
+  // DuckDB stores each as "dir/" and resolves "..", so /data/in admits neither /data/inbox nor /data/in/../x.
+  const dirs = [...(opts.ingestDir ? [opts.ingestDir] : []), ...(opts.allowedDirs ?? [])].map((d) => resolve(d));
   await store.run(`SET allowed_directories = [${dirs.map(sqlString).join(', ')}]`);
   await store.run('SET enable_external_access = false');
   await store.run('SET lock_configuration = true');

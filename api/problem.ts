@@ -39,6 +39,7 @@ const TITLES: Record<string, [zh: string, en: string]> = {
   QUERY_TIMEOUT: ['查询超时', 'Query timed out'],
   QUERY_FAILED: ['查询执行失败', 'Query failed'],
   QUERY_BUSY: ['并发查询过多', 'Too many concurrent queries'],
+  QUERY_TOO_LARGE: ['查询结果过大', 'Query result too large'],
   NOT_ACCEPTABLE: ['不支持请求的响应格式', 'Not acceptable'],
   METHOD_NOT_ALLOWED: ['方法不允许', 'Method not allowed'],
   BAD_REQUEST: ['请求格式错误', 'Malformed request'],

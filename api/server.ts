@@ -20,7 +20,7 @@ import { lockDown } from './lockdown.ts';
 import { SeqNotifier } from './notifier.ts';
 import { ResponseCache } from './response-cache.ts';
 import { installProblemHandlers, problem, problemServerOptions, sendProblem } from './problem.ts';
-import { Gate } from './query-exec.ts';
+import { analystConcurrency, DEFAULT_QUERY_MAX_BYTES, QueryPool } from './query-exec.ts';
 import { ReadPool } from './read-pool.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -43,6 +43,9 @@ export interface ServerOptions {
   ingestDir?: string;
   queryTimeoutMs?: number;
   queryMaxRows?: number;
+  /** Largest analyst query result in bytes (JSON, CSV or Arrow); beyond it 422 QUERY_TOO_LARGE. Default 64 MiB. */
+  queryMaxBytes?: number;
+  /** Analyst queries at once (default 4), capped below the libuv thread pool (analystConcurrency). */
   queryMaxConcurrent?: number;
   /** Requests per token per minute (false: no limit). Default 600. */
   rateLimitPerMinute?: number | false;
@@ -103,11 +106,21 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     store: opts.store,
     pool,
     notifier: new SeqNotifier(pool, opts.pollIntervalMs ?? 500),
-    queryLimits: { timeoutMs: opts.queryTimeoutMs ?? 10_000, maxRows: opts.queryMaxRows ?? 100_000 },
-    queryGate: new Gate(opts.queryMaxConcurrent ?? 4),
+    queryLimits: {
+      timeoutMs: opts.queryTimeoutMs ?? 10_000,
+      maxRows: opts.queryMaxRows ?? 100_000,
+      maxBytes: opts.queryMaxBytes ?? DEFAULT_QUERY_MAX_BYTES,
+    },
+    queryPool: new QueryPool(opts.store, analystConcurrency(opts.queryMaxConcurrent ?? 4, opts.readPoolSize ?? 4)),
     sseHeartbeatMs: opts.sseHeartbeatMs ?? 15_000,
     streams: new Set(),
   };
+  if (ctx.queryPool.max < (opts.queryMaxConcurrent ?? 4)) {
+    app.log.warn(
+      { requested: opts.queryMaxConcurrent ?? 4, allowed: ctx.queryPool.max, uv_threadpool_size: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
+      'analyst queries capped below the libuv thread pool; start with UV_THREADPOOL_SIZE=16 (cli/bin.js does) to allow more',
+    );
+  }
   // Every committed write through the Store wakes the live feed (SSE, webhooks) at once.
   const offWrite = opts.store.onWrite(() => ctx.notifier.bump());
 
@@ -231,6 +244,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     await webhooks?.stop();
   });
   app.addHook('onClose', async () => {
+    await ctx.queryPool.close();
     await pool.close();
     if (opts.closeStore) await opts.store.close();
   });

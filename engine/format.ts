@@ -21,13 +21,28 @@ function cellText(v: unknown): string {
   return String(v);
 }
 
+/** Quote a CSV field when it needs it (RFC 4180). Machine-read files only; outputs people open use `csvCell`. */
 export function csvEscape(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+/** A cell a spreadsheet would run as a formula: = + - @, tab or CR first (OWASP), or their full-width forms. */
+const FORMULA_START = /^[=+\-@\t\r＝＋－＠]/;
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * One cell of a CSV output (`query --format csv`, `quarantine --format csv`, the API's
+ * CSV): a text that would start a formula in Excel/WPS gets a leading `'` (OWASP CSV
+ * injection: `=HYPERLINK(…)`, `=1+1`), numbers such as `-12.50` stay as they are; then
+ * quoted as RFC 4180 needs.
+ */
+export function csvCell(s: string): string {
+  return csvEscape(FORMULA_START.test(s) && !NUMBER.test(s) ? `'${s}` : s);
+}
+
 export function toCsv(rows: readonly Row[], columns: readonly string[] = columnsOf(rows)): string {
-  const lines = [columns.map(csvEscape).join(',')];
-  for (const r of rows) lines.push(columns.map((c) => csvEscape(cellText(r[c]))).join(','));
+  const lines = [columns.map(csvCell).join(',')];
+  for (const r of rows) lines.push(columns.map((c) => csvCell(cellText(r[c]))).join(','));
   return `${lines.join('\n')}\n`;
 }
 

@@ -39,13 +39,16 @@ function send(reply: FastifyReply, out: QueryOutput, filename: string) {
   if (out.format === 'arrow') {
     return reply.type('application/vnd.apache.arrow.stream').send(Buffer.from(out.arrow!.buffer, out.arrow!.byteOffset, out.arrow!.byteLength));
   }
-  return reply.send({ columns: out.columns, rows: out.json!, row_count: out.rowCount, truncated: out.truncated, elapsed_ms: out.elapsedMs });
+  // Rows arrive serialised (they were counted against the byte cap as they were made); only the frame is added.
+  const head = JSON.stringify({ columns: out.columns }).slice(0, -1);
+  const tail = `"row_count":${out.rowCount},"truncated":${out.truncated},"elapsed_ms":${out.elapsedMs}}`;
+  return reply.type('application/json; charset=utf-8').send(`${head},"rows":[${out.jsonRows!.join(',')}],${tail}`);
 }
 
 export function queryRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const limitsFor = (maxRows?: number) => ({
-    timeoutMs: ctx.queryLimits.timeoutMs,
+    ...ctx.queryLimits,
     maxRows: Math.min(maxRows ?? ctx.queryLimits.maxRows, ctx.queryLimits.maxRows),
   });
 
@@ -53,14 +56,14 @@ export function queryRoutes(app: FastifyInstance, ctx: ApiContext): void {
     config: { roles: CAN.query },
     schema: {
       tags: ['query'],
-      summary: 'Run one read-only SELECT (time and row limits; json, csv or Arrow IPC stream)',
+      summary: 'Run one read-only SELECT (time, row and byte limits; json, csv or Arrow IPC stream)',
       security: [{ bearer: [] }],
       body: queryBody,
       response: { 200: jsonResult, ...problemResponses, 422: problemResponses[400] },
     },
   }, async (req, reply) => {
     const { sql, params, format, max_rows } = req.body;
-    const out = await ctx.queryGate.run(() => runQuery(ctx.store, sql, params ?? {}, format as QueryFormat, limitsFor(max_rows)));
+    const out = await ctx.queryPool.run((conn) => runQuery(conn, sql, params ?? {}, format as QueryFormat, limitsFor(max_rows)));
     req.log.info({ rows: out.rowCount, truncated: out.truncated, ms: out.elapsedMs, actor: req.principal.name }, 'query');
     return send(reply, out, 'query');
   });
@@ -104,7 +107,7 @@ export function queryRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!q) throw new HttpProblem(404, 'NOT_FOUND', `no saved query "${req.params.name}"; see GET /v1/queries`);
     const body = req.body ?? { params: {}, format: 'json' as const };
     const params = resolveSavedParams(q, body.params ?? {});
-    const out = await ctx.queryGate.run(() => runQuery(ctx.store, q.sql, params, body.format as QueryFormat, limitsFor(body.max_rows)));
+    const out = await ctx.queryPool.run((conn) => runQuery(conn, q.sql, params, body.format as QueryFormat, limitsFor(body.max_rows)));
     return send(reply, out, q.name);
   });
 }
