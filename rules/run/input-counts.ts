@@ -25,15 +25,24 @@ export interface InputCounts {
   not_judged: NotJudged[];
 }
 
-export async function readInputCounts(store: Store, rule: CompiledRule, asOf: string): Promise<InputCounts> {
+/** Counts already read in this run, by SQL text: most rules of a table share one input query. */
+export type InputCountCache = Map<string, Record<string, unknown>>;
+
+export async function readInputCounts(store: Store, rule: CompiledRule, asOf: string, cache: InputCountCache = new Map()): Promise<InputCounts> {
   const out: InputCounts = { input_rows: null, not_judged: [] };
   for (const [i, input] of (rule.inputs ?? []).entries()) {
-    const row = await store.withConnection(async (conn) => {
-      const p = await prepareReadOnly(conn, input.sql);
-      bindRule(p, rule, { asOf, scope: null });
-      return (await p.runAndReadAll()).getRowObjectsJson()[0] ?? {};
-    }, { writes: false });
-    const n = (k: string) => Number(row[k] ?? 0);
+    // The SQL binds only $as_of (fixed for a run), so equal text means equal counts.
+    let row = cache.get(input.sql);
+    if (!row) {
+      row = await store.withConnection(async (conn) => {
+        const p = await prepareReadOnly(conn, input.sql);
+        bindRule(p, rule, { asOf, scope: null });
+        return (await p.runAndReadAll()).getRowObjectsJson()[0] ?? {};
+      }, { writes: false });
+      cache.set(input.sql, row);
+    }
+    const counts = row;
+    const n = (k: string) => Number(counts[k] ?? 0);
     if (i === 0) out.input_rows = n('rows');
     if (input.requires.length && n('not_judged') > 0) {
       out.not_judged.push({
@@ -107,12 +116,12 @@ export interface OutcomeInputs {
  * judge in its reason, and return the share warning if it flagged too much.
  */
 export async function applyInputCounts(
-  store: Store, rule: CompiledRule, out: OutcomeInputs, asOf: string, config: FiscusConfig,
+  store: Store, rule: CompiledRule, out: OutcomeInputs, asOf: string, config: FiscusConfig, cache?: InputCountCache,
 ): Promise<ShareWarning | null> {
   if (!(out.outcome === 'evaluated' || out.mode === 'unchanged') || !rule.inputs?.length) return null;
   let counts: InputCounts;
   try {
-    counts = await readInputCounts(store, rule, asOf);
+    counts = await readInputCounts(store, rule, asOf, cache);
   } catch (err) {
     // The rule itself ran and its flags are stored: say the counts failed, do not fail the rule.
     const note = `输入计数失败 / input counts failed: ${err instanceof Error ? err.message : String(err)}`;

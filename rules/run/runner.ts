@@ -137,6 +137,7 @@ async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: R
   const tables = new TableStateCache(store);
   const outcomes: RuleOutcome[] = [];
   const warnings: ShareWarning[] = [];
+  const inputCounts = new Map<string, Record<string, unknown>>();
   // Elapsed time is measured on the real clock: `now` may be a simulated day (demo, imports).
   const runT0 = performance.now();
   for (const rule of rules) {
@@ -144,7 +145,7 @@ async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: R
     let out: RuleOutcome;
     try {
       out = await runOne(store, rule, { ...opts, config, dryRun: dry }, runId, started, tables);
-      const warning = await applyInputCounts(store, rule, out, opts.asOf, config);
+      const warning = await applyInputCounts(store, rule, out, opts.asOf, config, inputCounts);
       if (warning) warnings.push(warning);
     } catch (err) {
       out = { ...blankOutcome(rule), outcome: 'error', reason: errMessage(err) };

@@ -144,6 +144,11 @@ describe('treasury.duplicate_payment reference field', () => {
     const b = await runRules(store, [await dup(plain)], { asOf: '2025-12-31', config: plain, dryRun: true, collect: true });
     expect(b.rules[0]!.flags!.map((f) => [f.entity_id, f.measure_value, f.amount]).sort()).toEqual([['L1', '3', '1000.00'], ['M1', '3', '1000.00']]);
 
+    // The allow-list's payee_account reaches cluster flags (the account is a title value).
+    const allowed = cfg('allow:\n  - rule: treasury.duplicate_payment\n    payee_account: "6222000011112222"\n    reason: 物业费按月缴纳\n    until: 2026-12-31\n');
+    const z = await runRules(store, [await dup(allowed)], { asOf: '2025-12-31', config: allowed, dryRun: true, collect: true });
+    expect(z.rules[0]).toMatchObject({ flags_raised: 0, suppressed: 2, suppressed_reasons: [{ reason: '物业费按月缴纳', count: 2 }] });
+
     // A field no row has: every payment is its own document (same as without).
     const missing = cfg('rules:\n  treasury.duplicate_payment:\n    params:\n      reference_field: "no such \\"field\\""\n');
     const c = await runRules(store, [await dup(missing)], { asOf: '2025-12-31', config: missing, dryRun: true, collect: true });
