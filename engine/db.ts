@@ -284,9 +284,14 @@ export class Store {
               throw err;
             }
             tx.phase = 'hooks';
-            if (tx.dirty) this.#bump();
-            // Still inside the queue slot: the next writer starts after these ran (commit order).
-            for (const hook of tx.afterCommit) await hook();
+            try {
+              // Still inside the queue slot: the next writer starts after these ran (commit order).
+              for (const hook of tx.afterCommit) await hook();
+            } finally {
+              // After the hooks: what they publish (the signed log checkpoint in the alert feed) is
+              // part of the new generation, so no page cached under it can lack it.
+              if (tx.dirty) this.#bump();
+            }
             return out;
           } finally {
             tx.phase = 'done';

@@ -69,6 +69,12 @@ describe('response cache', () => {
     const after = await get('/v1/alerts?limit=100', T.portal);
     expect(after.cache).toBeNull();
     expect(after.body.items.length).toBe(before.body.items.length + 1);
+    // The page of the new generation carries the checkpoint signed after that commit, cached or not.
+    const newest = after.body.items.at(-1).event.seq;
+    expect(after.body.checkpoint.seq).toBe(newest);
+    const again = await get('/v1/alerts?limit=100', T.portal);
+    expect(again.cache).toBe('hit');
+    expect(again.body.checkpoint.seq).toBe(newest);
   });
 });
 
