@@ -6,8 +6,9 @@
  * downloads are staged in its `.tmp` folder. One admin job runs at a time, in the Store's
  * exclusive section (the lock tracker actions, deadline scans and the CLI take too).
  */
-import { mkdirSync, realpathSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { backupTo } from '../../engine/backup.ts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -23,7 +24,7 @@ import { problemResponses } from './schemas.ts';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
 
-export function adminRoutes(app: FastifyInstance, ctx: ApiContext, opts: { ingestDir?: string; rulesConfigPath?: string }): void {
+export function adminRoutes(app: FastifyInstance, ctx: ApiContext, opts: { ingestDir?: string; rulesConfigPath?: string; backupDir?: string }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/v1/rules/run', {
@@ -90,5 +91,32 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext, opts: { inges
     // without tracker actions in between. Its commits move the Store's generation (cached pages drop).
     const reports = await ctx.store.exclusive(() => ingestSources(ctx.store, [source], { table: req.body.table, tmpDir }));
     return { reports };
+  });
+
+  r.post('/v1/admin/backup', {
+    config: { roles: CAN.admin },
+    schema: {
+      tags: ['admin'],
+      summary: 'Back up the database, the log key and the checkpoints (with a SHA-256 manifest) into a new directory under the server backup root',
+      security: [{ bearer: [] }],
+      body: z.object({ dir: z.string().min(1).max(500).describe('new directory, relative to the server --backup-dir') }).strict(),
+      response: { 200: z.object({ dir: z.string(), manifest: z.unknown() }), ...problemResponses },
+    },
+  }, async (req) => {
+    if (!opts.backupDir) throw new HttpProblem(403, 'FORBIDDEN', 'backups through the API are not enabled (start the server with --backup-dir DIR)');
+    const root = realpathSync(opts.backupDir);
+    const abs = resolve(root, req.body.dir);
+    const rel = relative(root, abs);
+    const outside = (r: string) => r === '' || r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r);
+    if (outside(rel)) throw new HttpProblem(403, 'FORBIDDEN', 'the backup directory must be a new directory inside the server backup root');
+    // A symlink on the way must not lead out of the root either: check the nearest existing ancestor.
+    let anc = dirname(abs);
+    while (!existsSync(anc)) anc = dirname(anc);
+    const realAnc = relative(root, realpathSync(anc));
+    if (realAnc !== '' && outside(realAnc)) throw new HttpProblem(403, 'FORBIDDEN', 'the backup directory must be a new directory inside the server backup root');
+    if (existsSync(abs)) throw new HttpProblem(409, 'CONFLICT', `${rel} already exists in the backup root: choose a new name`);
+    const manifest = await backupTo(ctx.store, abs);
+    req.log.info({ dir: rel, files: manifest.files.length, head_seq: manifest.log.head_seq }, 'backup written');
+    return { dir: rel, manifest };
   });
 }

@@ -34,6 +34,7 @@ export const register: RegisterCommand = (program, ctx) => {
       collect,
     )
     .option('--ingest-dir <dir>', 'the only directory DuckDB may read files from while serving')
+    .option('--backup-dir <dir>', 'root for POST /v1/admin/backup (fiscus backup DIR --api …); outside --ingest-dir')
     .option('--query-timeout <ms>', 'time limit of POST /v1/query', '10000')
     .option('--query-max-rows <n>', 'row limit of POST /v1/query', '100000')
     .option('--query-max-bytes <n>', 'byte limit of a POST /v1/query result (422 QUERY_TOO_LARGE beyond it)', String(64 * 1024 * 1024))
@@ -65,6 +66,7 @@ export const register: RegisterCommand = (program, ctx) => {
         webhooks,
         webhookAllowTargets,
         ingestDir: o.ingestDir,
+        backupDir: o.backupDir,
         queryTimeoutMs: int('--query-timeout', o.queryTimeout, 100),
         queryMaxRows: int('--query-max-rows', o.queryMaxRows, 1),
         queryMaxBytes: int('--query-max-bytes', o.queryMaxBytes, 1024),
