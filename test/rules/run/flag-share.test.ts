@@ -155,3 +155,26 @@ describe('treasury.duplicate_payment reference field', () => {
     expect(c.rules[0]!.flags!.map((f) => f.entity_id).sort()).toEqual(['L1', 'M1']);
   });
 });
+
+describe('a bureau export with an invoice column, end to end', () => {
+  it('ingest keeps invoice_no in extra; the config names it; lines of one invoice are not flagged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fiscus-dupref-cli-'));
+    const db = join(dir, 'f.duckdb');
+    const head = 'payment_id,fiscal_year,region_code,agency_code,indicator_id,func_code,econ_code,fund_source,project_code,payee_name,payee_account,payee_type,amount,pay_date,pay_method,purpose,direct_fund,invoice_no';
+    const line = (id: string, date: string, inv: string) => `${id},2025,370811,A01,,2050201,30201,general,,某某物业公司,6222000011112222,org,1250.00,${date},direct,物业费,false,${inv}`;
+    writeFileSync(join(dir, 'treasury.payments.csv'), [
+      head,
+      line('Q1', '2025-03-03', 'FP-001'), line('Q2', '2025-03-03', 'FP-001'), line('Q3', '2025-03-03', 'FP-001'), // one invoice, three lines
+      line('Q4', '2025-05-06', 'FP-002'), line('Q5', '2025-05-20', 'FP-003'), // two invoices of the same amount 14 days apart
+    ].join('\n') + '\n');
+    const ing = await runCli(['--db', db, 'ingest', join(dir, 'treasury.payments.csv')]);
+    expect(ing.code, ing.stderr).toBe(0);
+    const config = join(dir, 'fiscus.config.yaml');
+    writeFileSync(config, 'rules:\n  treasury.duplicate_payment:\n    params:\n      reference_field: invoice_no\n');
+    const run = await runCli(['--db', db, 'rules', 'run', '--as-of', '2025-12-31', '--rule', 'treasury.duplicate_payment', '--config', config]);
+    expect(run.code, run.stderr).toBe(0);
+    const flags = await runCli(['--db', db, 'flags', '--rule', 'treasury.duplicate_payment', '--format', 'jsonl']);
+    const got = flags.stdout.trim().split('\n').map((l) => JSON.parse(l) as { entity: { id: string }; evidence: { key: string }[]; measure: { value: string }; amount: string });
+    expect(got.map((f) => [f.entity.id, f.evidence.map((e) => e.key), f.measure.value, f.amount])).toEqual([['Q4', ['Q4', 'Q5'], '2', '1250.00']]);
+  });
+});
