@@ -173,6 +173,27 @@ function checkpointMessage(cp: Checkpoint): WebhookMessage {
   return { id, seq: cp.seq, payload: JSON.stringify({ type: CHECKPOINT_TYPE, timestamp: cp.at, data: cp }) };
 }
 
+/**
+ * Refuse bad endpoints at start, not at the first event: the schema (secret strength,
+ * credentials in the URL) and the targets that need no DNS (a literal internal address).
+ */
+export function checkWebhookEndpoints(
+  endpoints: readonly WebhookEndpoint[],
+  allowTargets: readonly string[] = [],
+): { ep: z.output<typeof webhookEndpointSchema>; url: URL }[] {
+  const allow = new TargetAllowList(allowTargets);
+  return endpoints.map((raw) => {
+    const res = webhookEndpointSchema.safeParse(raw);
+    if (!res.success) {
+      const id = (raw as { id?: unknown }).id;
+      throw new FiscusError(`webhook endpoint ${String(id)} is invalid: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
+        code: 'WEBHOOKS_FILE',
+      });
+    }
+    return { ep: res.data, url: checkWebhookUrl(res.data.url, allow) };
+  });
+}
+
 export function startWebhooks(
   ctx: ApiContext,
   endpoints: readonly WebhookEndpoint[],
@@ -180,11 +201,7 @@ export function startWebhooks(
   opts: WebhookOptions = {},
 ): { stop: () => Promise<void> } {
   const allow = new TargetAllowList(opts.allowTargets ?? []);
-  // Refuse a bad target at start (a literal internal address, credentials), not at the first event.
-  const parsed = endpoints.map((raw) => {
-    const ep = webhookEndpointSchema.parse(raw);
-    return { ep, url: checkWebhookUrl(ep.url, allow) };
-  });
+  const parsed = checkWebhookEndpoints(endpoints, opts.allowTargets);
   const abort = new AbortController();
   let conn: DuckDBConnection | undefined;
   const getConn = async () => (conn ??= await ctx.store.connect());

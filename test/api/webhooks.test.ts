@@ -231,6 +231,13 @@ describe('webhook targets: internal addresses are refused', () => {
       await expect(
         buildServer({ store: t.store, tokens: TOKENS, logger: false, webhooks: [{ id: 'meta', url: 'http://0x7f.1:8080/hook', secret: SECRET }] }),
       ).rejects.toThrow(/127\.0\.0\.1:8080 is loopback.*--webhook-allow/);
+      // Refused before anything was opened or locked down: the same store then serves normally.
+      const ok = await buildServer({ store: t.store, tokens: TOKENS, logger: false });
+      expect((await ok.inject({ url: '/healthz' })).statusCode).toBe(200);
+      await ok.close();
+      await expect(
+        buildServer({ store: t.store, tokens: TOKENS, logger: false, lockdown: false, webhooks: [{ id: 'weak', url: 'https://portal.example.com/h', secret: 'whsec_c2VjcmV0' }] }),
+      ).rejects.toThrow(/webhook endpoint weak is invalid: secret: must carry at least 24 random bytes/);
     } finally {
       await t.cleanup();
     }
