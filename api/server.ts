@@ -14,7 +14,10 @@ import { fastifySSE } from '@fastify/sse';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { sep } from 'node:path';
 import type { Store } from '../engine/db.ts';
+import { FiscusError } from '../engine/errors.ts';
 import type { ApiContext } from './context.ts';
 import { lockDown } from './lockdown.ts';
 import { SeqNotifier } from './notifier.ts';
@@ -41,6 +44,11 @@ export interface ServerOptions {
   lockdown?: boolean;
   /** The only directory DuckDB may read files from once locked down (server-side ingestion). */
   ingestDir?: string;
+  /**
+   * Root of POST /v1/admin/backup (engine/backup.ts); off when unset. Never inside `ingestDir`:
+   * DuckDB may read that one, and a backup holds the log key.
+   */
+  backupDir?: string;
   queryTimeoutMs?: number;
   queryMaxRows?: number;
   /** Largest analyst query result in bytes (JSON, CSV or Arrow); beyond it 422 QUERY_TOO_LARGE. Default 64 MiB. */
@@ -81,8 +89,26 @@ declare module 'fastify' {
   }
 }
 
+/** The backup root must exist and lie outside the directory DuckDB may read (the ingest directory). */
+function checkBackupRoot(backupDir: string, ingestDir: string | undefined): void {
+  if (!existsSync(backupDir) || !statSync(backupDir).isDirectory()) {
+    throw new FiscusError(`--backup-dir ${backupDir} is not a directory: create it (mode 0700: backups hold the log key)`, { code: 'USAGE', exitCode: 2 });
+  }
+  if (!ingestDir || !existsSync(ingestDir)) return;
+  const b = realpathSync(backupDir);
+  const i = realpathSync(ingestDir);
+  const inside = (a: string, root: string) => a === root || a.startsWith(`${root}${sep}`);
+  if (inside(b, i) || inside(i, b)) {
+    throw new FiscusError(`--backup-dir ${backupDir} and --ingest-dir ${ingestDir} overlap: DuckDB may read the ingest directory, and a backup holds the log key`, {
+      code: 'USAGE',
+      exitCode: 2,
+    });
+  }
+}
+
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const tokens = opts.tokens instanceof TokenStore ? opts.tokens : new TokenStore(opts.tokens);
+  if (opts.backupDir) checkBackupRoot(opts.backupDir, opts.ingestDir);
   // Bad webhook endpoints stop the start before anything is opened or locked down.
   if (opts.webhooks?.length) checkWebhookEndpoints(opts.webhooks, opts.webhookAllowTargets);
   if (opts.lockdown !== false) await lockDown(opts.store, { ingestDir: opts.ingestDir });
@@ -205,7 +231,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   flagRoutes(app, ctx, trackerRoutes(app, ctx));
   alertRoutes(app, ctx);
   queryRoutes(app, ctx);
-  adminRoutes(app, ctx, { ingestDir: opts.ingestDir, rulesConfigPath: opts.rulesConfigPath });
+  adminRoutes(app, ctx, { ingestDir: opts.ingestDir, rulesConfigPath: opts.rulesConfigPath, backupDir: opts.backupDir });
 
   const webhooks = opts.webhooks?.length ? startWebhooks(ctx, opts.webhooks, app.log, { allowTargets: opts.webhookAllowTargets }) : undefined;
 
