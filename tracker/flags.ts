@@ -121,11 +121,39 @@ export function needsDecision(r: Pick<RawFlag, 'reproduced' | 'status' | 'nr_seq
   return Number(r.kept_seq) < Number(r.nr_seq ?? 0);
 }
 
+interface DueFigures {
+  deadline: IsoDate;
+  report_due: IsoDate;
+  overdue_workdays: number;
+  workdays_left: number;
+}
+
+// Calendar walks day by day; thousands of flags share a handful of due dates, so compute each (due, today) once.
+const dueCache = new WeakMap<WorkCalendar, Map<string, DueFigures>>();
+function dueFigures(cal: WorkCalendar, due: IsoDate, today: IsoDate, lead: number): DueFigures {
+  let m = dueCache.get(cal);
+  if (!m) dueCache.set(cal, (m = new Map()));
+  const key = `${due}|${today}|${lead}`;
+  let f = m.get(key);
+  if (!f) {
+    if (m.size > 10_000) m.clear();
+    f = {
+      deadline: effectiveDeadline(cal, due),
+      report_due: reportDueDate(cal, due, lead),
+      overdue_workdays: overdueWorkdays(cal, due, today),
+      workdays_left: workdaysLeft(cal, due, today),
+    };
+    m.set(key, f);
+  }
+  return f;
+}
+
 export function toTracked(r: RawFlag, cal: WorkCalendar, cfg: TrackerConfig, today: IsoDate): TrackedFlag {
   const clock = CLOCK_STATUSES.includes(r.status as Status) && r.due_date !== null;
   const decide = needsDecision(r);
   const failing = Number(r.failing_votes ?? 0);
-  const od = clock ? overdueWorkdays(cal, r.due_date!, today) : 0;
+  const due = r.due_date ? dueFigures(cal, r.due_date, today, cfg.reportLeadWorkdays) : null;
+  const od = clock ? due!.overdue_workdays : 0;
   return {
     flag_id: r.flag_id,
     rule_id: r.rule_id,
@@ -144,12 +172,12 @@ export function toTracked(r: RawFlag, cal: WorkCalendar, cfg: TrackerConfig, tod
     needs_decision: decide,
     assigned_to: r.assigned_to,
     due_date: r.due_date,
-    deadline: r.due_date ? effectiveDeadline(cal, r.due_date) : null,
-    report_due: r.due_date ? reportDueDate(cal, r.due_date, cfg.reportLeadWorkdays) : null,
+    deadline: due ? due.deadline : null,
+    report_due: due ? due.report_due : null,
     clock_running: clock,
     overdue: od >= 1,
     overdue_workdays: od,
-    workdays_left: clock ? workdaysLeft(cal, r.due_date!, today) : null,
+    workdays_left: clock ? due!.workdays_left : null,
     votes: Number(r.votes ?? 0),
     failing_votes: failing,
     escalation: failing >= 2 ? 'inquiry' : failing === 1 ? 'candidate' : null,

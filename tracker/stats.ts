@@ -178,7 +178,9 @@ function groupBy<K extends string>(items: readonly Item[], key: K, pick: (i: Ite
   const groups = new Map<string, Item[]>();
   for (const i of items) {
     const k = pick(i);
-    groups.set(k, [...(groups.get(k) ?? []), i]);
+    const g = groups.get(k);
+    if (g) g.push(i);
+    else groups.set(k, [i]);
   }
   return [...groups.keys()].sort().map((k) => ({ [key]: k, ...figures(groups.get(k)!) }) as { [P in K]: string } & Figures);
 }
