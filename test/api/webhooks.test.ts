@@ -7,7 +7,7 @@
  * explicitly (nothing else is ever contacted).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -451,6 +451,34 @@ describe('CLI: fiscus webhooks secret / check, fiscus serve --webhook-allow', ()
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('serve --webhook-allow lets an allow-listed internal receiver through and delivers to it', async () => {
+    const t = await tempStore();
+    await insertFlags(t.store, [{ flag_id: 'C1' }]);
+    const db = t.store.path;
+    await t.store.close();
+    const rcv = await receiverOn((res) => res.writeHead(204).end());
+    writeFileSync(join(t.dir, 'tokens.json'), JSON.stringify(TOKENS));
+    writeFileSync(join(t.dir, 'webhooks.json'), JSON.stringify([{ id: 'local', url: `http://127.0.0.1:${rcv.port}/hook`, secret: SECRET, from: 'start' }]));
+    const child = spawn(
+      process.execPath,
+      [BIN, '--db', db, 'serve', '--port', '0', '--tokens', join(t.dir, 'tokens.json'), '--webhooks', join(t.dir, 'webhooks.json'), '--webhook-allow', '127.0.0.1/32', '--log-level', 'warn'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let err = '';
+    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    try {
+      await until(() => rcv.hits() >= 1 || child.exitCode !== null, 45_000);
+      expect(child.exitCode, err).toBeNull();
+      expect(rcv.hits()).toBeGreaterThanOrEqual(1);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      rcv.server.close();
+      rmSync(t.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('serve refuses to start with an internal webhook target and names the way out', async () => {
     const t = await tempStore();
