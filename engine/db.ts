@@ -206,7 +206,8 @@ export class Store {
    * Run `fn` with the main connection, in the Store's serialisation: after any other
    * caller's transaction, at once inside the caller's own. For prepared statements
    * (`conn.prepare`, `prepareReadOnly`), extracted statements and typed binds. `fn`
-   * must be done with the connection (and anything made from it) when it resolves.
+   * must be done with the connection (and anything made from it) when it resolves, and
+   * must not call other Store methods (it holds the connection they would wait for).
    * Say `{ writes: false }` when `fn` only reads, so cached API answers stay valid.
    */
   async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>, opts: { writes?: boolean } = {}): Promise<T> {
