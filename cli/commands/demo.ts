@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { Store } from '../../engine/db.ts';
 import { FiscusError } from '../../engine/errors.ts';
+import { logPathsFor } from '../../engine/log-key.ts';
 import { formatRows } from '../../engine/format.ts';
 import { ingestPath, type BatchReport } from '../../ingest/index.ts';
 import { buildQuarterlyReport, writeQuarterlyReport } from '../../report/quarterly/index.ts';
@@ -74,9 +75,28 @@ async function guardExisting(ctx: CliContext, path: string, force: boolean): Pro
   }
 }
 
+/**
+ * A fresh database starts a new event log: the old log's checkpoints would name events the
+ * new one never had. Beside the database (the defaults) they and the key go with it; a key
+ * and checkpoint log configured elsewhere are a deployment's, and the demo does not touch them.
+ */
+function startNewLog(ctx: CliContext, dbPath: string): void {
+  const paths = logPathsFor(dbPath, ctx.logConfig);
+  const defaults = logPathsFor(dbPath, {}, {});
+  if (paths.checkpointsFile && paths.checkpointsFile !== defaults.checkpointsFile && existsSync(paths.checkpointsFile)) {
+    throw new FiscusError(
+      `the demo starts a new event log, but the checkpoint log ${paths.checkpointsFile} belongs to another one: ` +
+        'move it away or use --checkpoints with a new file',
+    );
+  }
+  if (defaults.keyFile && paths.keyFile === defaults.keyFile) rmSync(defaults.keyFile, { force: true });
+  if (defaults.checkpointsFile && paths.checkpointsFile === defaults.checkpointsFile) rmSync(defaults.checkpointsFile, { force: true });
+}
+
 async function runDemo(ctx: CliContext, opts: DemoOptions): Promise<void> {
   const path = resolve(ctx.dbPath);
   await guardExisting(ctx, path, opts.force);
+  startNewLog(ctx, path);
   rmSync(path, { force: true });
   rmSync(`${path}.wal`, { force: true });
   const manifest = JSON.parse(readFileSync(resolve(SAMPLE_DIR, 'manifest.json'), 'utf8')) as { as_of: string };
