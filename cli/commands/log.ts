@@ -9,7 +9,8 @@
  */
 import { latestCheckpoint, rotateLogKey, writeHeadCheckpoint } from '../../engine/checkpoints.ts';
 import { FiscusError } from '../../engine/errors.ts';
-import { loadKeyring, logPaths, publicKeys } from '../../engine/log-key.ts';
+import { resolve } from 'node:path';
+import { loadKeyring, logPaths, logPathsFor, publicKeys } from '../../engine/log-key.ts';
 import { verifyLog } from '../../tracker/verify.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -60,9 +61,9 @@ export const register: RegisterCommand = (program, ctx) => {
   log
     .command('where')
     .description('where the log key and the checkpoint log are (JSON)')
-    .action(async () => {
-      const store = await ctx.open({ readOnly: true });
-      const p = logPaths(store);
-      ctx.io.out(`${JSON.stringify({ database: store.path, key_file: p.keyFile, checkpoints: p.checkpointsFile }, null, 2)}\n`);
+    .action(() => {
+      // Paths only: works while another process (fiscus serve) owns the database.
+      const p = logPathsFor(ctx.dbPath, ctx.logConfig);
+      ctx.io.out(`${JSON.stringify({ database: resolve(ctx.dbPath), key_file: p.keyFile, checkpoints: p.checkpointsFile }, null, 2)}\n`);
     });
 };

@@ -250,6 +250,10 @@ test('rotate-key: a new current version, a checkpoint signed by both, old events
   const lib = await libCheck(b.db);
   expect(lib).toMatchObject({ ok: true, events: 7 });
   expect(lib.key_versions).toEqual([out.from, out.to]);
+  const newest = await cli(b.db, 'log', 'checkpoint');
+  expect(JSON.parse(newest.out)).toMatchObject({ seq: 7, key_id: out.to });
+  const where = JSON.parse((await cli(b.db, 'log', 'where')).out);
+  expect(where).toEqual({ database: b.db, key_file: b.key, checkpoints: b.checkpoints });
   const keys = await cli(b.db, 'log', 'public-key');
   expect(JSON.parse(keys.out).keys.map((k: { key_id: string }) => k.key_id)).toEqual([out.from, out.to]);
 
@@ -276,6 +280,26 @@ test('rotate-key: a new current version, a checkpoint signed by both, old events
   const r = await cli(b.db, 'track', 'verify-log');
   expect(r.code).toBe(1);
   expect(r.out).toContain('event #7 comes after this checkpoint');
+});
+
+test('log checkpoint --write signs the head after a crash lost its checkpoint, and only for a log that verifies', async () => {
+  const b = await build();
+  const lines = fs.readFileSync(b.checkpoints, 'utf8').trim().split('\n');
+  fs.writeFileSync(b.checkpoints, `${lines.slice(0, -1).join('\n')}\n`); // as if the process died between commit #6 and its checkpoint
+  const before = await libCheck(b.db);
+  expect(before.ok).toBe(true);
+  expect(before.checkpoints.events_after_newest).toBe(1);
+  const w = await cli(b.db, 'log', 'checkpoint', '--write');
+  expect(w.code).toBe(0);
+  expect(JSON.parse(w.out)).toMatchObject({ seq: 6 });
+  expect((await libCheck(b.db)).checkpoints.events_after_newest).toBe(0);
+  await forgeEditNote(b.db, 6, '伪造', 'legacy');
+  const refused = await cli(b.db, 'log', 'checkpoint', '--write');
+  expect(refused.code).toBe(1);
+  expect(refused.err).toContain('its head is not signed');
+  const rot = await cli(b.db, 'log', 'rotate-key');
+  expect(rot.code).toBe(1);
+  expect(rot.err).toContain('it is not re-signed');
 });
 
 test('the real executable exits 1 on a forged log', async () => {
