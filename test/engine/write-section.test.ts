@@ -67,4 +67,45 @@ describe('the Store’s exclusive section across ingest, tracker and scan', () =
       await store.close();
     }
   });
+
+  it('quarantine rows survive refused tracker actions running meanwhile (the silent rollback of issue 10)', async () => {
+    // Before: the quarantine's appender wrote on the Store's connection while a refused action's
+    // transaction was open on it; the refusal rolled the rows back, and the batch reported 60
+    // rejected rows with 0 in the quarantine (every round, on the old code).
+    const { store, dir } = await freshStore();
+    try {
+      await insertFlags(store, [{ flag_id: 'F1' }]);
+      const lost: string[] = [];
+      let refused = 0;
+      for (let round = 0; round < 4; round++) {
+        const rows = Array.from({ length: 1500 }, (_, i) => payment(`R${round}-${i}`, i % 25 === 0 ? { amount: 'bad' } : {}));
+        mkdirSync(join(dir, `r${round}`));
+        const file = join(dir, `r${round}`, 'treasury.payments.csv');
+        writeFileSync(file, toCsv(PAYMENT_HEADER, rows));
+        let done = false;
+        const ingest = ingestPath(store, file).finally(() => (done = true));
+        const refusals = (async () => {
+          while (!done) {
+            // 'verify' on a discovered flag is refused inside the action's transaction, which rolls back.
+            await performAction(store, 'F1', { action: 'verify' }, { name: 'sup', role: 'supervisor' }).then(
+              () => {
+                throw new Error('verify of a discovered flag was accepted');
+              },
+              (err: { code?: string }) => {
+                expect(err.code).toBe('ILLEGAL_TRANSITION');
+                refused++;
+              },
+            );
+          }
+        })();
+        const [[report]] = await Promise.all([ingest, refusals]);
+        const q = await store.one<{ n: string }>('SELECT count(*) AS n FROM fiscus.quarantine WHERE batch_id = $b', { b: report!.batch_id });
+        if (Number(q!.n) !== report!.rejected) lost.push(`round ${round}: rejected ${report!.rejected}, quarantined ${q!.n}`);
+      }
+      expect(refused).toBeGreaterThan(0);
+      expect(lost).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
 });
