@@ -289,6 +289,9 @@ export function checkCheckpoints(
   const problems: CheckpointProblem[] = [];
   let newest: (Checkpoint & { source: string }) | null = null;
   const versionOf = (e: FlagEvent) => (e.key_id === null ? 0 : keyById(ring, e.key_id)?.version ?? -1);
+  // minFrom[i]: the lowest key version among events[i..]; a checkpoint then costs O(1) unless it finds a violation.
+  const minFrom = new Array<number>(events.length + 1).fill(Number.POSITIVE_INFINITY);
+  for (let i = events.length - 1; i >= 0; i--) minFrom[i] = Math.min(minFrom[i + 1]!, versionOf(events[i]!));
   for (const src of sources) {
     let lastSeq = -1;
     let lastVersion = 0;
@@ -318,7 +321,7 @@ export function checkCheckpoints(
         }
       }
       // After a checkpoint signed by version j, every event must be keyed with version ≥ j.
-      const after = events.slice(cp.seq).find((e) => versionOf(e) < version);
+      const after = cp.seq < events.length && minFrom[cp.seq]! < version ? events.slice(cp.seq).find((e) => versionOf(e) < version) : undefined;
       if (after) {
         bad(cp.seq, `event #${after.seq} comes after this checkpoint signed by key v${version} but is ${after.key_id === null ? 'unkeyed' : `keyed with ${after.key_id}`} (key ids never go back)`);
       }
