@@ -2,6 +2,7 @@
  * Charts as inline SVG, rendered in Node by ECharts' server-side renderer
  * (no DOM, no remote assets), so the HTML report is one self-contained file.
  */
+import { createHash } from 'node:crypto';
 import * as echarts from 'echarts';
 
 const FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif';
@@ -12,10 +13,27 @@ function render(option: echarts.EChartsCoreOption, width = 760, height = 340): s
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({ animation: false, color: PALETTE, textStyle: { fontFamily: FONT }, ...option });
-    return chart.renderToSVGString();
+    return stableIds(chart.renderToSVGString());
   } finally {
     chart.dispose();
   }
+}
+
+/**
+ * zrender names its CSS classes and clip paths after a process-wide counter
+ * (`zr6-cls-25`, `zr6-c0`), so the same chart drawn twice differs. Rename them
+ * by order of appearance under a prefix taken from the chart's own content:
+ * the same data gives the same bytes, and two different charts in one HTML
+ * file never share a name.
+ */
+export function stableIds(svg: string): string {
+  const names = new Map<string, string>();
+  const shape = svg.replace(/zr\d+-(c|cls)-?\d+/g, (m) => {
+    if (!names.has(m)) names.set(m, String(names.size));
+    return `\u0000${names.get(m)}\u0000`;
+  });
+  const prefix = `fc${createHash('sha256').update(shape).digest('hex').slice(0, 10)}`;
+  return shape.replace(/\u0000(\d+)\u0000/g, (_m, n: string) => `${prefix}-${n}`);
 }
 
 /** Horizontal bars (e.g. execution rate by department) with an optional reference line (time progress). */

@@ -6,6 +6,7 @@ const STRINGS = {
   allRegions: { zh: '全部地区', en: 'All regions' },
   generatedAt: { zh: '生成时间', en: 'Generated' },
   period: { zh: '审查期间', en: 'Period' },
+  asOf: { zh: '预警及整改状态截至', en: 'Warnings and their state as of' },
   noData: { zh: '本节无数据：缺少', en: 'No data for this section: missing' },
   source: { zh: '数据来源查询', en: 'Source query' },
   queriesTitle: { zh: '附：数据来源查询', en: 'Annex: source queries' },

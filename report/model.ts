@@ -40,6 +40,8 @@ export interface QuarterlyReport {
   quarter: number;
   region: { code: string | null; name: string };
   period: { start: string; end: string };
+  /** The day whose end the flags and their closed-loop state are as of (YYYY-MM-DD). */
+  asOf: string;
   generatedAt: string;
   sections: Section[];
   /** Headline figures by id, for tests and for anyone checking the report. */

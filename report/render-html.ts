@@ -93,7 +93,7 @@ export function renderHtml(r: QuarterlyReport): string {
 </head>
 <body>
 <h1>${escapeHtml(r.title)}</h1>
-<div class="subtitle">${escapeHtml(r.subtitle)}<br>${escapeHtml(`${t(r.lang, 'period')}: ${date(r.period.start, r.lang)} – ${date(r.period.end, r.lang)}`)}<br>${escapeHtml(`${t(r.lang, 'generatedAt')}: ${r.generatedAt}`)}</div>
+<div class="subtitle">${escapeHtml(r.subtitle)}<br>${escapeHtml(`${t(r.lang, 'period')}: ${date(r.period.start, r.lang)} – ${date(r.period.end, r.lang)}`)}<br>${escapeHtml(`${t(r.lang, 'asOf')}: ${date(r.asOf, r.lang)}`)}<br>${escapeHtml(`${t(r.lang, 'generatedAt')}: ${r.generatedAt}`)}</div>
 ${r.sections.map((s) => renderSection(s, r.lang)).join('\n')}
 <section class="report-section" id="queries"><h2>${escapeHtml(t(r.lang, 'queriesTitle'))}</h2>
 <p class="note">${escapeHtml(t(r.lang, 'queriesIntro'))}</p>

@@ -35,6 +35,7 @@ export function renderMarkdown(r: QuarterlyReport): string {
     '',
     `${r.subtitle}  `,
     `${t(r.lang, 'period')}: ${date(r.period.start, r.lang)} – ${date(r.period.end, r.lang)}  `,
+    `${t(r.lang, 'asOf')}: ${date(r.asOf, r.lang)}  `,
     `${t(r.lang, 'generatedAt')}: ${r.generatedAt}`,
     '',
   ];

@@ -10,6 +10,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import { todayInShanghai } from '../../engine/calendar.ts';
 import type { Store } from '../../engine/db.ts';
 import { FiscusError } from '../../engine/errors.ts';
 import { logPathsFor } from '../../engine/log-key.ts';
@@ -132,8 +133,10 @@ async function runDemo(ctx: CliContext, opts: DemoOptions): Promise<void> {
       `整改率 ${t.rectification_rate ?? '—'} · 涉及金额 ${t.money_involved} 元 · 追回 ${t.money_recovered} 元`,
   );
 
-  out(`\n== 6. 季度审查报告 quarterly report ${year} Q${quarter}`);
-  const report = await buildQuarterlyReport(store, { year, quarter, lang: 'zh' });
+  // The report describes the loop as it stood when the simulated walk ended (a month after the rule run), not today.
+  const reportAsOf = [addDays(runDay, 30), todayInShanghai()].sort()[0]!;
+  out(`\n== 6. 季度审查报告 quarterly report ${year} Q${quarter}, as of ${reportAsOf} (fiscus report quarterly --year ${year} --quarter ${quarter} --as-of ${reportAsOf})`);
+  const report = await buildQuarterlyReport(store, { year, quarter, lang: 'zh', asOf: reportAsOf });
   const written = await writeQuarterlyReport(report, opts.out, opts.pdf ? ['html', 'md', 'pdf'] : ['html', 'md']);
   for (const f of Object.values(written.files)) out(`  ${f}`);
   for (const [fmt, why] of Object.entries(written.skipped)) out(`  ${fmt}: ${why}`);

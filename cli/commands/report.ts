@@ -13,6 +13,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .requiredOption('--year <year>', 'fiscal year, e.g. 2025')
     .requiredOption('--quarter <q>', 'quarter 1-4')
     .option('--region <code>', 'region code (with everything below it); default all regions')
+    .option('--as-of <date>', 'warnings and their closed-loop state as of the end of this day (Asia/Shanghai), rebuilt from the event log; default the quarter end (today while the quarter runs). The same --as-of gives the same report')
     .option('--lang <lang>', 'zh | en', 'zh')
     .option('--out <dir>', 'output folder', './out')
     .option('--format <list>', 'comma-separated: html,md,pdf,json', 'html,md,pdf')
@@ -27,6 +28,7 @@ export const register: RegisterCommand = (program, ctx) => {
         quarter: Number(opts.quarter),
         region: opts.region ?? null,
         lang: opts.lang,
+        asOf: opts.asOf,
       });
       ctx.log(`building ${built.title} …`);
       const written = await writeQuarterlyReport(built, opts.out, formats as ReportFormat[]);

@@ -1,10 +1,15 @@
-/** 附录: every high-severity flag of the year to date, with its evidence summary. */
+/**
+ * 附录: every high-severity flag of the year to date raised by the report's
+ * as-of day, with its evidence summary and its status at the end of that day
+ * (reconstructed from the event log: tracker/as-of.ts).
+ */
 import { moneyUnit, wan } from '../format.ts';
 import { t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, SCOPE_CTE } from '../traced-queries.ts';
 import type { SectionContext } from './context.ts';
 import { FLAG_DAY } from './flags.ts';
+import { flagsAsOfCte } from '../../tracker/as-of.ts';
 
 /** How many evidence keys to print per flag before summarising the rest. */
 const EVIDENCE_SHOWN = 5;
@@ -19,10 +24,10 @@ export async function appendixSection(ctx: SectionContext): Promise<Section> {
   }>(
     'high_flags',
     t(lang, 'appendix'),
-    `WITH RECURSIVE ${SCOPE_CTE}
+    `WITH RECURSIVE ${SCOPE_CTE}, ${flagsAsOfCte('asof')}
     SELECT flag_id, rule_id, title, title_en, entity_type, entity_id, measure_name, measure_value, measure_threshold,
            amount, status, evidence::VARCHAR AS evidence
-    FROM fiscus.flags f
+    FROM flags_asof f
     WHERE severity = 'high' AND ${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${inScope('region_code')}
     ORDER BY rule_id, amount DESC NULLS LAST, flag_id`,
     params,

@@ -10,8 +10,10 @@ export interface SectionContext {
   /** Quarter start and end, YYYY-MM-DD. */
   start: string;
   end: string;
-  /** The string parameters every query may use: $year, $qstart, $qend, $region. */
-  params: { year: string; qstart: string; qend: string; region: string | null };
+  /** The day whose end the report describes (flags and their state as of then), YYYY-MM-DD. */
+  asOf: string;
+  /** The string parameters every query may use: $year, $qstart, $qend, $region, $asof. */
+  params: { year: string; qstart: string; qend: string; region: string | null; asof: string };
   /** Headline figures collected for tests and the summary. */
   headline: Record<string, string | number | null>;
 }

@@ -4,15 +4,20 @@
  *
  * A warning belongs to the period its finding is about (the flag's period,
  * else its fiscal year), not to the day a rule run first saw it, so a report
- * on last year's data written today still counts last year's findings. The
+ * on last year's data written later still counts last year's findings — those
+ * first seen by the report's as-of day (default the quarter end). Everything
+ * here is as of the END of that day: which flags exist, their status, the
+ * loop figures and the overdue list are reconstructed from the event log
+ * (tracker/as-of.ts), so actions taken later never change the report. The
  * closed-loop figures use the tracker's statistics with the same basis, so
- * they equal `fiscus track stats --year Y --quarter Q --basis period --ytd --as-of <quarter end>`.
+ * they equal `fiscus track stats --year Y --quarter Q --basis period --ytd --as-of <as-of day>`.
  */
 import { barChart, SEVERITY_COLORS } from '../charts.ts';
 import { count, date, moneyUnit, pct, wan } from '../format.ts';
 import { t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, SCOPE_CTE } from '../traced-queries.ts';
+import { endOfDaySql } from '../../tracker/as-of.ts';
 import { flagDaySql } from '../../tracker/stats.ts';
 import { listTracked, trackStats } from '../../tracker/index.ts';
 import type { SectionContext } from './context.ts';
@@ -20,11 +25,13 @@ import { ruleNames } from '../rule-names.ts';
 
 /** SQL: the day a flag (aliased f) is about — the tracker's `period` basis. */
 export const FLAG_DAY = flagDaySql('f');
+/** SQL: the flag (aliased f) had been raised by the end of the report's as-of day `$asof`. */
+export const SEEN_BY_AS_OF = `f.first_seen_at < ${endOfDaySql('asof')}`;
 
 export async function flagsSection(ctx: SectionContext): Promise<Section> {
   const { q, lang, params } = ctx;
   const section: Section = { id: 'flags', title: t(lang, 'flags'), missing: [], blocks: [] };
-  const ytdWhere = `${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE`;
+  const ytdWhere = `${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${SEEN_BY_AS_OF}`;
   if (!(await q.hasRows('fiscus.flags f', ytdWhere, params))) {
     section.missing.push('fiscus.flags');
     return section;
@@ -40,7 +47,7 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
            count(*) AS ytd,
            coalesce(sum(amount), 0) AS amount
     FROM fiscus.flags f
-    WHERE ${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${inScope('region_code')}
+    WHERE ${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${SEEN_BY_AS_OF} AND ${inScope('region_code')}
     GROUP BY rule_id, severity
     ORDER BY list_position(['high', 'medium', 'low'], severity), rule_id`,
     params,
@@ -99,7 +106,7 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
     region: params.region ?? undefined,
     basis: 'period',
     ytd: true,
-  }, { today: ctx.end });
+  }, { today: ctx.asOf });
   const f = stats.totals;
   Object.assign(ctx.headline, {
     loop_discovered: f.discovered,
@@ -115,8 +122,8 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
   });
   const statsRef = 'track_stats';
   section.blocks.push({ kind: 'note', text: lang === 'zh'
-    ? `闭环整改数据口径：本年内截至季末的预警，按截至${date(ctx.end, lang)}的状态统计（同 fiscus track stats --year ${ctx.year} --quarter ${ctx.quarter} --basis period --ytd --as-of ${ctx.end}）。`
-    : `Closed-loop figures: warnings of the year up to the quarter end, in their state as of ${date(ctx.end, lang)} (as fiscus track stats --year ${ctx.year} --quarter ${ctx.quarter} --basis period --ytd --as-of ${ctx.end}).` });
+    ? `闭环整改数据口径：本年内截至季末的预警中截至${date(ctx.asOf, lang)}已发现的，按其在${date(ctx.asOf, lang)}日终的状态统计，依据预警事件日志还原，此后的处理不改变本报告（同 fiscus track stats --year ${ctx.year} --quarter ${ctx.quarter} --basis period --ytd --as-of ${ctx.asOf}）。`
+    : `Closed-loop figures: the warnings of the year up to the quarter end raised by ${date(ctx.asOf, lang)}, in their state at the end of that day, reconstructed from the flag event log; later actions do not change this report (as fiscus track stats --year ${ctx.year} --quarter ${ctx.quarter} --basis period --ytd --as-of ${ctx.asOf}).` });
   section.blocks.push({
     kind: 'figures',
     items: [
@@ -135,12 +142,12 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
   ctx.q.records.push({
     id: statsRef,
     title: t(lang, 'loopFigures'),
-    sql: `-- fiscus track stats --year ${ctx.year} --quarter ${ctx.quarter} --basis period --ytd --as-of ${ctx.end}${params.region ? ` --region ${params.region}` : ''}`,
+    sql: `-- fiscus track stats --year ${ctx.year} --quarter ${ctx.quarter} --basis period --ytd --as-of ${ctx.asOf}${params.region ? ` --region ${params.region}` : ''}`,
     params: {},
   });
 
-  // Overdue items, by name.
-  const overdue = await listTracked(ctx.q.store, { overdue: true, region: params.region ?? undefined, today: ctx.end });
+  // Overdue items, by name: overdue at the end of the as-of day, in their state then.
+  const overdue = await listTracked(ctx.q.store, { overdue: true, region: params.region ?? undefined, asOf: ctx.asOf });
   section.blocks.push({
     kind: 'table',
     title: t(lang, 'overdueItems'),

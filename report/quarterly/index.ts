@@ -4,7 +4,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { todayInShanghai } from '../../engine/calendar.ts';
 import type { Store } from '../../engine/db.ts';
+import { checkDay } from '../../tracker/as-of.ts';
 import { UsageError } from '../../engine/errors.ts';
 import { quarterName, type Lang } from '../format.ts';
 import { t } from '../i18n.ts';
@@ -26,7 +28,14 @@ export interface QuarterlyOptions {
   quarter: number;
   region?: string | null;
   lang?: Lang;
-  /** For reproducible output in tests; default now. */
+  /**
+   * The day (Asia/Shanghai) whose end the report describes: the flags first seen by then, in their
+   * state then, reconstructed from the event log (tracker/as-of.ts). Default: the quarter end, or
+   * today while the quarter has not ended. Not after today: a day still running could change.
+   * Regenerating the report with the same as-of day gives the same report.
+   */
+  asOf?: string;
+  /** The one thing that differs between two builds of the same report; default now. */
   generatedAt?: Date;
 }
 
@@ -36,6 +45,7 @@ export async function buildQuarterlyReport(store: Store, opts: QuarterlyOptions)
   const lang = opts.lang ?? 'zh';
   const { start, end } = quarterBounds(opts.year, opts.quarter);
   const region = opts.region ?? null;
+  const asOf = reportAsOf(start, end, opts.asOf, todayInShanghai(opts.generatedAt));
   let regionName = t(lang, 'allRegions');
   if (region) {
     const row = await store.one<{ region_name: string }>('SELECT region_name FROM ref.regions WHERE region_code = $r', { r: region });
@@ -49,7 +59,8 @@ export async function buildQuarterlyReport(store: Store, opts: QuarterlyOptions)
     quarter: opts.quarter,
     start,
     end,
-    params: { year: String(opts.year), qstart: start, qend: end, region },
+    asOf,
+    params: { year: String(opts.year), qstart: start, qend: end, region, asof: asOf },
     headline: {},
   };
   const sections = [];
@@ -65,11 +76,25 @@ export async function buildQuarterlyReport(store: Store, opts: QuarterlyOptions)
     quarter: opts.quarter,
     region: { code: region, name: regionName },
     period: { start, end },
+    asOf,
     generatedAt,
     sections,
     headline: ctx.headline,
     queries: ctx.q.records,
   };
+}
+
+/** The report's as-of day: given (checked), else the quarter end, else (quarter still running) today. */
+export function reportAsOf(start: string, end: string, given: string | undefined, today: string): string {
+  if (given === undefined) return end < today ? end : today;
+  try {
+    checkDay(given);
+  } catch {
+    throw new UsageError(`--as-of must be a day YYYY-MM-DD (got "${given}")`);
+  }
+  if (given < start) throw new UsageError(`--as-of ${given} is before the quarter (${start} – ${end})`);
+  if (given > today) throw new UsageError(`--as-of ${given} is after today (${today}): a report as of a day that has not ended could still change`);
+  return given;
 }
 
 export type ReportFormat = 'html' | 'md' | 'pdf' | 'json';

@@ -17,12 +17,18 @@ import { findChromium } from '../../report/render-pdf.ts';
 import { compileLoaded, loadDefinitions, withConfig } from '../../rules/run/catalog.ts';
 import { runRules } from '../../rules/run/runner.ts';
 import { SAMPLE_DIR, walkLoop } from '../../cli/commands/demo.ts';
+import { t } from '../../report/i18n.ts';
+import { flagDaySql } from '../../tracker/stats.ts';
+import { performAction, scanDeadlines, trackStats, type Actor, type TrackAction } from '../../tracker/index.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fiscus-report-'));
 const db = join(dir, 'report.duckdb');
 let store: Store;
 let report: QuarterlyReport;
+// The sample's rules run on 2026-02-01 and the demo walk ends on 2026-02-27: the Q4 2025 report is written as of early March.
+const AS_OF = '2026-03-06';
+const GENERATED = new Date('2026-03-10T00:00:00Z');
 
 beforeAll(async () => {
   store = await openStore(db);
@@ -30,7 +36,7 @@ beforeAll(async () => {
   const compiled = await Promise.all(withConfig(await loadDefinitions()).map((r) => compileLoaded(r)));
   await runRules(store, compiled, { asOf: '2026-01-31', now: new Date('2026-02-01T02:00:00Z') });
   await walkLoop(store, '2026-02-01');
-  report = await buildQuarterlyReport(store, { year: 2025, quarter: 4, lang: 'zh', generatedAt: new Date('2026-02-10T00:00:00Z') });
+  report = await buildQuarterlyReport(store, { year: 2025, quarter: 4, lang: 'zh', asOf: AS_OF, generatedAt: GENERATED });
   await store.close();
 });
 
@@ -50,7 +56,7 @@ describe('quarterly report on a dataset with all feeds', () => {
   });
 
   it('gives closed-loop headline figures equal to fiscus track stats', async () => {
-    const res = await runCli(['--db', db, 'track', 'stats', '--year', '2025', '--quarter', '4', '--basis', 'period', '--ytd', '--as-of', '2025-12-31', '--format', 'json']);
+    const res = await runCli(['--db', db, 'track', 'stats', '--year', '2025', '--quarter', '4', '--basis', 'period', '--ytd', '--as-of', AS_OF, '--format', 'json']);
     expect(res.code, res.stderr).toBe(0);
     const t = JSON.parse(res.stdout).totals;
     const h = report.headline;
@@ -164,5 +170,128 @@ describe('quarterly report on a region with missing feeds', () => {
     const res2 = await runCli(['--db', db, 'report', 'quarterly', '--year', '2025', '--quarter', '1', '--region', '999999', '--out', join(dir, 'x')]);
     expect(res2.code).toBe(2);
     expect(res2.stderr).toMatch(/unknown region 999999/);
+  });
+});
+
+describe('a report does not change after the fact', () => {
+  const COMMITTEE: Actor = { name: '预算工委 王芳', role: 'supervisor' };
+  const at = (day: string) => new Date(`${day}T02:00:00Z`);
+  /** The one line that may differ: the generation time, exactly as rendered. */
+  const stripGenerated = (text: string, r: QuarterlyReport) => {
+    const line = `${t(r.lang, 'generatedAt')}: ${r.generatedAt}`;
+    expect(text.split(line).length - 1, 'the generation time appears exactly once').toBe(1);
+    return text.replace(line, '');
+  };
+  /** asOf null: the report's default. */
+  const build = (s: Store, generatedAt: Date, lang: 'zh' | 'en' = 'zh', asOf: string | null = AS_OF) =>
+    buildQuarterlyReport(s, { year: 2025, quarter: 4, lang, asOf: asOf ?? undefined, generatedAt });
+  const rendered = async (r: QuarterlyReport, out: string) => {
+    const w = await writeQuarterlyReport(r, join(dir, out), ['html', 'md']);
+    return { html: readFileSync(w.files.html!, 'utf8'), md: readFileSync(w.files.md!, 'utf8') };
+  };
+
+  it('is identical, apart from its generation time, after a round of 2026 tracker actions and a rule re-run', async () => {
+    const s = await openStore(db);
+    try {
+      const before = { zh: await build(s, GENERATED), en: await build(s, GENERATED, 'en') };
+      const files = { zh: await rendered(before.zh, 'before-zh'), en: await rendered(before.en, 'before-en') };
+      const statsBefore = await trackStats(s, { year: 2025, quarter: 4, basis: 'period', ytd: true }, { today: '2026-06-01' });
+
+      // The flags the demo walk took (verified, explained, left overdue), and three it left alone.
+      const [a, b, c] = await s.all<{ flag_id: string }>(
+        `SELECT flag_id FROM fiscus.flags WHERE severity = 'high' AND agency_code IS NOT NULL ORDER BY rule_id, flag_id LIMIT 3`,
+      );
+      const others = await s.all<{ flag_id: string }>(
+        `SELECT flag_id FROM fiscus.flags f WHERE status = 'discovered' AND year(${flagDaySql('f')}) = 2025 ORDER BY rule_id, flag_id LIMIT 3`,
+      );
+      expect(others.length).toBe(3);
+      const act = (id: string, day: string, action: TrackAction) => performAction(s, id, action, COMMITTEE, { at: at(day) });
+      await act(c!.flag_id, '2026-04-01', { action: 'start-rectification', category: 'immediate' });
+      await act(c!.flag_id, '2026-04-10', { action: 'report-rectified', note: '已整改', amount_recovered: '1234.00' });
+      await act(c!.flag_id, '2026-04-15', { action: 'vote', satisfied: 3, basic: 2, unsatisfied: 8, members: 15 });
+      await act(c!.flag_id, '2026-04-20', { action: 'report-rectified', note: '再次整改', amount_recovered: '2345.00' });
+      await act(c!.flag_id, '2026-04-25', { action: 'vote', satisfied: 10, basic: 2, unsatisfied: 1, members: 15 });
+      await act(c!.flag_id, '2026-04-28', { action: 'verify' });
+      await act(a!.flag_id, '2026-05-06', { action: 'reopen', note: '复查反弹', due: '2026-06-30' });
+      await act(b!.flag_id, '2026-05-06', { action: 'reopen', note: '重新核查', due: '2026-06-30' });
+      await act(b!.flag_id, '2026-05-10', { action: 'explain', note: '补充说明' });
+      for (const o of others) await act(o.flag_id, '2026-04-02', { action: 'confirm' });
+      await act(others[0]!.flag_id, '2026-04-03', { action: 'dismiss', note: '经核实排除' });
+      await act(others[1]!.flag_id, '2026-04-03', { action: 'assign', due: '2026-05-29' });
+      await act(others[1]!.flag_id, '2026-05-20', { action: 'extend', due: '2026-06-30', note: '申请延期' });
+      await scanDeadlines(s, { at: at('2026-05-15') });
+      const compiled = await Promise.all(withConfig(await loadDefinitions()).map((r) => compileLoaded(r)));
+      await runRules(s, compiled, { asOf: '2026-01-31', now: at('2026-05-20') });
+
+      // The round did change the loop: today's figures are not the report's.
+      const statsAfter = await trackStats(s, { year: 2025, quarter: 4, basis: 'period', ytd: true }, { today: '2026-06-01' });
+      expect(statsAfter.totals).not.toEqual(statsBefore.totals);
+      expect(statsAfter.totals.verified).toBe(statsBefore.totals.verified); // a reopened, c verified
+      expect(statsAfter.totals.dismissed).toBe(statsBefore.totals.dismissed + 1);
+
+      const later = new Date('2026-06-01T08:00:00Z');
+      const after = { zh: await build(s, later), en: await build(s, later, 'en') };
+      expect(after.zh.generatedAt).not.toBe(before.zh.generatedAt);
+      expect(after.zh.headline).toEqual(before.zh.headline);
+      for (const lang of ['zh', 'en'] as const) {
+        const again = await rendered(after[lang], `after-${lang}`);
+        expect(stripGenerated(again.html, after[lang]), `${lang} html`).toBe(stripGenerated(files[lang].html, before[lang]));
+        expect(stripGenerated(again.md, after[lang]), `${lang} md`).toBe(stripGenerated(files[lang].md, before[lang]));
+      }
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
+
+  it('shows nothing that happened after its as-of day', async () => {
+    const s = await openStore(db);
+    try {
+      // As of the quarter end (the default) no rule had raised anything yet: the flags were first seen on 2026-02-01.
+      const q4 = await build(s, GENERATED, 'zh', null);
+      expect(q4.asOf).toBe('2025-12-31');
+      expect(q4.sections.find((x) => x.id === 'flags')!.missing).toEqual(['fiscus.flags']);
+      expect(q4.headline.high_flags).toBe(0);
+      const md = await rendered(q4, 'q4-default');
+      expect(md.md).toContain('预警及整改状态截至: 2025年12月31日');
+
+      // As of 2026-02-26 the first walked flag was reported rectified and voted on, but not yet verified (02-27).
+      const [a] = await s.all<{ flag_id: string }>(`SELECT flag_id FROM fiscus.flags WHERE severity = 'high' AND agency_code IS NOT NULL ORDER BY rule_id, flag_id LIMIT 1`);
+      const feb = await build(s, GENERATED, 'zh', '2026-02-26');
+      const appendixRows = (r: QuarterlyReport) => {
+        const tbl = r.sections.find((x) => x.id === 'appendix')!.blocks.find((blk) => blk.kind === 'table');
+        return tbl && tbl.kind === 'table' ? tbl.rows : [];
+      };
+      expect(appendixRows(feb).find((r) => r.id === a!.flag_id)?.status).toBe('rectified');
+      expect(appendixRows(report).find((r) => r.id === a!.flag_id)?.status).toBe('verified');
+      const statsFeb = await trackStats(s, { year: 2025, quarter: 4, basis: 'period', ytd: true }, { today: '2026-02-26' });
+      expect(feb.headline.loop_rectified).toBe(statsFeb.totals.rectified);
+      expect(statsFeb.totals.verified).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('fiscus report quarterly --as-of writes the same report, after everything above, as the first build', async () => {
+    const out = join(dir, 'cli-as-of');
+    const res = await runCli(['--db', db, 'report', 'quarterly', '--year', '2025', '--quarter', '4', '--as-of', AS_OF, '--out', out, '--format', 'html,md']);
+    expect(res.code, res.stderr).toBe(0);
+    const md = readFileSync(join(out, 'quarterly-2025-Q4-zh.md'), 'utf8');
+    const generated = /^生成时间: (\S+)$/m.exec(md)![1]!;
+    const first = await rendered(report, 'first');
+    expect(stripGenerated(md, { ...report, generatedAt: generated })).toBe(stripGenerated(first.md, report));
+    const bad = await runCli(['--db', db, 'report', 'quarterly', '--year', '2025', '--quarter', '4', '--as-of', '2999-01-01', '--out', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/after today/);
+  });
+
+  it('refuses an as-of day that has not ended or falls before the quarter', async () => {
+    const s = await openStore(db);
+    try {
+      await expect(build(s, GENERATED, 'zh', '2026-03-11')).rejects.toThrow(/after today/);
+      await expect(build(s, GENERATED, 'zh', '2025-09-30')).rejects.toThrow(/before the quarter/);
+      await expect(build(s, GENERATED, 'zh', '2026-02-30')).rejects.toThrow(/YYYY-MM-DD/);
+    } finally {
+      await s.close();
+    }
   });
 });
