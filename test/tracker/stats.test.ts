@@ -266,6 +266,30 @@ test('scope: a year without a quarter, another quarter, region, and the flags ou
   expect((await trackStats(store, { year: 2026, quarter: 1 }, { today: '2026-03-31' })).totals.overdue).toBe(0);
 });
 
+test('as of March 31 every flag counts in its state that day, whatever happened in April', async () => {
+  const s = await trackStats(store, { year: 2026, quarter: 1 }, { today: '2026-03-31' });
+  expect(s.scope.as_of).toBe('2026-03-31');
+  expect(s.totals).toMatchObject({
+    discovered: 22,
+    dismissed: 2, // F03 F04 (F22 only on 04-06)
+    explained: 3, // F09 F10 F18 (F18 reopened on 04-01)
+    rectifying: 4, // F11 F12 F16 (failed vote 03-05) F22
+    rectified: 5, // F13 F14 F15 F17 F19 (F17 reopened on 04-01)
+    verified: 3, // F14 F15 F17
+    overdue: 0,
+    not_reproduced_pending: 0, // F20–F22 stopped reproducing on 04-05
+    votes: 3, // F15 F16 F19 (F16's second vote on 04-20)
+    votes_failed: 1,
+    escalated: 1,
+    inquiry: 0,
+    money_recovered: '3300.50', // F13 1000 + F14 2000 + F15 300.50 (F16 back in rectification)
+    money_regularised: '4500.00', // F13 500 + F17 4000 (reopened only in April)
+  });
+  // X1 was first seen at 01:00 on 04-01 in Beijing: it did not exist yet.
+  expect((await trackStats(store, { year: 2026 }, { today: '2026-03-31' })).totals.discovered).toBe(22);
+  expect((await trackStats(store, { year: 2026 }, { today: '2026-04-01' })).totals.discovered).toBe(23);
+});
+
 test('the CLI prints the same figures', async () => {
   await store.close();
   try {
