@@ -165,7 +165,7 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
     const open = async () => {
       const s = await openSource(store, format, readPath, openOpts);
       const p = planColumns(t, s.headers, profile, (i) => `r${i}`, fmt);
-      if (p.pre.length) s.select = `SELECT *, ${p.pre.join(', ')} FROM (${s.select})`;
+      for (const layer of p.pre) s.select = `SELECT *, ${layer.join(', ')} FROM (${s.select})`;
       return { s, p };
     };
     let { s: src, p: plan } = await open();

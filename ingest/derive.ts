@@ -35,6 +35,8 @@ export interface RowExprCtx {
   column(name: string): string | undefined;
   headers: readonly string[];
   fmt: NumberFormat;
+  /** Names an expression in its own layer (keeps the SQL linear in size). */
+  stage(expr: string): string;
 }
 
 const FUNCS = ['coalesce', 'if', 'left', 'right', 'lpad', 'rpad', 'upper', 'lower', 'trim', 'replace', 'length', 'col', 'abs', 'round', 'blank', 'contains', 'starts_with'];
@@ -51,7 +53,7 @@ export function compileRowExpr(text: string, ctx: RowExprCtx): string {
     throw err;
   }
   const num = (o: Out): string =>
-    o.type === 'number' ? o.sql : o.type === 'text' ? `TRY_CAST(${numberCanonical(o.sql, ctx.fmt)} AS DECIMAL(38,10))` : `CAST(${o.sql} AS INTEGER)`;
+    o.type === 'number' ? o.sql : o.type === 'text' ? ctx.stage(`TRY_CAST(${numberCanonical(o.sql, ctx.fmt)} AS DECIMAL(38,10))`) : `CAST(${o.sql} AS INTEGER)`;
   const txt = (o: Out): string =>
     o.type === 'text'
       ? o.sql

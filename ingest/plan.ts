@@ -32,11 +32,14 @@ export interface SourcePlan {
   /** Totals-row words (rows with such a cell are skipped), for sources read straight by DuckDB. */
   totals: readonly string[];
   /**
-   * Expressions computed over the whole source before the columns (window
-   * functions: the synthetic key's occurrence number), as `expr AS name`.
-   * They need the source's `_rn`.
+   * Derived raw values, computed in layers over the source select before the
+   * columns (`expr AS _dN`, each layer may use the names of the ones before):
+   * naming each step keeps the SQL linear in size. A window (the synthetic
+   * key's occurrence number) needs the source's `_rn`.
    */
-  pre: string[];
+  pre: string[][];
+  /** True when a layer uses a window over `_rn`. */
+  needsRn: boolean;
 }
 
 /** Columns holding GB/T 2260 region codes: six digits, the first not 0. */
@@ -56,7 +59,14 @@ export function planColumns(
   const assigned = new Map<string, { index: number; header: string; unit?: string }>();
   const extras: SourcePlan['extras'] = [];
   const notes: string[] = [];
-  const pre: string[] = [];
+  const pre: string[][] = [];
+  let needsRn = false;
+  /** Name an expression in a layer of its own; later steps refer to it by name. */
+  const stage = (expr: string): string => {
+    const name = `_d${pre.length}`;
+    pre.push([`${expr} AS ${name}`]);
+    return name;
+  };
   const derived = new Set<string>([
     ...Object.keys(profile.sum),
     ...Object.keys(profile.key),
@@ -124,7 +134,12 @@ export function planColumns(
       { code: 'INGEST_COLUMNS' },
     );
   };
-  const textOf = (ref: string) => normExpr(ref);
+  const texts = new Map<string, string>();
+  const textOf = (ref: string): string => {
+    let t = texts.get(ref);
+    if (!t) texts.set(ref, (t = stage(normExpr(ref))));
+    return t;
+  };
 
   const columns: ColumnPlan[] = [];
   const missing: string[] = [];
@@ -159,19 +174,19 @@ export function planColumns(
     if (profile.sum[def.name]) {
       const parts = profile.sum[def.name].map((h) => sourceRef(h, `sum.${def.name}`));
       const partPlan: ColumnPlan = { ...base, raw: 'NULL', origin: { kind: 'absent' } };
-      const vals = parts.map((r) => slowValueExpr(partPlan, textOf(r), fmt));
+      const vals = parts.map((r) => stage(slowValueExpr(partPlan, textOf(r), fmt)));
       const allOk = parts.map((r, i) => `(${textOf(r)} IS NULL OR ${vals[i]} IS NOT NULL)`).join(' AND ');
       const anyText = parts.map((r) => `${textOf(r)} IS NOT NULL`).join(' OR ');
       const total = `CAST(CAST(${vals.map((v) => `coalesce(${v}, 0)`).join(' + ')} AS DECIMAL(38,2)) AS VARCHAR)`;
-      const raw = `(CASE WHEN NOT (${anyText}) THEN NULL WHEN ${allOk} THEN ${total} ELSE concat_ws(' + ', ${parts.map((r) => `coalesce(${r}, '')`).join(', ')}) END)`;
+      const raw = stage(`(CASE WHEN NOT (${anyText}) THEN NULL WHEN ${allOk} THEN ${total} ELSE concat_ws(' + ', ${parts.map((r) => `coalesce(${r}, '')`).join(', ')}) END)`);
       plan = { ...base, unitExp: 0, raw, origin: { kind: 'derived', how: `sum of ${profile.sum[def.name].join(' + ')}` } };
     } else if (profile.key[def.name]) {
       const parts = profile.key[def.name].map((h) => `coalesce(${textOf(sourceRef(h, `key.${def.name}`))}, '')`);
-      const joined = `concat_ws(chr(31), ${parts.join(', ')})`;
+      const joined = stage(`concat_ws(chr(31), ${parts.join(', ')})`);
       // Same values, same key; identical rows numbered in file order so each keeps its own key.
-      const name = `_key${columns.length}`;
+      needsRn = true;
+      const name = stage(`left(md5(${joined}), 16) || '-' || CAST(row_number() OVER (PARTITION BY ${joined} ORDER BY _rn) AS VARCHAR)`);
       plan = { ...base, raw: name, origin: { kind: 'derived', how: `key from ${profile.key[def.name].join(', ')}` } };
-      pre.push(`left(md5(${joined}), 16) || '-' || CAST(row_number() OVER (PARTITION BY ${joined} ORDER BY _rn) AS VARCHAR) AS ${name}`);
     } else if (profile.derive[def.name]) {
       const e = compileRowExpr(profile.derive[def.name], {
         where: profile.where(['derive', def.name]),
@@ -179,10 +194,11 @@ export function planColumns(
           const i = headerIndex.get(normalizeHeader(name));
           return i === undefined ? undefined : textOf(rawRef(i));
         },
+        stage,
         headers,
         fmt,
       });
-      plan = { ...base, raw: e, origin: { kind: 'derived', how: profile.derive[def.name] } };
+      plan = { ...base, raw: stage(e), origin: { kind: 'derived', how: profile.derive[def.name] } };
     } else if (profile.fiscalYear?.column === def.name) {
       plan = { ...base, raw: 'NULL::VARCHAR', origin: { kind: 'derived', how: 'fiscal_year' } }; // filled in below
     } else if (src) {
@@ -192,7 +208,7 @@ export function planColumns(
     } else {
       plan = { ...base, raw: 'NULL::VARCHAR', origin: { kind: 'absent' } };
     }
-    plan.raw = transformRaw(plan.raw, def.name, profile, (n) => {
+    plan.raw = transformRaw(plan.raw, def.name, profile, stage, textOf, (n) => {
       const a = assigned.get(n);
       if (a) return rawRef(a.index);
       return sourceRef(n, `fallback.${def.name}`);
@@ -207,9 +223,9 @@ export function planColumns(
     const target = byName.get(fy.column);
     const from = byName.get(fy.from);
     if (target && from) {
-      const d = slowValueExpr(from, textOf(from.raw), fmt);
+      const d = stage(slowValueExpr(from, textOf(from.raw), fmt));
       const shift = fy.startMonth > 1 ? ` - CASE WHEN month(${d}) < ${fy.startMonth} THEN 1 ELSE 0 END${fy.namedBy === 'end' ? ' + 1' : ''}` : '';
-      target.raw = `CAST(year(${d})${shift} AS VARCHAR)`;
+      target.raw = stage(`CAST(year(${d})${shift} AS VARCHAR)`);
       target.origin = { kind: 'derived', how: `fiscal year from ${fy.from}, starting in month ${fy.startMonth}` };
     }
   }
@@ -230,7 +246,7 @@ export function planColumns(
       { code: 'INGEST_MISSING_COLUMNS' },
     );
   }
-  return { columns, extras, notes, totals: profile.totals, pre };
+  return { columns, extras, notes, totals: profile.totals, pre, needsRn };
 }
 
 export const REGION_PATTERN = {
@@ -240,22 +256,30 @@ export const REGION_PATTERN = {
 };
 
 /** lookups, pad and fallback applied to a column's raw text. */
-function transformRaw(raw: string, col: string, profile: MappingProfile, ref: (name: string) => string): string {
+function transformRaw(
+  raw: string,
+  col: string,
+  profile: MappingProfile,
+  stage: (expr: string) => string,
+  textOf: (ref: string) => string,
+  ref: (name: string) => string,
+): string {
   let r = raw;
   const lookup = profile.lookups[col];
-  if (lookup) {
-    const n = normExpr(r);
-    const whens = Object.entries(lookup).map(([k, v]) => `WHEN ${lit(k.trim().toLowerCase())} THEN ${lit(v)}`).join(' ');
-    r = `coalesce(CASE lower(${n}) ${whens} END, ${n})`;
-  }
   const pad = profile.pad[col];
-  if (pad) {
-    const n = normExpr(r);
-    const fn = pad.side === 'right' ? 'rpad' : 'lpad';
-    r = `(CASE WHEN length(${n}) < ${pad.width} THEN ${fn}(${n}, ${pad.width}, ${lit(pad.fill)}) ELSE ${n} END)`;
-  }
   const fb = profile.fallback[col];
-  if (fb) r = `coalesce(${[r, ...fb.map(ref)].map(normExpr).join(', ')})`;
+  if (!lookup && !pad && !fb) return r;
+  if (lookup) {
+    const n = textOf(r);
+    const whens = Object.entries(lookup).map(([k, v]) => `WHEN ${lit(k.trim().toLowerCase())} THEN ${lit(v)}`).join(' ');
+    r = stage(`coalesce(CASE lower(${n}) ${whens} END, ${n})`);
+  }
+  if (pad) {
+    const n = textOf(r);
+    const fn = pad.side === 'right' ? 'rpad' : 'lpad';
+    r = stage(`(CASE WHEN length(${n}) < ${pad.width} THEN ${fn}(${n}, ${pad.width}, ${lit(pad.fill)}) ELSE ${n} END)`);
+  }
+  if (fb) r = stage(`coalesce(${[r, ...fb.map(ref)].map(textOf).join(', ')})`);
   return r;
 }
 
