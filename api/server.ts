@@ -18,6 +18,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { sep } from 'node:path';
 import type { Store } from '../engine/db.ts';
 import { FiscusError } from '../engine/errors.ts';
+import { logPaths } from '../engine/log-key.ts';
 import type { ApiContext } from './context.ts';
 import { lockDown } from './lockdown.ts';
 import { SeqNotifier } from './notifier.ts';
@@ -106,9 +107,25 @@ function checkBackupRoot(backupDir: string, ingestDir: string | undefined): void
   }
 }
 
+/** DuckDB may read the ingest directory (admin ingests): the log key and checkpoints must not be in it. */
+function checkLogOutsideIngest(store: Store, ingestDir: string | undefined): void {
+  if (!ingestDir || !existsSync(ingestDir)) return;
+  const root = realpathSync(ingestDir);
+  const { keyFile, checkpointsFile } = logPaths(store);
+  for (const [what, f] of [['log key', keyFile], ['checkpoint log', checkpointsFile]] as const) {
+    if (f && (f === root || f.startsWith(`${root}${sep}`) || (existsSync(f) && realpathSync(f).startsWith(`${root}${sep}`)))) {
+      throw new FiscusError(`the ${what} ${f} is inside --ingest-dir ${ingestDir}, which DuckDB may read: move it (--log-key / --checkpoints) or pick another ingest directory`, {
+        code: 'USAGE',
+        exitCode: 2,
+      });
+    }
+  }
+}
+
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const tokens = opts.tokens instanceof TokenStore ? opts.tokens : new TokenStore(opts.tokens);
   if (opts.backupDir) checkBackupRoot(opts.backupDir, opts.ingestDir);
+  checkLogOutsideIngest(opts.store, opts.ingestDir);
   // Bad webhook endpoints stop the start before anything is opened or locked down.
   if (opts.webhooks?.length) checkWebhookEndpoints(opts.webhooks, opts.webhookAllowTargets);
   if (opts.lockdown !== false) await lockDown(opts.store, { ingestDir: opts.ingestDir });

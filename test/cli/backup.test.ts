@@ -223,6 +223,8 @@ describe('fiscus backup --api (while fiscus serve owns the database)', () => {
       await off.app.close();
     }
     await expect(startServer(store, { backupDir: backupRoot, ingestDir: d.dir, lockdown: false })).rejects.toThrow('overlap');
+    // Nor may DuckDB's readable ingest directory hold the log key (beside the database by default).
+    await expect(startServer(store, { ingestDir: path.dirname(d.db), lockdown: false })).rejects.toThrow(/log key .* is inside --ingest-dir/);
     await store.close();
   });
 });
