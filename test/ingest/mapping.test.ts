@@ -30,8 +30,8 @@ describe('mapping profiles', () => {
     expect(res.stderr).not.toMatch(/failed|rolled back/);
     expect(res.code).toBe(0);
     const [r] = JSON.parse(res.stdout);
-    // 万元 × 10000, exact: 1,234.5678 → 12345678.00; 0.000001 → 0.01; 12,345.678901 → 123456789.01
-    const yuan = ['12345678.00', '3500.00', '0.01', '123456789.01', '-5000.00'];
+    // 万元 × 10000, exact: 0.5678 → 5678.00; 0.000001 → 0.01; 2.345678 → 23456.78
+    const yuan = ['5678.00', '3500.00', '0.01', '23456.78', '-500.00'];
     expect(r).toMatchObject({
       table: 'treasury.payments',
       status: 'committed',
@@ -50,12 +50,19 @@ describe('mapping profiles', () => {
     );
     expect(rows.map((x) => x.amount)).toEqual(yuan);
     expect(rows.map((x) => x.pay_date)).toEqual(['2025-03-05', '2025-03-06', '2025-02-28', '2025-03-31', '2025-04-01']);
-    expect(rows.map((x) => x.fund_source)).toEqual(['general', 'general', 'gov_fund', 'gov_fund', 'general']);
+    expect(rows.map((x) => x.fund_source)).toEqual(['general', 'general', 'general', 'gov_fund', 'general']);
     expect(rows.map((x) => x.pay_method)).toEqual(['direct', 'authorized', 'authorized', 'direct', 'direct']);
     expect(rows.map((x) => x.payee_type)).toEqual(['org', 'org', 'individual', 'org', 'org']);
-    expect(rows.every((x) => x.region_code === '370882')).toBe(true);
-    expect(rows[0].agency_code).toBe('001001');
-    expect(JSON.parse(rows[0].extra as string)).toEqual({ 预算单位名称: '兖州区教育局', 经办人: '王芳' });
+    expect(rows.every((x) => x.region_code === '370812')).toBe(true);
+    expect(rows[0].agency_code).toBe('B0201');
+    expect(JSON.parse(rows[0].extra as string)).toEqual({ 预算单位名称: '兖州区卫生健康局', 经办人: '王芳' });
+  });
+
+  it('the README example fits the sample: its region and agency are in the sample reference tables', async () => {
+    await ingestPath(store, join(FIXTURES, '../sample'));
+    const [r] = await ingestPath(store, join(FIXTURES, 'bureau-export.csv'), { mapping: loadMappingProfile(join(FIXTURES, 'bureau-export.yaml')) });
+    expect(r).toMatchObject({ status: 'committed', accepted: 5, warnings: [] });
+    expect(r.message).not.toMatch(/unknown/);
   });
 
   it('takes 万元 from a header suffix such as 支付金额(万元) without a profile', async () => {
