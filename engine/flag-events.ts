@@ -18,6 +18,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { DuckDBTimestampTZValue } from '@duckdb/node-api';
 import type { Store } from './db.ts';
+import { FiscusError } from './errors.ts';
 import { checkpointAfterCommit } from './checkpoints.ts';
 import { keyById, keyringForAppend, loadKeyring, type LogKeyring } from './log-key.ts';
 
@@ -257,13 +258,21 @@ export async function verifyEventChain(store: Store, ring?: LogKeyring | null): 
 }
 
 /** The keyring when verification needs one; loading never creates a key. */
-export async function keyringIfNeeded(store: Store, events: readonly FlagEvent[]): Promise<LogKeyring | null> {
-  if (events.length === 0) {
-    try {
-      return loadKeyring(store);
-    } catch {
-      return null;
+export async function keyringIfNeeded(store: Store, events: readonly FlagEvent[], opts: { allowNeverKeyed?: boolean } = {}): Promise<LogKeyring | null> {
+  try {
+    return loadKeyring(store);
+  } catch (err) {
+    if (!(err instanceof FiscusError) || err.code !== 'LOG_KEY_MISSING') throw err;
+    if (events.length === 0) return null;
+    // A log from before keying (an upgraded deployment): only unkeyed events and no key yet.
+    if (events.every((e) => e.key_id === null)) {
+      if (opts.allowNeverKeyed) return null;
+      throw new FiscusError(
+        `${err.message} The log has ${events.length} unkeyed (legacy) event(s) and has never been keyed: ` +
+          '`fiscus log checkpoint --write` verifies them, creates the key and signs the head (so does the next action).',
+        { code: 'LOG_KEY_MISSING', exitCode: 1 },
+      );
     }
+    throw err;
   }
-  return loadKeyring(store);
 }

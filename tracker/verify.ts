@@ -37,11 +37,13 @@ export interface LogCheck extends ChainCheck {
 export interface VerifyOptions {
   /** Checkpoint files kept elsewhere (the portal's witness copies). */
   witnesses?: readonly string[];
+  /** A log that was never keyed (no key, only legacy events) verifies by its SHA-256 chain (`fiscus log checkpoint --write`). */
+  allowNeverKeyed?: boolean;
 }
 
 export async function verifyLog(store: Store, opts: VerifyOptions = {}): Promise<LogCheck> {
   const events = await readFlagEvents(store);
-  const ring = await keyringIfNeeded(store, events);
+  const ring = await keyringIfNeeded(store, events, { allowNeverKeyed: opts.allowNeverKeyed });
   const chain = verifyEvents(events, ring);
   const own = ownCheckpoints(store);
   const sources = [own, ...(opts.witnesses ?? []).map(witnessSource)];

@@ -44,11 +44,11 @@ export const register: RegisterCommand = (program, ctx) => {
   log
     .command('checkpoint')
     .description('print the newest signed checkpoint of the log head (JSON)')
-    .option('--write', 'sign the current head now (e.g. after a crash between a commit and its checkpoint); verifies the log first')
+    .option('--write', 'sign the current head now (after a crash between a commit and its checkpoint, or to key a log from before keying); verifies the log first')
     .action(async (o) => {
       const store = await ctx.open();
       if (o.write) {
-        const check = await verifyLog(store);
+        const check = await verifyLog(store, { allowNeverKeyed: true });
         if (!check.ok) throw new FiscusError(`the event log does not verify, so its head is not signed: ${check.problems[0]}`, { code: 'LOG_BROKEN' });
         ctx.io.out(`${JSON.stringify(await writeHeadCheckpoint(store))}\n`);
         return;

@@ -148,6 +148,9 @@ describe('legacy (unkeyed) events', () => {
     const key = path.join(dir, 'old.log-key');
     expect(fs.existsSync(key)).toBe(false);
     await expect(verifyLog(store)).rejects.toThrow(`no log key at ${key}`);
+    await expect(verifyLog(store)).rejects.toThrow('2 unkeyed (legacy) event(s) and has never been keyed');
+    expect(await verifyLog(store, { allowNeverKeyed: true })).toMatchObject({ ok: true, legacy_events: 2 });
+    expect(fs.existsSync(key)).toBe(false);
     await appendFlagEvents(store, [{ flag_id: 'L1', event_type: 'flag.confirmed', from_status: 'discovered', to_status: 'confirmed', actor: 'a', role: 'supervisor' }]);
     expect(readKeyFile(key).legacy).toEqual({ events: 2, head_hash: prev });
     const ok = await verifyLog(store);

@@ -90,6 +90,13 @@ export async function forgeEditNote(file: string, seq: number, note: string, how
   });
 }
 
+/** Recompute every hash with the public algorithm, changing nothing else (also: what an older, unkeyed fiscus wrote). */
+export async function rehashAllLegacy(file: string): Promise<void> {
+  await withFile(file, async (run) => {
+    await rewrite(run, rehash(await readAll(run), 'legacy', 0));
+  });
+}
+
 /** Forgery 2: delete an event, renumber the rest and recompute. */
 export async function forgeDeleteRenumber(file: string, seq: number, how: Recompute = 'legacy'): Promise<void> {
   await withFile(file, async (run) => {

@@ -12,7 +12,7 @@ import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../../engine/flag-events.ts';
 import { performAction, verifyLog, type Actor } from '../../tracker/index.ts';
 import { cli, insertFlags, tempDb, withStore } from './helpers.ts';
-import { forgeAppendAccepted, forgeDeleteRenumber, forgeEditNote, forgeSql, forgeTruncateTail, type Recompute } from './forger.ts';
+import { forgeAppendAccepted, forgeDeleteRenumber, forgeEditNote, forgeSql, forgeTruncateTail, rehashAllLegacy, type Recompute } from './forger.ts';
 
 const sup: Actor = { name: '王秘书', role: 'supervisor' };
 const root = path.resolve(import.meta.dirname, '../..');
@@ -300,6 +300,26 @@ test('log checkpoint --write signs the head after a crash lost its checkpoint, a
   const rot = await cli(b.db, 'log', 'rotate-key');
   expect(rot.code).toBe(1);
   expect(rot.err).toContain('it is not re-signed');
+});
+
+test('an upgraded deployment whose log was never keyed: verify-log says so; log checkpoint --write keys it', async () => {
+  const b = await build();
+  // What an older fiscus left: the same events with plain SHA-256 hashes, no key, no checkpoints.
+  await rehashAllLegacy(b.db);
+  fs.rmSync(b.key);
+  fs.rmSync(b.checkpoints);
+  const r = await cli(b.db, 'track', 'verify-log');
+  expect(r.code).toBe(1);
+  expect(r.err).toContain('6 unkeyed (legacy) event(s) and has never been keyed');
+  const w = await cli(b.db, 'log', 'checkpoint', '--write');
+  expect(w.code, w.err).toBe(0);
+  expect(JSON.parse(fs.readFileSync(b.key, 'utf8')).legacy.events).toBe(6);
+  const ok = await cli(b.db, 'track', 'verify-log');
+  expect(ok.code).toBe(0);
+  expect(ok.out).toContain('6 legacy (unkeyed) event(s)');
+  // From now on the legacy prefix is pinned: one more unkeyed event is a forgery.
+  await forgeAppendAccepted(b.db, 'T1', 'legacy');
+  expect((await libCheck(b.db)).broken?.seq).toBe(7);
 });
 
 test('the real executable exits 1 on a forged log', async () => {
