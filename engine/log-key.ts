@@ -56,7 +56,8 @@ const KEYRINGS = new WeakMap<Store, LogKeyring>();
 /** Set where this store's key and checkpoints live (the CLI's `--log-key` / `--checkpoints`). */
 export function configureLog(store: Store, cfg: LogConfig): void {
   CONFIG.set(store, { ...CONFIG.get(store), ...stripUndefined(cfg) });
-  KEYRINGS.delete(store);
+  // A new key path means another keyring; otherwise keep what is loaded (an in-memory store's ephemeral key).
+  if (cfg.keyFile !== undefined) KEYRINGS.delete(store);
 }
 
 function stripUndefined(cfg: LogConfig): LogConfig {
