@@ -34,6 +34,8 @@ import { queryRoutes } from './routes/query.ts';
 import { trackerRoutes } from './routes/tracker.ts';
 import { scanDeadlines } from '../tracker/index.ts';
 import { TokenStore, type TokenEntry } from './tokens.ts';
+import { readCookie, SESSION_COOKIE, SessionStore, sessionAuth, type SessionOptions } from './session.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { checkWebhookEndpoints, startWebhooks, type WebhookEndpoint } from './webhooks.ts';
 
 export interface ServerOptions {
@@ -79,6 +81,16 @@ export interface ServerOptions {
   closeStore?: boolean;
   /** Cached responses of GET /v1/alerts and /v1/flags (0 = no cache). Default 2000. */
   responseCacheEntries?: number;
+  /** Console sessions (api/session.ts): idle and absolute expiry. */
+  sessions?: SessionOptions;
+  /** A session store of the caller's (tests expire sessions with their own clock). */
+  sessionStore?: SessionStore;
+  /** Where uploaded documents are archived by SHA-256 (default: `documents/` beside the database file). */
+  documentsDir?: string;
+  /** Largest document upload in bytes (default 20 MiB). */
+  documentMaxBytes?: number;
+  /** The built console (default console/dist); served at `/`. */
+  consoleDir?: string;
 }
 
 /** GET routes whose 200 responses are cached per write generation (api/response-cache.ts). */
@@ -172,6 +184,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Responses finished while closing carry `Connection: close`, so their keep-alive sockets
   // do not hold the shutdown open until the keep-alive timeout.
   let closing = false;
+  const sessions = opts.sessionStore ?? new SessionStore(opts.sessions);
   app.decorateRequest('principal', null as never);
   app.addHook('onRequest', async (req, reply) => {
     if (closing) {
@@ -183,10 +196,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     if (cfg?.public || url.startsWith('/docs')) return;
     const auth = req.headers.authorization;
     const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
-    const who = m ? tokens.authenticate(m[1]!) : undefined;
+    // No Authorization header: the console's session cookie (api/session.ts), with its CSRF check on writes.
+    const viaCookie = auth === undefined ? sessionAuth(req, sessions) : undefined;
+    if (viaCookie && 'refused' in viaCookie) return sendProblem(reply, problem(req, 403, 'FORBIDDEN', viaCookie.refused));
+    const who = m ? tokens.authenticate(m[1]!) : viaCookie?.principal;
     if (!who) {
       reply.header('www-authenticate', 'Bearer realm="fiscus"');
-      return sendProblem(reply, problem(req, 401, 'UNAUTHORIZED', m ? 'unknown token' : 'send Authorization: Bearer <token>'));
+      const cookieSent = readCookie(req, SESSION_COOKIE) !== undefined;
+      return sendProblem(reply, problem(req, 401, 'UNAUTHORIZED', m ? 'unknown token' : cookieSent ? 'the session has expired or ended: log in again' : 'send Authorization: Bearer <token>'));
     }
     req.principal = who;
     // Unknown routes: authenticated callers get the not-found problem, no role check.
@@ -249,6 +266,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   alertRoutes(app, ctx);
   queryRoutes(app, ctx);
   adminRoutes(app, ctx, { ingestDir: opts.ingestDir, rulesConfigPath: opts.rulesConfigPath, backupDir: opts.backupDir });
+  await consoleRoutes(app, ctx, { tokens, sessions, documentsDir: opts.documentsDir, documentMaxBytes: opts.documentMaxBytes, consoleDir: opts.consoleDir });
 
   const webhooks = opts.webhooks?.length ? startWebhooks(ctx, opts.webhooks, app.log, { allowTargets: opts.webhookAllowTargets }) : undefined;
 
