@@ -6,12 +6,13 @@
  * instance per path within the process and turns the lock conflict raised by
  * another process into an error that says who holds the file and what to do.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DuckDBConnection, DuckDBDataChunkWriter, DuckDBInstance, StatementType, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { FiscusError } from './errors.ts';
 import { migrate } from './migrations.ts';
+import { DUCKDB_SQL, type Engine, type EngineSql } from './sql-dialect.ts';
+import { SerializedStore } from './store-core.ts';
 
 export type Params = Record<string, DuckDBValue | string | number | boolean | null | bigint>;
 /** Explicit types for `Params` values that DuckDB cannot infer (JS `Date`, arrays). */
@@ -33,61 +34,88 @@ export interface AppendTarget {
 
 export const DEFAULT_DB_PATH = './data/fiscus.duckdb';
 
-/** The caller's own transaction on the main connection (AsyncLocalStorage). */
-interface TxState {
-  /**
-   * `open`: BEGIN..COMMIT; statements of the transaction's `fn` run at once, inside it.
-   * `hooks`: committed, `afterCommit` work runs, still in the transaction's queue slot.
-   * `done`: the slot is released; work begun from a leftover async context queues like anyone's.
-   */
-  phase: 'open' | 'hooks' | 'done';
-  /** Something was written: the commit moves the generation. */
-  dirty: boolean;
-  afterCommit: (() => void | Promise<void>)[];
-}
-
-/** The caller's exclusive section (AsyncLocalStorage); `active` is false once it ended. */
-interface SectionState {
-  active: boolean;
-}
-
 /**
- * The one owner of the main connection. Everything that touches it goes through
- * these methods, which join one serialisation, so no caller's statement, appender
- * or prepared statement can land inside another caller's transaction:
+ * The one owner of the main connection, whatever the engine. Everything that touches it
+ * goes through these methods, which join one serialisation, so no caller's statement,
+ * append or prepared statement can land inside another caller's transaction:
  *
  * - `run` / `all` / `one`: one statement, queued on the connection.
  * - `transaction(fn)`: BEGIN..COMMIT holding the connection; nested calls join it.
- * - `append` / `withAppender`: the chunked Appender, atomically (in the caller's
- *   transaction, or in one of its own).
- * - `withConnection(fn)`: prepared and extracted statements on the main connection.
+ * - `append`: bulk rows (DuckDB's chunked Appender; PostgreSQL's COPY FROM STDIN),
+ *   atomically (in the caller's transaction, or in one of its own).
  * - `exclusive(fn)`: the one lock for read-decide-write sequences (tracker actions,
  *   deadline scans, rule runs, ingests), re-entrant; `transaction` and appends take it.
  *
  * Lock order is always exclusive section → connection, so nesting cannot deadlock.
  * `generation` counts committed writes; the API's response cache keys on it.
+ * Rows come back JSON-safe on both engines: DECIMAL/NUMERIC and BIGINT as strings,
+ * DATE as 'YYYY-MM-DD', TIMESTAMPTZ as UTC text ('2026-01-02 03:04:05.678+00'), JSON as text.
+ *
+ * `engine` says which engine; `dialect` holds the SQL that differs between them
+ * (engine/sql-dialect.ts). `connect`, `withConnection` and `withAppender` hand out
+ * DuckDB objects and exist on the DuckDB engine only (`duckdbOnly` narrows).
  */
-export class Store {
-  #closed = false;
+export interface Store {
+  readonly engine: Engine;
+  readonly dialect: EngineSql;
+  /** The DuckDB file's absolute path, `:memory:`, or the PostgreSQL URL without its password. */
+  readonly path: string;
+  readonly generation: number;
+  readonly inExclusive: boolean;
+  onWrite(listener: (generation: number) => void): () => void;
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  run(sql: string, params?: Params, types?: ParamTypes): Promise<void>;
+  all<T extends JsonRow = JsonRow>(sql: string, params?: Params, types?: ParamTypes): Promise<T[]>;
+  one<T extends JsonRow = JsonRow>(sql: string, params?: Params, types?: ParamTypes): Promise<T | undefined>;
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  afterCommit(fn: () => void | Promise<void>): void;
+  /** Append whole rows in the table's column order. Returns how many were appended. */
+  append(target: AppendTarget, rows: Iterable<readonly (DuckDBValue | AppendValue)[]>): Promise<number>;
+  /**
+   * Rows read on a connection of their own, which sees committed data only (the API's
+   * reads must never see a writer's open transaction). DuckDB: a fresh connection per
+   * call; pools live in api/read-pool.ts. PostgreSQL: the Store's read pool.
+   */
+  readCommitted<T extends JsonRow = JsonRow>(sql: string, params?: Params): Promise<T[]>;
+  close(): Promise<void>;
+  /** DuckDB only. */
+  connect(): Promise<DuckDBConnection>;
+  /** DuckDB only. */
+  withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>, opts?: { writes?: boolean }): Promise<T>;
+  /** DuckDB only. */
+  withAppender<T>(target: AppendTarget, fn: (writer: DuckDBDataChunkWriter) => T | Promise<T>): Promise<T>;
+}
+
+/** Plain JS values `append` takes on every engine (DuckDB value objects are DuckDB's). */
+export type AppendValue = string | number | bigint | boolean | Date | null;
+
+/** The DuckDB engine's Store, for code that needs its connection (prepared statements, streams). */
+export function duckdbOnly(store: Store, what: string): DuckDBStore {
+  if (store instanceof DuckDBStore) return store;
+  throw new FiscusError(`${what} runs on the DuckDB engine only; this database is ${store.engine} (${store.path})`, {
+    code: 'ENGINE_UNSUPPORTED',
+  });
+}
+
+export class DuckDBStore extends SerializedStore implements Store {
+  readonly engine = 'duckdb' as const;
+  readonly dialect = DUCKDB_SQL;
   readonly #instance: DuckDBInstance;
   /** The main connection. Streams and parallel readers use their own (`connect`). */
   readonly #conn: DuckDBConnection;
-  readonly #tx = new AsyncLocalStorage<TxState>();
-  /** Tail of the queue of work on the main connection. */
-  #connTail: Promise<unknown> = Promise.resolve();
-  readonly #section = new AsyncLocalStorage<SectionState>();
-  /** Tail of the queue of exclusive sections. */
-  #sectionTail: Promise<unknown> = Promise.resolve();
-  #generation = 0;
-  readonly #writeListeners = new Set<(generation: number) => void>();
 
   constructor(
     readonly path: string,
     instance: DuckDBInstance,
     conn: DuckDBConnection,
   ) {
+    super();
     this.#instance = instance;
     this.#conn = conn;
+  }
+
+  protected async control(statement: 'BEGIN TRANSACTION' | 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    await this.#conn.run(statement);
   }
 
   /**
@@ -102,98 +130,24 @@ export class Store {
     return conn;
   }
 
-  /** Counts committed writes made through this Store (statements, transactions, appends). */
-  get generation(): number {
-    return this.#generation;
-  }
-
-  /**
-   * Call `listener` after every committed write (with the new generation). It runs
-   * outside the writer's transaction and section. Returns the unsubscribe function.
-   */
-  onWrite(listener: (generation: number) => void): () => void {
-    this.#writeListeners.add(listener);
-    return () => this.#writeListeners.delete(listener);
-  }
-
-  #bump(): void {
-    this.#generation++;
-    const g = this.#generation;
-    for (const l of this.#writeListeners) {
-      this.#tx.exit(() =>
-        this.#section.exit(() => {
-          try {
-            l(g);
-          } catch {
-            // A listener's failure is its own; the write has committed.
-          }
-        }),
-      );
+  async readCommitted<T extends JsonRow = JsonRow>(sql: string, params?: Params): Promise<T[]> {
+    const conn = await this.connect();
+    try {
+      return (await conn.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined)).getRowObjectsJson() as T[];
+    } finally {
+      conn.closeSync();
     }
   }
 
-  /** A write happened on the main connection: counted now, or at the commit of the caller's transaction. */
-  #wrote(): void {
-    const tx = this.#tx.getStore();
-    if (tx?.phase === 'open') tx.dirty = true;
-    else this.#bump();
-  }
-
-  /** Is the caller inside its own transaction's queue slot (statements run at once)? */
-  #holdsConnection(): boolean {
-    const tx = this.#tx.getStore();
-    return tx !== undefined && tx.phase !== 'done';
-  }
-
-  /**
-   * Work on the main connection is serialised: a transaction must not see
-   * statements of unrelated callers (a server handles requests concurrently,
-   * and a DuckDB connection has one transaction at a time). Statements issued
-   * from inside a transaction's own `fn` run at once.
-   */
-  #onConn<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#holdsConnection()) return fn();
-    const run = this.#connTail.then(fn, fn);
-    this.#connTail = run.catch(() => undefined);
-    return run;
-  }
-
-  /**
-   * The one lock for read-decide-write sequences, in the CLI and the server alike:
-   * tracker actions and bulk assigns, deadline scans, rule runs and ingests run `fn`
-   * inside it, one at a time per Store, so none of them decides on data another is
-   * about to change. Re-entrant: a nested call (same async context) runs at once.
-   * `transaction` and appends take it too; single statements (`run`/`all`) and the
-   * API's read connections do not wait for it.
-   */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#section.getStore()?.active) return fn();
-    const token: SectionState = { active: false };
-    const enter = () => {
-      token.active = true;
-      return this.#section.run(token, fn);
-    };
-    const run = this.#sectionTail.then(enter, enter).finally(() => {
-      token.active = false;
-    });
-    this.#sectionTail = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Whether the caller runs inside `exclusive` (for assertions in callers that require it). */
-  get inExclusive(): boolean {
-    return this.#section.getStore()?.active === true;
-  }
-
   async run(sql: string, params?: Params, types?: ParamTypes): Promise<void> {
-    const result = await this.#onConn(() => this.#conn.run(sql, params as Record<string, DuckDBValue> | undefined, types));
-    if (isWrite(sql, result.statementType)) this.#wrote();
+    const result = await this.onConn(() => this.#conn.run(sql, params as Record<string, DuckDBValue> | undefined, types));
+    if (isWrite(sql, result.statementType)) this.wrote();
   }
 
   /** Rows as JSON-safe objects (money and big integers as strings). */
   async all<T extends JsonRow = JsonRow>(sql: string, params?: Params, types?: ParamTypes): Promise<T[]> {
-    const reader = await this.#onConn(() => this.#conn.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined, types));
-    if (isWrite(sql, reader.statementType)) this.#wrote();
+    const reader = await this.onConn(() => this.#conn.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined, types));
+    if (isWrite(sql, reader.statementType)) this.wrote();
     return reader.getRowObjectsJson() as T[];
   }
 
@@ -211,8 +165,8 @@ export class Store {
    * Say `{ writes: false }` when `fn` only reads, so cached API answers stay valid.
    */
   async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>, opts: { writes?: boolean } = {}): Promise<T> {
-    const out = await this.#onConn(() => fn(this.#conn));
-    if (opts.writes !== false) this.#wrote();
+    const out = await this.onConn(() => fn(this.#conn));
+    if (opts.writes !== false) this.wrote();
     return out;
   }
 
@@ -232,7 +186,7 @@ export class Store {
         writer.flush();
         app.flushSync();
         ok = true;
-        this.#wrote();
+        this.wrote();
         return out;
       } finally {
         // A failed append must not leave its rows behind for a caller that catches and commits.
@@ -253,72 +207,22 @@ export class Store {
   }
 
   /** `withAppender` for rows already at hand. Returns how many were appended. */
-  async append(target: AppendTarget, rows: Iterable<readonly (DuckDBValue | null)[]>): Promise<number> {
+  async append(target: AppendTarget, rows: Iterable<readonly (DuckDBValue | AppendValue)[]>): Promise<number> {
     return this.withAppender(target, (w) => {
       let n = 0;
       for (const r of rows) {
-        w.appendRow(r);
+        w.appendRow(r as readonly DuckDBValue[]);
         n++;
       }
       return n;
     });
   }
 
-  /**
-   * Run `fn` in one transaction: all of it lands, or none of it. A nested call joins the
-   * outer one. It takes the exclusive section (see `exclusive`) and then the connection.
-   */
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#tx.getStore()?.phase === 'open') return fn();
-    const tx: TxState = { phase: 'open', dirty: false, afterCommit: [] };
-    return this.exclusive(() =>
-      this.#onConn(() =>
-        this.#tx.run(tx, async () => {
-          try {
-            await this.#conn.run('BEGIN TRANSACTION');
-            let out: T;
-            try {
-              out = await fn();
-              await this.#conn.run('COMMIT');
-            } catch (err) {
-              await this.#conn.run('ROLLBACK').catch(() => undefined);
-              throw err;
-            }
-            tx.phase = 'hooks';
-            try {
-              // Still inside the queue slot: the next writer starts after these ran (commit order).
-              for (const hook of tx.afterCommit) await hook();
-            } finally {
-              // After the hooks: what they publish (the signed log checkpoint in the alert feed) is
-              // part of the new generation, so no page cached under it can lack it.
-              if (tx.dirty) this.#bump();
-            }
-            return out;
-          } finally {
-            tx.phase = 'done';
-          }
-        }),
-      ),
-    );
-  }
-
-  /**
-   * Run `fn` once the current transaction has committed, before the next work on the
-   * connection starts; never after a rollback. Only inside `transaction(fn)`.
-   * (engine/checkpoints.ts signs the log head here: a rolled-back append must not be signed.)
-   */
-  afterCommit(fn: () => void | Promise<void>): void {
-    const tx = this.#tx.getStore();
-    if (!tx || tx.phase !== 'open') throw new Error('Store.afterCommit outside a transaction');
-    tx.afterCommit.push(fn);
-  }
-
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
+    this.closed = true;
     OPEN.delete(this.path);
-    await this.#sectionTail;
-    await this.#connTail;
+    await this.drain();
     this.#conn.closeSync();
     this.#instance.closeSync();
   }
@@ -391,7 +295,7 @@ async function openFresh(abs: string, opts: OpenOptions): Promise<Store> {
     }
   }
   await prepareConnection(conn, abs);
-  const store = new Store(abs, instance, conn);
+  const store = new DuckDBStore(abs, instance, conn);
   if (!opts.readOnly) await migrate(store);
   return store;
 }

@@ -1,0 +1,73 @@
+/**
+ * The engine SQL helper: the few places where DuckDB's and PostgreSQL's SQL really
+ * differ, in one place, keyed on the Store's engine (`store.dialect`). Everything
+ * else fiscus writes outside the rule compiler is SQL both engines accept (standard
+ * casts, `FILTER`, `DISTINCT ON`, window functions, `ON CONFLICT`, `::` casts).
+ * The rule compiler has its own, richer dialects (rules/language/).
+ */
+export type Engine = 'duckdb' | 'postgres';
+
+export interface EngineSql {
+  readonly name: Engine;
+  /** Milliseconds since the epoch of a TIMESTAMPTZ, as BIGINT. */
+  epochMs(ts: string): string;
+  /** The value of `value` on the row with the greatest `by` in the group. */
+  argMax(value: string, by: string): string;
+  /** A JSON object from alternating key and value expressions. */
+  jsonObject(pairs: readonly string[]): string;
+  /** A TIMESTAMPTZ as ISO-8601 UTC text with milliseconds (`2026-01-02T03:04:05.678Z`). */
+  isoUtc(ts: string): string;
+  /** The 8-byte float type name. */
+  readonly double: string;
+  /** A temp table's qualified name. */
+  tempTable(name: string): string;
+  /** Statements that (re)create a temp table from a query. */
+  createTempTableAs(name: string, query: string): string[];
+  /** Rows of one DATE column `day` from `from` to `to` inclusive (both date expressions). */
+  dateSeries(from: string, to: string): string;
+  /** ISO day of week (1 = Monday … 7 = Sunday) of a date. */
+  isoDow(d: string): string;
+  /** The year of a date as an integer. */
+  year(d: string): string;
+  /** `d + n days` as a DATE (n an integer expression). */
+  addDays(d: string, n: string): string;
+}
+
+function quoteIdent(s: string): string {
+  return `"${s.replaceAll('"', '""')}"`;
+}
+
+export const DUCKDB_SQL: EngineSql = {
+  name: 'duckdb',
+  epochMs: (ts) => `epoch_ms(${ts})`,
+  argMax: (v, by) => `arg_max(${v}, ${by})`,
+  jsonObject: (pairs) => `json_object(${pairs.join(', ')})`,
+  isoUtc: (ts) => `strftime((${ts}) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`,
+  double: 'DOUBLE',
+  tempTable: (name) => `temp.main.${quoteIdent(name)}`,
+  createTempTableAs: (name, q) => [`CREATE OR REPLACE TEMP TABLE ${quoteIdent(name)} AS ${q}`],
+  dateSeries: (from, to) => `SELECT range::DATE AS day FROM range(${from}, (${to}) + INTERVAL 1 DAY, INTERVAL 1 DAY)`,
+  isoDow: (d) => `isodow(${d})`,
+  year: (d) => `year(${d})`,
+  addDays: (d, n) => `CAST((${d}) + (${n}) * INTERVAL 1 DAY AS DATE)`,
+};
+
+export const POSTGRES_SQL: EngineSql = {
+  name: 'postgres',
+  // floor, as DuckDB's epoch_ms truncates microseconds.
+  epochMs: (ts) => `CAST(floor(extract(epoch FROM ${ts}) * 1000) AS BIGINT)`,
+  argMax: (v, by) => `(array_agg(${v} ORDER BY ${by} DESC NULLS LAST))[1]`,
+  jsonObject: (pairs) => `json_build_object(${pairs.join(', ')})`,
+  isoUtc: (ts) => `to_char((${ts}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  double: 'DOUBLE PRECISION',
+  tempTable: (name) => `pg_temp.${quoteIdent(name)}`,
+  createTempTableAs: (name, q) => [`DROP TABLE IF EXISTS pg_temp.${quoteIdent(name)}`, `CREATE TEMP TABLE ${quoteIdent(name)} AS ${q}`],
+  dateSeries: (from, to) => `SELECT CAST(g AS DATE) AS day FROM generate_series(CAST(${from} AS TIMESTAMP), CAST(${to} AS TIMESTAMP), INTERVAL '1 day') AS g`,
+  isoDow: (d) => `CAST(extract(isodow FROM ${d}) AS INTEGER)`,
+  year: (d) => `CAST(extract(year FROM ${d}) AS INTEGER)`,
+  addDays: (d, n) => `CAST((${d}) + CAST(${n} AS INTEGER) AS DATE)`,
+};
+
+export function engineSql(engine: Engine): EngineSql {
+  return engine === 'postgres' ? POSTGRES_SQL : DUCKDB_SQL;
+}
