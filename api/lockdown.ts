@@ -9,10 +9,7 @@
  */
 import { resolve } from 'node:path';
 import type { Store } from '../engine/db.ts';
-
-function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
+import { sqlString } from '../engine/sql-quote.ts';
 
 export async function isLockedDown(store: Store): Promise<boolean> {
   const r = await store.one<{ v: string | boolean }>("SELECT current_setting('lock_configuration') AS v");

@@ -12,6 +12,7 @@ import { DuckDBConnection, DuckDBDataChunkWriter, DuckDBInstance, StatementType,
 import { FiscusError } from './errors.ts';
 import { migrate } from './migrations.ts';
 import { DUCKDB_SQL, type Engine, type EngineSql } from './sql-dialect.ts';
+import { sqlString } from './sql-quote.ts';
 import { SerializedStore } from './store-core.ts';
 
 export type Params = Record<string, DuckDBValue | string | number | boolean | null | bigint>;
@@ -261,10 +262,6 @@ export async function openStore(path: string = DEFAULT_DB_PATH, opts: OpenOption
  * reference ambiguous.
  */
 export const CATALOG = 'fiscus_store';
-
-function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
 
 async function prepareConnection(conn: DuckDBConnection, abs: string): Promise<void> {
   if (abs !== ':memory:') await conn.run(`USE ${CATALOG}`);

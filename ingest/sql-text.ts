@@ -1,14 +1,11 @@
 /** Small helpers for building SQL text (identifiers and literals cannot all be bound). */
+import { sqlString, sqlStringList } from '../engine/sql-quote.ts';
 
-/** A SQL string literal. */
-export function lit(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
+/** A SQL string literal (engine/sql-quote.ts). */
+export const lit = sqlString;
 
 /** A list of SQL string literals: `'a', 'b'`. */
-export function litList(values: readonly string[]): string {
-  return values.map(lit).join(', ');
-}
+export const litList = sqlStringList;
 
 /** Escape a string for use inside an RE2 regular expression. */
 export function reEscape(s: string): string {

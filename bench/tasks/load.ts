@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FEEDS, qualifiedName, quoteIdent, sqlType, type TableDef } from '../../engine/feeds.ts';
 import type { Store } from '../../engine/db.ts';
+import { sqlString } from '../../engine/sql-quote.ts';
 import { has, need } from '../optional.ts';
 
 export type Loader = 'ingest' | 'direct_sql';
@@ -24,9 +25,7 @@ export function readCsvSql(file: string, t: TableDef): string {
   return `read_csv(${sqlString(file)}, header = true, delim = ',', quote = '"', escape = '"', nullstr = '', dateformat = '%Y-%m-%d', auto_detect = false, columns = {${cols}})`;
 }
 
-export function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
+export { sqlString };
 
 /** Load one CSV (named `<schema>.<table>.csv`) into the store. */
 export async function loadFile(store: Store, file: string, loader: Loader, batchId: string): Promise<unknown> {

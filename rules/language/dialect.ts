@@ -5,6 +5,7 @@
  * not a new compiler.
  */
 import { quoteIdent } from '../../engine/feeds.ts';
+import { sqlString } from '../../engine/sql-quote.ts';
 
 export type SqlType = 'money' | 'number' | 'integer' | 'string' | 'date' | 'boolean';
 
@@ -66,7 +67,7 @@ export const duckdb: SqlDialect = {
   name: 'duckdb',
   ident: quoteIdent,
   table: (s, t) => `${quoteIdent(s)}.${quoteIdent(t)}`,
-  stringLiteral: (v) => `'${v.replaceAll("'", "''")}'`,
+  stringLiteral: sqlString,
   param(name, type) {
     if (type === 'list') return `CAST($${name} AS VARCHAR[])`;
     return `CAST($${name} AS ${duckType(type)})`;
@@ -90,7 +91,7 @@ export const duckdb: SqlDialect = {
   listAgg: (x, ds) => (ds ? `list_sort(list(DISTINCT ${x}))` : `list(${x})`),
   listLength: (l) => `len(${l})`,
   evidence: (table, keys) =>
-    `list_transform(${keys}, k -> struct_pack("table" := '${table.replaceAll("'", "''")}', "key" := CAST(k AS VARCHAR)))`,
+    `list_transform(${keys}, k -> struct_pack("table" := ${sqlString(table)}, "key" := CAST(k AS VARCHAR)))`,
   evidenceConcat: (parts) => (parts.length === 1 ? parts[0] : `list_concat(${parts.join(', ')})`),
   emptyEvidence: () => `CAST([] AS STRUCT("table" VARCHAR, "key" VARCHAR)[])`,
   jsonObject: (pairs) => (pairs.length === 0 ? `CAST('{}' AS JSON)` : `json_object(${pairs.map(([k, v]) => `'${k}', ${v}`).join(', ')})`),

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { DATE, dateValue, type DuckDBConnection } from '@duckdb/node-api';
 import cd from 'chinese-days';
 import { FEEDS, sqlType } from '../../engine/feeds.ts';
+import { sqlString as quoteLiteral } from '../../engine/sql-quote.ts';
 
 export const REFERENCE_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -35,7 +36,6 @@ export interface ReferenceRow {
   evidence_keys: string[];
 }
 
-const quoteLiteral = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
 /**
  * Load the canonical CSV files of a dataset folder (`<schema>.<table>.csv`) into

@@ -15,6 +15,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import { refreshCalendar } from '../../engine/calendar.ts';
 import { openStore, type Store } from '../../engine/db.ts';
 import { FiscusError } from '../../engine/errors.ts';
+import { sqlString } from '../../engine/sql-quote.ts';
 import { feedTable, qualifiedName, quoteIdent, sqlType, type ColumnDef, type TableDef } from '../../engine/feeds.ts';
 import type { CompiledRule } from '../types.ts';
 import { flagRowToJson, queryFlags, type FlagJsonExtended } from './flag-json.ts';
@@ -295,7 +296,7 @@ async function loadGiven(store: Store, dir: string, file: string, c: RuleTestCas
       await store.run(
         `INSERT INTO ${qualifiedName(g.table)} (${names}, extra, _batch_id, _row_hash, _ingested_at)
          SELECT ${names}, NULL, 'test', 'test-' || row_number() OVER (), now()
-         FROM read_json('${path.replaceAll("'", "''")}', format = 'newline_delimited', columns = {${types}})`,
+         FROM read_json(${sqlString(path)}, format = 'newline_delimited', columns = {${types}})`,
       );
     } catch (err) {
       throw new RuleTestError(file, g.lines[0] ?? c.line, `cannot load ${g.table.name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
