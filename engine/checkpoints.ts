@@ -104,8 +104,10 @@ export function parseCheckpoint(line: string): Checkpoint | string {
   } catch (err) {
     return `not JSON: ${(err as Error).message}`;
   }
-  // A saved feed response or GET /v1/log/checkpoint body is accepted too.
+  // What the portal received is accepted as is: a checkpoint (GET /v1/log/checkpoint, SSE data),
+  // a pull-feed response ({items, next_cursor, checkpoint}) or a webhook body ({type: 'log.checkpoint', data}).
   if (raw && typeof raw === 'object' && raw.checkpoint && typeof raw.checkpoint === 'object') raw = raw.checkpoint;
+  else if (raw && typeof raw === 'object' && raw.type === 'log.checkpoint' && raw.data && typeof raw.data === 'object') raw = raw.data;
   if (
     !raw || raw.v !== 1 || !Number.isSafeInteger(raw.seq) || raw.seq < 0 || typeof raw.hash !== 'string' || typeof raw.at !== 'string' ||
     typeof raw.key_id !== 'string' || typeof raw.signature !== 'string'

@@ -136,6 +136,14 @@ test('truncating the tail AND the checkpoint log: the portal’s witness copy st
   expect(r.code).toBe(1);
   expect(r.out).toContain(`${witness}:5`);
   expect(r.out).toContain('the log ends at #5');
+  // The portal may keep the messages as it received them: webhook bodies and pull-feed responses.
+  const asReceived = path.join(b.dir, 'portal-received.jsonl');
+  const cps = fs.readFileSync(witness, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  fs.writeFileSync(asReceived, `${JSON.stringify({ type: 'log.checkpoint', timestamp: cps[3].at, data: cps[3] })}\n${JSON.stringify({ items: [], next_cursor: 'x', checkpoint: cps[4] })}\n`);
+  const r2 = await cli(b.db, 'track', 'verify-log', '--witness', asReceived);
+  expect(r2.code).toBe(1);
+  expect(r2.out).toContain(`${asReceived}:2`);
+  expect(r2.out).not.toContain(`${asReceived}:1`);
 });
 
 test('deleting the checkpoint log is reported: truncation could no longer be ruled out', async () => {
