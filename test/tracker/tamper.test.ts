@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../../engine/flag-events.ts';
+import { signCheckpoint } from '../../engine/checkpoints.ts';
+import { parseKeyFile } from '../../engine/log-key.ts';
 import { performAction, verifyLog, type Actor } from '../../tracker/index.ts';
 import { cli, insertFlags, tempDb, withStore } from './helpers.ts';
 import { forgeAppendAccepted, forgeDeleteRenumber, forgeEditNote, forgeSql, forgeTruncateTail, rehashAllLegacy, type Recompute } from './forger.ts';
@@ -288,6 +290,12 @@ test('rotate-key: a new current version, a checkpoint signed by both, old events
   const r = await cli(b.db, 'track', 'verify-log');
   expect(r.code).toBe(1);
   expect(r.out).toContain('event #7 comes after this checkpoint');
+  // ... nor sign a checkpoint with it after the rotation.
+  const old = parseKeyFile('old', JSON.stringify(oldKeyFile)).versions[0]!;
+  const head = await withStore(b.db, (s) => s.one<{ seq: string; hash: string }>('SELECT seq, hash FROM fiscus.flag_events ORDER BY seq DESC LIMIT 1'));
+  fs.appendFileSync(b.checkpoints, `${JSON.stringify(signCheckpoint(old, { seq: Number(head!.seq), hash: head!.hash }))}\n`);
+  const c = await libCheck(b.db);
+  expect(c.checkpoints.problems.some((p) => /signed by key v1 after a checkpoint signed by v2 \(key ids never go back/.test(p.reason))).toBe(true);
 });
 
 test('log checkpoint --write signs the head after a crash lost its checkpoint, and only for a log that verifies', async () => {
