@@ -171,6 +171,7 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
     let { s: src, p: plan } = await open();
     temps.push(...src.temps);
     if (bareCr) (src.notes ??= []).unshift('lines end in a bare CR');
+    if (!staged && profile.skipRows > 0 && format === 'csv') (src.notes ??= []).push(`header on row ${profile.skipRows + 1} (${profile.skipRows} row${profile.skipRows > 1 ? 's' : ''} above skipped)`);
     const money = t.columns.filter((c) => c.type === 'money');
 
     // Fast path: most files are clean and add new keys. Insert straight from

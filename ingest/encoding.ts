@@ -297,3 +297,9 @@ export async function hashFile(path: string, checkUtf8: boolean): Promise<{ sha2
   }
   return { sha256: hash.digest('hex'), bytes, utf8: check ? check.end() : true };
 }
+
+/** Decode a whole buffer (no streaming) in a named encoding, with the same decoders as a transcode. */
+export function decodeText(buf: Uint8Array, encoding: string): string {
+  const d = makeDecoder(encoding, 'text');
+  return d.write(buf) + d.end();
+}

@@ -203,7 +203,7 @@ export function parseMappingProfile(text: string, name: string): MappingProfile 
   }
   const parsed = ProfileSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const issue = pickIssue(parsed.error.issues);
     const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
     if (issue.code === 'unrecognized_keys') {
       const k = issue.keys[0];
@@ -282,6 +282,17 @@ export function parseMappingProfile(text: string, name: string): MappingProfile 
       : Object.fromEntries(Object.entries(p.timestamps ?? {}).map(([k, v]) => [k, v === 'take_date'])),
     where: (path) => pos.where(path),
   };
+}
+
+/** The most telling issue: inside a union, the branch that got furthest (an unknown key beats a wrong type). */
+function pickIssue(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue {
+  const first = issues[0];
+  if (first.code !== 'invalid_union') return first;
+  const inner = first.errors.flat().map((i) => ({ ...i, path: [...first.path, ...i.path] }) as z.core.$ZodIssue);
+  const keyIssue = inner.find((i) => i.code === 'unrecognized_keys');
+  if (keyIssue) return keyIssue;
+  const deep = inner.filter((i) => i.path.length > first.path.length);
+  return deep.length ? pickIssue(deep) : first;
 }
 
 function nestedKeys(path: readonly (string | number)[]): string[] {
