@@ -9,6 +9,12 @@
  */
 
 export type Severity = 'high' | 'medium' | 'low';
+
+/** A parameter of emitted rule SQL, in binding order: `as_of`, `scope` or `p_<name>`, with its rule-parameter type. */
+export interface BoundParameter {
+  name: string;
+  type: RuleParamDef['type'];
+}
 export type RuleStatus = 'experimental' | 'test' | 'stable';
 
 export type EntityType =
@@ -45,6 +51,8 @@ export interface RuleMeta {
 export interface Precondition {
   /** SQL returning one row with a boolean column `ok` (may use the same parameters as the rule). */
   sql: string;
+  /** The parameters of `sql` in binding order (see `CompiledRule.parameters`). */
+  parameters?: BoundParameter[];
   /** zh-CN/English text for the run summary, e.g. "treasury.payments 为空 / treasury.payments is empty". */
   reason: string;
   /**
@@ -59,11 +67,17 @@ export interface Precondition {
 export interface CompiledRule {
   meta: RuleMeta;
   /**
-   * DuckDB SQL returning `RuleResultRow`s. Named parameters: `$as_of` (DATE,
-   * bound by the runner) and one `$p_<param>` per rule parameter (bound from
-   * `params`). Values are never interpolated into the text.
+   * SQL in `dialect` returning `RuleResultRow`s. Parameters: `as_of` (DATE, bound by
+   * the runner), `scope` (text list or NULL) and one `p_<param>` per rule parameter
+   * (bound from `params`). Values are never interpolated into the text. DuckDB uses
+   * named `$name` placeholders, PostgreSQL positional `$1…`; `parameters` lists them
+   * in binding order either way.
    */
   sql: string;
+  /** The parameters of `sql` in binding order, with their types (compileRule always sets it). */
+  parameters?: BoundParameter[];
+  /** The engine the SQL is written for (`duckdb` | `postgres`; compileRule always sets it; absent = duckdb). */
+  dialect?: string;
   /** Resolved parameter values (defaults merged with deployment overrides), keyed `p_<name>`. */
   params: Record<string, string | number | boolean | string[]>;
   preconditions: Precondition[];
@@ -80,7 +94,7 @@ export interface CompiledRule {
    * those rows miss it and so are not judged. The first entry is the rule's main input
    * (the flag-share warning compares flags with its `rows`).
    */
-  inputs?: { table: string; requires: string[]; sql: string }[];
+  inputs?: { table: string; requires: string[]; sql: string; parameters?: BoundParameter[] }[];
 }
 
 /**

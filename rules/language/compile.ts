@@ -9,7 +9,8 @@ import { feedTable, type ColumnType, type TableDef } from '../../engine/feeds.ts
 import { RESULT_COLUMNS, type CompiledRule, type Precondition, type RuleParamDef, type Severity } from '../types.ts';
 import { parseExpr, type Expr, type ExprSource } from './ast.ts';
 import { checkParamValue, type RuleDefinition } from './definition.ts';
-import { duckdb, type SqlDialect } from './dialect.ts';
+import { dialectOf, type Dialect as SqlDialect, type DialectName } from './dialects/index.ts';
+import { sqlParamType } from './dialects/types.ts';
 import { RuleError, didYouMean } from './errors.ts';
 import { ExprCompiler, type CompileCtx } from './expr.ts';
 import { newScope, type Scope, type TableBinding, type Typed, type VType, isNumeric, describeType } from './scope.ts';
@@ -18,7 +19,8 @@ import { isMap, isScalar, isSeq, type Node, type YAMLMap, type YamlFile } from '
 export interface CompileOptions {
   params?: Record<string, unknown>;
   severity?: Severity;
-  dialect?: SqlDialect;
+  /** The engine to emit SQL for (default duckdb). */
+  dialect?: DialectName | SqlDialect;
 }
 
 /** Evidence lists longer than this are replaced by `evidence_query` (FLAGS.md: "where those are thousands"). */
@@ -39,7 +41,6 @@ export const AS_OF_COLUMNS: Record<string, { column: string; kind: 'date' | 'yea
   'transfers.disbursements': { column: 'pay_date', kind: 'date' },
 };
 
-const AS_OF = 'CAST($as_of AS DATE)';
 
 interface Source {
   from: string;
@@ -94,13 +95,18 @@ class RuleCompiler {
     if (sc) this.scopeColumn = this.y.str(sc, '`scope`');
   }
 
+  /** The evaluation date, a bound parameter. */
+  get asOf(): string {
+    return this.d.param('as_of', 'date');
+  }
+
   asOfFilter(t: TableDef, alias: string): string | null {
     const a = AS_OF_COLUMNS[t.name];
     if (!a) return null;
     const col = `${alias}.${this.d.ident(a.column)}`;
-    if (a.kind === 'date') return `${col} <= ${AS_OF}`;
-    if (a.kind === 'year') return `${col} <= year(${AS_OF})`;
-    return `${col} <= ${this.d.yearMonth(AS_OF)}`;
+    if (a.kind === 'date') return `${col} <= ${this.asOf}`;
+    if (a.kind === 'year') return `${col} <= ${this.d.year(this.asOf)}`;
+    return `${col} <= ${this.d.yearMonth(this.asOf)}`;
   }
 
   exprSrc(n: Node, what: string): ExprSource {
@@ -192,7 +198,7 @@ class RuleCompiler {
       }
     }
     where.push(...this.requires(m, def, sqlAlias));
-    const keyParts = def.key.map((k) => `CAST(${sqlAlias}.${this.d.ident(k)} AS VARCHAR)`);
+    const keyParts = def.key.map((k) => this.d.cast(`${sqlAlias}.${this.d.ident(k)}`, 'string'));
     const key = keyParts.length === 1 ? keyParts[0] : keyParts.join(` || '|' || `);
     return { from, where, scope, primary, key };
   }
@@ -273,7 +279,7 @@ class RuleCompiler {
   }
 
   globals(scope: Scope): void {
-    scope.names.set('as_of', { kind: 'sql', sql: AS_OF, type: 'date' });
+    scope.names.set('as_of', { kind: 'sql', sql: this.asOf, type: 'date' });
   }
 
   /** Evaluation dates (`at: quarter_ends`): a CTE of dates ≤ as-of, from the first year in the table. */
@@ -284,10 +290,12 @@ class RuleCompiler {
     const a = AS_OF_COLUMNS[table.name];
     if (!a || a.kind !== 'date') throw this.y.err(n, `\`at:\` needs a dated table (${table.name} has no date column)`);
     const col = this.d.ident(a.column);
-    return `fiscus_at AS (SELECT CAST(last_day(make_date(CAST(y.range AS INTEGER), m.m, 1)) AS DATE) AS at
-      FROM range(coalesce((SELECT year(min(${col})) FROM ${this.d.table(table.schema, table.table)} WHERE ${col} <= ${AS_OF}), year(${AS_OF})), year(${AS_OF}) + 1) y,
+    const d = this.d;
+    const end = d.lastDayOfMonth(d.makeDate('y.range', 'm.m', '1'));
+    return `fiscus_at AS (SELECT CAST(${end} AS DATE) AS at
+      FROM ${d.integerRange(`coalesce((SELECT ${d.year(`min(${col})`)} FROM ${d.table(table.schema, table.table)} WHERE ${col} <= ${this.asOf}), ${d.year(this.asOf)})`, `${d.year(this.asOf)} + 1`, 'y')},
       (VALUES ${months[v]}) m(m)
-      WHERE last_day(make_date(CAST(y.range AS INTEGER), m.m, 1)) <= ${AS_OF})`;
+      WHERE ${end} <= ${this.asOf})`;
   }
 
   evidenceFromKeys(table: string, keys: string): string {
@@ -303,7 +311,7 @@ class RuleCompiler {
     this.sourceWhere(m, src);
     return {
       ctes: [], from: src.from, where: src.where, scope: src.scope,
-      evidence: this.evidenceFromKeys(src.primary.def.name, `[${src.key}]`), evidenceQuery: 'NULL', preconditions: [],
+      evidence: this.evidenceFromKeys(src.primary.def.name, this.d.listOf([src.key])), evidenceQuery: 'NULL', preconditions: [],
     };
   }
 
@@ -339,14 +347,14 @@ class RuleCompiler {
         : this.d.daysBetween(start.sql, end.sql);
       s.names.set('end', { kind: 'sql', sql: end.sql, type: 'date' });
       s.names.set('elapsed', { kind: 'sql', sql: elapsed, type: 'integer' });
-      src.where.push(`((${end.sql} > ${due}) OR (${end.sql} IS NULL AND ${due} < ${AS_OF}))`);
+      src.where.push(`((${end.sql} > ${due}) OR (${end.sql} IS NULL AND ${due} < ${this.asOf}))`);
     } else {
       const met = this.expr(metNode!, s, '`met`', 'boolean');
-      src.where.push(`(${due} <= ${AS_OF} AND NOT coalesce(${met.sql}, FALSE))`);
+      src.where.push(`(${due} <= ${this.asOf} AND NOT coalesce(${met.sql}, FALSE))`);
     }
     return {
       ctes: [], from: src.from, where: src.where, scope: s,
-      evidence: this.evidenceFromKeys(src.primary.def.name, `[${src.key}]`), evidenceQuery: 'NULL', preconditions: [],
+      evidence: this.evidenceFromKeys(src.primary.def.name, this.d.listOf([src.key])), evidenceQuery: 'NULL', preconditions: [],
     };
   }
 
@@ -397,7 +405,8 @@ class RuleCompiler {
     const parts = plain.map((g) => `'${g.t.column!.col.name} = ' || ${this.quoteSql(`${ref}.${this.d.ident(g.name)}`, g.t.type)}`);
     const a = AS_OF_COLUMNS[table.name];
     if (a) {
-      const v = a.kind === 'date' ? `'DATE ''' || CAST(${AS_OF} AS VARCHAR) || ''''` : a.kind === 'year' ? `CAST(year(${AS_OF}) AS VARCHAR)` : `'''' || ${this.d.yearMonth(AS_OF)} || ''''`;
+      const asOf = this.asOf;
+      const v = a.kind === 'date' ? `'DATE ''' || CAST(${asOf} AS VARCHAR) || ''''` : a.kind === 'year' ? `CAST(${this.d.year(asOf)} AS VARCHAR)` : `'''' || ${this.d.yearMonth(asOf)} || ''''`;
       parts.push(`'${a.column} <= ' || ${v}`);
     }
     const base = `'SELECT * FROM ${table.name}${parts.length ? ' WHERE ' : ''}'`;
@@ -480,6 +489,7 @@ class RuleCompiler {
       `coalesce(${this.evidenceFromKeys(r.src.primary.def.name, r.evidenceKeys('__r'))}, ${this.d.emptyEvidence()})`,
     ])} ELSE ${this.d.emptyEvidence()} END`;
     const q = `CASE WHEN ${keysSql} > ${EVIDENCE_LIMIT} THEN ${this.evidenceQuery(r.src.primary.def, r.plain.map((g) => ({ ...g })), join === 'full' ? '__r' : '__l')} END`;
+    if (join === 'full') this.needs(joinNode, 'full_join_nullable_keys', '`join: full`');
     const jsql = join === 'left' ? 'LEFT JOIN' : join === 'inner' ? 'JOIN' : 'FULL JOIN';
     return { ctes, from: `fiscus_l AS __l ${jsql} fiscus_r AS __r ON ${on}`, where, scope, evidence: ev, evidenceQuery: q, preconditions: [] };
   }
@@ -671,7 +681,7 @@ class RuleCompiler {
     ];
     return {
       ctes: [], lateCtes, from: `${src.from} JOIN fiscus_seq AS sq ON sq.__key = ${src.key}`, where, scope: s,
-      evidence: this.evidenceFromKeys(primary.def.name, `[${src.key}]`), evidenceQuery: 'NULL', preconditions: [],
+      evidence: this.evidenceFromKeys(primary.def.name, this.d.listOf([src.key])), evidenceQuery: 'NULL', preconditions: [],
     };
   }
 
@@ -740,12 +750,12 @@ class RuleCompiler {
     scope.tables.set('first', { alias: 'first', def: primary.def, sqlAlias: '__first__' });
     scope.tables.set('last', { alias: 'last', def: primary.def, sqlAlias: '__last__' });
     const ends = new Map<string, string>();
-    const rowOrder = ['cl.__d', ...ok.map((o) => `cl.${o}`), 'cl.__key'].join(', ');
+    const rowOrder = ['cl.__d', ...ok.map((o) => `cl.${o}`), 'cl.__key'];
     this.ctx.columnRewrite = (alias, direct, col) => {
       if (alias !== 'first' && alias !== 'last') return direct;
       const name = `__${alias}_${col}`;
       const c = `${primary.sqlAlias}.${this.d.ident(col)}`;
-      ends.set(name, alias === 'first' ? `first(${c} ORDER BY ${rowOrder})` : `last(${c} ORDER BY ${rowOrder})`);
+      ends.set(name, alias === 'first' ? this.d.firstOf(c, rowOrder) : this.d.lastOf(c, rowOrder));
       return `c.${this.d.ident(name)}`;
     };
     this.lets(scope);
@@ -759,7 +769,7 @@ class RuleCompiler {
         'min(cl.__d) AS __start',
         'max(cl.__d) AS __end',
         'count(*) AS __n',
-        `list(cl.__key ORDER BY ${rowOrder}) AS __keys`,
+        `${this.d.orderedList('cl.__key', rowOrder)} AS __keys`,
         ...computes.map((c) => `${c.t.sql} AS ${this.d.ident(c.name)}`),
         ...[...ends].map(([n, sql]) => `${sql} AS ${this.d.ident(n)}`),
       ].join(', ')}
@@ -793,8 +803,8 @@ class RuleCompiler {
         GROUP BY ${[...groups.map((x) => x.t.sql), this.d.firstDigit(value.sql)].join(', ')})`,
       `fiscus_bn AS (SELECT ${g.join(', ')}, sum(__c) AS __n FROM fiscus_bd GROUP BY ${g.join(', ')} HAVING sum(__c) >= ${minCount.sql})`,
       `fiscus_bm AS (SELECT ${g.map((x) => `n.${x}`).join(', ')}, n.__n,
-        sum(abs(coalesce(d.__c, 0) / CAST(n.__n AS DOUBLE) - log10(1 + 1 / dg.digit))) / 9 AS __mad
-        FROM fiscus_bn n CROSS JOIN (SELECT range AS digit FROM ${this.d.integerRange('1', '10')}) dg
+        sum(abs(coalesce(d.__c, 0) / ${this.d.cast('n.__n', 'number')} - log10(1 + 1 / ${this.d.cast('dg.digit', 'number')}))) / 9 AS __mad
+        FROM fiscus_bn n CROSS JOIN (SELECT range AS digit FROM ${this.d.integerRange('1', '10', '__r')}) dg
         LEFT JOIN fiscus_bd d ON ${g.map((x) => `d.${x} IS NOT DISTINCT FROM n.${x}`).join(' AND ')} AND d.__digit = dg.digit
         GROUP BY ${g.map((x) => `n.${x}`).join(', ')}, n.__n)`,
     ];
@@ -830,12 +840,12 @@ class RuleCompiler {
     const scaleNode = this.y.get(m, 'scale');
     const scale = scaleNode ? this.expr(scaleNode, s, '`scale`', 'numeric').sql : '1.4826';
     const g = groups.map((x) => this.d.ident(x.name));
-    const v = `CAST(${value.sql} AS DOUBLE)`;
+    const v = this.d.cast(value.sql, 'number');
     const ctes = [
       `fiscus_zv AS (SELECT ${groups.map((x) => `${x.t.sql} AS ${this.d.ident(x.name)}`).join(', ')}, ${v} AS __v
         FROM ${src.from} WHERE ${[...src.where, `${v} IS NOT NULL`].join(' AND ')})`,
-      `fiscus_zm AS (SELECT ${g.join(', ')}, median(__v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY ${g.join(', ')} HAVING count(*) >= ${minSize.sql})`,
-      `fiscus_zs AS (SELECT ${g.map((x) => `m.${x}`).join(', ')}, m.__med, m.__n, median(abs(v.__v - m.__med)) AS __mad
+      `fiscus_zm AS (SELECT ${g.join(', ')}, ${this.d.median('__v')} AS __med, count(*) AS __n FROM fiscus_zv GROUP BY ${g.join(', ')} HAVING count(*) >= ${minSize.sql})`,
+      `fiscus_zs AS (SELECT ${g.map((x) => `m.${x}`).join(', ')}, m.__med, m.__n, ${this.d.median('abs(v.__v - m.__med)')} AS __mad
         FROM fiscus_zv v JOIN fiscus_zm m ON ${g.map((x) => `v.${x} IS NOT DISTINCT FROM m.${x}`).join(' AND ')}
         GROUP BY ${g.map((x) => `m.${x}`).join(', ')}, m.__med, m.__n)`,
     ];
@@ -850,7 +860,7 @@ class RuleCompiler {
     if (h) where.push(this.expr(h, s, '`having`', 'boolean').sql);
     return {
       ctes, from, where, scope: s,
-      evidence: this.evidenceFromKeys(src.primary.def.name, `[${src.key}]`), evidenceQuery: 'NULL',
+      evidence: this.evidenceFromKeys(src.primary.def.name, this.d.listOf([src.key])), evidenceQuery: 'NULL',
       preconditions: [{ ctes: ctes.slice(0, 2), sql: 'SELECT EXISTS (SELECT 1 FROM fiscus_zm) AS ok' }],
     };
   }
@@ -925,8 +935,8 @@ class RuleCompiler {
       measure_name: d.stringLiteral(mName),
       measure_value: dec(mv),
       threshold: dec(mt),
-      amount: amount ? `CAST(${amount.sql} AS ${d.moneyType})` : `CAST(NULL AS ${d.moneyType})`,
-      evidence: `CAST(${this.evidenceOverride(f)} AS STRUCT("table" VARCHAR, "key" VARCHAR)[])`,
+      amount: amount ? `CAST(${amount.sql} AS ${d.typeName('money')})` : `CAST(NULL AS ${d.typeName('money')})`,
+      evidence: d.evidenceColumn(this.evidenceOverride(f)),
       evidence_query: `CAST(${f.evidenceQuery} AS VARCHAR)`,
       vars: d.jsonObject(vars),
     };
@@ -939,7 +949,6 @@ class RuleCompiler {
     if (!n || (isScalar(n) && n.value === 'auto')) return f.evidence;
     if (!isSeq(n)) throw this.y.err(n, '`evidence` is `auto` or a list of `{table: schema.table, key: expression}` (and `auto`)');
     const parts: string[] = [];
-    const single: string[] = [];
     for (const item of n.items as Node[]) {
       if (isScalar(item) && item.value === 'auto') {
         parts.push(f.evidence);
@@ -951,8 +960,7 @@ class RuleCompiler {
       const t = this.y.str(tn, '`table`');
       if (!feedTable(t)) throw this.y.err(tn, `unknown table \`${t}\``);
       const k = this.expr(this.y.required(m, 'key', 'an evidence entry'), f.scope, '`key`', 'any');
-      single.push(`CAST(${k.sql} AS VARCHAR)`);
-      parts.push(`list_filter(${this.d.evidence(t, `[CAST(${k.sql} AS VARCHAR)]`)}, e -> e."key" IS NOT NULL)`);
+      parts.push(this.d.evidenceOne(t, this.d.cast(k.sql, 'string')));
     }
     return this.d.evidenceConcat(parts);
   }
@@ -993,7 +1001,7 @@ class RuleCompiler {
       case 'integer':
         return `CAST(${x} AS BIGINT)`;
       case 'number':
-        return `CAST(CAST(round(CAST(${x} AS DOUBLE), 2) AS DECIMAL(24,2)) AS VARCHAR)`;
+        return this.d.roundedText(x, 2);
       default:
         return `CAST(${x} AS VARCHAR)`;
     }
@@ -1038,6 +1046,12 @@ class RuleCompiler {
     const sql = `${ctes.length ? `WITH ${ctes.join(',\n')}\n` : ''}SELECT ${select.join(',\n  ')}\nFROM ${f.from}${f.where.length ? `\nWHERE ${f.where.join('\n  AND ')}` : ''}`;
     const pre = f.preconditions.map((p) => ({ ctes: [...(this.ctx.needsWorkdays ? [this.d.workdayCte()] : []), ...p.ctes], sql: p.sql }));
     return { sql, preconditions: pre };
+  }
+
+  /** A construct the target engine may lack: refused when the rule is checked, naming rule and construct. */
+  needs(node: Node | null | undefined, construct: keyof SqlDialect['unsupported'], what: string): void {
+    const why = this.d.unsupported[construct];
+    if (why) throw this.y.err(node, `rule ${this.def.meta.id}: ${what} is not available on ${this.d.name}: ${why}`);
   }
 
   /** `reads:` must list exactly the tables the logic uses. */
@@ -1103,10 +1117,15 @@ function columnTypeOf(t: VType): ColumnType {
 
 export function compileRule(def: RuleDefinition, opts: CompileOptions = {}): CompiledRule {
   const params = resolveParams(def, opts.params);
-  const dialect = opts.dialect ?? duckdb;
+  const dialect = dialectOf(opts.dialect);
+  const ptypes = new Map<string, RuleParamDef['type']>(def.meta.params.map((p) => [`p_${p.name}`, p.type]));
+  const typeOf = (name: string): RuleParamDef['type'] => (name === 'as_of' ? 'date' : name === 'scope' ? 'list' : ptypes.get(name) ?? 'string');
+  const emit = (text: string) => dialect.finalize(text, typeOf);
   const pmap = new Map(def.meta.params.map((p) => [p.name, p]));
   const rc = new RuleCompiler(def, pmap, dialect);
-  const { sql, preconditions: statPre } = rc.compile();
+  const compiled = rc.compile();
+  const statPre = compiled.preconditions;
+  const main = emit(compiled.sql);
   rc.checkReads();
   rc.checkUnusedParams();
   const meta = { ...def.meta, severity: opts.severity ?? def.meta.severity };
@@ -1126,8 +1145,15 @@ export function compileRule(def: RuleDefinition, opts: CompileOptions = {}): Com
     preconditions.push({ sql: `WITH ${p.ctes.join(',\n')}\n${p.sql}`, reason: skipReason(def, params), impliedByFindings: true });
   }
   const out: CompiledRule = {
-    meta, sql, params, preconditions,
-    inputs: rc.inputs.map((i) => ({ table: i.table.name, requires: i.requires, sql: rc.inputCountsSql(i) })),
+    meta, sql: main.sql, parameters: main.parameters, dialect: dialect.name, params,
+    preconditions: preconditions.map((p) => {
+      const e = emit(p.sql);
+      return { ...p, sql: e.sql, parameters: e.parameters };
+    }),
+    inputs: rc.inputs.map((i) => {
+      const e = emit(rc.inputCountsSql(i));
+      return { table: i.table.name, requires: i.requires, sql: e.sql, parameters: e.parameters };
+    }),
   };
   if (rc.scopeColumn) out.scope = { table: rc.scopeTables[0], column: rc.scopeColumn };
   return out;

@@ -5,7 +5,7 @@
 import { FEEDS, feedTable, type TableDef } from '../../engine/feeds.ts';
 import type { RuleParamDef } from '../types.ts';
 import type { Expr, ExprSource } from './ast.ts';
-import type { SqlDialect, SqlType } from './dialect.ts';
+import { PARAM_MARK, type Dialect as SqlDialect, type SqlType } from './dialects/types.ts';
 import { RuleError, didYouMean } from './errors.ts';
 import { colVType, describeType, isNumeric, newScope, type Scope, type TableBinding, type Typed, type VType } from './scope.ts';
 
@@ -50,10 +50,12 @@ export function sqlTypeOf(t: VType): SqlType {
 
 interface FnSpec {
   agg?: boolean;
+  /** The dialect applies an aggregate filter itself (`sql` gets it as `filter`). */
+  ownFilter?: boolean;
   /** [min, max] argument count */
   arity: [number, number];
   check(args: Typed[], fail: (i: number, msg: string) => never): VType;
-  sql(args: string[], d: SqlDialect, ctx: CompileCtx, typed: Typed[]): string;
+  sql(args: string[], d: SqlDialect, ctx: CompileCtx, typed: Typed[], filter?: string): string;
   doc: string;
 }
 
@@ -84,31 +86,31 @@ export const FUNCTIONS: Record<string, FnSpec> = {
   max: { agg: true, arity: [1, 1], doc: 'largest value', check: (a) => a[0].type, sql: (a) => `max(${a[0]})` },
   any_value: { agg: true, arity: [1, 1], doc: 'one of the values (for columns equal in the group)', check: (a) => a[0].type, sql: (a) => `min(${a[0]})` },
   avg: { agg: true, arity: [1, 1], doc: 'mean', check: (a, f) => (num(0)(a, f), 'number'), sql: (a) => `avg(${a[0]})` },
-  median: { agg: true, arity: [1, 1], doc: 'median', check: (a, f) => (num(0)(a, f), 'number'), sql: (a, d) => d.median(`CAST(${a[0]} AS DOUBLE)`) },
+  median: { agg: true, ownFilter: true, arity: [1, 1], doc: 'median', check: (a, f) => (num(0)(a, f), 'number'), sql: (a, d, _c, _t, w) => d.median(d.cast(a[0], 'number'), w) },
   arg_max: {
-    agg: true, arity: [2, 2], doc: 'arg_max(x, by): x of the row with the largest `by`',
-    check: (a) => a[0].type, sql: (a) => `arg_max(${a[0]}, ${a[1]})`,
+    agg: true, ownFilter: true, arity: [2, 2], doc: 'arg_max(x, by): x of the row with the largest `by`',
+    check: (a) => a[0].type, sql: (a, d, _c, _t, w) => d.argMax(a[0], a[1], w),
   },
   arg_min: {
-    agg: true, arity: [2, 2], doc: 'arg_min(x, by): x of the row with the smallest `by`',
-    check: (a) => a[0].type, sql: (a) => `arg_min(${a[0]}, ${a[1]})`,
+    agg: true, ownFilter: true, arity: [2, 2], doc: 'arg_min(x, by): x of the row with the smallest `by`',
+    check: (a) => a[0].type, sql: (a, d, _c, _t, w) => d.argMin(a[0], a[1], w),
   },
   pct: {
     arity: [2, 2], doc: 'pct(a, b) = a / b × 100, rounded to 6 decimals (null when b = 0)',
     check: (a, f) => (num(0)(a, f), num(1)(a, f), 'number'),
-    sql: (a) => `round(CAST(${a[0]} AS DOUBLE) * 100 / NULLIF(CAST(${a[1]} AS DOUBLE), 0), 6)`,
+    sql: (a, d) => d.round(`${d.cast(a[0], 'number')} * 100 / NULLIF(${d.cast(a[1], 'number')}, 0)`, '6', 'number'),
   },
   abs: { arity: [1, 1], doc: 'absolute value', check: (a, f) => (num(0)(a, f), a[0].type), sql: (a) => `abs(${a[0]})` },
   round: {
     arity: [1, 2], doc: 'round(x, digits)',
     check: (a, f) => (num(0)(a, f), a.length > 1 && a[1].type !== 'integer' && f(1, 'digits must be an integer'), a[0].type),
-    sql: (a) => `round(${a[0]}, ${a[1] ?? 0})`,
+    sql: (a, d, _c, t) => d.round(a[0], a[1] ?? '0', sqlTypeOf(t[0].type)),
   },
   floor: { arity: [1, 1], doc: 'round down', check: (a, f) => (num(0)(a, f), a[0].type), sql: (a) => `floor(${a[0]})` },
   ceil: { arity: [1, 1], doc: 'round up', check: (a, f) => (num(0)(a, f), a[0].type), sql: (a) => `ceil(${a[0]})` },
-  sqrt: { arity: [1, 1], doc: 'square root', check: (a, f) => (num(0)(a, f), 'number'), sql: (a) => `sqrt(CAST(${a[0]} AS DOUBLE))` },
-  ln: { arity: [1, 1], doc: 'natural logarithm (null for x ≤ 0)', check: (a, f) => (num(0)(a, f), 'number'), sql: (a, d) => d.ln(`CAST(${a[0]} AS DOUBLE)`) },
-  log10: { arity: [1, 1], doc: 'base-10 logarithm (null for x ≤ 0)', check: (a, f) => (num(0)(a, f), 'number'), sql: (a, d) => d.log10(`CAST(${a[0]} AS DOUBLE)`) },
+  sqrt: { arity: [1, 1], doc: 'square root', check: (a, f) => (num(0)(a, f), 'number'), sql: (a, d) => d.sqrt(a[0]) },
+  ln: { arity: [1, 1], doc: 'natural logarithm (null for x ≤ 0)', check: (a, f) => (num(0)(a, f), 'number'), sql: (a, d) => d.ln(d.cast(a[0], 'number')) },
+  log10: { arity: [1, 1], doc: 'base-10 logarithm (null for x ≤ 0)', check: (a, f) => (num(0)(a, f), 'number'), sql: (a, d) => d.log10(d.cast(a[0], 'number')) },
   first_digit: { arity: [1, 1], doc: 'leading digit 1–9 of |x| (null below 1)', check: (a, f) => (num(0)(a, f), 'integer'), sql: (a, d) => d.firstDigit(a[0]) },
   greatest: { arity: [2, 9], doc: 'largest argument', check: (a, f) => sameFamily(a, f), sql: (a) => `greatest(${a.join(', ')})` },
   least: { arity: [2, 9], doc: 'smallest argument', check: (a, f) => sameFamily(a, f), sql: (a) => `least(${a.join(', ')})` },
@@ -161,23 +163,23 @@ export const FUNCTIONS: Record<string, FnSpec> = {
     check: (a, f) => (dateArg(a, 0, f), 'boolean'),
     sql: (a, _d, ctx) => {
       ctx.needsWorkdays = true;
-      return `coalesce((SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = ${a[0]}), isodow(${a[0]}) <= 5)`;
+      return `coalesce((SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = ${a[0]}), ${_d.isoDow(a[0])} <= 5)`;
     },
   },
   starts_with: {
     arity: [2, 2], doc: 'text starts with a prefix',
     check: (a, f) => (strArg(a, 0, f), strArg(a, 1, f), 'boolean'),
-    sql: (a) => `starts_with(${a[0]}, ${a[1]})`,
+    sql: (a, d) => d.startsWith(a[0], a[1]),
   },
-  ends_with: { arity: [2, 2], doc: 'text ends with a suffix', check: (a, f) => (strArg(a, 0, f), strArg(a, 1, f), 'boolean'), sql: (a) => `ends_with(${a[0]}, ${a[1]})` },
-  contains: { arity: [2, 2], doc: 'text contains a part', check: (a, f) => (strArg(a, 0, f), strArg(a, 1, f), 'boolean'), sql: (a) => `contains(${a[0]}, ${a[1]})` },
+  ends_with: { arity: [2, 2], doc: 'text ends with a suffix', check: (a, f) => (strArg(a, 0, f), strArg(a, 1, f), 'boolean'), sql: (a, d) => d.endsWith(a[0], a[1]) },
+  contains: { arity: [2, 2], doc: 'text contains a part', check: (a, f) => (strArg(a, 0, f), strArg(a, 1, f), 'boolean'), sql: (a, d) => d.contains(a[0], a[1]) },
   left: {
     arity: [2, 2], doc: 'the first n characters (e.g. the 类 of a code: left(econ_code, 3))',
     check: (a, f) => (strArg(a, 0, f), a[1].type !== 'integer' && f(1, 'expects a whole number'), 'string'),
-    sql: (a) => `left(${a[0]}, ${a[1]})`,
+    sql: (a, d) => d.left(a[0], a[1]),
   },
   length: { arity: [1, 1], doc: 'number of characters', check: (a, f) => (strArg(a, 0, f), 'integer'), sql: (a) => `length(${a[0]})` },
-  text: { arity: [1, 1], doc: 'any value as text', check: () => 'string', sql: (a) => `CAST(${a[0]} AS VARCHAR)` },
+  text: { arity: [1, 1], doc: 'any value as text', check: () => 'string', sql: (a, d) => d.cast(a[0], 'string') },
   blank: { arity: [1, 1], doc: 'null or empty text', check: (a, f) => (strArg(a, 0, f), 'boolean'), sql: (a) => `(${a[0]} IS NULL OR trim(${a[0]}) = '')` },
 };
 
@@ -210,6 +212,7 @@ export class ExprCompiler {
       case 'num':
         return { sql: e.raw, type: e.integer ? 'integer' : 'number', agg: false };
       case 'str':
+        if (e.value.includes(PARAM_MARK)) throw this.err(e.at, 'a text literal cannot contain control character U+0001');
         return { sql: d.stringLiteral(e.value), type: 'string', agg: false };
       case 'date':
         return { sql: d.dateLiteral(e.value), type: 'date', agg: false };
@@ -431,16 +434,18 @@ export class ExprCompiler {
       throw this.err(e.args[i]?.at ?? e.at, `\`${e.name}\` ${msg}`);
     };
     const type = spec.check(args, fail);
-    let sql = spec.sql(args.map((a) => a.sql), d, this.ctx, args);
+    let filterSql: string | undefined;
+    if (e.filter) {
+      const f = this.compile(e.filter, inner);
+      this.bool(f, e.filter.at, '`where`');
+      filterSql = f.sql;
+    }
+    let sql = spec.sql(args.map((a) => a.sql), d, this.ctx, args, spec.ownFilter ? filterSql : undefined);
     if (e.distinct) {
       if (!['count', 'sum', 'count_distinct'].includes(e.name)) throw this.err(e.at, `\`distinct\` works with count and sum`);
       sql = sql.replace('(', '(DISTINCT ');
     }
-    if (e.filter) {
-      const f = this.compile(e.filter, inner);
-      this.bool(f, e.filter.at, '`where`');
-      sql = d.aggFilter(sql, f.sql);
-    }
+    if (filterSql !== undefined && !spec.ownFilter) sql = d.aggFilter(sql, filterSql);
     return { sql, type, agg: spec.agg === true || args.some((a) => a.agg) };
   }
 
@@ -472,10 +477,8 @@ export class ExprCompiler {
       return this.ctx.columnRewrite ? this.ctx.columnRewrite(tb.alias, direct, c) : direct;
     };
     const n = `trim(${name.sql})`;
-    const branches = tb.def.columns.map((c) => `WHEN ${n} = ${d.stringLiteral(c.name)} THEN CAST(${col(c.name)} AS VARCHAR)`);
-    // A JSON path naming one key, whatever it contains ('$."a.b"'); never empty (DuckDB parses a constant path while binding).
-    const path = `'$."' || replace(replace(coalesce(nullif(${n}, ''), '-'), '\\', '\\\\'), '"', '\\"') || '"'`;
-    const sql = `nullif(trim(CASE WHEN ${name.sql} IS NULL OR ${n} = '' THEN NULL ${branches.join(' ')} ELSE json_extract_string(${col('extra')}, ${path}) END), '')`;
+    const branches = tb.def.columns.map((c) => `WHEN ${n} = ${d.stringLiteral(c.name)} THEN ${d.cast(col(c.name), 'string')}`);
+    const sql = `nullif(trim(CASE WHEN ${name.sql} IS NULL OR ${n} = '' THEN NULL ${branches.join(' ')} ELSE ${d.jsonField(col('extra'), n)} END), '')`;
     return { sql, type: 'string', agg: name.agg };
   }
 

@@ -17,7 +17,7 @@ import { YamlFile } from './yaml-doc.ts';
 
 export { compileRule, resolveParams, AS_OF_COLUMNS, EVIDENCE_LIMIT, type CompileOptions } from './compile.ts';
 export { RuleError, RuleErrors } from './errors.ts';
-export { duckdb as duckdbDialect, type SqlDialect } from './dialect.ts';
+export { duckdb as duckdbDialect, postgres as postgresDialect, dialectOf, DIALECTS, type Dialect, type Dialect as SqlDialect, type DialectName, type EmittedSql } from './dialects/index.ts';
 export { FUNCTIONS } from './expr.ts';
 export { LOGIC_KINDS, type RuleDefinition, type LogicKind } from './definition.ts';
 export { bindValues } from './runtime.ts';

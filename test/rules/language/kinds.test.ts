@@ -392,7 +392,10 @@ measure: { name: n, value: n }
 `);
     expect((await run(text)).map((r) => r.entity_id)).toEqual(['370811']);
     const c = compileRule(parseRuleText(text, 'rules/t.rule.yaml'));
-    expect(c.inputs).toEqual([{ table: 'debt.positions', requires: ['fiscal_capacity'], sql: expect.stringContaining('count(*) AS "rows"') }]);
+    expect(c.inputs).toEqual([{
+      table: 'debt.positions', requires: ['fiscal_capacity'], sql: expect.stringContaining('count(*) AS "rows"'),
+      parameters: [{ name: 'as_of', type: 'date' }],
+    }]);
     const [counts] = await store.all(c.inputs![0]!.sql, { as_of: '2025-12-31' });
     expect(counts).toEqual({ rows: '2', not_judged: '1', missing_fiscal_capacity: '1' });
     // Not yet visible at the as-of date: not counted either.

@@ -1,0 +1,110 @@
+/** DuckDB: the embedded engine, the default. */
+import { quoteIdent } from '../../../engine/feeds.ts';
+import { PARAM_MARK, type Dialect, type SqlType } from './types.ts';
+
+function duckType(t: SqlType): string {
+  switch (t) {
+    case 'money':
+      return 'DECIMAL(18,2)';
+    case 'number':
+      return 'DOUBLE';
+    case 'integer':
+      return 'BIGINT';
+    case 'string':
+      return 'VARCHAR';
+    case 'date':
+      return 'DATE';
+    case 'boolean':
+      return 'BOOLEAN';
+  }
+}
+
+const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
+const filtered = (agg: string, filter?: string) => (filter ? `${agg} FILTER (WHERE ${filter})` : agg);
+
+export const duckdb: Dialect = {
+  name: 'duckdb',
+  unsupported: {},
+  ident: quoteIdent,
+  table: (s, t) => `${quoteIdent(s)}.${quoteIdent(t)}`,
+  stringLiteral: lit,
+  typeName: duckType,
+  cast: (sql, type) => `CAST(${sql} AS ${duckType(type)})`,
+  param: (name, type) => `CAST(${PARAM_MARK}${name}${PARAM_MARK} AS ${type === 'list' ? 'VARCHAR[]' : duckType(type)})`,
+  finalize(sql, types) {
+    const parameters: { name: string; type: ReturnType<typeof types> }[] = [];
+    const seen = new Set<string>();
+    const out = sql.replace(new RegExp(`${PARAM_MARK}([A-Za-z_]\\w*)${PARAM_MARK}`, 'g'), (_all, name: string) => {
+      if (!seen.has(name)) {
+        seen.add(name);
+        parameters.push({ name, type: types(name) });
+      }
+      return `$${name}`;
+    });
+    return { sql: out, parameters };
+  },
+  dateLiteral: (iso) => `DATE '${iso}'`,
+  addDays: (d, n) => `(${d} + CAST(${n} AS INTEGER))`,
+  daysBetween: (a, b) => `(${b} - ${a})`,
+  safeDiv: (a, b) => `(CAST(${a} AS DOUBLE) / NULLIF(CAST(${b} AS DOUBLE), 0))`,
+  year: (d) => `year(${d})`,
+  month: (d) => `month(${d})`,
+  quarter: (d) => `quarter(${d})`,
+  day: (d) => `day(${d})`,
+  dayOfYear: (d) => `dayofyear(${d})`,
+  isoDow: (d) => `isodow(${d})`,
+  makeDate: (y, m, d) => `make_date(CAST(${y} AS INTEGER), CAST(${m} AS INTEGER), CAST(${d} AS INTEGER))`,
+  lastDayOfMonth: (d) => `last_day(${d})`,
+  yearMonth: (d) => `strftime(${d}, '%Y-%m')`,
+  periodStart: (p) => `CAST(strptime(${p} || '-01', '%Y-%m-%d') AS DATE)`,
+  inList: (x, l) => `list_contains(${l}, ${x})`,
+  listOf: (items) => `[${items.join(', ')}]`,
+  inListParamOrAll: (name, x) => {
+    const p = duckdb.param(name, 'list');
+    return `(${p} IS NULL OR list_contains(${p}, ${x}))`;
+  },
+  keyList: (x) => `list_sort(list_distinct(list(${x})))`,
+  orderedList: (x, o) => `list(${x} ORDER BY ${o.join(', ')})`,
+  firstOf: (x, o) => `first(${x} ORDER BY ${o.join(', ')})`,
+  lastOf: (x, o) => `last(${x} ORDER BY ${o.join(', ')})`,
+  integerRange: (lo, hi, alias) => `range(${lo}, ${hi}) ${alias}`,
+  aggFilter: (agg, cond) => `${agg} FILTER (WHERE ${cond})`,
+  median: (x, f) => filtered(`median(${x})`, f),
+  argMax: (x, by, f) => filtered(`arg_max(${x}, ${by})`, f),
+  argMin: (x, by, f) => filtered(`arg_min(${x}, ${by})`, f),
+  round: (x, digits) => `round(${x}, ${digits})`,
+  ln: (x) => `CASE WHEN ${x} > 0 THEN ln(${x}) END`,
+  log10: (x) => `CASE WHEN ${x} > 0 THEN log10(${x}) END`,
+  sqrt: (x) => `sqrt(CAST(${x} AS DOUBLE))`,
+  firstDigit: (x) => `CASE WHEN abs(${x}) >= 1 THEN CAST(left(CAST(CAST(floor(abs(${x})) AS BIGINT) AS VARCHAR), 1) AS INTEGER) END`,
+  startsWith: (a, b) => `starts_with(${a}, ${b})`,
+  endsWith: (a, b) => `ends_with(${a}, ${b})`,
+  contains: (a, b) => `contains(${a}, ${b})`,
+  left: (a, n) => `left(${a}, ${n})`,
+  jsonField(json, name) {
+    // A JSON path naming one key, whatever it contains ('$."a.b"'); never empty (DuckDB parses a constant path while binding).
+    const path = `'$."' || replace(replace(coalesce(nullif(${name}, ''), '-'), '\\', '\\\\'), '"', '\\"') || '"'`;
+    return `json_extract_string(${json}, ${path})`;
+  },
+  evidence: (table, keys) => `list_transform(${keys}, k -> struct_pack("table" := ${lit(table)}, "key" := CAST(k AS VARCHAR)))`,
+  evidenceOne: (table, key) => `list_filter(${duckdb.evidence(table, `[${key}]`)}, e -> e."key" IS NOT NULL)`,
+  evidenceConcat: (parts) => (parts.length === 1 ? parts[0] : `list_concat(${parts.join(', ')})`),
+  emptyEvidence: () => `CAST([] AS STRUCT("table" VARCHAR, "key" VARCHAR)[])`,
+  evidenceColumn: (x) => `CAST(${x} AS STRUCT("table" VARCHAR, "key" VARCHAR)[])`,
+  jsonObject: (pairs) => (pairs.length === 0 ? `CAST('{}' AS JSON)` : `json_object(${pairs.map(([k, v]) => `'${k}', ${v}`).join(', ')})`),
+  decimalString(sql, type) {
+    switch (type) {
+      case 'money':
+        return `CAST(CAST(${sql} AS DECIMAL(18,2)) AS VARCHAR)`;
+      case 'integer':
+        return `CAST(CAST(${sql} AS BIGINT) AS VARCHAR)`;
+      default:
+        return `CAST(CAST(round(CAST(${sql} AS DOUBLE), 4) AS DECIMAL(24,4)) AS VARCHAR)`;
+    }
+  },
+  roundedText: (sql, digits) => `CAST(CAST(round(CAST(${sql} AS DOUBLE), ${digits}) AS DECIMAL(24,${digits})) AS VARCHAR)`,
+  workdayCte: () =>
+    `fiscus_workdays AS (SELECT day, is_workday, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS ord FROM "fiscus"."calendar_days")`,
+  materialized: (name, body) => `${name} AS MATERIALIZED (${body})`,
+  semiJoin: 'SEMI JOIN',
+};

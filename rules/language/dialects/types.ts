@@ -1,0 +1,145 @@
+/**
+ * The seam between the rule language and an SQL engine. The compiler never writes
+ * engine-specific SQL itself: every construct that differs between engines (types,
+ * parameters, dates, lists, statistics, evidence rows, JSON) goes through a `Dialect`.
+ * A new engine is one new implementation of this interface (see SCALE-OUT.md), plus the
+ * `unsupported` list: constructs it cannot express are reported when a rule is checked,
+ * naming the rule and the construct, never as an SQL error at run time.
+ */
+import type { RuleParamDef } from '../../types.ts';
+
+export type SqlType = 'money' | 'number' | 'integer' | 'string' | 'date' | 'boolean';
+export type ParamType = SqlType | 'list';
+export type DialectName = 'duckdb' | 'postgres';
+
+/** A bound parameter of emitted SQL, in the order the client binds them. */
+export interface BoundParameter {
+  /** `as_of`, `scope` or `p_<rule parameter>`. */
+  name: string;
+  /** The rule-parameter vocabulary (money is exact decimal text, list is text[]). */
+  type: RuleParamDef['type'];
+}
+
+/** SQL ready for a client: the text and its parameters in binding order. */
+export interface EmittedSql {
+  sql: string;
+  /**
+   * DuckDB: named `$name` placeholders (each name once in this list, in first-use order).
+   * PostgreSQL: positional `$1…$n`; `parameters[i]` is `$${i + 1}`.
+   */
+  parameters: BoundParameter[];
+}
+
+/** Constructs an engine may lack; each is checked when a rule is compiled for that engine. */
+export type Construct =
+  | 'full_join_nullable_keys' | 'median' | 'arg_max' | 'first_last' | 'window_functions' | 'materialized_cte'
+  | 'json_extra' | 'workdays';
+
+export interface Dialect {
+  readonly name: DialectName | (string & {});
+  /** Constructs this engine cannot express, with why (shown in the diagnostic). */
+  readonly unsupported: Partial<Record<Construct, string>>;
+
+  ident(name: string): string;
+  table(schema: string, table: string): string;
+  stringLiteral(v: string): string;
+  typeName(t: SqlType): string;
+  cast(sql: string, type: SqlType): string;
+  /** A parameter placeholder cast to its type (the placeholder is resolved by `finalize`). */
+  param(name: string, type: ParamType): string;
+  /** Turn placeholders into the engine's parameter syntax and list them in order. */
+  finalize(sql: string, types: (name: string) => RuleParamDef['type']): EmittedSql;
+
+  dateLiteral(iso: string): string;
+  /** `d + n` days (n an integer expression). */
+  addDays(date: string, days: string): string;
+  /** b − a in days (integer). */
+  daysBetween(a: string, b: string): string;
+  /** a / b as a float, NULL when b is 0 (never ±Infinity). */
+  safeDiv(a: string, b: string): string;
+  year(d: string): string;
+  month(d: string): string;
+  quarter(d: string): string;
+  day(d: string): string;
+  dayOfYear(d: string): string;
+  /** 1 = Monday … 7 = Sunday. */
+  isoDow(d: string): string;
+  makeDate(y: string, m: string, d: string): string;
+  lastDayOfMonth(d: string): string;
+  /** 'YYYY-MM' of a date. */
+  yearMonth(d: string): string;
+  /** First day of a 'YYYY-MM' period. */
+  periodStart(period: string): string;
+
+  /** `x` is an element of the list expression `list` (NULL when the list is NULL). */
+  inList(x: string, list: string): string;
+  /** A list value from item expressions. */
+  listOf(items: string[]): string;
+  /** `x` is in the bound text-list parameter `name`, or the parameter is NULL. */
+  inListParamOrAll(name: string, x: string): string;
+  /** Sorted (binary order) distinct list of the values of a group. */
+  keyList(x: string): string;
+  /** The values of a group as a list in the given order. */
+  orderedList(x: string, orderBy: string[]): string;
+  /** The value of the first / last row of a group in the given order (NULLs included). */
+  firstOf(x: string, orderBy: string[]): string;
+  lastOf(x: string, orderBy: string[]): string;
+  /** Integers lo ≤ i < hi as a FROM item with one column `range`, aliased `alias`. */
+  integerRange(lo: string, hi: string, alias: string): string;
+
+  aggFilter(agg: string, cond: string): string;
+  median(x: string, filter?: string): string;
+  argMax(x: string, by: string, filter?: string): string;
+  argMin(x: string, by: string, filter?: string): string;
+  /** round(x, digits) of a number of the given type. */
+  round(x: string, digits: string, type: SqlType): string;
+  ln(x: string): string;
+  log10(x: string): string;
+  sqrt(x: string): string;
+  firstDigit(x: string): string;
+  startsWith(a: string, b: string): string;
+  endsWith(a: string, b: string): string;
+  contains(a: string, b: string): string;
+  left(a: string, n: string): string;
+  /** The text value of key `name` (a text expression) of a JSON column. */
+  jsonField(json: string, name: string): string;
+
+  /** Evidence rows `[{table, key}]` from a list expression of keys. */
+  evidence(table: string, keys: string): string;
+  /** Evidence of one key expression; no row when the key is NULL. */
+  evidenceOne(table: string, key: string): string;
+  evidenceConcat(parts: string[]): string;
+  emptyEvidence(): string;
+  /** The `evidence` result column: an engine type the runner reads back as `[{table, key}]`. */
+  evidenceColumn(x: string): string;
+  /** The `vars` result column: a JSON object of named values. */
+  jsonObject(pairs: [string, string][]): string;
+
+  /** Decimal text of a measure of the given type (money 2 decimals, numbers 4). */
+  decimalString(sql: string, type: SqlType): string;
+  /** Decimal text of a float rounded to `digits` (title values). */
+  roundedText(sql: string, digits: number): string;
+  /** `fiscus_workdays (day, is_workday, ord)` as a CTE over fiscus.calendar_days. */
+  workdayCte(): string;
+  /** A CTE evaluated once (referenced several times, or to force filter order). */
+  materialized(name: string, body: string): string;
+  /** Join keyword keeping rows of the left side with a match in a right side unique on the join keys. */
+  semiJoin: string;
+}
+
+export const PARAM_MARK = '\u0001';
+
+export function sqlParamType(t: RuleParamDef['type']): ParamType {
+  switch (t) {
+    case 'money':
+      return 'money';
+    case 'number':
+    case 'percent':
+      return 'number';
+    case 'integer':
+    case 'days':
+      return 'integer';
+    default:
+      return t;
+  }
+}
