@@ -3,21 +3,32 @@
  * tracker (overdue in working days).
  *
  * Built in: the official PRC holidays and adjusted working days (调休) for
- * 2019–2026 from `chinese-days`; outside those years a day is a working day
- * when it is Monday–Friday. `ref.calendar` rows override both (FEEDS.md).
- * The merged result is materialised in `fiscus.calendar_days` so rules can
- * join it in SQL; `WorkCalendar` is the same data in memory for JS callers.
+ * 2019–2026 from `chinese-days` (1.5.7, its newest release, stops at 2026);
+ * outside those years a day is a working day when it is Monday–Friday.
+ * `ref.calendar` rows override both (FEEDS.md). The merged result is
+ * materialised in `fiscus.calendar_days` so rules can join it in SQL;
+ * `WorkCalendar` is the same data in memory for JS callers.
+ *
+ * The table spans CALENDAR_FIRST_YEAR to at least 30 years after the year it
+ * is built in (and the last year of `ref.calendar`), so the working-day SQL is
+ * defined for every date a rule or a deadline meets; JS falls back to
+ * Monday–Friday outside it. A year with neither a built-in schedule nor
+ * `ref.calendar` rows counts weekends only: `calendarWarning` says so, and how
+ * to load one, wherever such a year is used (rules run, track, the report).
  */
 import chineseDays from 'chinese-days';
+import { isIsoDate, isoWeekday, todayInShanghai, yearOf, type IsoDate } from './dates.ts';
 import type { Store } from './db.ts';
 
-export const CALENDAR_FIRST_YEAR = 2019;
-export const CALENDAR_BUILTIN_LAST_YEAR = 2026;
-/** Days beyond the built-in years still get weekday/weekend, so deadlines can run ahead. */
-export const CALENDAR_LAST_YEAR = 2030;
+export { todayInShanghai, type IsoDate };
 
-/** ISO date string YYYY-MM-DD. */
-export type IsoDate = string;
+/** First year of `fiscus.calendar_days` (years before the built-in ones count Monday–Friday). */
+export const CALENDAR_FIRST_YEAR = 2000;
+export const CALENDAR_BUILTIN_FIRST_YEAR = 2019;
+export const CALENDAR_BUILTIN_LAST_YEAR = 2026;
+/** The table reaches at least this year, and at least CALENDAR_YEARS_AHEAD years past the year it is built. */
+export const CALENDAR_LAST_YEAR = 2030;
+export const CALENDAR_YEARS_AHEAD = 30;
 
 function* daysOf(fromYear: number, toYear: number): Generator<IsoDate> {
   const d = new Date(Date.UTC(fromYear, 0, 1));
@@ -29,15 +40,14 @@ function* daysOf(fromYear: number, toYear: number): Generator<IsoDate> {
 }
 
 function isWeekend(day: IsoDate): boolean {
-  const dow = new Date(`${day}T00:00:00Z`).getUTCDay();
-  return dow === 0 || dow === 6;
+  return isoWeekday(day) >= 6;
 }
 
 /** Days where the official calendar differs from plain Monday–Friday. */
 export function builtinExceptions(): { holidays: IsoDate[]; workdays: IsoDate[] } {
   const holidays: IsoDate[] = [];
   const workdays: IsoDate[] = [];
-  for (const day of daysOf(CALENDAR_FIRST_YEAR, CALENDAR_BUILTIN_LAST_YEAR)) {
+  for (const day of daysOf(CALENDAR_BUILTIN_FIRST_YEAR, CALENDAR_BUILTIN_LAST_YEAR)) {
     const official = chineseDays.isWorkday(day);
     const weekend = isWeekend(day);
     if (weekend && official) workdays.push(day);
@@ -46,23 +56,24 @@ export function builtinExceptions(): { holidays: IsoDate[]; workdays: IsoDate[] 
   return { holidays, workdays };
 }
 
-const ISO = /^\d{4}-\d{2}-\d{2}$/;
 function dateList(days: IsoDate[]): string {
   // Values come from our own calendar generator, validated here, so inlining is safe.
-  for (const d of days) if (!ISO.test(d)) throw new Error(`calendar: bad date ${d}`);
+  for (const d of days) if (!isIsoDate(d)) throw new Error(`calendar: bad date ${d}`);
   return days.length === 0 ? '[]::DATE[]' : `[${days.map((d) => `DATE '${d}'`).join(',')}]`;
 }
 
 /** Rebuild `fiscus.calendar_days`. Call after ingesting `ref.calendar`. */
 export async function refreshCalendar(store: Store): Promise<void> {
   const { holidays, workdays } = builtinExceptions();
+  const lastLoaded = (await store.one<{ d: string | null }>('SELECT CAST(max(date) AS VARCHAR) AS d FROM ref.calendar'))?.d ?? null;
+  const lastYear = Math.max(CALENDAR_LAST_YEAR, yearOf(todayInShanghai()) + CALENDAR_YEARS_AHEAD, lastLoaded ? yearOf(lastLoaded) : 0);
   await store.transaction(async () => {
     await store.run('DELETE FROM fiscus.calendar_days');
     await store.run(`
       INSERT INTO fiscus.calendar_days
       WITH days AS (
         SELECT range::DATE AS day
-        FROM range(DATE '${CALENDAR_FIRST_YEAR}-01-01', DATE '${CALENDAR_LAST_YEAR}-12-31' + INTERVAL 1 DAY, INTERVAL 1 DAY)
+        FROM range(DATE '${CALENDAR_FIRST_YEAR}-01-01', DATE '${lastYear}-12-31' + INTERVAL 1 DAY, INTERVAL 1 DAY)
       )
       SELECT d.day,
         CASE
@@ -74,7 +85,7 @@ export async function refreshCalendar(store: Store): Promise<void> {
         END,
         CASE
           WHEN o.kind IS NOT NULL THEN 'ref.calendar'
-          WHEN year(d.day) <= ${CALENDAR_BUILTIN_LAST_YEAR} THEN 'builtin'
+          WHEN year(d.day) BETWEEN ${CALENDAR_BUILTIN_FIRST_YEAR} AND ${CALENDAR_BUILTIN_LAST_YEAR} THEN 'builtin'
           ELSE 'weekday'
         END
       FROM days d LEFT JOIN ref.calendar o ON o.date = d.day`);
@@ -83,13 +94,36 @@ export async function refreshCalendar(store: Store): Promise<void> {
 
 /** In-memory view of `fiscus.calendar_days` for deadline arithmetic in JS. */
 export class WorkCalendar {
-  private constructor(private readonly workday: Map<IsoDate, boolean>) {}
+  private constructor(
+    private readonly workday: Map<IsoDate, boolean>,
+    /** Years with an official schedule: built in, or any `ref.calendar` row. */
+    private readonly official: ReadonlySet<number>,
+  ) {}
 
   static async load(store: Store): Promise<WorkCalendar> {
-    const rows = await store.all<{ day: string; is_workday: boolean }>(
-      'SELECT strftime(day, \'%Y-%m-%d\') AS day, is_workday FROM fiscus.calendar_days',
+    const rows = await store.all<{ day: string; is_workday: boolean; source: string }>(
+      'SELECT strftime(day, \'%Y-%m-%d\') AS day, is_workday, source FROM fiscus.calendar_days',
     );
-    return new WorkCalendar(new Map(rows.map((r) => [r.day, r.is_workday])));
+    const official = new Set<number>();
+    for (const r of rows) if (r.source !== 'weekday') official.add(yearOf(r.day));
+    return new WorkCalendar(new Map(rows.map((r) => [r.day, r.is_workday])), official);
+  }
+
+  /** Whether `year` has an official holiday schedule (built in or from `ref.calendar`). */
+  hasOfficialSchedule(year: number): boolean {
+    return this.official.has(year);
+  }
+
+  /** The years of `days` (nulls skipped) that count Monday–Friday only, ascending. */
+  yearsWithoutSchedule(days: Iterable<IsoDate | null | undefined>): number[] {
+    const out = new Set<number>();
+    for (const d of days) {
+      // Called with every due date of a listing: the year is all that matters, so no full parse.
+      if (!d) continue;
+      const y = yearOf(d);
+      if (Number.isInteger(y) && !this.official.has(y)) out.add(y);
+    }
+    return [...out].sort((a, b) => a - b);
   }
 
   isWorkday(day: IsoDate): boolean {
@@ -125,7 +159,26 @@ export class WorkCalendar {
   }
 }
 
-/** Today's date in Asia/Shanghai, the date users see. */
-export function todayInShanghai(now: Date = new Date()): IsoDate {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+
+/**
+ * The warning for dates in years without an official schedule (`years` from
+ * `WorkCalendar.yearsWithoutSchedule`), in the CLI's bilingual form or in one
+ * language for the report; '' when there are none.
+ */
+export function calendarWarning(years: readonly number[], lang: 'zh' | 'en' | 'both' = 'both'): string {
+  if (years.length === 0) return '';
+  const ys = years.join(', ');
+  const zh =
+    `${years.join('、')} 年没有加载官方节假日安排，工作日按周一至周五计算（春节、国庆等假期会被算作工作日）。` +
+    '请以 ref.calendar 行加载：fiscus ingest ref.calendar.csv（列 date, kind = holiday | workday）。';
+  const en =
+    `no official holiday schedule is loaded for ${ys}: working days count Monday–Friday only (the Spring Festival and other holidays count as working days). ` +
+    'Load one as ref.calendar rows: fiscus ingest ref.calendar.csv (columns date, kind = holiday | workday).';
+  return lang === 'zh' ? zh : lang === 'en' ? en : `${zh} / ${en}`;
+}
+
+/** `calendarWarning` for the years of `days`, from the calendar of `store`. */
+export async function calendarWarningFor(store: Store, days: Iterable<IsoDate | null | undefined>, lang: 'zh' | 'en' | 'both' = 'both'): Promise<string> {
+  const cal = await WorkCalendar.load(store);
+  return calendarWarning(cal.yearsWithoutSchedule(days), lang);
 }

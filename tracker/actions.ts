@@ -5,11 +5,9 @@
  * (Asia/Shanghai calendar days).
  */
 import { z } from 'zod';
+import { isoDateSchema } from '../engine/dates.ts';
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'date must be YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'not a calendar date');
+const isoDate = isoDateSchema('date must be YYYY-MM-DD');
 const money = z.string().regex(/^\d{1,16}(\.\d{1,2})?$/, 'amount must be a non-negative decimal string with at most 2 decimals, e.g. "12000.50"');
 const note = z.string().trim().min(1).max(4000);
 const agencyCode = z.string().trim().min(1).max(64);

@@ -25,14 +25,13 @@
  */
 import type { IsoDate } from '../engine/calendar.ts';
 import type { Params, Store } from '../engine/db.ts';
+import { isIsoDate } from '../engine/dates.ts';
 import { FiscusError } from '../engine/errors.ts';
 import type { RawFlag } from './flags.ts';
 
 /** A calendar day YYYY-MM-DD that exists; anything else is the caller's mistake (400 / exit 2). */
 export function checkDay(day: string): void {
-  const t = /^\d{4}-\d{2}-\d{2}$/.test(day) ? new Date(`${day}T00:00:00Z`).getTime() : NaN;
-  const ok = Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === day;
-  if (!ok) throw new FiscusError(`日期无效 / not a date (YYYY-MM-DD): "${day}"`, { code: 'BAD_INPUT', httpStatus: 400, exitCode: 2 });
+  if (!isIsoDate(day)) throw new FiscusError(`日期无效 / not a date (YYYY-MM-DD): "${day}"`, { code: 'BAD_INPUT', httpStatus: 400, exitCode: 2 });
 }
 
 /** The instant D+1 00:00 Asia/Shanghai for a DATE parameter: everything before it happened on or before D. */

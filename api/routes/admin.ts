@@ -18,11 +18,12 @@ import { compileLoaded, loadDefinitions, selectRules, withConfig } from '../../r
 import { loadConfig, resolveConfigPath } from '../../rules/run/config.ts';
 import { runRules } from '../../rules/run/runner.ts';
 import type { ApiContext } from '../context.ts';
+import { isoDateSchema } from '../../engine/dates.ts';
 import { HttpProblem } from '../problem.ts';
 import { CAN } from '../scope.ts';
 import { problemResponses } from './schemas.ts';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
+const isoDate = isoDateSchema('YYYY-MM-DD');
 
 export function adminRoutes(app: FastifyInstance, ctx: ApiContext, opts: { ingestDir?: string; rulesConfigPath?: string; backupDir?: string }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();

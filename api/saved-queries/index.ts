@@ -4,6 +4,7 @@
  * `$param` placeholders, so the quarterly report can reuse the same text.
  */
 import { readFileSync } from 'node:fs';
+import { isIsoDate } from '../../engine/dates.ts';
 import { HttpProblem } from '../problem.ts';
 import type { QueryParamValue } from '../query-exec.ts';
 
@@ -78,7 +79,7 @@ export function resolveSavedParams(q: SavedQuery, given: Record<string, unknown>
       if (!Number.isSafeInteger(n)) throw new HttpProblem(400, 'VALIDATION', `${p.name} must be an integer`);
       out[p.name] = n;
     } else if (p.type === 'date') {
-      if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) {
+      if (!isIsoDate(v)) {
         throw new HttpProblem(400, 'VALIDATION', `${p.name} must be a date YYYY-MM-DD`);
       }
       out[p.name] = v;

@@ -1,4 +1,5 @@
 /** `fiscus report quarterly`: the committee's quarterly review report (HTML, Markdown, PDF). */
+import { checkIsoDate } from '../../engine/dates.ts';
 import { UsageError } from '../../engine/errors.ts';
 import { buildQuarterlyReport, writeQuarterlyReport, type ReportFormat } from '../../report/quarterly/index.ts';
 import type { RegisterCommand } from './index.ts';
@@ -28,7 +29,7 @@ export const register: RegisterCommand = (program, ctx) => {
         quarter: Number(opts.quarter),
         region: opts.region ?? null,
         lang: opts.lang,
-        asOf: opts.asOf,
+        asOf: opts.asOf === undefined ? undefined : checkIsoDate(opts.asOf, '--as-of'),
       });
       ctx.log(`building ${built.title} …`);
       const written = await writeQuarterlyReport(built, opts.out, formats as ReportFormat[]);

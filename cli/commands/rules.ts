@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option } from '@commander-js/extra-typings';
-import { todayInShanghai } from '../../engine/calendar.ts';
+import { checkIsoDate as checkDate, todayInShanghai } from '../../engine/dates.ts';
 import { FiscusError, UsageError } from '../../engine/errors.ts';
 import { formatRows, toTable } from '../../engine/format.ts';
 import { describeBindings } from '../../rules/run/bind.ts';
@@ -23,11 +23,6 @@ import type { RegisterCommand } from './index.ts';
 
 const PACK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../rules/pack');
 
-function checkDate(value: string, flag: string): string {
-  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
-  if (!ok) throw new UsageError(`${flag} must be a date YYYY-MM-DD (got "${value}")`);
-  return value;
-}
 
 interface RuleSetOpts {
   rulesDir?: string;

@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { isIsoDate } from '../../engine/dates.ts';
 import { FiscusError, UsageError } from '../../engine/errors.ts';
 import { formatRows } from '../../engine/format.ts';
 import { parseFormat, type CliContext } from '../context.ts';
@@ -42,9 +43,9 @@ function intArg(name: string) {
   };
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** Commander names the option in its message: "option '--as-of <date>' argument '2026-13-01' is invalid". */
 function dateArg(v: string): string {
-  if (!ISO_DATE.test(v)) throw new InvalidArgumentError('dates are YYYY-MM-DD');
+  if (!isIsoDate(v)) throw new InvalidArgumentError('not a date YYYY-MM-DD (日期无效)');
   return v;
 }
 
@@ -86,9 +87,13 @@ function hashDocs(files: string[]): { name: string; sha256: string; bytes: numbe
 function parseTimetable(items: string[]): { date: string; task: string }[] | undefined {
   if (items.length === 0) return undefined;
   return items.map((s) => {
-    const m = /^(\d{4}-\d{2}-\d{2})[:：=](.+)$/s.exec(s.trim());
-    if (!m) throw new UsageError(`--timetable wants DATE:TASK, e.g. "2026-06-30:完成制度修订" (got "${s}")`);
-    return { date: m[1], task: m[2].trim() };
+    const t = s.trim();
+    const date = t.slice(0, 10);
+    const task = t.slice(11).trim();
+    if (!isIsoDate(date) || !':：='.includes(t[10] ?? 'x') || !task) {
+      throw new UsageError(`--timetable wants DATE:TASK, e.g. "2026-06-30:完成制度修订" (got "${s}")`);
+    }
+    return { date, task };
   });
 }
 

@@ -9,13 +9,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { isoDateSchema } from '../../engine/dates.ts';
 import { FiscusError } from '../../engine/errors.ts';
 import type { RuleResultRow, Severity } from '../types.ts';
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'is not a real date');
+const isoDate = isoDateSchema('must be a date YYYY-MM-DD');
 
 const paramValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
 

@@ -7,6 +7,7 @@
  * (DECIMAL as strings) and are normalised once.
  */
 import { createHash } from 'node:crypto';
+import { isIsoDate } from '../../engine/dates.ts';
 import { RESULT_COLUMNS, type EntityType, type RuleResultRow, type Severity } from '../types.ts';
 
 const SEVERITIES: readonly Severity[] = ['high', 'medium', 'low'];
@@ -78,9 +79,10 @@ function varsOf(v: unknown): Record<string, string | number | null> {
 function isoDate(v: unknown): string | null {
   const s = str(v);
   if (s === null) return null;
-  const m = /^\d{4}-\d{2}-\d{2}/.exec(s);
-  if (!m) throw new ResultShapeError(`not a date: ${s}`);
-  return m[0];
+  // A DATE, or a timestamp whose day is meant: the leading YYYY-MM-DD.
+  const day = s.slice(0, 10);
+  if (!isIsoDate(day)) throw new ResultShapeError(`not a date: ${s}`);
+  return day;
 }
 
 /**

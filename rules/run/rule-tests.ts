@@ -16,6 +16,7 @@ import { refreshCalendar } from '../../engine/calendar.ts';
 import { openStore, type Store } from '../../engine/db.ts';
 import { FiscusError } from '../../engine/errors.ts';
 import { sqlString } from '../../engine/sql-quote.ts';
+import { isIsoDate } from '../../engine/dates.ts';
 import { feedTable, qualifiedName, quoteIdent, sqlType, type ColumnDef, type TableDef } from '../../engine/feeds.ts';
 import type { CompiledRule } from '../types.ts';
 import { flagRowToJson, queryFlags, type FlagJsonExtended } from './flag-json.ts';
@@ -68,7 +69,6 @@ export class RuleTestError extends FiscusError {
   }
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 /** Every `*.test.yaml` under `root`, sorted. */
@@ -145,7 +145,7 @@ function parseCase(r: Reader, node: Node): RuleTestCase {
   const name = scalarString(node.get('name'));
   if (!name) r.fail(node, 'a case needs a `name`');
   const asOf = scalarString(node.get('as_of'));
-  if (!asOf || !DATE.test(asOf)) r.fail(node.get('as_of', true) ?? node, `as_of must be a date YYYY-MM-DD (got ${asOf ?? 'nothing'})`);
+  if (!asOf || !isIsoDate(asOf)) r.fail(node.get('as_of', true) ?? node, `as_of must be a date YYYY-MM-DD (got ${asOf ?? 'nothing'})`);
 
   const paramsNode = node.get('params', true) as Node | undefined;
   let params: Params = {};
@@ -222,7 +222,7 @@ function parseExpected(r: Reader, node: Node): ExpectedFlag {
   if ('period' in js) {
     const p = js.period;
     if (p === null) out.period = null;
-    else if (Array.isArray(p) && p.length === 2 && p.every((d) => typeof d === 'string' && DATE.test(d))) out.period = [p[0], p[1]];
+    else if (Array.isArray(p) && p.length === 2 && p.every((d) => isIsoDate(d))) out.period = [p[0], p[1]];
     else r.fail(node.get('period', true) ?? node, 'period must be [YYYY-MM-DD, YYYY-MM-DD] or null');
   }
   if (js.evidence !== undefined) {
@@ -265,7 +265,7 @@ function badValue(c: ColumnDef, v: unknown): string | null {
     case 'rate':
       return (typeof v === 'string' || typeof v === 'number') && DECIMAL.test(String(v)) ? null : `not a decimal: ${JSON.stringify(v)}`;
     case 'date':
-      return typeof v === 'string' && DATE.test(v) ? null : `not a date YYYY-MM-DD: ${JSON.stringify(v)}`;
+      return isIsoDate(v) ? null : `not a date YYYY-MM-DD: ${JSON.stringify(v)}`;
     case 'period':
       return typeof v === 'string' && /^\d{4}-\d{2}$/.test(v) ? null : `not a period YYYY-MM: ${JSON.stringify(v)}`;
     case 'year':

@@ -8,7 +8,9 @@
  * count but write nothing at all.
  */
 import { randomBytes } from 'node:crypto';
+import { invalidDateMessage, isIsoDate } from '../../engine/dates.ts';
 import type { Store } from '../../engine/db.ts';
+import { UsageError } from '../../engine/errors.ts';
 import { canonicalJson } from '../../engine/flag-events.ts';
 import { prepareReadOnly } from '../../engine/sql-guard.ts';
 import type { CompiledRule, RuleResultRow, Severity } from '../types.ts';
@@ -89,7 +91,6 @@ export interface RunSummary {
   };
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function newRunId(now: Date): string {
   const ts = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
@@ -119,7 +120,7 @@ export async function runRules(store: Store, rules: readonly CompiledRule[], opt
 }
 
 async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: RunOptions): Promise<RunSummary> {
-  if (!ISO_DATE.test(opts.asOf)) throw new Error(`as-of must be YYYY-MM-DD (got "${opts.asOf}")`);
+  if (!isIsoDate(opts.asOf)) throw new UsageError(invalidDateMessage('as-of', opts.asOf));
   const ids = new Set<string>();
   for (const r of rules) {
     if (ids.has(r.meta.id)) throw new Error(`rule ${r.meta.id} is given twice`);

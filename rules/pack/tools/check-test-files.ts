@@ -9,16 +9,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { FEEDS, feedTable, type ColumnDef } from '../../../engine/feeds.ts';
+import { isIsoDate } from '../../../engine/dates.ts';
 
 const PACK = path.resolve(import.meta.dirname, '..');
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const MONEY = /^-?\d+\.\d{2}$/;
 const DEC = /^-?\d+(\.\d+)?$/;
 
 function validDate(s: string): boolean {
-  if (!DATE.test(s)) return false;
-  const d = new Date(`${s}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  return isIsoDate(s);
 }
 
 function checkValue(col: ColumnDef, v: unknown): string | null {
