@@ -20,9 +20,51 @@ export interface CliIO {
   interactive: boolean;
 }
 
+/**
+ * Thrown by `processIO.out` once stdout's reader has gone (`fiscus flags | head -1`):
+ * the command stops producing output and `main` ends quietly with exit 0, as `cat`
+ * and `grep` do, instead of Node's "Unhandled 'error' event … write EPIPE".
+ */
+export class StdoutClosed extends Error {
+  constructor() {
+    super('stdout closed');
+    this.name = 'StdoutClosed';
+  }
+}
+
+let stdoutClosed = false;
+let stdoutWatched = false;
+
+/** True once a write to stdout failed with EPIPE (the reading end of the pipe is closed). */
+export function isStdoutClosed(): boolean {
+  return stdoutClosed;
+}
+
+/** Listen once for stdout's 'error': EPIPE marks it closed; anything else is rethrown as before. */
+function watchStdout(): void {
+  if (stdoutWatched) return;
+  stdoutWatched = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+      stdoutClosed = true;
+      return;
+    }
+    throw err;
+  });
+}
+
 export const processIO: CliIO = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
+  out: (t) => {
+    watchStdout();
+    if (stdoutClosed || process.stdout.destroyed) {
+      stdoutClosed = true;
+      throw new StdoutClosed();
+    }
+    process.stdout.write(t);
+  },
+  err: (t) => {
+    process.stderr.write(t);
+  },
   interactive: Boolean(process.stderr.isTTY),
 };
 
