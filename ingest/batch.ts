@@ -324,6 +324,9 @@ async function ingestFileNow(store: Store, job: FileJob, opts: IngestOptions): P
   } catch (err) {
     report.status = 'failed';
     report.message = err instanceof Error ? err.message : String(err);
+    if ((err as FiscusError).code === 'INGEST_MISSING_COLUMNS' && report.encoding && !report.encoding.startsWith('utf-8')) {
+      report.message += ` (read as ${report.encoding}: if the headers above look garbled, the encoding is wrong — set \`encoding:\` in the mapping profile)`;
+    }
     report.rows_read = report.accepted = report.rejected = report.inserted = report.corrected = report.unchanged = 0;
     report.control_sums = {};
     report.finished_at = new Date().toISOString();

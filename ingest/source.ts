@@ -161,9 +161,11 @@ async function openJsonl(store: Store, path: string, opts: { skipRows: number; t
  * DuckDB would keep the first. Such a record is rejected, naming the key.
  */
 function jsonObjects(rows: string): string {
+  // Keys read once per object; the pairwise search only runs for the rare object that has a repeat.
   return `SELECT j, ok AND dupkey IS NULL AS ok, dupkey FROM (
-      SELECT j, ok, CASE WHEN ok THEN list_filter(json_keys(j), (k, i) -> list_position(json_keys(j), k) < i)[1] END AS dupkey
-      FROM (SELECT j, coalesce(json_type(CASE WHEN json_valid(j) THEN j END) = 'OBJECT', false) AS ok FROM (${rows})))`;
+      SELECT j, ok, CASE WHEN len(keys) <> len(list_distinct(keys)) THEN list_filter(keys, (k, i) -> list_position(keys, k) < i)[1] END AS dupkey
+      FROM (SELECT j, ok, CASE WHEN ok THEN json_keys(j) END AS keys
+        FROM (SELECT j, coalesce(json_type(CASE WHEN json_valid(j) THEN j END) = 'OBJECT', false) AS ok FROM (${rows}))))`;
 }
 
 /**

@@ -145,8 +145,13 @@ describe('mapping profiles for real exports', () => {
     expect(await store.one("SELECT payee_name FROM treasury.payments WHERE payment_id = 'W1'")).toEqual({ payee_name: 'Café Crème Ltd' });
 
     // Told the wrong encoding, the message says how to name the right one.
-    const [bad] = await ingestPath(store, cp850, { mapping: profile(`${COUNCIL_PROFILE}encoding: utf-16be\n`) });
+    const [bad] = await ingestPath(store, cp850, { mapping: profile(`${COUNCIL_PROFILE}encoding: gb18030\n`) });
     expect(bad.status).toBe('failed');
+    expect(bad.message).toMatch(/is not valid GB18030 text \(nor UTF-8\): name its encoding with `encoding:` in the mapping profile/);
+    // A wrong encoding that decodes anyway garbles the headers: the refusal says to check it.
+    const [garbled] = await ingestPath(store, cp850, { mapping: profile(`${COUNCIL_PROFILE}encoding: utf-16be\n`) });
+    expect(garbled.message).toMatch(/read as utf-16be: if the headers above look garbled/);
+    expect(bad.message).not.toMatch(/set `encoding` in a mapping profile\./);
     expect(() => profile('encoding: cp8500\n', 'enc.yaml')).toThrow(/enc\.yaml:1:11: encoding "cp8500" is not one fiscus can decode — did you mean `cp850`\?/);
   });
 
@@ -329,6 +334,14 @@ pad: { region_code: { width: 6, fill: "0", side: right } }
     expect(() => ingestPath(store, file, { mapping: profile(yaml.replace('Net + coalesce', 'Nett + coalesce')) }).then(([x]) => {
       throw new Error(x.message);
     })).rejects.toThrow(/derive "Nett \+ coalesce\(VAT, 0\)" \(at character 1\): `Nett` is not a header of the file — did you mean `Net`\?/);
+  });
+
+  it('falls back to another column when a value is empty', async () => {
+    const file = join(dir, 'treasury.payments.csv');
+    writeFileSync(file, toCsv(PAYMENT_HEADER, [payment('F1', { payee_account: '' }), payment('F2', { payee_account: '6222' })]));
+    const [r] = await ingestPath(store, file, { mapping: profile('fallback: { payee_account: [payee_name] }\n') });
+    expect(r, r.message).toMatchObject({ status: 'committed', accepted: 2, rejected: 0 });
+    expect(await store.all('SELECT payee_account FROM treasury.payments ORDER BY payment_id')).toEqual([{ payee_account: '济宁市某某有限公司' }, { payee_account: '6222' }]);
   });
 
   it('names the profile file, line and key of a mistake, with a did-you-mean', async () => {
