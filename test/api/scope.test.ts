@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../engine/db.ts';
+import { performAction } from '../../tracker/index.ts';
 import { auth, getJson, insertFlags, openSse, seedAgencies, startServer, T, tempStore } from './helpers.ts';
 
 let store: Store;
@@ -28,8 +29,11 @@ beforeAll(async () => {
   await seedAgencies(store);
   await insertFlags(store, FLAGS);
   // A flag of B0201 assigned (by the tracker) to A0101: A0101 must answer it, so it sees it.
-  await insertFlags(store, [{ flag_id: 'B-ASSIGNED-A1', agency_code: 'B0201', status: 'assigned' }]);
-  await store.run("UPDATE fiscus.flags SET assigned_to = 'A0101' WHERE flag_id = 'B-ASSIGNED-A1'");
+  // Through the tracker, so the assignment is in the event log the figures are rebuilt from.
+  await insertFlags(store, [{ flag_id: 'B-ASSIGNED-A1', agency_code: 'B0201' }]);
+  const sup = { name: '王秘书', role: 'supervisor' as const };
+  await performAction(store, 'B-ASSIGNED-A1', { action: 'confirm' }, sup);
+  await performAction(store, 'B-ASSIGNED-A1', { action: 'assign', to: 'A0101', due: '2030-06-28' }, sup);
   ({ app, url } = await startServer(store));
 });
 afterAll(async () => {
