@@ -35,3 +35,13 @@ export function workdaysLeft(cal: WorkCalendar, due: IsoDate, today: IsoDate): n
 export function isOnTime(cal: WorkCalendar, due: IsoDate, respondedOn: IsoDate): boolean {
   return overdueWorkdays(cal, due, respondedOn) < 1;
 }
+
+/**
+ * The latest due date that is overdue on `today`, for SQL (flags/filter.ts overdueSql):
+ * a flag is overdue once a working day after its effective deadline has begun, which
+ * holds exactly when its due date is on or before the second-latest working day up to today.
+ */
+export function overdueCutoff(cal: WorkCalendar, today: IsoDate): IsoDate {
+  const latest = cal.isWorkday(today) ? today : cal.addWorkdays(today, -1);
+  return cal.addWorkdays(latest, -1);
+}
