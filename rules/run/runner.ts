@@ -22,7 +22,8 @@ import {
 } from './fingerprint.ts';
 import { applyInputCounts, type NotJudged, type ShareWarning } from './input-counts.ts';
 import { checkResultColumns, flagId, toResultRow } from './result-rows.ts';
-import { mergeRuleFlags, type StagedFlag } from './store-flags.ts';
+import { mergeRuleFlags } from './store-flags.ts';
+import type { FlagFinding } from '../../flags/row.ts';
 import { renderTemplate, type TemplateVars } from './template.ts';
 
 export interface RunOptions {
@@ -70,7 +71,7 @@ export interface RuleOutcome {
   /** Partition values evaluated in an incremental run. */
   scope_size: number | null;
   millis: number;
-  flags?: StagedFlag[];
+  flags?: FlagFinding[];
 }
 
 export interface RunSummary {
@@ -270,7 +271,7 @@ async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: s
     if (cannot) return { ...out, outcome: 'skipped', reason: cannot };
   }
 
-  const staged = new Map<string, StagedFlag>();
+  const staged = new Map<string, FlagFinding>();
   const suppressedIds: string[] = [];
   const suppressedSet = new Set<string>();
   const suppressedReasons = new Map<string, number>();
@@ -337,7 +338,7 @@ async function countReproduced(store: Store, ruleId: string): Promise<number> {
   return Number(r?.n ?? 0);
 }
 
-function toStaged(rule: CompiledRule, row: RuleResultRow, fid: string, severity: Severity): StagedFlag {
+function toStaged(rule: CompiledRule, row: RuleResultRow, fid: string, severity: Severity): FlagFinding {
   const vars: TemplateVars = {
     entity_id: row.entity_id, entity_name: row.entity_name, agency_code: row.agency_code, region_code: row.region_code,
     fiscal_year: row.fiscal_year, period_start: row.period_start, period_end: row.period_end,

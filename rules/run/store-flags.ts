@@ -8,32 +8,9 @@
  */
 import type { Store } from '../../engine/db.ts';
 import { appendFlagEvents, type NewFlagEvent } from '../../engine/flag-events.ts';
+import type { FlagFinding } from '../../flags/row.ts';
 
-export interface StagedFlag {
-  flag_id: string;
-  rule_id: string;
-  rule_version: number;
-  severity: string;
-  title: string;
-  title_en: string;
-  entity_type: string;
-  entity_id: string;
-  entity_name: string | null;
-  region_code: string | null;
-  agency_code: string | null;
-  fiscal_year: number | null;
-  period_start: string | null;
-  period_end: string | null;
-  measure_name: string | null;
-  measure_value: string | null;
-  measure_threshold: string | null;
-  amount: string | null;
-  /** JSON text of [{table, key}] */
-  evidence: string;
-  evidence_query: string | null;
-}
-
-const STAGE_COLUMNS: [keyof StagedFlag, 'VARCHAR' | 'INTEGER'][] = [
+const STAGE_COLUMNS: [keyof FlagFinding, 'VARCHAR' | 'INTEGER'][] = [
   ['flag_id', 'VARCHAR'], ['rule_id', 'VARCHAR'], ['rule_version', 'INTEGER'], ['severity', 'VARCHAR'],
   ['title', 'VARCHAR'], ['title_en', 'VARCHAR'], ['entity_type', 'VARCHAR'], ['entity_id', 'VARCHAR'],
   ['entity_name', 'VARCHAR'], ['region_code', 'VARCHAR'], ['agency_code', 'VARCHAR'], ['fiscal_year', 'INTEGER'],
@@ -46,7 +23,7 @@ export interface MergeInput {
   runId: string;
   /** The run's clock, ISO 8601 UTC: first_seen_at / last_seen_at. */
   now: string;
-  flags: readonly StagedFlag[];
+  flags: readonly FlagFinding[];
   /** Allow-listed findings: not raised, but not "gone" either. */
   suppressedIds: readonly string[];
   /** Incremental run: only flags whose `column` is in `values` were evaluated. */
