@@ -21,6 +21,7 @@ import ExcelJS from 'exceljs';
 import { todayInShanghai, WorkCalendar } from '../../engine/calendar.ts';
 import { buildQuarterlyReport } from '../../report/quarterly/index.ts';
 import { renderHtml } from '../../report/render-html.ts';
+import { ruleNames } from '../../report/rule-names.ts';
 import { findChromium, htmlToPdf } from '../../report/render-pdf.ts';
 import { ACTION_DEFS, actionsForRole, type ActionName } from '../../tracker/states.ts';
 import { flagHistory } from '../../tracker/index.ts';
@@ -28,7 +29,7 @@ import { consoleStaticRoutes } from '../console-static.ts';
 import type { ApiContext } from '../context.ts';
 import { DocumentArchive } from '../documents.ts';
 import { encodeSeqCursor } from '../cursor.ts';
-import { evidenceRows, getFlag, maxSeq } from '../flags-repo.ts';
+import { evidenceRows, getFlag, maxSeq, readAlerts } from '../flags-repo.ts';
 import { INBOX_SORTS, inboxPage } from '../inbox-repo.ts';
 import { HttpProblem } from '../problem.ts';
 import { runQuery } from '../query-exec.ts';
@@ -111,7 +112,8 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, deps:
       `SELECT f.rule_id, count(*)::BIGINT AS n FROM fiscus.flags f WHERE ${s.sql} GROUP BY 1 ORDER BY 1`,
       s.params,
     );
-    return { items: rows.map((x) => ({ rule_id: x.rule_id, count: Number(x.n) })) };
+    const [zh, en] = await Promise.all([ruleNames('zh'), ruleNames('en')]);
+    return { items: rows.map((x) => ({ rule_id: x.rule_id, title: zh(x.rule_id), title_en: en(x.rule_id), count: Number(x.n) })) };
   });
 
   r.get('/v1/console/flags/:id', {
@@ -134,6 +136,21 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, deps:
       my_actions: actionsFor(req.principal, h.flag.allowed_actions),
       documents: archive.list(flag.flag_id),
     };
+  });
+
+  r.get('/v1/console/alerts/recent', {
+    config: { roles: CAN.readAlerts },
+    schema: {
+      tags: ['console'],
+      summary: 'The newest alert events visible to the caller (newest first) and the cursor to stream from now',
+      querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      response: { 200: z.unknown(), ...problemResponses },
+    },
+  }, async (req) => {
+    const hi = await maxSeq(ctx.pool);
+    // The tail window of the log; an agency sees fewer of it (scope), never another unit's.
+    const page = await readAlerts(ctx.pool, req.principal, Math.max(0, hi - 1000), 1000);
+    return { items: page.items.slice(-req.query.limit).reverse(), live_cursor: encodeSeqCursor(Math.max(hi, page.last_seq)) };
   });
 
   r.get('/v1/calendar/workdays', {
@@ -170,10 +187,14 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, deps:
     schema: {
       tags: ['console'],
       summary: 'Run one read-only SELECT (same sandbox and limits as POST /v1/query) and download it as .xlsx',
-      body: z.object({ sql: z.string().min(1).max(100_000), name: z.string().max(100).regex(/^[\w.-]*$/).optional() }).strict(),
+      body: z.object({
+        sql: z.string().min(1).max(100_000),
+        params: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()])).optional(),
+        name: z.string().max(100).regex(/^[\w.-]*$/).optional(),
+      }).strict(),
     },
   }, async (req, reply) => {
-    const out = await ctx.queryPool.run((conn) => runQuery(conn, req.body.sql, {}, 'json', ctx.queryLimits));
+    const out = await ctx.queryPool.run((conn) => runQuery(conn, req.body.sql, req.body.params ?? {}, 'json', ctx.queryLimits));
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('result');
     ws.columns = out.columns.map((c) => ({ header: c.name, key: c.name, width: Math.min(40, Math.max(10, c.name.length + 2)) }));

@@ -113,7 +113,7 @@ describe('console session', () => {
 describe('documents', () => {
   const upload = (token: string, flag: string, name: string, bytes: Buffer | string, type = 'application/octet-stream') => {
     const fd = new FormData();
-    fd.append('file', new Blob([bytes], { type }), name);
+    fd.append('file', new Blob([typeof bytes === 'string' ? bytes : new Uint8Array(bytes)], { type }), name);
     return fetch(`${url}/v1/flags/${flag}/documents`, { method: 'POST', headers: auth(token), body: fd });
   };
 
