@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One private PostgreSQL 15 for the run (when installed): the PostgreSQL engine's tests.
+    globalSetup: ['test/helpers/pg-global-setup.ts'],
     // CI reads the machine-readable summary to print "N passed, N failed".
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: '.ci/vitest-results.json' },

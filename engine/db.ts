@@ -14,6 +14,7 @@ import { migrate } from './migrations.ts';
 import { DUCKDB_SQL, type Engine, type EngineSql } from './sql-dialect.ts';
 import { sqlString } from './sql-quote.ts';
 import { SerializedStore } from './store-core.ts';
+import { isPostgresUrl, openPostgresStore } from './pg-store.ts';
 
 export type Params = Record<string, DuckDBValue | string | number | boolean | null | bigint>;
 /** Explicit types for `Params` values that DuckDB cannot infer (JS `Date`, arrays). */
@@ -240,8 +241,10 @@ function isWrite(sql: string, type: StatementType): boolean {
 
 const OPEN = new Map<string, Promise<Store>>();
 
-/** Open (and create or migrate) the database at `path`. `:memory:` is allowed for tests. */
+/** Open (and create or migrate) the database at `path` (a DuckDB file, `:memory:`, or a postgres:// URL). */
 export async function openStore(path: string = DEFAULT_DB_PATH, opts: OpenOptions = {}): Promise<Store> {
+  // postgres://… or postgresql://…: the PostgreSQL engine (engine/pg-store.ts).
+  if (isPostgresUrl(path)) return openPostgresStore(path, migrate, opts);
   const abs = path === ':memory:' ? path : resolve(path);
   const cached = abs === ':memory:' ? undefined : OPEN.get(abs);
   if (cached) return cached;

@@ -164,7 +164,7 @@ export async function readFlagEvents(
   const limit = where.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(where.limit))}` : '';
   const rows = await store.all<Record<string, unknown>>(
     `SELECT seq, event_id, flag_id, event_type, from_status, to_status, actor, role,
-            epoch_ms(occurred_at) AS at_ms, note, data::VARCHAR AS data, prev_hash, hash, key_id
+            ${store.dialect.epochMs('occurred_at')} AS at_ms, note, CAST(data AS VARCHAR) AS data, prev_hash, hash, key_id
      FROM fiscus.flag_events ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
      ORDER BY seq ${limit}`,
     params,

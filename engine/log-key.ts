@@ -16,6 +16,7 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rena
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Store } from './db.ts';
+import { isPostgresUrl } from './pg-store.ts';
 import { FiscusError } from './errors.ts';
 
 export interface LogConfig {
@@ -70,6 +71,22 @@ export function defaultKeyPath(dbPath: string): string {
   return join(dirname(dbPath), `${basename(dbPath, ext)}.log-key`);
 }
 
+/**
+ * A PostgreSQL database has no file to sit beside: its key defaults to
+ * `$FISCUS_PG_KEY_DIR` (else `./data`) / `HOST_PORT_DBNAME.log-key`, on the machine that
+ * runs fiscus, outside the database as the threat model wants (tracker/README.md).
+ */
+export function postgresKeyPath(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  let stem = 'postgres';
+  try {
+    const u = new URL(url);
+    stem = `${u.hostname || 'local'}_${u.port || '5432'}_${decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres'}`;
+  } catch {
+    /* unparsable: the fixed stem */
+  }
+  return resolve(env.FISCUS_PG_KEY_DIR || 'data', `${stem.replace(/[^A-Za-z0-9._-]/g, '_')}.log-key`);
+}
+
 /** `data/fiscus.log-key` → `data/fiscus.checkpoints.jsonl`. */
 export function defaultCheckpointsPath(keyPath: string): string {
   const base = basename(keyPath);
@@ -89,7 +106,10 @@ export function logPaths(store: Store, env: NodeJS.ProcessEnv = process.env): Lo
 
 /** `logPaths` for a database path that is not open (restore). */
 export function logPathsFor(dbPath: string, cfg: LogConfig = {}, env: NodeJS.ProcessEnv = process.env): LogPaths {
-  const keyRaw = cfg.keyFile ?? (env.FISCUS_LOG_KEY || undefined) ?? (dbPath === ':memory:' ? undefined : defaultKeyPath(resolve(dbPath)));
+  const keyRaw =
+    cfg.keyFile ??
+    (env.FISCUS_LOG_KEY || undefined) ??
+    (dbPath === ':memory:' ? undefined : isPostgresUrl(dbPath) ? postgresKeyPath(dbPath, env) : defaultKeyPath(resolve(dbPath)));
   const keyFile = keyRaw === undefined ? null : resolve(keyRaw);
   const cpRaw = cfg.checkpointsFile ?? (env.FISCUS_CHECKPOINTS || undefined) ?? (keyFile ? defaultCheckpointsPath(keyFile) : undefined);
   return { keyFile, checkpointsFile: cpRaw === undefined ? null : resolve(cpRaw) };
@@ -287,7 +307,7 @@ export async function keyringForAppend(store: Store): Promise<LogKeyring> {
   }
   // No keyed event yet: whatever the log holds now is its legacy prefix.
   const tail = await store.one<{ n: string | number; hash: string | null }>(
-    'SELECT count(*) AS n, arg_max(hash, seq) AS hash FROM fiscus.flag_events',
+    `SELECT count(*) AS n, ${store.dialect.argMax('hash', 'seq')} AS hash FROM fiscus.flag_events`,
   );
   const legacyEvents = Number(tail?.n ?? 0);
   const first = newKeyVersion(1);

@@ -142,7 +142,7 @@ export const MIGRATIONS: readonly Migration[] = [
         flags_new INTEGER NOT NULL DEFAULT 0,
         flags_existing INTEGER NOT NULL DEFAULT 0,
         flags_not_reproduced INTEGER NOT NULL DEFAULT 0,
-        millis DOUBLE NOT NULL DEFAULT 0
+        millis ${s.dialect.double} NOT NULL DEFAULT 0
       )`);
       // Append-only, hash-chained log of everything that happens to a flag.
       // seq is the alert-feed cursor; hash = sha256(prev_hash + canonical event).

@@ -11,8 +11,15 @@ export interface EngineSql {
   readonly name: Engine;
   /** Milliseconds since the epoch of a TIMESTAMPTZ, as BIGINT. */
   epochMs(ts: string): string;
-  /** The value of `value` on the row with the greatest `by` in the group. */
-  argMax(value: string, by: string): string;
+  /**
+   * The value of `value` on the row with the greatest `by` in the group, among rows where
+   * `value` is not NULL (DuckDB's arg_max), optionally only rows where `filter` holds.
+   */
+  argMax(value: string, by: string, filter?: string): string;
+  /** A JSON value's top-level `key` as text (strings unquoted; true/false/numbers as written). */
+  jsonText(json: string, key: string): string;
+  /** The Asia/Shanghai calendar day of a TIMESTAMPTZ as 'YYYY-MM-DD' text. */
+  localDay(ts: string): string;
   /** A JSON object from alternating key and value expressions. */
   jsonObject(pairs: readonly string[]): string;
   /** A TIMESTAMPTZ as ISO-8601 UTC text with milliseconds (`2026-01-02T03:04:05.678Z`). */
@@ -31,6 +38,8 @@ export interface EngineSql {
   year(d: string): string;
   /** `d + n days` as a DATE (n an integer expression). */
   addDays(d: string, n: string): string;
+  /** `expr` is one of the literal `items` (SQL expressions of one type); false when there are none. */
+  inList(expr: string, items: readonly string[]): string;
 }
 
 function quoteIdent(s: string): string {
@@ -40,7 +49,9 @@ function quoteIdent(s: string): string {
 export const DUCKDB_SQL: EngineSql = {
   name: 'duckdb',
   epochMs: (ts) => `epoch_ms(${ts})`,
-  argMax: (v, by) => `arg_max(${v}, ${by})`,
+  argMax: (v, by, f) => `arg_max(${v}, ${by})${f ? ` FILTER (WHERE ${f})` : ''}`,
+  jsonText: (j, key) => `json_extract_string(${j}, '$.${key}')`,
+  localDay: (ts) => `strftime(timezone('Asia/Shanghai', ${ts}), '%Y-%m-%d')`,
   jsonObject: (pairs) => `json_object(${pairs.join(', ')})`,
   isoUtc: (ts) => `strftime((${ts}) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`,
   double: 'DOUBLE',
@@ -50,13 +61,17 @@ export const DUCKDB_SQL: EngineSql = {
   isoDow: (d) => `isodow(${d})`,
   year: (d) => `year(${d})`,
   addDays: (d, n) => `CAST((${d}) + (${n}) * INTERVAL 1 DAY AS DATE)`,
+  inList: (e, items) => (items.length === 0 ? 'false' : `list_contains([${items.join(',')}], ${e})`),
 };
 
 export const POSTGRES_SQL: EngineSql = {
   name: 'postgres',
   // floor, as DuckDB's epoch_ms truncates microseconds.
   epochMs: (ts) => `CAST(floor(extract(epoch FROM ${ts}) * 1000) AS BIGINT)`,
-  argMax: (v, by) => `(array_agg(${v} ORDER BY ${by} DESC NULLS LAST))[1]`,
+  argMax: (v, by, f) =>
+    `(array_agg(${v} ORDER BY (${v}) IS NULL, ${by} DESC NULLS LAST)${f ? ` FILTER (WHERE ${f})` : ''})[1]`,
+  jsonText: (j, key) => `(CAST(${j} AS JSON) ->> '${key}')`,
+  localDay: (ts) => `CAST(CAST(timezone('Asia/Shanghai', ${ts}) AS DATE) AS VARCHAR)`,
   jsonObject: (pairs) => `json_build_object(${pairs.join(', ')})`,
   isoUtc: (ts) => `to_char((${ts}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
   double: 'DOUBLE PRECISION',
@@ -66,6 +81,7 @@ export const POSTGRES_SQL: EngineSql = {
   isoDow: (d) => `CAST(extract(isodow FROM ${d}) AS INTEGER)`,
   year: (d) => `CAST(extract(year FROM ${d}) AS INTEGER)`,
   addDays: (d, n) => `CAST((${d}) + CAST(${n} AS INTEGER) AS DATE)`,
+  inList: (e, items) => (items.length === 0 ? 'false' : `${e} = ANY (ARRAY[${items.join(',')}])`),
 };
 
 export function engineSql(engine: Engine): EngineSql {

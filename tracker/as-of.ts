@@ -25,6 +25,7 @@
  */
 import type { IsoDate } from '../engine/calendar.ts';
 import type { Params, Store } from '../engine/db.ts';
+import { DUCKDB_SQL, type EngineSql } from '../engine/sql-dialect.ts';
 import { isIsoDate } from '../engine/dates.ts';
 import { FiscusError } from '../engine/errors.ts';
 import type { RawFlag } from './flags.ts';
@@ -46,31 +47,31 @@ export function endOfDaySql(param: string): string {
  * reproduced, assigned_to, due_date) replaced by their values at that instant,
  * plus the event facts.
  */
-export function flagsAsOfCte(param = 'as_of_day'): string {
+export function flagsAsOfCte(param = 'as_of_day', sql: EngineSql = DUCKDB_SQL): string {
   const cutoff = endOfDaySql(param);
+  const j = (key: string) => sql.jsonText('e.data', key);
   return `asof_events AS (
     SELECT e.flag_id,
-      arg_max(e.to_status, e.seq) FILTER (WHERE e.to_status IS NOT NULL) AS status,
-      arg_max(e.event_type = 'flag.reproduced', e.seq) FILTER (WHERE e.event_type IN ('flag.reproduced', 'flag.not_reproduced')) AS reproduced,
-      arg_max(json_extract_string(e.data, '$.assigned_to'), e.seq) FILTER (WHERE e.event_type IN ('flag.assigned', 'flag.reopened')) AS assigned_to,
-      arg_max(CASE WHEN e.event_type = 'flag.extended' THEN json_extract_string(e.data, '$.to_due') ELSE json_extract_string(e.data, '$.due_date') END, e.seq)
-        FILTER (WHERE e.event_type IN ('flag.assigned', 'flag.reopened', 'flag.explanation_rejected', 'flag.extended')) AS due_date,
+      ${sql.argMax('e.to_status', 'e.seq', 'e.to_status IS NOT NULL')} AS status,
+      ${sql.argMax("e.event_type = 'flag.reproduced'", 'e.seq', "e.event_type IN ('flag.reproduced', 'flag.not_reproduced')")} AS reproduced,
+      ${sql.argMax(j('assigned_to'), 'e.seq', "e.event_type IN ('flag.assigned', 'flag.reopened')")} AS assigned_to,
+      ${sql.argMax(`CASE WHEN e.event_type = 'flag.extended' THEN ${j('to_due')} ELSE ${j('due_date')} END`, 'e.seq',
+        "e.event_type IN ('flag.assigned', 'flag.reopened', 'flag.explanation_rejected', 'flag.extended')")} AS due_date,
       bool_or(e.event_type = 'flag.confirmed') AS ever_confirmed,
       bool_or(e.event_type = 'flag.assigned') AS ever_assigned,
       max(e.seq) FILTER (WHERE e.event_type = 'flag.not_reproduced') AS nr_seq,
       max(e.seq) FILTER (WHERE e.event_type = 'flag.kept') AS kept_seq,
       count(*) FILTER (WHERE e.event_type = 'flag.voted') AS votes,
-      count(*) FILTER (WHERE e.event_type = 'flag.voted' AND json_extract_string(e.data, '$.passed') = 'false') AS failing_votes,
-      arg_max(e.data::VARCHAR, e.seq) FILTER (WHERE e.event_type IN ('flag.explained', 'flag.rectified')) AS last_response,
-      arg_max(e.data::VARCHAR, e.seq) FILTER (WHERE e.event_type = 'flag.rectified') AS last_rectified,
+      count(*) FILTER (WHERE e.event_type = 'flag.voted' AND ${j('passed')} = 'false') AS failing_votes,
+      ${sql.argMax('CAST(e.data AS VARCHAR)', 'e.seq', "e.event_type IN ('flag.explained', 'flag.rectified')")} AS last_response,
+      ${sql.argMax('CAST(e.data AS VARCHAR)', 'e.seq', "e.event_type = 'flag.rectified'")} AS last_rectified,
       max(e.occurred_at) AS last_event_at
     FROM fiscus.flag_events e
     WHERE e.occurred_at < ${cutoff}
     GROUP BY e.flag_id
   ),
   flags_asof AS (
-    SELECT fl.* REPLACE (coalesce(ae.status, 'discovered') AS status, coalesce(ae.reproduced, true) AS reproduced,
-        ae.assigned_to AS assigned_to, ae.due_date::DATE AS due_date),
+    SELECT ${FLAG_COLUMNS.map((c) => ASOF_REPLACED[c] ?? `fl.${c}`).join(', ')},
       coalesce(ae.ever_confirmed, false) AS ever_confirmed, coalesce(ae.ever_assigned, false) AS ever_assigned,
       ae.nr_seq, ae.kept_seq, coalesce(ae.votes, 0) AS votes, coalesce(ae.failing_votes, 0) AS failing_votes,
       ae.last_response, ae.last_rectified, ae.last_event_at
@@ -78,6 +79,22 @@ export function flagsAsOfCte(param = 'as_of_day'): string {
     WHERE fl.first_seen_at < ${cutoff}
   )`;
 }
+
+/** The columns of fiscus.flags in table order (engine/migrations.ts), for portable column lists. */
+const FLAG_COLUMNS = [
+  'flag_id', 'rule_id', 'rule_version', 'severity', 'title', 'title_en', 'entity_type', 'entity_id', 'entity_name',
+  'region_code', 'agency_code', 'fiscal_year', 'period_start', 'period_end', 'measure_name', 'measure_value',
+  'measure_threshold', 'amount', 'evidence', 'evidence_query', 'status', 'reproduced', 'first_seen_at', 'last_seen_at',
+  'first_run_id', 'last_run_id', 'due_date', 'assigned_to',
+] as const;
+
+/** The tracker columns as of the day, in place of the current ones. */
+const ASOF_REPLACED: Partial<Record<(typeof FLAG_COLUMNS)[number], string>> = {
+  status: "coalesce(ae.status, 'discovered') AS status",
+  reproduced: 'coalesce(ae.reproduced, true) AS reproduced',
+  assigned_to: 'ae.assigned_to AS assigned_to',
+  due_date: 'CAST(ae.due_date AS DATE) AS due_date',
+};
 
 /** A flag row as of a day, with the event facts the headline figures need. */
 export interface RawFlagAsOf extends RawFlag {
@@ -98,13 +115,13 @@ export async function loadRawFlagsAsOf(store: Store, asOf: IsoDate, where = 'tru
   if ('as_of_day' in params) throw new Error('as_of_day is reserved for the as-of day');
   checkDay(asOf);
   return store.all<RawFlagAsOf & Record<string, unknown>>(
-    `WITH ${flagsAsOfCte('as_of_day')}
+    `WITH ${flagsAsOfCte('as_of_day', store.dialect)}
      SELECT f.flag_id, f.rule_id, f.rule_version, f.severity, f.title, f.title_en, f.entity_type, f.entity_id, f.entity_name,
        f.region_code, f.agency_code, f.fiscal_year, f.amount::VARCHAR AS amount, f.status, f.reproduced, f.assigned_to,
-       strftime(f.due_date, '%Y-%m-%d') AS due_date, epoch_ms(f.first_seen_at) AS first_seen_ms,
-       epoch_ms(f.last_seen_at) AS last_seen_ms,
-       strftime(timezone('Asia/Shanghai', f.first_seen_at), '%Y-%m-%d') AS first_seen_day,
-       f.nr_seq, f.kept_seq, f.votes, f.failing_votes, epoch_ms(f.last_event_at) AS last_event_ms,
+       CAST(f.due_date AS VARCHAR) AS due_date, ${store.dialect.epochMs('f.first_seen_at')} AS first_seen_ms,
+       ${store.dialect.epochMs('f.last_seen_at')} AS last_seen_ms,
+       ${store.dialect.localDay('f.first_seen_at')} AS first_seen_day,
+       f.nr_seq, f.kept_seq, f.votes, f.failing_votes, ${store.dialect.epochMs('f.last_event_at')} AS last_event_ms,
        f.ever_confirmed, f.ever_assigned, f.last_response, f.last_rectified
      FROM flags_asof f
      WHERE ${where}

@@ -97,14 +97,14 @@ export async function loadRawFlags(store: Store, where = 'true', params: Params 
          max(seq) FILTER (WHERE event_type = 'flag.not_reproduced') AS nr_seq,
          max(seq) FILTER (WHERE event_type = 'flag.kept') AS kept_seq,
          count(*) FILTER (WHERE event_type = 'flag.voted') AS votes,
-         count(*) FILTER (WHERE event_type = 'flag.voted' AND json_extract_string(data, '$.passed') = 'false') AS failing_votes,
-         epoch_ms(max(occurred_at)) AS last_event_ms
+         count(*) FILTER (WHERE event_type = 'flag.voted' AND ${store.dialect.jsonText('data', 'passed')} = 'false') AS failing_votes,
+         ${store.dialect.epochMs('max(occurred_at)')} AS last_event_ms
        FROM fiscus.flag_events WHERE flag_id IN (SELECT flag_id FROM scope) GROUP BY flag_id)
      SELECT f.flag_id, f.rule_id, f.rule_version, f.severity, f.title, f.title_en, f.entity_type, f.entity_id, f.entity_name,
        f.region_code, f.agency_code, f.fiscal_year, f.amount::VARCHAR AS amount, f.status, f.reproduced, f.assigned_to,
-       strftime(f.due_date, '%Y-%m-%d') AS due_date, epoch_ms(f.first_seen_at) AS first_seen_ms,
-       epoch_ms(f.last_seen_at) AS last_seen_ms,
-       strftime(timezone('Asia/Shanghai', f.first_seen_at), '%Y-%m-%d') AS first_seen_day,
+       CAST(f.due_date AS VARCHAR) AS due_date, ${store.dialect.epochMs('f.first_seen_at')} AS first_seen_ms,
+       ${store.dialect.epochMs('f.last_seen_at')} AS last_seen_ms,
+       ${store.dialect.localDay('f.first_seen_at')} AS first_seen_day,
        ev.nr_seq, ev.kept_seq, ev.votes, ev.failing_votes, ev.last_event_ms
      FROM fiscus.flags f LEFT JOIN ev USING (flag_id)
      WHERE f.flag_id IN (SELECT flag_id FROM scope)

@@ -30,7 +30,7 @@ export async function scanDeadlines(store: Store, opts: ReadOptions & { at?: Dat
     const seen = new Set(
       (
         await store.all<{ k: string }>(
-          `SELECT flag_id || '|' || event_type || '|' || coalesce(json_extract_string(data, '$.due_date'), '') AS k
+          `SELECT flag_id || '|' || event_type || '|' || coalesce(${store.dialect.jsonText('data', 'due_date')}, '') AS k
            FROM fiscus.flag_events WHERE event_type IN ('flag.overdue', 'flag.due_soon')`,
         )
       ).map((r) => r.k),

@@ -68,7 +68,7 @@ export async function verifyLog(store: Store, opts: VerifyOptions = {}): Promise
 
   const rows = await store.all<{ flag_id: string; status: string; seq: string; to_status: string }>(
     `WITH last AS (
-       SELECT flag_id, arg_max(to_status, seq) AS to_status, max(seq) AS seq
+       SELECT flag_id, ${store.dialect.argMax('to_status', 'seq')} AS to_status, max(seq) AS seq
        FROM fiscus.flag_events WHERE to_status IS NOT NULL GROUP BY flag_id)
      SELECT f.flag_id, f.status, last.seq, last.to_status
      FROM fiscus.flags f JOIN last USING (flag_id)

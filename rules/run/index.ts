@@ -2,7 +2,6 @@
  * The rule runner's public surface, for the CLI, the API, the reports and the bench.
  */
 export { runRules, type RunOptions, type RunSummary, type RuleOutcome } from './runner.ts';
-export { flagRowToJson, flagToFlat, queryFlags, FLAG_ROW_SELECT, isoUtc, type FlagJson, type FlagJsonExtended, type FlagFilter } from './flag-json.ts';
 export { loadConfig, parseConfig, resolveConfigPath, ruleOverrides, EMPTY_CONFIG, type FiscusConfig, type AllowEntry } from './config.ts';
 export { loadDefinitions, withConfig, selectRules, compileLoaded, type LoadedRule } from './catalog.ts';
 export { flagId } from './result-rows.ts';

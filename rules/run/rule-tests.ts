@@ -19,7 +19,8 @@ import { sqlString } from '../../engine/sql-quote.ts';
 import { isIsoDate } from '../../engine/dates.ts';
 import { feedTable, qualifiedName, quoteIdent, sqlType, type ColumnDef, type TableDef } from '../../engine/feeds.ts';
 import type { CompiledRule } from '../types.ts';
-import { flagRowToJson, queryFlags, type FlagJsonExtended } from './flag-json.ts';
+import { listFlags } from '../../flags/list.ts';
+import type { FlagRecordJson } from '../../flags/schema.ts';
 import { runRules } from './runner.ts';
 
 export type Params = Record<string, string | number | boolean | string[]>;
@@ -326,18 +327,18 @@ function periodText(p: [string, string] | null | undefined | { start: string | n
   return p.start === null && p.end === null ? 'null' : `[${p.start}, ${p.end}]`;
 }
 
-function periodMatches(e: ExpectedFlag, f: FlagJsonExtended): boolean {
+function periodMatches(e: ExpectedFlag, f: FlagRecordJson): boolean {
   if (e.period === undefined) return true;
   if (e.period === null) return f.period.start === null && f.period.end === null;
   return f.period.start === e.period[0] && f.period.end === e.period[1];
 }
 
-function describeActual(f: FlagJsonExtended): string {
+function describeActual(f: FlagRecordJson): string {
   return `entity_id: ${f.entity.id}, period: ${periodText(f.period)}, evidence: [${f.evidence.map((e) => e.key).join(', ')}], measure_value: ${f.measure.value}, amount: ${f.amount}, severity: ${f.severity}`;
 }
 
 /** Compare stored flags with the expectation; returns the differences. */
-export function compareFlags(expected: readonly ExpectedFlag[], actual: readonly FlagJsonExtended[]): string[] {
+export function compareFlags(expected: readonly ExpectedFlag[], actual: readonly FlagRecordJson[]): string[] {
   const problems: string[] = [];
   const left = [...actual];
   for (const e of expected) {
@@ -387,7 +388,7 @@ export async function runCase(file: string, rule: string, c: RuleTestCase, resol
     const summary = await runRules(store, [compiled], { asOf: c.as_of, full: true, actor: 'rule-test' });
     const o = summary.rules[0]!;
     if (o.outcome === 'error') return result(false, [`rule failed: ${o.reason}`]);
-    const flags = (await queryFlags(store, { reproduced: true })).map((r) => flagRowToJson(r, { extended: true }));
+    const flags = (await listFlags(store, { reproduced: true }, { sort: 'rule' })).items;
     if (o.outcome === 'skipped') {
       if (c.expect.length === 0) return result(true, [], `skipped: ${o.reason}`);
       return result(false, [`rule was skipped: ${o.reason}`, ...c.expect.map((e) => `missing flag (line ${e.line}): entity_id ${e.entity_id}, period ${periodText(e.period)}`)]);

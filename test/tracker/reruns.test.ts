@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import fs from 'node:fs';
 import { openStore, type Store } from '../../engine/db.ts';
-import { mergeRuleFlags, type StagedFlag } from '../../rules/run/store-flags.ts';
+import { mergeRuleFlags } from '../../rules/run/store-flags.ts';
+import type { FlagFinding } from '../../flags/row.ts';
 import { flagHistory, listTracked, performAction, verifyLog, type Actor } from '../../tracker/index.ts';
 import { tempDb } from './helpers.ts';
 
@@ -11,7 +12,7 @@ const RULE = 'treasury.individual_large';
 let store: Store;
 let dir: string;
 
-function staged(id: string): StagedFlag {
+function staged(id: string): FlagFinding {
   return {
     flag_id: id, rule_id: RULE, rule_version: 1, severity: 'medium', title: `大额个人支付 ${id}`, title_en: `Large individual payment ${id}`,
     entity_type: 'payment', entity_id: id, entity_name: null, region_code: '370811', agency_code: 'A01', fiscal_year: 2026,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../../engine/db.ts';
-import { queryFlags } from '../../../rules/run/flag-json.ts';
+import { listFlags } from '../../../flags/list.ts';
 import { runRules } from '../../../rules/run/runner.ts';
 import { refreshCalendar } from '../../../engine/calendar.ts';
 import { addAgency, addPayments, bigPaymentRule, BIG_PAYMENT_SQL, correctPayment, tempStore, type Pay } from './helpers.ts';
@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 async function snapshot(s: Store) {
-  return (await queryFlags(s)).map((r) => [r.flag_id, r.reproduced, r.measure_value, r.amount, r.title, r.severity]);
+  return (await listFlags(s, {}, { sort: 'rule' })).items.map((r) => [r.flag_id, r.reproduced, r.measure.value, r.amount, r.title, r.severity]);
 }
 
 function agencies(n: number): string[] {
@@ -53,7 +53,7 @@ describe('incremental re-runs', () => {
       const data = await store.all(`SELECT payment_id, agency_code, amount, strftime(pay_date, '%Y-%m-%d') AS d FROM treasury.payments`);
       await addPayments(fresh, 'x', data.map((d) => ({ id: String(d.payment_id), agency: String(d.agency_code), amount: String(d.amount), date: String(d.d) })));
       await runRules(fresh, [rule], { asOf: '2025-12-31' });
-      const freshIds = (await queryFlags(fresh)).map((r) => r.flag_id).sort();
+      const freshIds = (await listFlags(fresh, {})).items.map((r) => r.flag_id).sort();
       const reproduced = afterIncremental.filter((r) => r[1] === true).map((r) => r[0]).sort();
       expect(freshIds).toEqual(reproduced);
     } finally {
@@ -71,7 +71,7 @@ describe('incremental re-runs', () => {
     expect(s.rules[0]).toMatchObject({ mode: 'full' });
     expect(s.rules[0]!.reason).toMatch(/ref\.agencies/);
     // The title picked up the agency name.
-    expect((await queryFlags(store))[0]!.title).toContain('市教育局');
+    expect((await listFlags(store, {}, { sort: 'rule' })).items[0]!.title).toContain('市教育局');
 
     const changed = bigPaymentRule({ params: { p_min: '700000.00' } });
     const s2 = await runRules(store, [changed], { asOf: '2025-12-31' });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../../engine/db.ts';
 import { readFlagEvents, verifyEventChain } from '../../../engine/flag-events.ts';
-import { flagRowToJson, queryFlags } from '../../../rules/run/flag-json.ts';
+import { listFlags } from '../../../flags/list.ts';
 import { flagId } from '../../../rules/run/result-rows.ts';
 import { runRules } from '../../../rules/run/runner.ts';
 import { parseConfig } from '../../../rules/run/config.ts';
@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 async function flagsOf(s: Store) {
-  return (await queryFlags(s)).map((r) => flagRowToJson(r, { extended: true }));
+  return (await listFlags(s, {}, { sort: 'rule' })).items;
 }
 
 describe('runRules', () => {
