@@ -36,6 +36,10 @@ export interface EngineSql {
   isoDow(d: string): string;
   /** The year of a date as an integer. */
   year(d: string): string;
+  /** The quarter (1–4) of a date as an integer. */
+  quarter(d: string): string;
+  /** The month (1–12) of a date as an integer. */
+  month(d: string): string;
   /** `d + n days` as a DATE (n an integer expression). */
   addDays(d: string, n: string): string;
   /** `expr` is one of the literal `items` (SQL expressions of one type); false when there are none. */
@@ -60,6 +64,8 @@ export const DUCKDB_SQL: EngineSql = {
   dateSeries: (from, to) => `SELECT range::DATE AS day FROM range(${from}, (${to}) + INTERVAL 1 DAY, INTERVAL 1 DAY)`,
   isoDow: (d) => `isodow(${d})`,
   year: (d) => `year(${d})`,
+  quarter: (d) => `quarter(${d})`,
+  month: (d) => `month(${d})`,
   addDays: (d, n) => `CAST((${d}) + (${n}) * INTERVAL 1 DAY AS DATE)`,
   inList: (e, items) => (items.length === 0 ? 'false' : `list_contains([${items.join(',')}], ${e})`),
 };
@@ -80,6 +86,8 @@ export const POSTGRES_SQL: EngineSql = {
   dateSeries: (from, to) => `SELECT CAST(g AS DATE) AS day FROM generate_series(CAST(${from} AS TIMESTAMP), CAST(${to} AS TIMESTAMP), INTERVAL '1 day') AS g`,
   isoDow: (d) => `CAST(extract(isodow FROM ${d}) AS INTEGER)`,
   year: (d) => `CAST(extract(year FROM ${d}) AS INTEGER)`,
+  quarter: (d) => `CAST(extract(quarter FROM ${d}) AS INTEGER)`,
+  month: (d) => `CAST(extract(month FROM ${d}) AS INTEGER)`,
   addDays: (d, n) => `CAST((${d}) + CAST(${n} AS INTEGER) AS DATE)`,
   inList: (e, items) => (items.length === 0 ? 'false' : `${e} = ANY (ARRAY[${items.join(',')}])`),
 };

@@ -194,11 +194,11 @@ export async function trackStats(store: Store, scope: StatsScope = {}, opts: Rea
   if (basis !== 'first_seen' && basis !== 'period') throw badInput('basis must be first_seen or period');
   const local = basis === 'period' ? flagDaySql('f') : "timezone('Asia/Shanghai', f.first_seen_at)";
   if (scope.year !== undefined) {
-    conds.push(`year(${local}) = $year`);
+    conds.push(`${store.dialect.year(local)} = $year`);
     params.year = scope.year;
   }
   if (scope.quarter !== undefined) {
-    conds.push(scope.ytd ? `quarter(${local}) <= $quarter` : `quarter(${local}) = $quarter`);
+    conds.push(`${store.dialect.quarter(local)} ${scope.ytd ? '<=' : '='} $quarter`);
     params.quarter = scope.quarter;
   }
   if (scope.region) {

@@ -7,6 +7,9 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
+import pg from 'pg';
+import { isPostgresUrl, namedToPositional, pgClientConfig } from '../../engine/pg-store.ts';
+import { POSTGRES_SQL } from '../../engine/sql-dialect.ts';
 import { canonicalJson, eventHash, GENESIS_HASH, type FlagEvent } from '../../engine/flag-events.ts';
 
 type Row = FlagEvent;
@@ -14,7 +17,29 @@ type Row = FlagEvent;
 /** How the forger recomputes hashes: drop key_id and use SHA-256, or keep key_id and HMAC with a guessed secret. */
 export type Recompute = 'legacy' | 'guessed-key';
 
-async function withFile<T>(file: string, fn: (run: (sql: string, p?: Record<string, unknown>) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
+type Run = (sql: string, p?: Record<string, unknown>) => Promise<Record<string, unknown>[]>;
+
+/** On PostgreSQL: a plain client on the database (a psql shell), no Store, no key file. */
+async function withPostgres<T>(url: string, fn: (run: Run) => Promise<T>): Promise<T> {
+  const c = new pg.Client(pgClientConfig(url));
+  await c.connect();
+  try {
+    const run: Run = async (sql, p) => {
+      // The attacker speaks PostgreSQL: the two DuckDB functions the forgeries use, translated.
+      const pgSql = sql
+        .replace('make_timestamptz($at::BIGINT * 1000)', 'to_timestamp($at::BIGINT / 1000.0)')
+        .replace('epoch_ms(occurred_at)', POSTGRES_SQL.epochMs('occurred_at'));
+      const { text, values } = namedToPositional(pgSql, p as never);
+      return (await c.query(values.length ? { text, values } : text)).rows as Record<string, unknown>[];
+    };
+    return await fn(run);
+  } finally {
+    await c.end();
+  }
+}
+
+async function withFile<T>(file: string, fn: (run: Run) => Promise<T>): Promise<T> {
+  if (isPostgresUrl(file)) return withPostgres(file, fn);
   const inst = await DuckDBInstance.create(':memory:');
   const conn = await inst.connect();
   try {

@@ -6,10 +6,12 @@ import { openStore, type Store } from '../../engine/db.ts';
 import { appendFlagEvents } from '../../engine/flag-events.ts';
 import type { CliIO } from '../../cli/context.ts';
 import { main } from '../../cli/main.ts';
+import { testDbLocation } from '../helpers/postgres.ts';
 
+/** A temp dir and a fresh database: a DuckDB file in it, or a PostgreSQL database (FISCUS_TEST_ENGINE=postgres). */
 export function tempDb(): { dir: string; db: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fiscus-track-'));
-  return { dir, db: path.join(dir, 'track.duckdb') };
+  return { dir, db: testDbLocation(path.join(dir, 'track.duckdb')) };
 }
 
 export interface FlagSeed {

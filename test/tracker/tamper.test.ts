@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../../engine/flag-events.ts';
 import { signCheckpoint } from '../../engine/checkpoints.ts';
-import { parseKeyFile } from '../../engine/log-key.ts';
+import { logPathsFor, parseKeyFile } from '../../engine/log-key.ts';
 import { performAction, verifyLog, type Actor } from '../../tracker/index.ts';
 import { cli, insertFlags, tempDb, withStore } from './helpers.ts';
 import { forgeAppendAccepted, forgeDeleteRenumber, forgeEditNote, forgeSql, forgeTruncateTail, rehashAllLegacy, type Recompute } from './forger.ts';
@@ -32,7 +32,9 @@ async function build(): Promise<{ db: string; dir: string; key: string; checkpoi
     await performAction(s, 'T1', { action: 'explain', note: '原始说明' }, sup); // #5
     await performAction(s, 'T2', { action: 'confirm' }, sup); // #6
   });
-  return { ...t, key: path.join(t.dir, 'track.log-key'), checkpoints: path.join(t.dir, 'track.checkpoints.jsonl') };
+  // Beside the DuckDB file; for a PostgreSQL database under FISCUS_PG_KEY_DIR (engine/log-key.ts).
+  const paths = logPathsFor(t.db);
+  return { ...t, key: paths.keyFile!, checkpoints: paths.checkpointsFile! };
 }
 
 async function libCheck(db: string, witnesses: string[] = []) {
@@ -174,7 +176,7 @@ test('editing without recomputing, the actor, the time, or a status behind the l
   for (const [stmt, seq] of [
     ["UPDATE fiscus.flag_events SET note = 'x' WHERE seq = 3", 3],
     ["UPDATE fiscus.flag_events SET actor = '别人' WHERE seq = 4", 4],
-    ['UPDATE fiscus.flag_events SET occurred_at = occurred_at + INTERVAL 1 DAY WHERE seq = 2', 2],
+    ['UPDATE fiscus.flag_events SET occurred_at = occurred_at + INTERVAL '1 day' WHERE seq = 2', 2],
   ] as const) {
     const t = await build();
     await forgeSql(t.db, stmt);
