@@ -18,6 +18,8 @@ export interface CliIO {
   err: (text: string) => void;
   /** True when stderr is a terminal: progress bars only then. */
   interactive: boolean;
+  /** The terminal's width when stdout is one (tables fit it); undefined otherwise. */
+  columns?: number;
 }
 
 /**
@@ -66,6 +68,9 @@ export const processIO: CliIO = {
     process.stderr.write(t);
   },
   interactive: Boolean(process.stderr.isTTY),
+  get columns() {
+    return process.stdout.isTTY ? process.stdout.columns : undefined;
+  },
 };
 
 export class CliContext {

@@ -9,7 +9,7 @@
 import type { Store } from './db.ts';
 import { FiscusError } from './errors.ts';
 import { FEEDS, SYSTEM_COLUMNS, qualifiedName, quoteIdent, sqlType, type TableDef } from './feeds.ts';
-import { refreshCalendar } from './calendar.ts';
+import { calendarTooShort, refreshCalendar } from './calendar.ts';
 
 export interface Migration {
   version: number;
@@ -258,7 +258,8 @@ export async function migrate(store: Store, migrations: readonly Migration[] = M
     });
     applied.push(m.version);
   }
-  if (applied.length > 0) await refreshCalendar(store);
+  // Also when the working-day table ends too soon (made by an older fiscus, or years ago): its SQL is null past the end.
+  if (applied.length > 0 || (await calendarTooShort(store))) await refreshCalendar(store);
   return applied;
 }
 

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { todayInShanghai } from '../../engine/calendar.ts';
 import { ingestSources, isUrl } from '../../ingest/index.ts';
 import { compileLoaded, loadDefinitions, selectRules, withConfig } from '../../rules/run/catalog.ts';
-import { loadConfig, resolveConfigPath } from '../../rules/run/config.ts';
+import { checkConfigRules, loadConfig, resolveConfigPath } from '../../rules/run/config.ts';
 import { runRules } from '../../rules/run/runner.ts';
 import type { ApiContext } from '../context.ts';
 import { isoDateSchema } from '../../engine/dates.ts';
@@ -46,7 +46,9 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext, opts: { inges
     // The Store's exclusive section: no tracker action, scan or ingest interleaves (runRules takes it too).
     const summary = await ctx.store.exclusive(async () => {
       const config = loadConfig(resolveConfigPath(opts.rulesConfigPath));
-      const selected = selectRules(withConfig(await loadDefinitions({}), config), body.rules);
+      const defs = await loadDefinitions({});
+      checkConfigRules(config, defs.map((d) => d.meta.id));
+      const selected = selectRules(withConfig(defs, config), body.rules);
       const compiled = [];
       for (const rule of selected) compiled.push(await compileLoaded(rule));
       return runRules(ctx.store, compiled, { asOf, config, full: body.full ?? false, actor: req.principal.name });

@@ -4,17 +4,29 @@ import { UsageError } from '../../engine/errors.ts';
 import { formatRows } from '../../engine/format.ts';
 import { flagRowToJson, flagToFlat, queryFlags, type FlagJsonExtended } from '../../rules/run/flag-json.ts';
 import type { Severity } from '../../rules/types.ts';
+import { STATUSES } from '../../tracker/states.ts';
 import { apiCall, apiTarget } from '../api-client.ts';
+import type { CliContext } from '../context.ts';
+import { fitTable, outputWidth } from '../table.ts';
+import { checkChoices, checkKnown, knownAgencyCodes, knownRuleIds, splitList } from '../validate.ts';
 import type { RegisterCommand } from './index.ts';
+
+const SEVERITIES = ['high', 'medium', 'low'] as const;
+
+/** The table people read: one line a flag, the title cut to the terminal width (full text in --format csv/json). */
+const TABLE_COLUMNS = ['flag_id', 'severity', 'status', 'rule_id', 'agency_code', 'title'];
+function printTable(ctx: CliContext, flags: readonly FlagJsonExtended[]): void {
+  ctx.io.out(fitTable(flags.map(flagToFlat), TABLE_COLUMNS, { width: outputWidth(ctx.io.columns), flex: 'title', labels: { agency_code: 'agency' } }));
+}
 
 export const register: RegisterCommand = (program, ctx) => {
   program
     .command('flags')
     .description('预警列表 / list flags (jsonl and json print the FLAGS.md contract shape)')
-    .option('--rule <id...>', 'only these rules')
-    .addOption(new Option('--severity <s...>', 'high | medium | low').choices(['high', 'medium', 'low'] as const))
-    .option('--agency <code...>', 'only these agencies')
-    .option('--status <s...>', 'tracker status, e.g. discovered, assigned')
+    .option('--rule <id...>', 'only these rules (repeat or comma-separate)')
+    .option('--severity <s...>', 'high | medium | low (repeat or comma-separate)')
+    .option('--agency <code...>', 'only these agencies (repeat or comma-separate)')
+    .option('--status <s...>', `tracker status: ${STATUSES.join(' | ')} (repeat or comma-separate, e.g. assigned,rectifying)`)
     .addOption(new Option('--reproduced <bool>', 'true: raised by the last run; false: no longer reproduced').choices(['true', 'false'] as const))
     .option('--limit <n>', 'at most n flags')
     .addOption(new Option('--format <format>', 'table | jsonl | csv | json').choices(['table', 'jsonl', 'csv', 'json'] as const).default('table' as const))
@@ -26,10 +38,15 @@ export const register: RegisterCommand = (program, ctx) => {
         limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number (got "${opts.limit}")`);
       }
+      // Unknown values are usage errors with a did-you-mean, never a silent "(no rows)".
+      const rule = splitList(opts.rule);
+      const agency = splitList(opts.agency);
+      const severity = checkChoices('--severity', splitList(opts.severity), SEVERITIES);
+      const status = checkChoices('--status', splitList(opts.status), STATUSES);
       const api = apiTarget(opts);
       if (api) {
         const q = new URLSearchParams();
-        for (const [k, v] of [['rule', opts.rule], ['severity', opts.severity], ['agency', opts.agency], ['status', opts.status]] as const) if (v?.length) q.set(k, v.join(','));
+        for (const [k, v] of [['rule', rule], ['severity', severity], ['agency', agency], ['status', status]] as const) if (v?.length) q.set(k, v.join(','));
         if (opts.reproduced) q.set('reproduced', opts.reproduced);
         const items: FlagJsonExtended[] = [];
         let cursor: string | null = null;
@@ -45,15 +62,18 @@ export const register: RegisterCommand = (program, ctx) => {
           // The contract shape only (the API adds tracker fields).
           const plain = flags.map(({ reproduced: _r, last_seen_at: _l, evidence_query: _q, due_date: _d, assigned_to: _a, ...f }) => f);
           ctx.io.out(opts.format === 'json' ? `${JSON.stringify(plain, null, 2)}\n` : plain.map((f) => JSON.stringify(f)).join('\n') + (plain.length ? '\n' : ''));
-        } else ctx.io.out(formatRows(flags.map(flagToFlat), opts.format));
+        } else if (opts.format === 'table') printTable(ctx, flags);
+        else ctx.io.out(formatRows(flags.map(flagToFlat), opts.format));
         return;
       }
       const store = await ctx.open();
+      if (rule) checkKnown('--rule', rule, await knownRuleIds(store), 'rule', 'fiscus rules list shows the rule ids');
+      if (agency) checkKnown('--agency', agency, await knownAgencyCodes(store), 'agency', 'codes of ref.agencies or of a flag');
       const rows = await queryFlags(store, {
-        rule: opts.rule,
-        severity: opts.severity as Severity[] | undefined,
-        agency: opts.agency,
-        status: opts.status,
+        rule,
+        severity: severity as Severity[] | undefined,
+        agency,
+        status,
         reproduced: opts.reproduced === undefined ? undefined : opts.reproduced === 'true',
         limit,
       });
@@ -62,7 +82,8 @@ export const register: RegisterCommand = (program, ctx) => {
         ctx.io.out(opts.format === 'json' ? `${JSON.stringify(flags, null, 2)}\n` : flags.map((f) => JSON.stringify(f)).join('\n') + (flags.length ? '\n' : ''));
         return;
       }
-      const flat = rows.map((r) => flagToFlat(flagRowToJson(r, { extended: true })));
-      ctx.io.out(formatRows(flat, opts.format));
+      const extended = rows.map((r) => flagRowToJson(r, { extended: true }));
+      if (opts.format === 'table') printTable(ctx, extended);
+      else ctx.io.out(formatRows(extended.map(flagToFlat), opts.format));
     });
 };

@@ -6,14 +6,15 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option } from '@commander-js/extra-typings';
+import { calendarWarningFor } from '../../engine/calendar.ts';
 import { checkIsoDate as checkDate, todayInShanghai } from '../../engine/dates.ts';
 import { FiscusError, UsageError } from '../../engine/errors.ts';
 import { formatRows, toTable } from '../../engine/format.ts';
 import { describeBindings } from '../../rules/run/bind.ts';
 import {
-  compileLoaded, languageModule, loadDefinitions, selectRules, unknownConfigRules, withConfig, type LoadedRule,
+  compileLoaded, languageModule, loadDefinitions, selectRules, withConfig, type LoadedRule,
 } from '../../rules/run/catalog.ts';
-import { loadConfig, resolveConfigPath, type FiscusConfig } from '../../rules/run/config.ts';
+import { checkConfigRules, loadConfig, resolveConfigPath, type FiscusConfig } from '../../rules/run/config.ts';
 import { findTestFiles, formatCaseResults, runRuleTestFile, parseRuleTestFile, type CaseResult } from '../../rules/run/rule-tests.ts';
 import { runRules } from '../../rules/run/runner.ts';
 import { summaryTable } from '../../rules/run/summary-text.ts';
@@ -32,7 +33,8 @@ interface RuleSetOpts {
 async function loadRuleSet(ctx: CliContext, o: RuleSetOpts): Promise<{ rules: LoadedRule[]; config: FiscusConfig }> {
   const config = loadConfig(resolveConfigPath(o.config));
   const defs = await loadDefinitions({ rulesDir: o.rulesDir });
-  for (const id of unknownConfigRules(defs, config)) ctx.log(`fiscus: warning: config names rule ${id}, which is not defined`);
+  // A misspelled rule id in the config is an error (with a did-you-mean), as unknown keys are.
+  checkConfigRules(config, defs.map((d) => d.meta.id));
   return { rules: withConfig(defs, config), config };
 }
 
@@ -65,6 +67,9 @@ export const register: RegisterCommand = (program, ctx) => {
       ctx.io.out(opts.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : summaryTable(summary));
       // A rule that flags a large share of its input: say so (stderr), naming the config key.
       for (const w of summary.warnings) ctx.log(`fiscus: warning: ${w.message}`);
+      // Working days in a year without an official schedule count Monday–Friday only: say so, and how to load one.
+      const cal = await calendarWarningFor(store, [asOf]);
+      if (cal) ctx.log(`fiscus: warning: ${cal}`);
       if (summary.totals.errors > 0) {
         throw new FiscusError(`${summary.totals.errors} rule(s) failed; the others ran and their flags are stored (${summary.totals.errors} 条规则出错)`);
       }
@@ -232,6 +237,8 @@ export const register: RegisterCommand = (program, ctx) => {
         });
       }
       ctx.io.out(formatRows(rows, opts.format, ['as_of', 'flags', 'high', 'medium', 'low', 'suppressed', 'note']));
+      const cal = await calendarWarningFor(store, dates);
+      if (cal) ctx.log(`fiscus: warning: ${cal}`);
     });
 };
 

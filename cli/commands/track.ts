@@ -8,7 +8,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { InvalidArgumentError } from '@commander-js/extra-typings';
-import { isIsoDate } from '../../engine/dates.ts';
+import { calendarWarning, WorkCalendar } from '../../engine/calendar.ts';
+import { isIsoDate, todayInShanghai } from '../../engine/dates.ts';
+import type { Store } from '../../engine/db.ts';
 import { FiscusError, UsageError } from '../../engine/errors.ts';
 import { formatRows } from '../../engine/format.ts';
 import { parseFormat, type CliContext } from '../context.ts';
@@ -30,8 +32,10 @@ import {
   type TrackAction,
   type TrackedFlag,
 } from '../../tracker/index.ts';
-import { isStatus } from '../../tracker/states.ts';
+import { isStatus, STATUSES } from '../../tracker/states.ts';
 import { apiCall, apiTarget, eventFromApi } from '../api-client.ts';
+import { fitTable, outputWidth } from '../table.ts';
+import { checkChoices, checkKnown, knownAgencyCodes, knownRegionCodes, knownRuleIds, splitList } from '../validate.ts';
 import type { RegisterCommand } from './index.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -97,6 +101,35 @@ function parseTimetable(items: string[]): { date: string; task: string }[] | und
   });
 }
 
+/**
+ * Warn (stderr) when a day the command judges deadlines on, or a deadline it shows,
+ * falls in a year without an official holiday schedule: working days there count
+ * Monday–Friday only (engine/calendar.ts).
+ */
+async function warnCalendar(ctx: CliContext, store: Store, days: Iterable<string | null | undefined>): Promise<void> {
+  const text = calendarWarning((await WorkCalendar.load(store)).yearsWithoutSchedule(days));
+  if (text) ctx.log(`fiscus: warning: ${text}`);
+}
+
+const SEVERITY_RANK: Record<string, number> = { high: 0, medium: 1, low: 2 };
+
+/** What a person works through first: the nearest deadline, then the most severe, then the oldest finding. */
+function byDeadline(a: TrackedFlag, b: TrackedFlag): number {
+  if (a.due_date !== b.due_date) {
+    if (a.due_date === null) return 1;
+    if (b.due_date === null) return -1;
+    return a.due_date < b.due_date ? -1 : 1;
+  }
+  const s = (SEVERITY_RANK[a.severity] ?? 3) - (SEVERITY_RANK[b.severity] ?? 3);
+  if (s !== 0) return s;
+  if (a.first_seen_at !== b.first_seen_at) return a.first_seen_at < b.first_seen_at ? -1 : 1;
+  return a.flag_id < b.flag_id ? -1 : a.flag_id > b.flag_id ? 1 : 0;
+}
+
+/** The compact table of `track list` (all columns in --format csv/json/jsonl). */
+const TABLE_COLUMNS = ['flag_id', 'severity', 'status', 'assigned_to', 'due_date', 'overdue_workdays', 'title'];
+const TABLE_LABELS = { assigned_to: 'assigned', due_date: 'due', overdue_workdays: 'overdue' };
+
 function label(status: string | null): string {
   if (!status) return '';
   return isStatus(status) ? `${STATUS_LABELS[status].zh}(${status})` : status;
@@ -134,6 +167,7 @@ async function act(ctx: CliContext, flagId: string, input: TrackAction, o: Actor
   const store = await ctx.open();
   const r = await performAction(store, flagId, input, actorOf(o));
   printResult(ctx, r, format);
+  if (r.flag.due_date) await warnCalendar(ctx, store, [r.flag.due_date]);
 }
 
 const LIST_COLUMNS = [
@@ -343,6 +377,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const format = textFormat(o.format);
       const store = await ctx.open();
       const h = await flagHistory(store, id, { today: o.asOf });
+      await warnCalendar(ctx, store, [o.asOf ?? todayInShanghai(), h.flag.due_date, h.flag.deadline]);
       if (format === 'json') {
         ctx.io.out(`${JSON.stringify(h, null, 2)}\n`);
         return;
@@ -390,9 +425,13 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--format <format>', 'table | csv | json | jsonl', 'table')
     .action(async (o) => {
       const format = parseFormat(o.format);
-      const status = o.status?.split(',').map((s) => s.trim()).filter(Boolean);
-      for (const s of status ?? []) if (!isStatus(s)) throw new UsageError(`unknown status "${s}"`);
+      // Unknown values are usage errors with a did-you-mean, never a silent "(no rows)".
+      const status = checkChoices('--status', splitList(o.status), STATUSES);
+      checkChoices('--severity', o.severity === undefined ? undefined : [o.severity], ['high', 'medium', 'low'] as const);
       const store = await ctx.open();
+      if (o.rule) checkKnown('--rule', [o.rule], await knownRuleIds(store), 'rule', 'fiscus rules list shows the rule ids');
+      if (o.agency) checkKnown('--agency', [o.agency], await knownAgencyCodes(store), 'agency', 'codes of ref.agencies or of a flag');
+      if (o.region) checkKnown('--region', [o.region], await knownRegionCodes(store), 'region', 'codes of ref.regions or of a flag');
       const flags = await listTracked(store, {
         status,
         agency: o.agency,
@@ -406,8 +445,11 @@ export const register: RegisterCommand = (program, ctx) => {
         today: o.asOf,
         asOf: o.asOf,
       });
+      flags.sort(byDeadline);
       if (format === 'json' || format === 'jsonl') ctx.io.out(formatRows(flags as unknown as Record<string, unknown>[], format));
+      else if (format === 'table') ctx.io.out(fitTable(flags.map(listRow), TABLE_COLUMNS, { width: outputWidth(ctx.io.columns), flex: 'title', labels: TABLE_LABELS }));
       else ctx.io.out(formatRows(flags.map(listRow), format, LIST_COLUMNS));
+      await warnCalendar(ctx, store, [o.asOf ?? todayInShanghai(), ...flags.map((f) => f.due_date)]);
     });
 
   track
@@ -429,6 +471,7 @@ export const register: RegisterCommand = (program, ctx) => {
         { year: o.year, quarter: o.quarter, region: o.region, basis: o.basis, ytd: Boolean(o.ytd) },
         { today: o.asOf },
       );
+      await warnCalendar(ctx, store, [s.scope.as_of]);
       if (format === 'json') {
         ctx.io.out(`${JSON.stringify(s, null, 2)}\n`);
         return;
@@ -455,6 +498,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const format = textFormat(o.format);
       const store = await ctx.open();
       const r = await scanDeadlines(store, { today: o.asOf });
+      await warnCalendar(ctx, store, [r.today]);
       if (format === 'json') {
         ctx.io.out(`${JSON.stringify({ today: r.today, overdue: r.overdue.map(historyEvent), due_soon: r.due_soon.map(historyEvent) }, null, 2)}\n`);
         return;

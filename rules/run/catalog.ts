@@ -4,6 +4,7 @@
  * parameter overrides. The rule language (rules/language) does the parsing
  * and compiling; this module only combines and selects.
  */
+import { didYouMean } from '../../engine/did-you-mean.ts';
 import { UsageError } from '../../engine/errors.ts';
 import type { CompiledRule, RuleMeta, Severity } from '../types.ts';
 import { EMPTY_CONFIG, ruleOverrides, type FiscusConfig } from './config.ts';
@@ -74,7 +75,8 @@ export function selectRules<T extends { def: RuleDefinitionLike } | RuleDefiniti
     const hit = byId.get(id);
     if (!hit) {
       const near = [...byId.keys()].filter((k) => k.includes(id) || id.includes(k.split('.')[1] ?? k)).slice(0, 5);
-      throw new UsageError(`unknown rule ${id}${near.length ? `; did you mean ${near.join(', ')}?` : ''} (fiscus rules list shows all)`);
+      const hint = near.length ? `; did you mean ${near.join(', ')}?` : didYouMean(id, byId.keys());
+      throw new UsageError(`unknown rule ${id}${hint} (fiscus rules list shows all)`);
     }
     return hit;
   });
@@ -85,9 +87,3 @@ export async function compileLoaded(rule: LoadedRule, extraParams: Record<string
   return lang.compileRule(rule.def, { params: { ...rule.params, ...extraParams }, severity: rule.severity });
 }
 
-/** Config entries that name rules nobody defined are probably typos: say so. */
-export function unknownConfigRules(defs: readonly RuleDefinitionLike[], config: FiscusConfig): string[] {
-  const ids = new Set(defs.map((d) => d.meta.id));
-  const named = [...Object.keys(config.rules), ...config.allow.map((a) => a.rule).filter((r): r is string => !!r)];
-  return [...new Set(named.filter((r) => !ids.has(r)))];
-}

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { isoDateSchema } from '../../engine/dates.ts';
+import { didYouMean } from '../../engine/did-you-mean.ts';
 import { FiscusError } from '../../engine/errors.ts';
 import type { RuleResultRow, Severity } from '../types.ts';
 
@@ -65,10 +66,20 @@ export type RuleSettings = z.infer<typeof ruleSettings>;
 
 export const EMPTY_CONFIG: FiscusConfig = { run: { ...RUN_DEFAULTS }, rules: {}, allow: [] };
 
+/** A config file the deployment must fix: a usage error (exit 2), like a wrong option. */
 export class ConfigError extends FiscusError {
   constructor(message: string) {
-    super(message, { code: 'CONFIG_INVALID', exitCode: 1 });
+    super(message, { code: 'CONFIG_INVALID', exitCode: 2 });
   }
+}
+
+/** The keys allowed at a path of the config, for did-you-mean on an unknown key. */
+function keysAt(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(configSchema.shape);
+  if (path[0] === 'run' && path.length === 1) return Object.keys(runSettings.shape);
+  if (path[0] === 'rules' && path.length === 2) return Object.keys(ruleSettings.shape);
+  if (path[0] === 'allow' && path.length === 2) return ['rule', 'agency', 'payee_account', 'flag_id', 'reason', 'until'];
+  return [];
 }
 
 /** Where the config comes from: explicit file, env, or ./fiscus.config.yaml if present; undefined = none. */
@@ -97,7 +108,11 @@ export function parseConfig(text: string, file: string): FiscusConfig {
       for (let n = i.path.length; n >= 0 && line === undefined; n--) {
         line = lineOf(text, n ? doc.getIn(i.path.slice(0, n) as (string | number)[], true) : doc.contents);
       }
-      const message = /received undefined/.test(i.message) ? 'is required' : i.message;
+      let message = /received undefined/.test(i.message) ? 'is required' : i.message;
+      if (i.code === 'unrecognized_keys') {
+        const allowed = keysAt(i.path);
+        message = i.keys.map((k) => `unknown key "${k}"${didYouMean(k, allowed)}`).join('; ') + (allowed.length ? ` (allowed: ${allowed.join(', ')})` : '');
+      }
       return `${file}${line ? `:${line}` : ''}: ${path || '(root)'}: ${message}`;
     });
     throw new ConfigError(`invalid config:\n  ${lines.join('\n  ')}`);
@@ -120,6 +135,34 @@ export function loadConfig(path: string | undefined): FiscusConfig & { file?: st
     throw new ConfigError(`cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   return { ...parseConfig(text, path), file: path };
+}
+
+/**
+ * A config that names a rule no definition has (`rules:` keys and `allow[].rule`) is
+ * refused, with a did-you-mean: a misspelled id would otherwise silently leave the
+ * rule at its defaults, or an allow entry matching nothing.
+ */
+export function checkConfigRules(config: FiscusConfig & { file?: string }, knownIds: Iterable<string>): void {
+  const ids = new Set(knownIds);
+  const file = config.file ?? 'config';
+  let text = '';
+  try {
+    if (config.file) text = readFileSync(config.file, 'utf8');
+  } catch {
+    // Only for line numbers.
+  }
+  const lineOfId = (id: string): string => {
+    const n = text.split('\n').findIndex((l) => l.includes(id));
+    return n >= 0 ? `:${n + 1}` : '';
+  };
+  const problems: string[] = [];
+  for (const id of Object.keys(config.rules)) {
+    if (!ids.has(id)) problems.push(`${file}${lineOfId(id)}: rules.${id}: unknown rule "${id}"${didYouMean(id, ids)}`);
+  }
+  config.allow.forEach((a, n) => {
+    if (a.rule !== undefined && !ids.has(a.rule)) problems.push(`${file}${lineOfId(a.rule)}: allow[${n}].rule: unknown rule "${a.rule}"${didYouMean(a.rule, ids)}`);
+  });
+  if (problems.length) throw new ConfigError(`invalid config (fiscus rules list shows the rule ids):\n  ${problems.join('\n  ')}`);
 }
 
 /** The deployment's overrides for one rule, for compileRule(def, {params, severity}). */

@@ -8,18 +8,22 @@ import type { RunSummary } from './runner.ts';
 const OUTCOME_ZH: Record<string, string> = { evaluated: '已评估', skipped: '跳过', error: '出错' };
 
 export function summaryTable(s: RunSummary): string {
-  const rows = s.rules.map((r) => ({
-    rule: r.rule_id,
-    outcome: `${OUTCOME_ZH[r.outcome]} ${r.outcome}${r.mode && r.mode !== 'unchanged' ? ` (${r.mode})` : ''}`,
-    raised: r.flags_raised,
-    new: r.flags_new,
-    existing: r.flags_existing,
-    not_reproduced: r.flags_not_reproduced,
-    reproduced: r.flags_reproduced,
-    suppressed: r.suppressed,
-    ms: Math.round(r.millis),
-    reason: r.reason ?? '',
-  }));
+  const rows = s.rules.map((r) => {
+    // A skipped rule raised nothing in this run: its counts (the last evaluation's, in the JSON) would read as this run's.
+    const n = (v: number) => (r.outcome === 'evaluated' ? v : '–');
+    return {
+      rule: r.rule_id,
+      outcome: `${OUTCOME_ZH[r.outcome]} ${r.outcome}${r.mode && r.mode !== 'unchanged' ? ` (${r.mode})` : ''}`,
+      raised: n(r.flags_raised),
+      new: n(r.flags_new),
+      existing: n(r.flags_existing),
+      not_reproduced: n(r.flags_not_reproduced),
+      reproduced: n(r.flags_reproduced),
+      suppressed: n(r.suppressed),
+      ms: Math.round(r.millis),
+      reason: r.reason ?? '',
+    };
+  });
   const t = s.totals;
   const lines = [
     `规则运行 rule run ${s.run_id} · as-of ${s.as_of}${s.dry_run ? ' · dry run (nothing written)' : ''}`,
@@ -41,7 +45,10 @@ const COLUMNS = ['rule', 'outcome', 'raised', 'new', 'existing', 'not_reproduced
 /** Like engine/format's table, but the reason is never truncated: it is the point of the summary. */
 function table(rows: Record<(typeof COLUMNS)[number], string | number>[]): string {
   if (rows.length === 0) return '(no rules)';
-  const t = new Table({ head: [...COLUMNS], style: { head: [], border: [] } });
+  // One rule under the header, none between rows (as the other listings).
+  const t = new Table({ head: [...COLUMNS], style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
   for (const r of rows) t.push(COLUMNS.map((c) => String(r[c])));
-  return t.toString();
+  const lines = t.toString().split('\n');
+  lines.splice(2, 0, lines[0]!.replace('┌', '├').replace('┐', '┤').replaceAll('┬', '┼'));
+  return lines.join('\n');
 }
