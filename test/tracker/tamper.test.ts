@@ -176,7 +176,7 @@ test('editing without recomputing, the actor, the time, or a status behind the l
   for (const [stmt, seq] of [
     ["UPDATE fiscus.flag_events SET note = 'x' WHERE seq = 3", 3],
     ["UPDATE fiscus.flag_events SET actor = '别人' WHERE seq = 4", 4],
-    ['UPDATE fiscus.flag_events SET occurred_at = occurred_at + INTERVAL '1 day' WHERE seq = 2', 2],
+    ["UPDATE fiscus.flag_events SET occurred_at = occurred_at + INTERVAL '1 day' WHERE seq = 2", 2],
   ] as const) {
     const t = await build();
     await forgeSql(t.db, stmt);
