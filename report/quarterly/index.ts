@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { todayInShanghai } from '../../engine/calendar.ts';
+import { calendarWarningFor, todayInShanghai } from '../../engine/calendar.ts';
 import type { Store } from '../../engine/db.ts';
 import { checkDay } from '../../tracker/as-of.ts';
 import { UsageError } from '../../engine/errors.ts';
@@ -67,6 +67,9 @@ export async function buildQuarterlyReport(store: Store, opts: QuarterlyOptions)
   for (const build of [executionSection, flagsSection, debtSection, transfersSection, assetsSection, appendixSection]) {
     sections.push(await build(ctx));
   }
+  // Deadlines in a year without an official holiday schedule count Monday–Friday only: say so where they are judged.
+  const calendarNote = await calendarWarningFor(store, [start, asOf], lang);
+  if (calendarNote) (sections.find((s) => s.id === 'flags') ?? sections[0])?.blocks.unshift({ kind: 'note', text: calendarNote });
   const generatedAt = (opts.generatedAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return {
     lang,
