@@ -7,7 +7,7 @@
  * bytes, and drives both with autocannon in a child process. The difference is what
  * the API itself costs: auth, validation, the DuckDB query and JSON.
  *
- * Run alone: `npx tsx api/bench-api.ts [flags] [seconds]`.
+ * Run alone: `npx tsx bench/api.ts [flags] [seconds]`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { openStore, type Store } from '../engine/db.ts';
 import { appendFlagEvents } from '../engine/flag-events.ts';
-import { buildServer } from './server.ts';
-import { encodeSeqCursor } from './cursor.ts';
+import { buildServer } from '../api/server.ts';
+import { encodeSeqCursor } from '../api/cursor.ts';
 
 export interface LoadResult {
   p50: number;

@@ -1,7 +1,7 @@
 /**
  * Ingest speed against DuckDB's own CSV load, in the same process.
  *
- *   npx tsx ingest/bench-ingest.ts [--rows 1000000] [--dir /tmp/x] [--repeat 3]
+ *   npx tsx bench/ingest.ts [--rows 1000000] [--dir /tmp/x] [--repeat 3]
  *
  * Baseline: `CREATE TABLE t AS SELECT * FROM read_csv(file, columns={…explicit
  * types…})` into a fresh database file. Ours: `ingestPath` of the same file
@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openStore } from '../engine/db.ts';
-import { ingestPath } from './index.ts';
-import { lit } from './sql-text.ts';
+import { ingestPath } from '../ingest/index.ts';
+import { lit } from '../ingest/sql-text.ts';
 
 export interface BenchResult {
   rows: number;

@@ -1,6 +1,6 @@
 /** The API benchmark runs end to end (small and short here; numbers are reported, not asserted). */
 import { describe, expect, it } from 'vitest';
-import { benchApi } from '../../api/bench-api.ts';
+import { benchApi } from '../../bench/api.ts';
 
 describe('benchApi', () => {
   it('drives the API and the same-bytes baseline from a second process without errors', async () => {
