@@ -13,6 +13,7 @@
  * File access, ATTACH and setting changes are also refused by the instance-wide
  * lockdown applied at server start (api/lockdown.ts).
  */
+import { availableParallelism } from 'node:os';
 import { JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType } from '@duckdb/node-api';
 import type { Store } from '../engine/db.ts';
 import { csvCell } from '../engine/format.ts';
@@ -186,13 +187,26 @@ export async function runQuery(
 }
 
 /**
- * How many analyst queries may run at once: what was asked for, but always fewer
- * than the libuv threads left once the API's read pool has one each, with one
- * spare for file I/O. libuv reads UV_THREADPOOL_SIZE once (default 4);
- * `fiscus serve` starts with 16 (cli/bin.js).
+ * The default number of analyst queries at once: one core left to the API, at most 4. A
+ * CPU-bound analyst query keeps its own thread and DuckDB's workers busy, so on a 2-core
+ * machine four of them took most of the CPU from the event loop (bench api_flags_query_load).
  */
-export function analystConcurrency(requested: number, readPoolSize: number, threadPool = Number(process.env.UV_THREADPOOL_SIZE) || 4): number {
-  return Math.max(1, Math.min(requested, threadPool - readPoolSize - 1));
+export function defaultAnalystConcurrency(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 1));
+}
+
+/**
+ * How many analyst queries may run at once: what was asked for (default
+ * `defaultAnalystConcurrency`), but always fewer than the libuv threads left once the
+ * API's read pool has one each, with one spare for file I/O. libuv reads
+ * UV_THREADPOOL_SIZE once (default 4); `fiscus serve` starts with 16 (cli/bin.js).
+ */
+export function analystConcurrency(
+  requested: number | undefined,
+  readPoolSize: number,
+  threadPool = Number(process.env.UV_THREADPOOL_SIZE) || 4,
+): number {
+  return Math.max(1, Math.min(requested ?? defaultAnalystConcurrency(), threadPool - readPoolSize - 1));
 }
 
 /**

@@ -56,7 +56,7 @@ export interface ServerOptions {
   queryMaxRows?: number;
   /** Largest analyst query result in bytes (JSON, CSV or Arrow); beyond it 422 QUERY_TOO_LARGE. Default 64 MiB. */
   queryMaxBytes?: number;
-  /** Analyst queries at once (default 4), capped below the libuv thread pool (analystConcurrency). */
+  /** Analyst queries at once (default: cores − 1, 1…4), capped below the libuv thread pool (analystConcurrency). */
   queryMaxConcurrent?: number;
   /** Requests per token per minute (false: no limit). Default 600. */
   rateLimitPerMinute?: number | false;
@@ -168,13 +168,13 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       maxRows: opts.queryMaxRows ?? 100_000,
       maxBytes: opts.queryMaxBytes ?? DEFAULT_QUERY_MAX_BYTES,
     },
-    queryPool: new QueryPool(opts.store, analystConcurrency(opts.queryMaxConcurrent ?? 4, opts.readPoolSize ?? 4)),
+    queryPool: new QueryPool(opts.store, analystConcurrency(opts.queryMaxConcurrent, opts.readPoolSize ?? 4)),
     sseHeartbeatMs: opts.sseHeartbeatMs ?? 15_000,
     streams: new Set(),
   };
-  if (ctx.queryPool.max < (opts.queryMaxConcurrent ?? 4)) {
+  if (opts.queryMaxConcurrent !== undefined && ctx.queryPool.max < opts.queryMaxConcurrent) {
     app.log.warn(
-      { requested: opts.queryMaxConcurrent ?? 4, allowed: ctx.queryPool.max, uv_threadpool_size: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
+      { requested: opts.queryMaxConcurrent, allowed: ctx.queryPool.max, uv_threadpool_size: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
       'analyst queries capped below the libuv thread pool; start with UV_THREADPOOL_SIZE=16 (cli/bin.js does) to allow more',
     );
   }

@@ -84,7 +84,12 @@ function startChild(task: string, args: Record<string, unknown>, log: (l: string
       resolve(o);
     });
   });
-  return { ready, done, stop: () => child.stdin.end('stop\n'), stderrTail: () => errTail.slice(-5).join(' | ') };
+  const stop = () => {
+    child.stdin.end('stop\n');
+    // A child whose exit waits on a running DuckDB query would hold the bench forever.
+    setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 60_000).unref();
+  };
+  return { ready, done, stop, stderrTail: () => errTail.slice(-5).join(' | ') };
 }
 
 async function runChild(task: string, args: Record<string, unknown>, log: (l: string) => void): Promise<ChildOutcome> {
@@ -203,6 +208,145 @@ async function apiScenarios(size: number, rows: number, db: string, work: string
   });
 }
 
+/** The worst analyst query the sandbox allows: pure CPU for as long as the time limit lets it run. */
+export const HEAVY_QUERY = 'SELECT count(*) FROM range(1e12::BIGINT)';
+
+/**
+ * Fill the server's analyst query pool with worst-case queries: launch more than can run, and
+ * count those not refused with 429 QUERY_BUSY. Returns how many run and a function that waits
+ * for them to end (they end with the server).
+ */
+async function fillQueryPool(base: string, tries: number): Promise<{ running: number; refused: number; done: Promise<unknown>; endedAt: () => number[] }> {
+  const statuses: (number | null)[] = new Array(tries).fill(null);
+  const answeredAt: (number | null)[] = new Array(tries).fill(null);
+  const all = Array.from({ length: tries }, (_, i) =>
+    fetch(`${base}/v1/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BENCH_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: HEAVY_QUERY }),
+    })
+      .then(async (r) => {
+        statuses[i] = r.status;
+        await r.arrayBuffer();
+        answeredAt[i] = Date.now();
+      })
+      .catch(() => undefined),
+  );
+  // Refusals come back at once; the accepted ones run until their time limit. Wait until the
+  // refusals have arrived and nothing changed for half a second.
+  const t0 = Date.now();
+  let seen = -1;
+  let stableSince = Date.now();
+  while (Date.now() - t0 < 5000) {
+    const answered = statuses.filter((s) => s !== null).length;
+    if (answered !== seen) {
+      seen = answered;
+      stableSince = Date.now();
+    } else if (answered > 0 && Date.now() - stableSince >= 500) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const refused = statuses.filter((s) => s === 429).length;
+  const finished = statuses.filter((s) => s !== null && s !== 429).length;
+  if (finished > 0) throw new Error(`${finished} heavy analyst queries ended before the load started (statuses ${statuses.join(',')})`);
+  return {
+    running: tries - refused,
+    refused,
+    done: Promise.all(all),
+    // When the accepted queries answered (read once they are done).
+    endedAt: () => answeredAt.filter((t, i): t is number => t !== null && statuses[i] !== 429),
+  };
+}
+
+/**
+ * GET /v1/flags p99 while the maximum allowed number of worst-case analyst queries run, against
+ * the same load on the same server configuration with no analyst queries. The server runs as
+ * deployed (response cache on): every request still reads DuckDB (the cache key's max(seq) goes
+ * through the read pool), which is what pinned libuv threads used to stall.
+ */
+async function queryLoadScenario(size: number, rows: number, db: string, work: string, opts: BenchOptions): Promise<ScenarioResult> {
+  const name = 'api_flags_query_load';
+  const path = '/v1/flags?limit=100';
+  const baselineText = 'the same /v1/flags load on the same server with no analyst queries';
+  // The analyst queries must outlive warm-up and load, and end by their time limit before the
+  // server stops: a process exiting while DuckDB runs a query waits for the query (hours here).
+  const queryTimeoutMs = Math.round((opts.apiSeconds + 15) * 1000);
+  const serverArgs = { db, queryTimeoutMs };
+  const measure = async (withQueries: boolean) => {
+    const dbCopy = join(work, `query-load-${withQueries ? 'ours' : 'base'}.duckdb`);
+    copyDb(db, dbCopy);
+    const server = startChild('serve_ours', { ...serverArgs, db: dbCopy }, opts.log);
+    try {
+      const port = (await server.ready).port;
+      const base = `http://127.0.0.1:${port}`;
+      const check = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } });
+      await check.arrayBuffer();
+      if (check.status !== 200) throw new Error(`GET ${path} answered ${check.status}; server log: ${server.stderrTail().slice(0, 400)}`);
+      const pool = withQueries ? await fillQueryPool(base, 12) : undefined;
+      if (pool) opts.log(`  ${name}: ${pool.running} analyst queries running (${pool.refused} more refused with 429); load for ${opts.apiSeconds} s`);
+      else opts.log(`  ${name}: baseline load for ${opts.apiSeconds} s`);
+      const res = await load(`${base}${path}`, opts.apiSeconds, opts.connections, true);
+      const loadEnded = Date.now();
+      let outlived: boolean | null = null;
+      if (pool) {
+        await pool.done;
+        const ends = pool.endedAt();
+        outlived = ends.length === pool.running && ends.every((t) => t >= loadEnded);
+      }
+      return { res, pool, outlived };
+    } finally {
+      server.stop();
+      const o = await server.done;
+      opts.log(`  serve_ours (${withQueries ? 'analyst load' : 'no analyst load'}): ${o.kind}${o.peak_rss_mb ? `, ${o.peak_rss_mb} MB` : ''}`);
+      rmSync(dbCopy, { force: true });
+      rmSync(`${dbCopy}.wal`, { force: true });
+    }
+  };
+  try {
+    const base = await measure(false);
+    const ours = await measure(true);
+    const o = ours.res;
+    const b = base.res;
+    return {
+      name,
+      rows,
+      seconds: opts.apiSeconds,
+      baseline: baselineText,
+      baseline_seconds: opts.apiSeconds,
+      ratio: null,
+      ratio_basis: 'p99_ms',
+      peak_rss_mb: null,
+      baseline_peak_rss_mb: null,
+      p50_ms: o.latency.p50,
+      p99_ms: o.latency.p99,
+      baseline_p50_ms: b.latency.p50,
+      baseline_p99_ms: b.latency.p99,
+      requests_per_sec: Math.round(o.requests.average),
+      baseline_requests_per_sec: Math.round(b.requests.average),
+      status: 'ok',
+      details: {
+        size,
+        path,
+        connections: opts.connections,
+        response_cache: true,
+        analyst_query: HEAVY_QUERY,
+        analyst_queries_running: ours.pool?.running,
+        analyst_queries_refused_429: ours.pool?.refused,
+        analyst_queries_ran_through_the_load: ours.outlived,
+        analyst_query_timeout_ms: queryTimeoutMs,
+        uv_threadpool_size: process.env.UV_THREADPOOL_SIZE ?? '16 (bench default)',
+        errors: o.errors,
+        non2xx: o.non2xx,
+        timeouts: o.timeouts,
+        max_ms: o.latency.max,
+        baseline_errors: b.errors,
+        baseline_max_ms: b.latency.max,
+      },
+    };
+  } catch (err) {
+    return { ...skipped(name, rows, err instanceof Error ? err.message : String(err), baselineText), details: { size } };
+  }
+}
+
 export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const started = new Date();
   const machine = await describeMachine();
@@ -230,14 +374,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       rmSync(db('ingest-base'), { force: true });
     }
 
-    const needsDb = ['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags'].some(want);
+    const needsDb = ['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags', 'api_flags_query_load'].some(want);
     if (!needsDb) continue;
     const loaded = await runChild('load_db', { dir: fx, db: db('base') }, opts.log);
     preparation.push({ size, step: 'load_all_tables', seconds: r3(loaded.seconds), peak_rss_mb: loaded.peak_rss_mb ?? null, status: loaded.kind, reason: loaded.reason, loader: loaded.details?.loader });
     const notLoaded = loaded.kind === 'result' ? null : `loading the fixtures failed: ${loaded.reason}`;
 
     let rulesRan = false;
-    if (['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags'].some(want)) {
+    if (['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags', 'api_flags_query_load'].some(want)) {
       if (notLoaded) scenarios.push({ ...skipped('rules_pack', size, notLoaded, 'hand-written DuckDB SQL (rules/reference)'), details: { size } });
       else {
         copyDb(db('base'), db('rules'));
@@ -273,6 +417,15 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
         copyDb(db('rules'), db('api'));
         scenarios.push(...(await apiScenarios(size, size, db('api'), work, opts)));
         rmSync(db('api'), { force: true });
+      }
+    }
+    if (want('api_flags_query_load')) {
+      if (!rulesRan) {
+        scenarios.push({ ...skipped('api_flags_query_load', size, notLoaded ?? 'no flags to serve: the rule run (rules_pack) did not run', 'the same /v1/flags load with no analyst queries'), details: { size } });
+      } else {
+        copyDb(db('rules'), db('api-load'));
+        scenarios.push(await queryLoadScenario(size, size, db('api-load'), work, opts));
+        rmSync(db('api-load'), { force: true });
       }
     }
     if (!opts.keep) rmSync(work, { recursive: true, force: true });

@@ -18,7 +18,18 @@ export async function startServer(kind: string, a: Record<string, unknown>): Pro
   if (kind === 'serve_ours') {
     const buildServer = await need<BuildServer>('api/server.ts', 'buildServer');
     const store: Store = await openStore(String(a.db));
-    const app = await buildServer({ store, tokens: [{ token: BENCH_TOKEN, role: 'admin', name: 'bench' }], logger: { level: 'error', stream: process.stderr }, rateLimitPerMinute: false });
+    // api_flags_query_load: analyst queries must outlive the measured load, and every flags
+    // request must reach the database rather than the response cache.
+    const extra: Record<string, unknown> = {};
+    if (typeof a.queryTimeoutMs === 'number') extra.queryTimeoutMs = a.queryTimeoutMs;
+    if (a.cache === false) extra.responseCacheEntries = 0;
+    const app = await buildServer({
+      store,
+      tokens: [{ token: BENCH_TOKEN, role: 'admin', name: 'bench' }],
+      logger: { level: 'error', stream: process.stderr },
+      rateLimitPerMinute: false,
+      ...extra,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     return { port: (app.server.address() as AddressInfo).port, close: async () => {
       // Neither app.close() nor store.close() is called: under load, the API's onClose hook

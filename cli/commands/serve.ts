@@ -38,7 +38,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--query-timeout <ms>', 'time limit of POST /v1/query', '10000')
     .option('--query-max-rows <n>', 'row limit of POST /v1/query', '100000')
     .option('--query-max-bytes <n>', 'byte limit of a POST /v1/query result (422 QUERY_TOO_LARGE beyond it)', String(64 * 1024 * 1024))
-    .option('--query-max-concurrent <n>', 'analyst queries at once (429 QUERY_BUSY beyond it; kept below UV_THREADPOOL_SIZE minus the read pool)', '4')
+    .option('--query-max-concurrent <n>', 'analyst queries at once (429 QUERY_BUSY beyond it; default: CPU cores − 1, 1…4; kept below UV_THREADPOOL_SIZE minus the read pool)')
     .option('--rate-limit <n>', 'requests per token per minute (0 = unlimited)', '600')
     .option('--config <file>', 'deployment config for POST /v1/rules/run (env FISCUS_CONFIG, default ./fiscus.config.yaml)')
     .option('--scan-interval <minutes>', 'append overdue / due-soon events every N minutes (0 = off)', '60')
@@ -70,7 +70,7 @@ export const register: RegisterCommand = (program, ctx) => {
         queryTimeoutMs: int('--query-timeout', o.queryTimeout, 100),
         queryMaxRows: int('--query-max-rows', o.queryMaxRows, 1),
         queryMaxBytes: int('--query-max-bytes', o.queryMaxBytes, 1024),
-        queryMaxConcurrent: int('--query-max-concurrent', o.queryMaxConcurrent, 1),
+        queryMaxConcurrent: o.queryMaxConcurrent === undefined ? undefined : int('--query-max-concurrent', o.queryMaxConcurrent, 1),
         rateLimitPerMinute: rate === 0 ? false : rate,
         rulesConfigPath: o.config,
         deadlineScanMs: int('--scan-interval', o.scanInterval, 0) * 60_000,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../engine/db.ts';
 import { appendFlagEvents } from '../../engine/flag-events.ts';
-import { analystConcurrency } from '../../api/query-exec.ts';
+import { analystConcurrency, defaultAnalystConcurrency } from '../../api/query-exec.ts';
 import { auth, getJson, insertFlags, seedAgencies, startServer, T, tempStore } from './helpers.ts';
 
 let store: Store;
@@ -327,8 +327,17 @@ describe('analyst queries are bounded: bytes, concurrency, and they cannot starv
     expect((await postBig({ sql: 'SELECT 42 AS x' })).body.rows).toEqual([{ x: 42 }]);
   });
 
+  it('the analyst pool: one core left to the API by default, always below the libuv thread pool', () => {
+    expect([1, 2, 3, 8].map((cores) => defaultAnalystConcurrency(cores))).toEqual([1, 1, 2, 4]);
+    // UV_THREADPOOL_SIZE 16 (fiscus serve), read pool 4: what was asked for.
+    expect(analystConcurrency(4, 4, 16)).toBe(4);
+    // libuv's default 4 threads, all wanted by the read pool: still one analyst query, never more.
+    expect(analystConcurrency(4, 4, 4)).toBe(1);
+    expect(analystConcurrency(20, 4, 16)).toBe(11);
+  });
+
   it('the maximum number of worst-case queries run; one more is a 429; GET /v1/flags still answers, correctly, before they time out', async () => {
-    const max = analystConcurrency(4, 4);
+    const max = analystConcurrency(undefined, 4);
     const started = Date.now();
     const heavy = Array.from({ length: max }, () =>
       postBusy({ sql: 'SELECT count(*) FROM range(1e12::BIGINT)' }).then((r) => ({ ...r, at: Date.now() - started })),

@@ -33,6 +33,29 @@ describe('fiscus bench (tiny run)', () => {
     expect(err.join('')).toMatch(/== 2000 payments ==/);
   });
 
+  it('api_flags_query_load: the analyst pool is full for the whole load, and the ratio is computed from the two p99s', { timeout: 240_000 }, async () => {
+    const file = join(dir, 'query-load.json');
+    const err: string[] = [];
+    const code = await main(
+      ['node', 'fiscus', 'bench', '--sizes', '2k', '--only', 'api_flags_query_load', '--api-seconds', '1', '--connections', '2', '--out', file, '--work-dir', join(dir, 'work-q')],
+      { out: () => undefined, err: (t) => err.push(t), interactive: false },
+    );
+    expect(code, err.join('')).toBe(0);
+    const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    expect(validateResults(results)).toEqual([]);
+    const s = results.scenarios.find((x) => x.name === 'api_flags_query_load')!;
+    expect(s.status, s.reason).toBe('ok');
+    expect(s.ratio_basis).toBe('p99_ms');
+    expect(s.ratio).toBe(Math.round((s.p99_ms! / s.baseline_p99_ms!) * 1000) / 1000);
+    const d = s.details as Record<string, unknown>;
+    // As many worst-case queries as the server allows ran, more were refused, and none ended before the load did.
+    expect(d.analyst_queries_running).toBeGreaterThanOrEqual(1);
+    expect(d.analyst_queries_refused_429).toBeGreaterThan(0);
+    expect(d.analyst_queries_ran_through_the_load).toBe(true);
+    expect(d.non2xx).toBe(0);
+    expect(s.target).toMatch(/p99/);
+  });
+
   it('refuses a bad --sizes with a usage error', async () => {
     const code = await main(['node', 'fiscus', 'bench', '--sizes', 'many', '--out', join(dir, 'x.json')], { out: () => undefined, err: () => undefined, interactive: false });
     expect(code).toBe(2);
