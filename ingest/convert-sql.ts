@@ -370,11 +370,6 @@ export function reasonExpr(p: ColumnPlan, n: string, v: string, fmt: NumberForma
   return `(CASE ${whens.join(' ')} END)`;
 }
 
-/** Text form of a converted value, for the row hash. */
-export function hashPart(v: string): string {
-  return `coalesce(CAST(${v} AS VARCHAR), chr(0))`;
-}
-
 /** Tolerant number text (see moneyCanonical) → canonical `-1234.5` text, or NULL: for profile expressions. */
 export function numberCanonical(n: string, fmt: NumberFormat): string {
   return moneyCanonical(n, fmt);

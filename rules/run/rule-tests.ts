@@ -8,7 +8,7 @@
  * are checked against the feed catalogue, and every error names the test
  * file's line.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
@@ -422,8 +422,4 @@ export function formatCaseResults(results: readonly CaseResult[], cwd = process.
   lines.push('');
   lines.push(`${results.length - failed} passed, ${failed} failed (${results.length} cases) / 通过 ${results.length - failed}，失败 ${failed}`);
   return `${lines.join('\n')}\n`;
-}
-
-export function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true });
 }
