@@ -36,6 +36,7 @@ export class StdoutClosed extends Error {
 
 let stdoutClosed = false;
 let stdoutWatched = false;
+let stderrClosed = false;
 
 /** True once a write to stdout failed with EPIPE (the reading end of the pipe is closed). */
 export function isStdoutClosed(): boolean {
@@ -53,6 +54,14 @@ function watchStdout(): void {
     }
     throw err;
   });
+  // `fiscus … 2>&1 | head`: stderr goes into the same closed pipe; notes are dropped, not fatal.
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+      stderrClosed = true;
+      return;
+    }
+    throw err;
+  });
 }
 
 export const processIO: CliIO = {
@@ -65,7 +74,8 @@ export const processIO: CliIO = {
     process.stdout.write(t);
   },
   err: (t) => {
-    process.stderr.write(t);
+    watchStdout();
+    if (!stderrClosed && !process.stderr.destroyed) process.stderr.write(t);
   },
   interactive: Boolean(process.stderr.isTTY),
   get columns() {
