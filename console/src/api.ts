@@ -36,7 +36,12 @@ export async function api<T = any>(path: string, opts: Opts = {}): Promise<T> {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
-  const res = await fetch(path, { method, headers, body, credentials: 'same-origin' });
+  let res = await fetch(path, { method, headers, body, credentials: 'same-origin' });
+  // The analysts' query pool is small: a busy answer is retried a few times, shortly after.
+  for (let i = 1; res.status === 429 && i <= 6 && !opts.form; i++) {
+    await new Promise((r) => setTimeout(r, 250 * i));
+    res = await fetch(path, { method, headers, body, credentials: 'same-origin' });
+  }
   if (!res.ok) {
     let p: ApiError['problem'] = {};
     try {
