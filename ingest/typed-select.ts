@@ -21,12 +21,15 @@ export function typedSelect(src: SourceRows, plan: SourcePlan, fmt: NumberFormat
   const hash = `CAST(hash(${cols.map((_, i) => `v${i}`).join(', ')}, CAST(extra AS VARCHAR)) AS VARCHAR)`;
   const layer = (items: string[], from: string) => (items.length ? `(SELECT *, ${items.join(',\n')} FROM ${from})` : from);
   const skip = skipExpr(src, plan);
-  const inner = `SELECT ${src.format === 'csv' ? '' : '_rn, '}${out.join(', ')}, extra, coalesce(${bad.join(' OR ')}, false) AS _bad0${skip === 'false' ? '' : `, CASE WHEN coalesce(${bad.join(' OR ')}, false) THEN coalesce(${skip}, false) ELSE false END AS _skip0`}, ${hash} AS _row_hash
+  const raws = skip === 'false' ? '' : `, ${[...src.headers.map((_, i) => `r${i}`), ...(src.hasMalformed ? ['_malformed'] : [])].join(', ')}`;
+  const inner = `SELECT ${src.format === 'csv' ? '' : '_rn, '}${out.join(', ')}, extra, coalesce(${bad.join(' OR ')}, false) AS _bad0${raws}, ${hash} AS _row_hash
     FROM ${layer([...v, `${extra} AS extra`], layer(n, layer(f, `(${src.select})`)))}`;
-  // Only a bad row can be a blank or totals row, so clean rows never pay for the check.
-  const skipped = skip === 'false' ? 'false' : '(_bad0 AND _skip0)';
+  // Only a bad row can be a blank or totals row; the check sits in a layer of its own, under a
+  // CASE on the already computed _bad0, so clean rows never pay for it.
+  const skipped = skip === 'false' ? 'false' : '_skip0';
+  const checked = skip === 'false' ? `(${inner})` : `(SELECT *, CASE WHEN _bad0 THEN coalesce(${skip}, false) ELSE false END AS _skip0 FROM (${inner}))`;
   return `SELECT ${src.format === 'csv' ? '' : '_rn, '}${cols.map((p) => quoteIdent(p.def.name)).join(', ')}, extra,
-      _bad0 AND NOT ${skipped} AS _bad, ${skipped} AS _skip, _row_hash FROM (${inner})`;
+      _bad0 AND NOT ${skipped} AS _bad, ${skipped} AS _skip, _row_hash FROM ${checked}`;
 }
 
 /** Header names made unique for JSON keys (`amount`, `amount#2`). */
@@ -48,9 +51,12 @@ export function uniqueHeaders(headers: readonly string[]): string[] {
 function skipExpr(src: SourceRows, plan: SourcePlan): string {
   if (src.format === 'staged' || src.headers.length === 0) return 'false';
   const r = src.headers.map((_, i) => `r${i}`);
-  const blank = `coalesce(${r.map((x) => `NULLIF(trim(${x}), '')`).join(', ')}) IS NULL`;
+  // No subexpression here may repeat (in this check or elsewhere in the select): DuckDB hoists
+  // repeated ones out of the CASE that guards this check, which makes it run on every row.
+  const blank = `trim(concat_ws('', ${r.join(', ')})) = ''`;
   const words = [...new Set(plan.totals.map((w) => w.trim().toLowerCase()))];
-  const totals = words.length ? ` OR ${r.map((x) => `lower(trim(${x})) IN (${litList(words)})`).join(' OR ')}` : '';
+  // list_contains, not IN: DuckDB turns a long IN list into a join, which runs on every row.
+  const totals = words.length ? ` OR ${r.map((x) => `list_contains([${litList(words)}], lower(trim(${x})))`).join(' OR ')}` : '';
   const parts = `(${blank}${totals})`;
   return src.hasMalformed ? `(NOT _malformed AND ${parts})` : parts;
 }
