@@ -86,6 +86,11 @@ const NOT_BUILT = `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><titl
 <p>Run <code>npm ci</code> (or <code>npm run build:console</code>) in the project folder, then restart <code>fiscus serve</code>. The API works meanwhile: <a href="/docs">/docs</a>.</p>
 </body></html>`;
 
+/** Whether `npm run build:console` has produced a bundle to serve. */
+export function consoleBuilt(dir = DEFAULT_CONSOLE_DIR): boolean {
+  return existsSync(join(dir, 'index.html'));
+}
+
 export function consoleStaticRoutes(app: FastifyInstance, dir = DEFAULT_CONSOLE_DIR): { built: boolean } {
   const index = join(dir, 'index.html');
   const assets = new Map<string, Asset>();

@@ -10,6 +10,7 @@ import closeWithGrace from 'close-with-grace';
 import { UsageError } from '../../engine/errors.ts';
 import { buildServer } from '../../api/server.ts';
 import { loadTokensFile } from '../../api/tokens.ts';
+import { consoleBuilt } from '../../api/console-static.ts';
 import { checkWebhookTarget, TargetAllowList, WebhookTargetError } from '../../api/webhook-target.ts';
 import { loadWebhooksFile } from '../../api/webhooks.ts';
 import { allowEntries, collect } from './webhooks.ts';
@@ -34,6 +35,8 @@ export const register: RegisterCommand = (program, ctx) => {
       collect,
     )
     .option('--ingest-dir <dir>', 'the only directory DuckDB may read files from while serving')
+    .option('--documents-dir <dir>', 'where uploaded documents are archived by SHA-256 (default: documents/ beside the database file)')
+    .option('--document-max-bytes <n>', 'largest document upload (413 beyond it)', String(20 * 1024 * 1024))
     .option('--backup-dir <dir>', 'root for POST /v1/admin/backup (fiscus backup DIR --api …); outside --ingest-dir')
     .option('--query-timeout <ms>', 'time limit of POST /v1/query', '10000')
     .option('--query-max-rows <n>', 'row limit of POST /v1/query', '100000')
@@ -67,6 +70,8 @@ export const register: RegisterCommand = (program, ctx) => {
         webhookAllowTargets,
         ingestDir: o.ingestDir,
         backupDir: o.backupDir,
+        documentsDir: o.documentsDir,
+        documentMaxBytes: int('--document-max-bytes', o.documentMaxBytes, 1),
         queryTimeoutMs: int('--query-timeout', o.queryTimeout, 100),
         queryMaxRows: int('--query-max-rows', o.queryMaxRows, 1),
         queryMaxBytes: int('--query-max-bytes', o.queryMaxBytes, 1024),
@@ -86,6 +91,7 @@ export const register: RegisterCommand = (program, ctx) => {
       });
       const address = await app.listen({ port, host: o.host });
       ctx.log(`fiscus serve: listening on ${address} (PID ${process.pid}, database ${store.path}, ${tokens.size} token(s)); docs at ${address}/docs`);
+      ctx.log(consoleBuilt() ? `fiscus serve: committee console at ${address}/ (sign in with a token from ${o.tokens})` : 'fiscus serve: the console is not built (run npm ci or npm run build:console, then restart); the API works meanwhile');
       await closed;
     });
 };
