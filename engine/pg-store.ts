@@ -279,12 +279,12 @@ export class PostgresStore extends SerializedStore implements Store {
   }
 
   /** COPY … FROM STDIN with the given statement, rows in its column order. */
-  async copyIn(statement: string, rows: Iterable<readonly unknown[]>): Promise<number> {
+  async copyIn(statement: string, rows: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>): Promise<number> {
     return this.transaction(async () => {
       let n = 0;
-      function* lines(): Generator<string> {
+      async function* lines(): AsyncGenerator<string> {
         let buf = '';
-        for (const r of rows) {
+        for await (const r of rows) {
           buf += r.map(copyField).join('\t') + '\n';
           n++;
           if (buf.length > 1 << 16) {
@@ -316,11 +316,19 @@ export class PostgresStore extends SerializedStore implements Store {
     return Promise.reject(unsupported('the DuckDB appender', this.path));
   }
 
+  readonly #onClose: (() => Promise<void>)[] = [];
+
+  /** Work to do when the Store closes (helpers it owns, e.g. ingest's DuckDB staging database). */
+  onClose(fn: () => Promise<void>): void {
+    this.#onClose.push(fn);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     OPEN_PG.delete(this.url);
     await this.drain();
+    for (const fn of this.#onClose.splice(0)) await fn().catch(() => undefined);
     await this.#client.end().catch(() => undefined);
     await this.#pool.end().catch(() => undefined);
   }

@@ -36,6 +36,8 @@ import type { SourcePlan } from './plan.ts';
 import { typedSelect } from './typed-select.ts';
 import { DEFAULT_MAX_REJECT, type BatchReport, type IngestOptions, type IngestPhase } from './types.ts';
 import { writeRows } from './upsert.ts';
+import { ingestFileToPostgres } from './postgres.ts';
+import type { PostgresStore } from '../engine/pg-store.ts';
 
 export { emptyReport, newBatchId, writeBatchRow } from './report.ts';
 
@@ -62,6 +64,8 @@ export interface FileJob {
  * rule runs do not interleave with it.
  */
 export async function ingestFile(store: Store, job: FileJob, opts: IngestOptions = {}): Promise<BatchReport> {
+  // PostgreSQL: validated in a DuckDB staging database by this same code, then COPY-loaded (postgres.ts).
+  if (store.engine === 'postgres') return ingestFileToPostgres(store as PostgresStore, job, opts);
   return store.exclusive(() => ingestFileNow(store, job, opts));
 }
 

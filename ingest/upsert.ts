@@ -36,9 +36,11 @@ export async function writeRows(
   ].join(' AND ');
   const cls = `fiscus_cls_${tag}`;
   temps.push(cls);
-  await store.run(`CREATE OR REPLACE TEMP TABLE ${cls} AS
+  for (const sql of store.dialect.createTempTableAs(cls, `
     SELECT t.${rn} AS _rn, c.${quoteIdent(t.key[0])} IS NOT NULL AS existed, (${same}) AS same
-    FROM ${typed} t LEFT JOIN ${target} c ON ${keyJoin('t', 'c')} WHERE NOT t._bad`);
+    FROM ${typed} t LEFT JOIN ${target} c ON ${keyJoin('t', 'c')} WHERE NOT t._bad`)) {
+    await store.run(sql);
+  }
   const counts = await store.one<{ ins: string; cor: string; unc: string }>(
     `SELECT count(*) FILTER (WHERE NOT existed) AS ins, count(*) FILTER (WHERE existed AND NOT same) AS cor,
             count(*) FILTER (WHERE existed AND same) AS unc FROM ${cls}`,
@@ -48,9 +50,13 @@ export async function writeRows(
   if (corrected > 0) {
     const changed = `(SELECT t.* FROM ${typed} t JOIN ${cls} x ON x._rn = t.${rn} WHERE x.existed AND NOT x.same)`;
     const keyStr = t.key.map((k) => `CAST(c.${quoteIdent(k)} AS VARCHAR)`).join(` || '|' || `);
-    const oldRow = `json_object(${t.columns
-      .map((col) => `${lit(col.name)}, ${col.type === 'money' || col.type === 'rate' || col.type === 'date' ? `CAST(c.${quoteIdent(col.name)} AS VARCHAR)` : `c.${quoteIdent(col.name)}`}`)
-      .join(', ')}, 'extra', c.extra, '_batch_id', c._batch_id, '_row_hash', c._row_hash, '_ingested_at', strftime(c._ingested_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ'))`;
+    const oldRow = store.dialect.jsonObject([
+      ...t.columns.map(
+        (col) =>
+          `${lit(col.name)}, ${col.type === 'money' || col.type === 'rate' || col.type === 'date' ? `CAST(c.${quoteIdent(col.name)} AS VARCHAR)` : `c.${quoteIdent(col.name)}`}`,
+      ),
+      `'extra', c.extra, '_batch_id', c._batch_id, '_row_hash', c._row_hash, '_ingested_at', ${store.dialect.isoUtc('c._ingested_at')}`,
+    ]);
     await store.run(`INSERT INTO fiscus.row_history (table_name, row_key, old_row, old_batch_id, replaced_by_batch, replaced_at)
       SELECT ${lit(t.name)}, ${keyStr}, ${oldRow}, c._batch_id, ${lit(batchId)}, now()
       FROM ${target} c JOIN ${changed} n ON ${keyJoin('c', 'n')}`);

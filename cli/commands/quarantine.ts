@@ -29,7 +29,7 @@ export const register: RegisterCommand = (program, ctx) => {
         `SELECT q.batch_id, q.table_name, q.source, q.line, q.column_name, q.raw_value, q.reason, q.raw_row
          FROM fiscus.quarantine q LEFT JOIN fiscus.batches b USING (batch_id)
          WHERE $batch IS NULL OR q.batch_id = $batch
-         ORDER BY b.started_at, q.batch_id, q.rowid ${limit}`,
+         ORDER BY b.started_at, q.batch_id, q.${store.dialect.rowid} ${limit}`,
         { batch: opts.batch ?? null },
       );
       if (format === 'table') {

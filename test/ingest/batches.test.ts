@@ -28,7 +28,7 @@ describe('batches: what bad input gets', () => {
 
   async function quarantine(batch: string): Promise<Q[]> {
     return store.all<Q>(
-      'SELECT line, column_name, raw_value, reason FROM fiscus.quarantine WHERE batch_id = $b ORDER BY rowid',
+      `SELECT line, column_name, raw_value, reason FROM fiscus.quarantine WHERE batch_id = $b ORDER BY ${store.dialect.rowid}`,
       { b: batch },
     );
   }

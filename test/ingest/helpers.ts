@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openStore, type Store } from '../../engine/db.ts';
 import { FEEDS, type ColumnDef, type TableDef } from '../../engine/feeds.ts';
 import { csvEscape } from '../../engine/format.ts';
+import { testDbLocation } from '../helpers/postgres.ts';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'fiscus-ingest-'));
@@ -12,7 +13,8 @@ export function tempDir(): string {
 
 /** A fresh database file in its own temp dir (not named fiscus.duckdb: see the report about catalog names). */
 export async function freshStore(dir = tempDir()): Promise<{ store: Store; dir: string; dbPath: string }> {
-  const dbPath = join(dir, 'test.duckdb');
+  // A DuckDB file in `dir`, or a fresh PostgreSQL database under FISCUS_TEST_ENGINE=postgres.
+  const dbPath = testDbLocation(join(dir, 'test.duckdb'));
   return { store: await openStore(dbPath), dir, dbPath };
 }
 
