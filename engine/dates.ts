@@ -49,7 +49,7 @@ export function checkIsoDate(value: string, what: string): IsoDate {
 
 /** A zod string that is a real date YYYY-MM-DD (the API's and the config file's dates). */
 export function isoDateSchema(message = 'must be a date YYYY-MM-DD') {
-  return z.string().regex(ISO_DATE_SHAPE, message).refine((s) => isIsoDate(s), 'is not a calendar date');
+  return z.string().regex(ISO_DATE_SHAPE, message).refine((s) => isIsoDate(s), 'is not a real date');
 }
 
 /** Format a Date as the YYYY-MM-DD of its UTC day. */
