@@ -53,6 +53,8 @@ function formatFromContentType(ct: string | null): FeedFormat | undefined {
   if (t === 'text/csv' || t === 'application/csv' || t === 'text/tab-separated-values') return 'csv';
   if (/ndjson|jsonl|json-lines|json-seq/.test(t)) return 'jsonl';
   if (/parquet/.test(t)) return 'parquet';
+  if (t === 'application/json') return 'json';
+  if (t === 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet') return 'xlsx';
   return undefined;
 }
 
@@ -141,7 +143,7 @@ export async function ingestUrl(
   const format = opts.format ?? formatOf(name) ?? formatFromContentType(res.headers.get('content-type'));
   const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'fiscus-http-'));
   try {
-    const file = join(dir, `body.${format === 'jsonl' ? 'jsonl' : format === 'parquet' ? 'parquet' : 'csv'}`);
+    const file = join(dir, `body.${format ?? 'csv'}`);
     try {
       if (res.body) await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream), createWriteStream(file));
       else await pipeline(Readable.from([]), createWriteStream(file));

@@ -136,9 +136,9 @@ export const register: RegisterCommand = (program, ctx) => {
   program
     .command('ingest')
     .description('load feed files, folders or http(s) URLs into the database, one checked batch per file — 导入数据')
-    .argument('<sources...>', 'CSV / JSON Lines / Parquet files, folders (loaded recursively in dependency order), or http(s) URLs')
+    .argument('<sources...>', 'CSV / JSON Lines / JSON / Excel (.xlsx) / Parquet files, folders (loaded recursively in dependency order), or http(s) URLs')
     .option('--table <table>', `target table when the file name does not say it (${FEEDS.map((f) => f.name).join(', ')})`)
-    .option('--mapping <file>', 'mapping profile (YAML or JSON): column names, constants, 万元, date format, encoding')
+    .option('--mapping <file>', 'mapping profile (YAML or JSON; ingest/MAPPING.md): columns, constants, units (万元, 亿元 …), date formats, encoding, header row, sheet, record path, derived columns')
     .option('--max-reject <share>', 'largest share of rejected rows that still commits the batch (0–1 or a percent)', '0.05')
     .option('--format <format>', 'report format: table | json | jsonl | csv', 'table')
     .option('--dry-run', 'read, map and check the files and show the result, writing nothing (not even the database file)')
