@@ -47,12 +47,23 @@ export function barChart(opts: {
   /** Counts: no fractional ticks. */
   integer?: boolean;
 }): string {
-  const valueAxis = { type: 'value', minInterval: opts.integer ? 1 : undefined, axisLabel: { formatter: `{value}${opts.valueSuffix ?? ''}` } };
+  const ref = opts.referenceLine;
+  // The axis reaches past the reference line and the longest bar, so the line's label and the bars' labels stay inside.
+  const top = Math.max(ref ? 100 : 0, ...opts.series.flatMap((s) => s.data.map((v) => v ?? 0)));
+  const valueAxis = {
+    type: 'value',
+    minInterval: opts.integer ? 1 : undefined,
+    max: ref ? Math.ceil((top * 1.08) / 10) * 10 : undefined,
+    axisLabel: { formatter: `{value}${opts.valueSuffix ?? ''}` },
+  };
   const categoryAxis = { type: 'category', data: opts.categories, axisLabel: { interval: 0, fontSize: 11 } };
+  // The reference line's label sits above the plot (its own band of the grid's top margin), aligned
+  // towards the plot so it is never clipped at the right edge, and never on the bars' value labels.
+  const refTop = ref && opts.horizontal ? 24 : 0;
   return render(
     {
       legend: opts.series.length > 1 ? { top: 0 } : undefined,
-      grid: { left: opts.horizontal ? 150 : 60, right: 40, top: opts.series.length > 1 ? 30 : 20, bottom: 40 },
+      grid: { left: opts.horizontal ? 8 : 60, right: 48, top: (opts.series.length > 1 ? 30 : 20) + refTop, bottom: 40, containLabel: opts.horizontal },
       xAxis: opts.horizontal ? valueAxis : categoryAxis,
       yAxis: opts.horizontal ? { ...categoryAxis, inverse: true } : valueAxis,
       series: opts.series.map((s, i) => ({
@@ -67,14 +78,22 @@ export function barChart(opts: {
             ? {
                 symbol: 'none',
                 lineStyle: { color: '#333', type: 'dashed' },
-                label: { formatter: opts.referenceLine.label },
+                label: {
+                  formatter: opts.referenceLine.label,
+                  // Horizontal bars run top-down (inverse category axis): the line's start is its top.
+                  position: opts.horizontal ? 'start' : 'end',
+                  distance: 6,
+                  align: opts.horizontal && valueAxis.max && opts.referenceLine.value > valueAxis.max / 2 ? 'right' : 'left',
+                  fontSize: 11,
+                  backgroundColor: '#fff',
+                },
                 data: [opts.horizontal ? { xAxis: opts.referenceLine.value } : { yAxis: opts.referenceLine.value }],
               }
             : undefined,
       })),
     },
     760,
-    opts.height ?? Math.max(260, opts.horizontal ? 40 + opts.categories.length * 26 : 340),
+    opts.height ?? Math.max(260, opts.horizontal ? 40 + refTop + opts.categories.length * 22 : 340),
   );
 }
 

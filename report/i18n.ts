@@ -21,6 +21,22 @@ const STRINGS = {
   transfers: { zh: '四、转移支付', en: '4. Transfer payments' },
   assets: { zh: '五、国有资产', en: '5. State assets' },
   appendix: { zh: '附录：高风险（红灯）预警清单', en: 'Appendix: high-severity (red) warnings' },
+  annex: { zh: '附表', en: 'Annex tables' },
+  seeAnnex: { zh: '共{total}个部门，以上为执行最慢和最快的部门，全部部门见附表。', en: '{total} departments: the slowest and the fastest are shown above; every department is in the annex tables.' },
+  rowsInAnnex: { zh: '共{total}项，此处列出前{n}项，全部见附表。', en: '{total} rows: the first {n} are shown here; all of them are in the annex tables.' },
+  execByDeptTopBottom: { zh: '执行最慢和最快的各{n}个部门（共{total}个）', en: 'The {n} slowest and {n} fastest of {total} departments' },
+  highestN: { zh: '最高的{n}个，共{total}个', en: 'the highest {n} of {total}' },
+  allDepts: { zh: '全部{total}个部门', en: 'all {total} departments' },
+  shortId: { zh: '编号', en: 'ID' },
+  unit: { zh: '单位', en: 'Unit' },
+  findingPeriod: { zh: '期间', en: 'Period' },
+  measureThreshold: { zh: '指标/阈值', en: 'Measure / threshold' },
+  moneyFunds: { zh: '涉及资金', en: 'Funds involved' },
+  moneyOverLines: { zh: '超警戒线债务及负债', en: 'Debt and liabilities above warning lines' },
+  moneyNote: {
+    zh: '涉及资金：支付、预算、转移支付、专项债资金和资产类预警的金额合计；超警戒线债务及负债：债务率、债务限额、利息负担和国企负债率、亏损类预警超出警戒线或限额的部分，二者口径不同，不相加。',
+    en: 'Funds involved: the amounts of payment, budget, transfer, bond-fund and asset warnings. Debt and liabilities above warning lines: how far debt ratios, debt limits, interest burdens, SOE leverage and losses exceed their lines. The two are different measures and are not added up.',
+  },
   // Execution
   timeProgress: { zh: '时间进度', en: 'Time progress' },
   budget: { zh: '预算指标', en: 'Budget' },
@@ -109,8 +125,10 @@ const STRINGS = {
 
 export type StringKey = keyof typeof STRINGS;
 
-export function t(lang: Lang, key: StringKey): string {
-  return STRINGS[key][lang];
+/** The text of `key`; `{name}` placeholders are filled from `vars`. */
+export function t(lang: Lang, key: StringKey, vars?: Record<string, string | number>): string {
+  const text: string = STRINGS[key][lang];
+  return vars ? text.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m)) : text;
 }
 
 const FUND_SOURCES: Record<string, { zh: string; en: string }> = {

@@ -15,6 +15,8 @@ export interface TableColumn {
   key: string;
   label: string;
   align?: 'left' | 'right';
+  /** Keep the cell on one line (short codes, dates, status labels). */
+  nowrap?: boolean;
 }
 
 export type Block =

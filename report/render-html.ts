@@ -29,11 +29,15 @@ const CSS = `
   tr { break-inside: avoid; page-break-inside: avoid; }
   th, td { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; }
   th { background: #f3f3f3; }
+  td.nowrap { white-space: nowrap; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   figure.chart { margin: 0.6em 0 1.2em; break-inside: avoid; page-break-inside: avoid; text-align: center; }
   figure.chart svg { max-width: 100%; height: auto; }
   figcaption { font-size: 10pt; color: #444; }
   .source { font-size: 8.5pt; color: #888; }
+  /* Long listings (appendix, annex tables): one line a row where it fits. */
+  #appendix table, #annex table { font-size: 8.5pt; }
+  #appendix th, #appendix td, #annex th, #annex td { padding: 1px 4px; }
   .missing { background: #fff7e6; border-left: 4px solid #e6a700; padding: 0.5em 0.8em; }
   .note { color: #555; font-size: 10pt; }
   details.queries pre { white-space: pre-wrap; font-size: 8.5pt; background: #f7f7f7; padding: 0.6em; }
@@ -54,7 +58,7 @@ function renderBlock(b: Block, lang: QuarterlyReport['lang']): string {
       const head = b.columns.map((c) => `<th>${escapeHtml(c.label)}</th>`).join('');
       const body = b.rows.length
         ? b.rows
-            .map((r) => `<tr>${b.columns.map((c) => `<td${c.align === 'right' ? ' class="num"' : ''}>${escapeHtml(r[c.key] ?? '')}</td>`).join('')}</tr>`)
+            .map((r) => `<tr>${b.columns.map((c) => `<td${c.align === 'right' ? ' class="num"' : c.nowrap ? ' class="nowrap"' : ''}>${escapeHtml(r[c.key] ?? '')}</td>`).join('')}</tr>`)
             .join('\n')
         : `<tr><td colspan="${b.columns.length}">${escapeHtml(b.empty ?? '—')}</td></tr>`;
       return `<h3>${escapeHtml(b.title)}</h3><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>${sourceRef(b.queryId, lang)}`;

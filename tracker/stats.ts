@@ -38,7 +38,8 @@
  * - satisfaction_rate = (votes − votes_failed) ÷ votes: the share of votes passed; null when no votes.
  * - escalated: flags with at least one failing vote (质询/特定问题调查 candidates);
  *   inquiry: flags with two or more failing votes.
- * Rates are fractions rounded to 4 decimals; money is a decimal string (yuan).
+ * Rates are fractions rounded to 4 decimals; money is a decimal string (yuan). `displayFigures`
+ * gives them as printed (percent, grouped yuan): the CLI table and the report read the same.
  * The same figures are given by severity, by rule and by agency (the assignee, else the flag's agency).
  */
 import { todayInShanghai, WorkCalendar } from '../engine/calendar.ts';
@@ -46,6 +47,7 @@ import type { Store } from '../engine/db.ts';
 import { resolveConfig } from './config.ts';
 import { loadRawFlagsAsOf } from './as-of.ts';
 import { agencyMatchSql, regionMatchSql, toTracked, type TrackedFlag } from './flags.ts';
+import { count, money, pct } from '../engine/numbers.ts';
 import { fromFen, toFen } from './money.ts';
 import { badInput } from './perform.ts';
 import type { ReadOptions } from './query.ts';
@@ -58,8 +60,8 @@ export interface StatsScope {
    * Which day places a flag in a year/quarter:
    * - `first_seen` (default): the day a rule run first raised it (Asia/Shanghai);
    * - `period`: the day the finding is about — its period end, else period start, else the end of
-   *   its fiscal year, else first seen (see `flagDaySql`). A report on last year's data written
-   *   today still counts last year's findings.
+   *   its fiscal year, else the as-of day of the run that first raised it, else first seen
+   *   (see `flagDaySql`). A report on last year's data written today still counts last year's findings.
    */
   basis?: 'first_seen' | 'period';
   /** With a quarter: count from January 1 through the quarter's end (year to date). */
@@ -68,9 +70,16 @@ export interface StatsScope {
   agency?: string;
 }
 
-/** SQL for the day a flag is about (the `period` basis), for a flags row aliased `alias`. */
+/**
+ * SQL for the day a flag is about (the `period` basis), for a flags row aliased `alias`:
+ * its period end, else start, else the end of its fiscal year, else — a finding about a
+ * state with no period of its own, such as an idle asset — the as-of day of the rule run
+ * that first raised it (the day of the data it was found in, not the day the run happened:
+ * a run as of 2025-12-31 made in February counts in 2025), else the day it was first seen.
+ * A flag always has a day, whatever its status, so no flag drops out of a year.
+ */
 export function flagDaySql(alias = 'f'): string {
-  return `coalesce(${alias}.period_end, ${alias}.period_start, make_date(${alias}.fiscal_year, 12, 31), timezone('Asia/Shanghai', ${alias}.first_seen_at)::DATE)`;
+  return `coalesce(${alias}.period_end, ${alias}.period_start, make_date(${alias}.fiscal_year, 12, 31), (SELECT fr.as_of FROM fiscus.rule_runs fr WHERE fr.run_id = ${alias}.first_run_id), timezone('Asia/Shanghai', ${alias}.first_seen_at)::DATE)`;
 }
 
 export interface Figures {
@@ -106,7 +115,25 @@ export interface TrackStats {
   totals: Figures;
   by_severity: ({ severity: string } & Figures)[];
   by_rule: ({ rule_id: string } & Figures)[];
-  by_agency: ({ agency: string } & Figures)[];
+  /** `agency_name`: from ref.agencies; an agency missing there shows as its code (as in rule titles). */
+  by_agency: ({ agency: string; agency_name: string } & Figures)[];
+}
+
+/**
+ * Figures as people read them (the CLI table; the report prints the same): rates as percent with
+ * two decimals ("50.00%"), money as grouped yuan ("15,239,646,715.10"), counts grouped. The JSON
+ * output keeps the machine values: rates as fractions 0–1 (null when undefined), money as exact
+ * decimal strings.
+ */
+export function displayFigures(f: Figures): Record<keyof Figures, string> {
+  const out = {} as Record<keyof Figures, string>;
+  for (const k of Object.keys(figures([])) as (keyof Figures)[]) {
+    const v = f[k];
+    if (k.endsWith('_rate')) out[k] = pct(v as number | null);
+    else if (k.startsWith('money_')) out[k] = money(v as string);
+    else out[k] = count(v as number);
+  }
+  return out;
 }
 
 interface EventFacts {
@@ -185,6 +212,14 @@ function groupBy<K extends string>(items: readonly Item[], key: K, pick: (i: Ite
   return [...groups.keys()].sort().map((k) => ({ [key]: k, ...figures(groups.get(k)!) }) as { [P in K]: string } & Figures);
 }
 
+async function withAgencyNames<T extends { agency: string }>(store: Store, rows: T[]): Promise<(T & { agency_name: string })[]> {
+  if (rows.length === 0) return [];
+  const names = new Map(
+    (await store.all<{ agency_code: string; agency_name: string }>('SELECT agency_code, agency_name FROM ref.agencies')).map((r) => [r.agency_code, r.agency_name]),
+  );
+  return rows.map((r) => ({ ...r, agency_name: names.get(r.agency) ?? r.agency }));
+}
+
 export async function trackStats(store: Store, scope: StatsScope = {}, opts: ReadOptions = {}): Promise<TrackStats> {
   if (scope.quarter !== undefined && scope.year === undefined) throw badInput('a quarter needs a year (--year)');
   if (scope.quarter !== undefined && ![1, 2, 3, 4].includes(scope.quarter)) throw badInput('quarter must be 1, 2, 3 or 4');
@@ -230,7 +265,7 @@ export async function trackStats(store: Store, scope: StatsScope = {}, opts: Rea
       region: scope.region ?? null,
       basis:
         (basis === 'period'
-          ? 'flags whose finding is dated in the period (period end, else start, else fiscal year end)'
+          ? 'flags whose finding is dated in the period (period end, else start, else fiscal year end, else the as-of day of the run that first raised it)'
           : 'flags first seen in the period (first_seen_at, Asia/Shanghai)') +
         `${scope.ytd && scope.quarter !== undefined ? ', year to date through the quarter' : ''}, in their state as of as_of`,
       as_of: today,
@@ -238,6 +273,6 @@ export async function trackStats(store: Store, scope: StatsScope = {}, opts: Rea
     totals: figures(items),
     by_severity: groupBy(items, 'severity', (i) => i.f.severity),
     by_rule: groupBy(items, 'rule_id', (i) => i.f.rule_id),
-    by_agency: groupBy(items, 'agency', (i) => i.f.assigned_to ?? i.f.agency_code ?? '(none)'),
+    by_agency: await withAgencyNames(store, groupBy(items, 'agency', (i) => i.f.assigned_to ?? i.f.agency_code ?? '(none)')),
   };
 }

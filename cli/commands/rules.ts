@@ -17,6 +17,7 @@ import {
 import { checkConfigRules, loadConfig, resolveConfigPath, type FiscusConfig } from '../../rules/run/config.ts';
 import { findTestFiles, formatCaseResults, runRuleTestFile, parseRuleTestFile, type CaseResult } from '../../rules/run/rule-tests.ts';
 import { runRules } from '../../rules/run/runner.ts';
+import { fillParams } from '../../rules/run/template.ts';
 import { summaryTable } from '../../rules/run/summary-text.ts';
 import { ruleBesideTest } from '../../rules/run/test-resolver.ts';
 import type { CliContext } from '../context.ts';
@@ -115,9 +116,12 @@ export const register: RegisterCommand = (program, ctx) => {
         overridden: Object.hasOwn(r.params, p.name),
         description: p.description ?? '',
       }));
+      // The description with the effective parameter values filled in ({window_days} → 7).
+      const filled = (s: string) => fillParams(s, params.map((p) => ({ name: p.name, type: p.type, value: p.effective })));
+      const description = { zh: filled(m.description.zh ?? ''), en: filled(m.description.en ?? '') };
       const envelope = {
         id: m.id, version: m.version, status: m.status, severity: m.severity, effective_severity: r.severity, enabled: r.enabled,
-        title: m.title, title_template: m.titleTemplate, description: m.description, references: m.references,
+        title: m.title, title_template: m.titleTemplate, description, references: m.references,
         reads: m.reads, entity_type: m.entityType, scope: compiled.scope ?? null, source: m.source,
       };
       if (opts.format === 'json') {
@@ -129,8 +133,8 @@ export const register: RegisterCommand = (program, ctx) => {
         `${m.title.zh} / ${m.title.en}`,
         `title: ${m.titleTemplate.zh}`,
         `       ${m.titleTemplate.en}`,
-        ...(m.description.zh ? [`${m.description.zh.trim()}`] : []),
-        ...(m.description.en ? [`${m.description.en.trim()}`] : []),
+        ...(description.zh ? [`${description.zh.trim()}`] : []),
+        ...(description.en ? [`${description.en.trim()}`] : []),
         `reads: ${m.reads.join(', ')} · entity: ${m.entityType}${compiled.scope ? ` · scope: ${compiled.scope.table}.${compiled.scope.column}` : ''}`,
         ...(m.references.length ? [`references: ${m.references.join('; ')}`] : []),
         `source: ${m.source.builtin ? 'builtin ' : ''}${m.source.file}`,

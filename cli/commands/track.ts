@@ -34,6 +34,7 @@ import {
 } from '../../tracker/index.ts';
 import { isStatus, STATUSES } from '../../tracker/states.ts';
 import { apiCall, apiTarget, eventFromApi } from '../api-client.ts';
+import { displayFigures } from '../../tracker/stats.ts';
 import { fitTable, outputWidth } from '../table.ts';
 import { checkChoices, checkKnown, knownAgencyCodes, knownRegionCodes, knownRuleIds, splitList } from '../validate.ts';
 import type { RegisterCommand } from './index.ts';
@@ -477,15 +478,18 @@ export const register: RegisterCommand = (program, ctx) => {
         return;
       }
       ctx.io.out(`范围 scope: ${s.scope.year ?? 'all years'}${s.scope.quarter ? ` Q${s.scope.quarter}` : ''}${s.scope.region ? ` region ${s.scope.region}` : ''}; ${s.scope.basis}; as of ${s.scope.as_of}\n`);
-      const totals = (Object.keys(FIGURE_LABELS) as (keyof Figures)[]).map((k) => ({ figure: k, 指标: FIGURE_LABELS[k], value: s.totals[k] }));
+      // As people read them: rates in percent, money grouped, agencies by name (JSON keeps fractions and codes).
+      const shown = displayFigures(s.totals);
+      const totals = (Object.keys(FIGURE_LABELS) as (keyof Figures)[]).map((k) => ({ figure: k, 指标: FIGURE_LABELS[k], value: shown[k] }));
       ctx.io.out(formatRows(totals, 'table', ['figure', '指标', 'value']));
-      for (const [title, key, rows] of [
-        ['按严重程度 by severity', 'severity', s.by_severity],
-        ['按规则 by rule', 'rule_id', s.by_rule],
-        ['按单位 by agency', 'agency', s.by_agency],
-      ] as const) {
+      const groups: [string, string, { label: string; f: Figures }[]][] = [
+        ['按严重程度 by severity', 'severity', s.by_severity.map((r) => ({ label: r.severity, f: r }))],
+        ['按规则 by rule', 'rule_id', s.by_rule.map((r) => ({ label: r.rule_id, f: r }))],
+        ['按单位 by agency', 'agency', s.by_agency.map((r) => ({ label: r.agency_name === r.agency ? r.agency : `${r.agency_name}（${r.agency}）`, f: r }))],
+      ];
+      for (const [title, key, rows] of groups) {
         ctx.io.out(`\n${title}\n`);
-        ctx.io.out(formatRows(rows as unknown as Record<string, unknown>[], 'table', [key, ...GROUP_COLUMNS]));
+        ctx.io.out(formatRows(rows.map((r) => ({ [key]: r.label, ...displayFigures(r.f) })), 'table', [key, ...GROUP_COLUMNS]));
       }
     });
 

@@ -4,7 +4,7 @@ import { count, moneyUnit, pct, wan } from '../format.ts';
 import { t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, SCOPE_CTE } from '../traced-queries.ts';
-import { num, r2, type SectionContext } from './context.ts';
+import { num, r2, SECTION_ROWS, sectionTable, type SectionContext } from './context.ts';
 
 const CATEGORY_ZH: Record<string, string> = {
   land: '土地', building: '房屋', vehicle: '车辆', general_equipment: '通用设备', special_equipment: '专用设备',
@@ -88,19 +88,21 @@ export async function assetsSection(ctx: SectionContext): Promise<Section> {
       FROM latest WHERE rn = 1 ORDER BY leverage DESC NULLS LAST, enterprise_code`,
       params,
     );
+    // The most leveraged first; at scale the chart shows the SECTION_ROWS most leveraged.
+    const charted = soe.slice(0, SECTION_ROWS);
     section.blocks.push({
       kind: 'chart',
-      title: t(lang, 'soeLeverage'),
+      title: soe.length > charted.length ? `${t(lang, 'soeLeverage')}（${t(lang, 'highestN', { n: charted.length, total: soe.length })}）` : t(lang, 'soeLeverage'),
       svg: barChart({
-        categories: soe.map((s) => s.enterprise_name),
-        series: [{ name: t(lang, 'leverage'), data: soe.map((s) => r2(num(s.leverage) * 100)) }],
+        categories: charted.map((s) => s.enterprise_name),
+        series: [{ name: t(lang, 'leverage'), data: charted.map((s) => r2(num(s.leverage) * 100)) }],
         horizontal: true,
         valueSuffix: '%',
         referenceLine: { value: 70, label: '70%' },
       }),
       queryId: 'soe_leverage',
     });
-    section.blocks.push({
+    section.blocks.push(...sectionTable(ctx, {
       kind: 'table',
       title: t(lang, 'soeLeverage'),
       columns: [
@@ -120,7 +122,7 @@ export async function assetsSection(ctx: SectionContext): Promise<Section> {
         profit: wan(s.net_profit),
       })),
       queryId: 'soe_leverage',
-    });
+    }));
   }
   return section;
 }

@@ -1,6 +1,11 @@
 /** What every section builder of the quarterly report receives. */
 import type { Lang } from '../format.ts';
+import { t } from '../i18n.ts';
+import type { Block } from '../model.ts';
 import type { TracedQueries } from '../traced-queries.ts';
+
+/** Longest table a section prints; longer ones print their first rows and go whole to the annex. */
+export const SECTION_ROWS = 20;
 
 export interface SectionContext {
   q: TracedQueries;
@@ -16,6 +21,23 @@ export interface SectionContext {
   params: { year: string; qstart: string; qend: string; region: string | null; asof: string };
   /** Headline figures collected for tests and the summary. */
   headline: Record<string, string | number | null>;
+  /** Full tables too long for their section (附表), printed after the appendix. */
+  annex: Block[];
+}
+
+type TableBlock = Extract<Block, { kind: 'table' }>;
+
+/**
+ * A table for a section: as it is when it has at most `limit` rows; else its first `limit`
+ * rows (tables are sorted worst first) with a note, and the whole table in the annex.
+ */
+export function sectionTable(ctx: SectionContext, table: TableBlock, limit = SECTION_ROWS): Block[] {
+  if (table.rows.length <= limit) return [table];
+  ctx.annex.push(table);
+  return [
+    { ...table, rows: table.rows.slice(0, limit) },
+    { kind: 'note', text: t(ctx.lang, 'rowsInAnnex', { total: table.rows.length, n: limit }) },
+  ];
 }
 
 export function quarterBounds(year: number, quarter: number): { start: string; end: string } {

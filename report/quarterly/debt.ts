@@ -4,7 +4,7 @@ import { count, fenToYuan, moneyUnit, pct, toFen, wan, yi } from '../format.ts';
 import { t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, SCOPE_CTE } from '../traced-queries.ts';
-import { num, r2, type SectionContext } from './context.ts';
+import { num, r2, SECTION_ROWS, sectionTable, type SectionContext } from './context.ts';
 
 export async function debtSection(ctx: SectionContext): Promise<Section> {
   const { q, lang, params } = ctx;
@@ -31,17 +31,19 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
              CASE WHEN p.general_expenditure > 0 THEN p.interest_paid / p.general_expenditure END AS interest_burden
       FROM debt.positions p LEFT JOIN ref.regions r USING (region_code)
       WHERE p.fiscal_year = $year::INTEGER AND ${inScope('p.region_code')}
-      ORDER BY p.region_code`,
+      ORDER BY debt_ratio DESC NULLS LAST, p.region_code`,
       params,
     );
     ctx.headline.debt_balance_total = fenToYuan(positions.reduce((acc, p) => acc + toFen(p.debt_balance), 0n));
+    // The highest debt ratios first; at scale the chart shows the SECTION_ROWS highest.
+    const charted = positions.slice(0, SECTION_ROWS);
     section.blocks.push({
       kind: 'chart',
-      title: t(lang, 'debtRatioChart'),
+      title: positions.length > charted.length ? `${t(lang, 'debtRatioChart')}（${t(lang, 'highestN', { n: charted.length, total: positions.length })}）` : t(lang, 'debtRatioChart'),
       svg: thresholdBarChart({
-        categories: positions.map((p) => p.region_name),
+        categories: charted.map((p) => p.region_name),
         name: t(lang, 'debtRatio'),
-        data: positions.map((p) => r2(num(p.debt_ratio) * 100)),
+        data: charted.map((p) => r2(num(p.debt_ratio) * 100)),
         lines: [
           { value: 100, label: lang === 'zh' ? '警戒线 100%' : 'warning 100%', color: '#e6a700' },
           { value: 120, label: lang === 'zh' ? '高风险 120%' : 'high 120%', color: '#d9342b' },
@@ -50,7 +52,7 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
       }),
       queryId: 'debt_positions',
     });
-    section.blocks.push({
+    section.blocks.push(...sectionTable(ctx, {
       kind: 'table',
       title: t(lang, 'debtPositions'),
       columns: [
@@ -70,7 +72,7 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
         interest: pct(p.interest_burden),
       })),
       queryId: 'debt_positions',
-    });
+    }));
   }
 
   if (hasBonds) {
@@ -85,10 +87,10 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
              CASE WHEN coalesce(a.allocated, 0) > 0 THEN coalesce(s.spent, 0) / a.allocated END AS share
       FROM debt.bonds b LEFT JOIN alloc a USING (bond_code) LEFT JOIN spend s USING (bond_code)
       WHERE b.bond_type = 'special' AND b.issue_date <= $qend::DATE AND ${inScope('b.region_code')}
-      ORDER BY b.issue_date, b.bond_code`,
+      ORDER BY share NULLS LAST, b.issue_date, b.bond_code`,
       params,
     );
-    section.blocks.push({
+    section.blocks.push(...sectionTable(ctx, {
       kind: 'table',
       title: t(lang, 'specialBonds'),
       columns: [
@@ -100,7 +102,7 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
       ],
       rows: bonds.map((b) => ({ bond: `${b.bond_name}（${b.bond_code}）`, face: wan(b.face_amount), allocated: wan(b.allocated), spent: wan(b.spent), share: pct(b.share) })),
       queryId: 'special_bonds',
-    });
+    }));
 
     const [service] = await q.run<{ due: string; paid: string; overdue: string }>(
       'debt_service',

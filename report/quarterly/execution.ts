@@ -1,10 +1,13 @@
 /** 一、预算执行: execution by department against time progress, the four books, the monthly curve. */
 import { barChart, lineChart } from '../charts.ts';
-import { count, moneyUnit, pct, wan } from '../format.ts';
+import { count, decimal, moneyUnit, pct, wan } from '../format.ts';
 import { fundSourceName, t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, SCOPE_CTE } from '../traced-queries.ts';
 import { num, r2, type SectionContext } from './context.ts';
+
+/** Departments shown at each end (slowest, fastest) in the chart and the section when there are more than twice as many. */
+export const DEPTS_SHOWN = 8;
 
 const TIME_PROGRESS = `dayofyear($qend::DATE)::DOUBLE / dayofyear(make_date($year::INTEGER, 12, 31))`;
 
@@ -77,7 +80,7 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
     budget: wan(d.budget),
     spent: wan(d.spent),
     rate: pct(d.rate),
-    gap: d.gap_pp === null ? '—' : Number(d.gap_pp).toFixed(2),
+    gap: decimal(d.gap_pp, 2),
   }));
   const deptColumns = [
     { key: 'dept', label: t(lang, 'department') },
@@ -86,14 +89,20 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
     { key: 'rate', label: t(lang, 'execRate'), align: 'right' as const },
     { key: 'gap', label: t(lang, 'gap'), align: 'right' as const },
   ];
+  // At scale (a city has 100+ departments) the chart and the section show the slowest and the fastest
+  // DEPTS_SHOWN departments; every department is in the annex table (附表).
   const withBudget = depts.filter((d) => d.rate !== null);
+  const many = withBudget.length > 2 * DEPTS_SHOWN;
+  const charted = many ? [...withBudget.slice(0, DEPTS_SHOWN), ...withBudget.slice(-DEPTS_SHOWN)] : withBudget;
   if (withBudget.length > 0) {
     section.blocks.push({
       kind: 'chart',
-      title: `${t(lang, 'execByDept')}（${t(lang, 'timeProgress')} ${pct(timeProgress)}）`,
+      title: many
+        ? `${t(lang, 'execByDeptTopBottom', { n: DEPTS_SHOWN, total: withBudget.length })}（${t(lang, 'timeProgress')} ${pct(timeProgress)}）`
+        : `${t(lang, 'execByDept')}（${t(lang, 'timeProgress')} ${pct(timeProgress)}）`,
       svg: barChart({
-        categories: withBudget.map((d) => d.dept_name),
-        series: [{ name: t(lang, 'execRate'), data: withBudget.map((d) => r2(num(d.rate) * 100)) }],
+        categories: charted.map((d) => d.dept_name),
+        series: [{ name: t(lang, 'execRate'), data: charted.map((d) => r2(num(d.rate) * 100)) }],
         horizontal: true,
         valueSuffix: '%',
         referenceLine: { value: r2(timeProgress * 100), label: `${t(lang, 'timeProgress')} ${pct(timeProgress, 1)}` },
@@ -101,11 +110,15 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
       queryId: 'execution_by_department',
     });
   }
-  section.blocks.push({ kind: 'table', title: t(lang, 'execByDept'), columns: deptColumns, rows: deptRows, queryId: 'execution_by_department' });
-  const slowest = deptRows.filter((_, i) => depts[i]!.rate !== null).slice(0, 5);
-  const fastest = deptRows.filter((_, i) => depts[i]!.rate !== null).reverse().slice(0, 5);
+  const fullTable = { kind: 'table' as const, title: t(lang, 'execByDept'), columns: deptColumns, rows: deptRows, queryId: 'execution_by_department' };
+  if (many) ctx.annex.push({ ...fullTable, title: `${t(lang, 'execByDept')}（${t(lang, 'allDepts', { total: depts.length })}）` });
+  else section.blocks.push(fullTable);
+  const shown = many ? DEPTS_SHOWN : 5;
+  const slowest = deptRows.filter((_, i) => depts[i]!.rate !== null).slice(0, shown);
+  const fastest = deptRows.filter((_, i) => depts[i]!.rate !== null).reverse().slice(0, shown);
   section.blocks.push({ kind: 'table', title: t(lang, 'slowest'), columns: deptColumns, rows: slowest, queryId: 'execution_by_department' });
   section.blocks.push({ kind: 'table', title: t(lang, 'fastest'), columns: deptColumns, rows: fastest, queryId: 'execution_by_department' });
+  if (many) section.blocks.push({ kind: 'note', text: t(lang, 'seeAnnex', { total: depts.length }) });
 
   // The four books (四本账) by fund source.
   const books = await q.run<{ fund_source: string; budget: string; spent: string; rate: number | null }>(

@@ -13,7 +13,7 @@
  * they equal `fiscus track stats --year Y --quarter Q --basis period --ytd --as-of <as-of day>`.
  */
 import { barChart, SEVERITY_COLORS } from '../charts.ts';
-import { count, date, moneyUnit, pct, wan } from '../format.ts';
+import { count, date, fenToYuan, moneyUnit, pct, toFen, wan } from '../format.ts';
 import { t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, SCOPE_CTE } from '../traced-queries.ts';
@@ -21,7 +21,7 @@ import { endOfDaySql } from '../../tracker/as-of.ts';
 import { flagDaySql } from '../../tracker/stats.ts';
 import { listTracked, trackStats } from '../../tracker/index.ts';
 import type { SectionContext } from './context.ts';
-import { ruleNames } from '../rule-names.ts';
+import { agencyNames, lineRules, ruleNames } from '../rule-names.ts';
 
 /** SQL: the day a flag (aliased f) is about — the tracker's `period` basis. */
 export const FLAG_DAY = flagDaySql('f');
@@ -120,6 +120,17 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
     loop_money_involved: f.money_involved,
     loop_money_recovered: f.money_recovered,
   });
+  // The headline money says what it is: funds paid or moved (payments, budgets, transfers, bond funds,
+  // assets) apart from how far debt and SOE liabilities exceed their warning lines — never one sum.
+  const lines = await lineRules(ctx.q.store);
+  let fundsFen = 0n;
+  let linesFen = 0n;
+  for (const r of stats.by_rule) {
+    if (lines.has(r.rule_id)) linesFen += toFen(r.money_involved);
+    else fundsFen += toFen(r.money_involved);
+  }
+  ctx.headline.loop_money_funds = fenToYuan(fundsFen);
+  ctx.headline.loop_money_over_lines = fenToYuan(linesFen);
   const statsRef = 'track_stats';
   section.blocks.push({ kind: 'note', text: lang === 'zh'
     ? `闭环整改数据口径：本年内截至季末的预警中截至${date(ctx.asOf, lang)}已发现的，按其在${date(ctx.asOf, lang)}日终的状态统计，依据预警事件日志还原，此后的处理不改变本报告（同 fiscus track stats --year ${ctx.year} --quarter ${ctx.quarter} --basis period --ytd --as-of ${ctx.asOf}）。`
@@ -135,10 +146,12 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
       { label: lang === 'zh' ? '逾期' : 'Overdue', text: count(f.overdue), value: f.overdue, queryId: statsRef },
       { label: lang === 'zh' ? '整改率' : 'Rectification rate', text: pct(f.rectification_rate), value: f.rectification_rate, queryId: statsRef },
       { label: lang === 'zh' ? '按期率' : 'On-time rate', text: pct(f.on_time_rate), value: f.on_time_rate, queryId: statsRef },
-      { label: `${t(lang, 'amountInvolved')}（${wanUnit}）`, text: wan(f.money_involved), value: f.money_involved, queryId: statsRef },
+      { label: `${t(lang, 'moneyFunds')}（${wanUnit}）`, text: wan(fenToYuan(fundsFen)), value: fenToYuan(fundsFen), queryId: statsRef },
+      { label: `${t(lang, 'moneyOverLines')}（${wanUnit}）`, text: wan(fenToYuan(linesFen)), value: fenToYuan(linesFen), queryId: statsRef },
       { label: `${lang === 'zh' ? '追回/规范资金' : 'Recovered/regularised'}（${wanUnit}）`, text: wan(f.money_recovered), value: f.money_recovered, queryId: statsRef },
     ],
   });
+  section.blocks.push({ kind: 'note', text: t(lang, 'moneyNote') });
   ctx.q.records.push({
     id: statsRef,
     title: t(lang, 'loopFigures'),
@@ -147,7 +160,8 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
   });
 
   // Overdue items, by name: overdue at the end of the as-of day, in their state then.
-  const overdue = await listTracked(ctx.q.store, { overdue: true, region: params.region ?? undefined, asOf: ctx.asOf });
+  const agencyName = await agencyNames(ctx.q.store);
+  const overdue = await listTracked(ctx.q.store, { overdue: true, region: params.region ? [params.region] : undefined, asOf: ctx.asOf });
   section.blocks.push({
     kind: 'table',
     title: t(lang, 'overdueItems'),
@@ -159,7 +173,7 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
     ],
     rows: overdue.map((o) => ({
       title: lang === 'zh' ? o.title : o.title_en,
-      unit: o.assigned_to ?? o.agency_code ?? '—',
+      unit: agencyName(o.assigned_to ?? o.agency_code),
       due: date(o.deadline ?? o.due_date, lang),
       status: o.status_label[lang],
     })),

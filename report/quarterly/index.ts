@@ -2,7 +2,7 @@
  * The quarterly review report (五常: 每个季度出审查报告): build the model from
  * the database, then write HTML, Markdown, PDF and the figures as JSON.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { calendarWarningFor, todayInShanghai } from '../../engine/calendar.ts';
 import type { Store } from '../../engine/db.ts';
@@ -46,7 +46,8 @@ export async function buildQuarterlyReport(store: Store, opts: QuarterlyOptions)
   const { start, end } = quarterBounds(opts.year, opts.quarter);
   const region = opts.region ?? null;
   const asOf = reportAsOf(start, end, opts.asOf, todayInShanghai(opts.generatedAt));
-  let regionName = t(lang, 'allRegions');
+  // No region chosen: the report is headed by the region all the data lies in (e.g. 济宁市), or by none.
+  let regionName = region ? null : await coveringRegionName(store, opts.year);
   if (region) {
     const row = await store.one<{ region_name: string }>('SELECT region_name FROM ref.regions WHERE region_code = $r', { r: region });
     if (!row) throw new UsageError(`unknown region ${region}: not in ref.regions (fiscus query "SELECT * FROM ref.regions")`);
@@ -62,22 +63,26 @@ export async function buildQuarterlyReport(store: Store, opts: QuarterlyOptions)
     asOf,
     params: { year: String(opts.year), qstart: start, qend: end, region, asof: asOf },
     headline: {},
+    annex: [],
   };
   const sections = [];
   for (const build of [executionSection, flagsSection, debtSection, transfersSection, assetsSection, appendixSection]) {
     sections.push(await build(ctx));
   }
+  if (ctx.annex.length) sections.push({ id: 'annex', title: t(lang, 'annex'), missing: [], blocks: ctx.annex });
   // Deadlines in a year without an official holiday schedule count Monday–Friday only: say so where they are judged.
   const calendarNote = await calendarWarningFor(store, [start, asOf], lang);
   if (calendarNote) (sections.find((s) => s.id === 'flags') ?? sections[0])?.blocks.unshift({ kind: 'note', text: calendarNote });
   const generatedAt = (opts.generatedAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return {
     lang,
-    title: lang === 'zh' ? `${regionName}${quarterName(opts.year, opts.quarter, lang)}${t(lang, 'reportTitle')}` : `${t(lang, 'reportTitle')}: ${regionName}, ${quarterName(opts.year, opts.quarter, lang)}`,
+    title: lang === 'zh'
+      ? `${regionName ?? ''}${quarterName(opts.year, opts.quarter, lang)}${t(lang, 'reportTitle')}`
+      : `${t(lang, 'reportTitle')}: ${regionName ? `${regionName}, ` : ''}${quarterName(opts.year, opts.quarter, lang)}`,
     subtitle: lang === 'zh' ? '人大财经委 预算联网监督' : "People's Congress Finance Committee — budget networked supervision",
     year: opts.year,
     quarter: opts.quarter,
-    region: { code: region, name: regionName },
+    region: { code: region, name: regionName ?? '' },
     period: { start, end },
     asOf,
     generatedAt,
@@ -85,6 +90,41 @@ export async function buildQuarterlyReport(store: Store, opts: QuarterlyOptions)
     headline: ctx.headline,
     queries: ctx.q.records,
   };
+}
+
+/**
+ * The name of the lowest region of ref.regions that contains every region the year's data
+ * is about (budget indicators, payments, debt positions): the report's heading when no
+ * --region is chosen. Null when there is no such region (no data, or regions not in ref.regions).
+ */
+export async function coveringRegionName(store: Store, year: number): Promise<string | null> {
+  const regions = await store.all<{ region_code: string; region_name: string; parent_code: string | null }>(
+    'SELECT region_code, region_name, parent_code FROM ref.regions',
+  );
+  const byCode = new Map(regions.map((r) => [r.region_code, r]));
+  const used = await store.all<{ region_code: string }>(
+    `SELECT DISTINCT region_code FROM (
+       SELECT region_code FROM treasury.budget_indicators WHERE fiscal_year = $y
+       UNION ALL SELECT region_code FROM treasury.payments WHERE fiscal_year = $y
+       UNION ALL SELECT region_code FROM debt.positions WHERE fiscal_year = $y) u
+     WHERE region_code IS NOT NULL`,
+    { y: year },
+  );
+  let common: string[] | null = null;
+  for (const { region_code } of used) {
+    const chain: string[] = [];
+    for (let c: string | null | undefined = region_code; c && byCode.has(c) && !chain.includes(c); c = byCode.get(c)!.parent_code) chain.unshift(c);
+    if (chain.length === 0) return null;
+    // Keep the common prefix of the root-first chains.
+    if (common === null) common = chain;
+    else {
+      let i = 0;
+      while (i < common.length && i < chain.length && common[i] === chain[i]) i++;
+      common = common.slice(0, i);
+    }
+    if (common.length === 0) return null;
+  }
+  return common?.length ? byCode.get(common[common.length - 1]!)!.region_name : null;
 }
 
 /** The report's as-of day: given (checked), else the quarter end, else (quarter still running) today. */
@@ -113,10 +153,11 @@ export async function writeQuarterlyReport(report: QuarterlyReport, outDir: stri
   const base = join(resolve(outDir), `quarterly-${report.year}-Q${report.quarter}${report.region.code ? `-${report.region.code}` : ''}-${report.lang}`);
   const files: WrittenReport['files'] = {};
   const skipped: WrittenReport['skipped'] = {};
-  // HTML is always written: the PDF is printed from it, and it is the fallback without chromium.
+  // Only what was asked: the PDF is printed from an HTML file, kept beside it only when html was asked for too.
   const html = `${base}.html`;
-  writeFileSync(html, renderHtml(report));
-  files.html = html;
+  const wantsHtml = formats.includes('html');
+  if (wantsHtml || formats.includes('pdf')) writeFileSync(html, renderHtml(report));
+  if (wantsHtml) files.html = html;
   if (formats.includes('md')) {
     files.md = `${base}.md`;
     writeFileSync(files.md, renderMarkdown(report));
@@ -134,6 +175,8 @@ export async function writeQuarterlyReport(report: QuarterlyReport, outDir: stri
       files.pdf = `${base}.pdf`;
       await htmlToPdf(html, files.pdf, chromium);
     }
+    if (!wantsHtml && !files.pdf) files.html = html; // no chromium: the HTML is what there is (said in `skipped`)
+    else if (!wantsHtml) rmSync(html, { force: true });
   }
   return { files, skipped };
 }

@@ -3,7 +3,7 @@ import { count, moneyUnit, pct, wan, date } from '../format.ts';
 import { t, transferCategoryName } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, SCOPE_CTE } from '../traced-queries.ts';
-import type { SectionContext } from './context.ts';
+import { sectionTable, type SectionContext } from './context.ts';
 
 export async function transfersSection(ctx: SectionContext): Promise<Section> {
   const { q, lang, params } = ctx;
@@ -68,7 +68,7 @@ export async function transfersSection(ctx: SectionContext): Promise<Section> {
     ORDER BY share NULLS FIRST, g.transfer_id`,
     params,
   );
-  section.blocks.push({
+  section.blocks.push(...sectionTable(ctx, {
     kind: 'table',
     title: t(lang, 'directFunds'),
     columns: [
@@ -87,6 +87,6 @@ export async function transfersSection(ctx: SectionContext): Promise<Section> {
     })),
     queryId: 'direct_funds',
     empty: lang === 'zh' ? '本期无直达资金。' : 'No direct funds in this period.',
-  });
+  }));
   return section;
 }

@@ -6,29 +6,20 @@
  * when the placeholder says so (`{total:money}`) or when it is a decimal
  * string with exactly two decimals, which is how DECIMAL(18,2) arrives from
  * DuckDB; plain numbers and codes are left alone (codes keep leading zeros).
+ * `{n:count}` groups a count's digits; `{mad:4}` prints a number with 4 decimals
+ * (the compiler passes it with that many: rules/language/compile.ts templateVars).
  */
 
-const MONEY_STRING = /^-?\d+\.\d{2}$/;
-const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)(?::(money|int|text))?\}/g;
+import { count, decimal, money } from '../../engine/numbers.ts';
 
-/** `612000` / `"612000.5"` → `612,000.00`. Exact on decimal strings (no float round trip). */
+const MONEY_STRING = /^-?\d+\.\d{2}$/;
+/** `{name}`, or with a format: `money`, `int`, `count` (grouped: 1,100), `text`, or a digit 0–6 (decimals of a number). */
+export const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)(?::(money|int|count|text|[0-6]))?\}/g;
+
+/** `612000` / `"612000.5"` → `612,000.00` (engine/numbers.ts, the one money formatter). Non-numbers are left as they are. */
 export function formatMoney(value: string | number): string {
-  let s = typeof value === 'number' ? value.toFixed(2) : value.trim();
-  if (!/^-?\d+(\.\d+)?$/.test(s)) return String(value);
-  const neg = s.startsWith('-');
-  if (neg) s = s.slice(1);
-  let [int, frac = ''] = s.split('.') as [string, string?];
-  if (frac.length > 2) {
-    // Round half up on the decimal digits, carrying into the integer part.
-    const cents = BigInt(int + frac.slice(0, 2)) + (Number(frac[2]) >= 5 ? 1n : 0n);
-    const t = cents.toString().padStart(3, '0');
-    int = t.slice(0, -2);
-    frac = t.slice(-2);
-  }
-  frac = (frac + '00').slice(0, 2);
-  int = int.replace(/^0+(?=\d)/, '');
-  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${neg ? '-' : ''}${grouped}.${frac}`;
+  const s = money(value);
+  return s === '—' ? String(value) : s;
 }
 
 export type TemplateVars = Record<string, string | number | boolean | null | undefined>;
@@ -41,8 +32,23 @@ export function renderTemplate(template: string, vars: TemplateVars): string {
     if (v === null) return '—';
     if (fmt === 'money') return formatMoney(typeof v === 'boolean' ? String(v) : v);
     if (fmt === 'int') return typeof v === 'number' ? String(Math.round(v)) : String(v);
+    if (fmt === 'count') return typeof v === 'boolean' ? String(v) : count(v);
+    if (fmt !== undefined && /^\d$/.test(fmt)) return typeof v === 'boolean' ? String(v) : decimal(v, Number(fmt));
     if (fmt === 'text') return String(v);
     if (typeof v === 'string' && MONEY_STRING.test(v)) return formatMoney(v);
     return String(v);
   });
+}
+
+/**
+ * A rule's description or skip reason with its `{param}` placeholders filled from the
+ * parameters' effective values (money grouped, lists joined), as `rules show` prints it.
+ */
+export function fillParams(text: string, params: readonly { name: string; type: string; value: unknown }[]): string {
+  const vars: TemplateVars = {};
+  for (const p of params) {
+    const v = p.value;
+    vars[p.name] = Array.isArray(v) ? v.join(', ') : v === null || v === undefined ? null : p.type === 'money' ? formatMoney(String(v)) : String(v);
+  }
+  return renderTemplate(text, vars);
 }

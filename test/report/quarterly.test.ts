@@ -52,7 +52,7 @@ describe('quarterly report on a dataset with all feeds', () => {
     expect(charts('execution').length).toBeGreaterThanOrEqual(1);
     expect(charts('flags').length).toBeGreaterThanOrEqual(1);
     expect(charts('debt').length).toBeGreaterThanOrEqual(1);
-    expect(report.title).toBe('全部地区2025年第四季度国库资金审查报告');
+    expect(report.title).toBe('山东省2025年第四季度国库资金审查报告'); // the region all the data lies in (ref.regions), not "全部地区"
   });
 
   it('gives closed-loop headline figures equal to fiscus track stats', async () => {
@@ -133,7 +133,7 @@ describe('quarterly report on a dataset with all feeds', () => {
     const s = await openStore(db);
     try {
       const en = await buildQuarterlyReport(s, { year: 2025, quarter: 4, lang: 'en' });
-      expect(en.title).toBe('Treasury Funds Review Report: All regions, Q4 2025');
+      expect(en.title).toBe('Treasury Funds Review Report: 山东省, Q4 2025');
       expect(en.sections[0]!.title).toBe('1. Budget execution');
     } finally {
       await s.close();

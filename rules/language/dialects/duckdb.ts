@@ -47,6 +47,11 @@ export const duckdb: Dialect = {
   addDays: (d, n) => `(${d} + CAST(${n} AS INTEGER))`,
   daysBetween: (a, b) => `(${b} - ${a})`,
   safeDiv: (a, b) => `(CAST(${a} AS DOUBLE) / NULLIF(CAST(${b} AS DOUBLE), 0))`,
+  // DuckDB divides DECIMALs as DOUBLE: divide scaled HUGEINTs instead (a, b to 8 decimals; |a| < 10^16).
+  percent: (a, b) => {
+    const scaled = (x: string) => `CAST(CAST(${x} AS DECIMAL(38,8)) * 100000000 AS HUGEINT)`;
+    return `(CAST((${scaled(a)} * 1000000000000) // NULLIF(${scaled(b)}, 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))`;
+  },
   year: (d) => `year(${d})`,
   month: (d) => `month(${d})`,
   quarter: (d) => `quarter(${d})`,
@@ -99,10 +104,11 @@ export const duckdb: Dialect = {
       case 'integer':
         return `CAST(CAST(${sql} AS BIGINT) AS VARCHAR)`;
       default:
-        return `CAST(CAST(round(CAST(${sql} AS DOUBLE), 4) AS DECIMAL(24,4)) AS VARCHAR)`;
+        return duckdb.roundedText(sql, 4);
     }
   },
-  roundedText: (sql, digits) => `CAST(CAST(round(CAST(${sql} AS DOUBLE), ${digits}) AS DECIMAL(24,${digits})) AS VARCHAR)`,
+  // Through DECIMAL, not DOUBLE: an exact decimal (pct()) is rounded once, half away from zero.
+  roundedText: (sql, digits) => `CAST(CAST(round(TRY_CAST(${sql} AS DECIMAL(38,10)), ${digits}) AS DECIMAL(24,${digits})) AS VARCHAR)`,
   workdayCte: () =>
     `fiscus_workdays AS (SELECT day, is_workday, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS ord FROM "fiscus"."calendar_days")`,
   materialized: (name, body) => `${name} AS MATERIALIZED (${body})`,

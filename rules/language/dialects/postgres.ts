@@ -65,6 +65,8 @@ export const postgres: Dialect = {
   addDays: (d, n) => `(${d} + CAST(${n} AS INTEGER))`,
   daysBetween: (a, b) => `(${b} - ${a})`,
   safeDiv: (a, b) => `(CAST(${a} AS DOUBLE PRECISION) / NULLIF(CAST(${b} AS DOUBLE PRECISION), 0))`,
+  // div() is numeric's exact integer quotient, truncated toward zero.
+  percent: (a, b) => `(div(CAST(${a} AS NUMERIC) * 1000000000000, NULLIF(CAST(${b} AS NUMERIC), 0)) * 0.0000000001)`,
   year: (d) => extract('YEAR', d),
   month: (d) => extract('MONTH', d),
   quarter: (d) => extract('QUARTER', d),
@@ -119,7 +121,8 @@ export const postgres: Dialect = {
         return postgres.roundedText(sql, 4);
     }
   },
-  roundedText: (sql, digits) => `CAST(CAST(round(CAST(CAST(${sql} AS DOUBLE PRECISION) AS NUMERIC), ${digits}) AS DECIMAL(24,${digits})) AS TEXT)`,
+  // Through NUMERIC, not DOUBLE PRECISION: an exact decimal (pct()) is rounded once, half away from zero.
+  roundedText: (sql, digits) => `CAST(CAST(round(CAST(${sql} AS NUMERIC), ${digits}) AS DECIMAL(24,${digits})) AS TEXT)`,
   workdayCte: () =>
     `fiscus_workdays AS (SELECT day, is_workday, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS ord FROM "fiscus"."calendar_days")`,
   materialized: (name, body) => `${name} AS MATERIALIZED (${body})`,

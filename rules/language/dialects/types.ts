@@ -57,6 +57,13 @@ export interface Dialect {
   daysBetween(a: string, b: string): string;
   /** a / b as a float, NULL when b is 0 (never ±Infinity). */
   safeDiv(a: string, b: string): string;
+  /**
+   * a × 100 / b as an exact decimal truncated toward zero at 10 decimals, NULL when b is 0:
+   * the rule language's pct(). Truncating finer than any display and rounding once when
+   * printed (decimalString, roundedText) gives the correctly rounded figure (never 398.56875 → 398.5688
+   * for 398.568749…).
+   */
+  percent(a: string, b: string): string;
   year(d: string): string;
   month(d: string): string;
   quarter(d: string): string;
