@@ -11,6 +11,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { todayInShanghai } from '../../engine/calendar.ts';
+import { addDaysIso } from '../../engine/dates.ts';
 import type { Store } from '../../engine/db.ts';
 import { FiscusError } from '../../engine/errors.ts';
 import { logPathsFor } from '../../engine/log-key.ts';
@@ -48,11 +49,7 @@ interface DemoOptions {
   pdf: boolean;
 }
 
-function addDays(iso: string, days: number): string {
-  const d = new Date(`${iso}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
+const addDays = addDaysIso;
 
 /** 10:00 Beijing time on a simulated day. */
 function at(iso: string): Date {
