@@ -6,6 +6,10 @@
  *   const reports = await ingestPath(store, 'fixtures/feeds');            // a folder
  *   const [r] = await ingestPath(store, 'x.csv', { table: 'treasury.payments' });
  *   const [u] = await ingestUrl(store, 'https://host/treasury.payments.csv');
+ *
+ * Exports in their own format come in through a mapping profile (ingest/MAPPING.md):
+ * CSV in any decodable encoding, Excel workbooks, JSON documents, with header
+ * detection, units, date styles and derived columns.
  */
 import type { Store } from '../engine/db.ts';
 import { ingestFile } from './batch.ts';
@@ -17,6 +21,7 @@ export type { BatchReport, BatchStatus, IngestOptions, ProgressEvent, IngestPhas
 export { DEFAULT_MAX_REJECT } from './types.ts';
 export { loadMappingProfile, parseMappingProfile, type MappingProfile } from './mapping.ts';
 export { isUrl } from './http.ts';
+export { suggestProfile, type Suggestion } from './suggest.ts';
 
 /** Ingest files, folders and URLs, in the order given (a folder's files in dependency order). */
 export async function ingestSources(store: Store, sources: readonly string[], opts: IngestOptions = {}): Promise<BatchReport[]> {
