@@ -54,6 +54,8 @@ export interface FitOptions {
   flex: string;
   /** It never gets narrower than this many cells (the table then runs wider than `width`). */
   minFlex?: number;
+  /** Columns that shrink next, in order, once `flex` is at `minFlex` (e.g. a long rule id), to `min` cells each. */
+  alsoShrink?: { column: string; min: number }[];
   /** Header labels, when they differ from the keys. */
   labels?: Record<string, string>;
 }
@@ -67,10 +69,14 @@ export function fitTable(rows: readonly Record<string, unknown>[], columns: read
   const fi = columns.indexOf(opts.flex);
   const widths = [...natural];
   if (fi >= 0) {
-    const borders = columns.length + 1;
-    const others = natural.reduce((s, w, i) => (i === fi ? s : s + w), 0);
-    const room = opts.width - borders - others;
-    widths[fi] = Math.min(natural[fi]!, Math.max((opts.minFlex ?? 20) + 2, room));
+    const total = () => widths.reduce((s, w) => s + w, 0) + columns.length + 1;
+    widths[fi] = Math.min(natural[fi]!, Math.max((opts.minFlex ?? 20) + 2, natural[fi]! - (total() - opts.width)));
+    for (const { column, min } of opts.alsoShrink ?? []) {
+      const i = columns.indexOf(column);
+      const over = total() - opts.width;
+      if (i < 0 || over <= 0) continue;
+      widths[i] = Math.max(min + 2, widths[i]! - over);
+    }
   }
   const t = new Table({
     head: labels,

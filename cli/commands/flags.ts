@@ -2,8 +2,9 @@
 import { Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../engine/errors.ts';
 import { formatRows } from '../../engine/format.ts';
-import { flagRowToJson, flagToFlat, queryFlags, type FlagJsonExtended } from '../../rules/run/flag-json.ts';
-import type { Severity } from '../../rules/types.ts';
+import { listFlags } from '../../flags/list.ts';
+import { contractFlag, flagToFlat } from '../../flags/row.ts';
+import { SEVERITIES, type FlagRecordJson } from '../../flags/schema.ts';
 import { STATUSES } from '../../tracker/states.ts';
 import { apiCall, apiTarget } from '../api-client.ts';
 import type { CliContext } from '../context.ts';
@@ -11,12 +12,10 @@ import { fitTable, outputWidth } from '../table.ts';
 import { checkChoices, checkKnown, knownAgencyCodes, knownRuleIds, splitList } from '../validate.ts';
 import type { RegisterCommand } from './index.ts';
 
-const SEVERITIES = ['high', 'medium', 'low'] as const;
-
 /** The table people read: one line a flag, the title cut to the terminal width (full text in --format csv/json). */
 const TABLE_COLUMNS = ['flag_id', 'severity', 'status', 'rule_id', 'agency_code', 'title'];
-function printTable(ctx: CliContext, flags: readonly FlagJsonExtended[]): void {
-  ctx.io.out(fitTable(flags.map(flagToFlat), TABLE_COLUMNS, { width: outputWidth(ctx.io.columns), flex: 'title', labels: { agency_code: 'agency' } }));
+function printTable(ctx: CliContext, flags: readonly FlagRecordJson[]): void {
+  ctx.io.out(fitTable(flags.map(flagToFlat), TABLE_COLUMNS, { width: outputWidth(ctx.io.columns), flex: 'title', alsoShrink: [{ column: 'rule_id', min: 14 }], labels: { agency_code: 'agency' } }));
 }
 
 export const register: RegisterCommand = (program, ctx) => {
@@ -45,22 +44,23 @@ export const register: RegisterCommand = (program, ctx) => {
       const status = checkChoices('--status', splitList(opts.status), STATUSES);
       const api = apiTarget(opts);
       if (api) {
-        const q = new URLSearchParams();
+        // The same filter names and text form as the local query (flags/filter.ts), and the same order.
+        const q = new URLSearchParams({ sort: 'rule' });
         for (const [k, v] of [['rule', rule], ['severity', severity], ['agency', agency], ['status', status]] as const) if (v?.length) q.set(k, v.join(','));
         if (opts.reproduced) q.set('reproduced', opts.reproduced);
-        const items: FlagJsonExtended[] = [];
+        const items: FlagRecordJson[] = [];
         let cursor: string | null = null;
         do {
           if (cursor) q.set('cursor', cursor);
           q.set('limit', String(Math.min(500, limit === undefined ? 500 : Math.max(1, limit - items.length))));
-          const page: { items: FlagJsonExtended[]; next_cursor: string | null } = await apiCall(api, 'GET', `/v1/flags?${q}`);
+          const page: { items: FlagRecordJson[]; next_cursor: string | null } = await apiCall(api, 'GET', `/v1/flags?${q}`);
           items.push(...page.items);
           cursor = page.next_cursor;
         } while (cursor && (limit === undefined || items.length < limit));
         const flags = limit === undefined ? items : items.slice(0, limit);
         if (opts.format === 'jsonl' || opts.format === 'json') {
-          // The contract shape only (the API adds tracker fields).
-          const plain = flags.map(({ reproduced: _r, last_seen_at: _l, evidence_query: _q, due_date: _d, assigned_to: _a, ...f }) => f);
+          // The contract shape only (the API adds the stored row's fields).
+          const plain = flags.map(contractFlag);
           ctx.io.out(opts.format === 'json' ? `${JSON.stringify(plain, null, 2)}\n` : plain.map((f) => JSON.stringify(f)).join('\n') + (plain.length ? '\n' : ''));
         } else if (opts.format === 'table') printTable(ctx, flags);
         else ctx.io.out(formatRows(flags.map(flagToFlat), opts.format));
@@ -69,20 +69,16 @@ export const register: RegisterCommand = (program, ctx) => {
       const store = await ctx.open();
       if (rule) checkKnown('--rule', rule, await knownRuleIds(store), 'rule', 'fiscus rules list shows the rule ids');
       if (agency) checkKnown('--agency', agency, await knownAgencyCodes(store), 'agency', 'codes of ref.agencies or of a flag');
-      const rows = await queryFlags(store, {
-        rule,
-        severity: severity as Severity[] | undefined,
-        agency,
-        status,
-        reproduced: opts.reproduced === undefined ? undefined : opts.reproduced === 'true',
-        limit,
-      });
+      const { items: extended } = await listFlags(
+        store,
+        { rule, severity, agency, status, reproduced: opts.reproduced === undefined ? undefined : opts.reproduced === 'true' },
+        { sort: 'rule', limit },
+      );
       if (opts.format === 'jsonl' || opts.format === 'json') {
-        const flags = rows.map((r) => flagRowToJson(r));
+        const flags = extended.map(contractFlag);
         ctx.io.out(opts.format === 'json' ? `${JSON.stringify(flags, null, 2)}\n` : flags.map((f) => JSON.stringify(f)).join('\n') + (flags.length ? '\n' : ''));
         return;
       }
-      const extended = rows.map((r) => flagRowToJson(r, { extended: true }));
       if (opts.format === 'table') printTable(ctx, extended);
       else ctx.io.out(formatRows(extended.map(flagToFlat), opts.format));
     });
