@@ -1,5 +1,6 @@
 /**
- * The feed catalogue: every table of ../shared/FEEDS.md, its columns, types and key.
+ * The feed catalogue: every table of ../shared/FEEDS.md (and the livelihood-project tables of
+ * projects/README.md), its columns, types and key.
  *
  * This is the single source of truth that the schema migrations, the ingest
  * validator, the mapping profiles and the rule compiler all read, so a column
@@ -223,6 +224,47 @@ export const FEEDS: readonly TableDef[] = [
     ['payee_name', 'text', '收款人名称'],
     ['amount', 'money', '支付金额', { signed: true }],
     ['pay_date', 'date', '支付日期'],
+  ]),
+  // Livelihood projects (民生实事项目代表票决制), projects/README.md. Their money is
+  // treasury.payments by project_code; these tables hold the plan and the supervision.
+  table('projects.projects', '民生实事项目', ['fiscal_year', 'project_code'], [
+    ['project_code', 'code', '项目代码'],
+    ['fiscal_year', 'year', '年度'],
+    ['project_name', 'text', '项目名称'],
+    ['region_code', 'code', '区划代码'],
+    ['agency_code', 'code', '承办单位代码'],
+    ['budget', 'money', '项目预算'],
+    ['targets', 'text', '目标任务'],
+    ['vote_date', 'date', '票决日期'],
+    ['vote_result', 'enum', '票决结果', { values: ['passed', 'failed'] }],
+    // Vote counts are digit strings: the catalogue has no count type (projects/README.md).
+    ['votes_for', 'code', '赞成票'],
+    ['votes_against', 'code', '反对票'],
+    ['votes_abstain', 'code', '弃权票'],
+  ]),
+  table('projects.milestones', '项目节点', ['milestone_id'], [
+    ['milestone_id', 'code', '节点编号'],
+    ['fiscal_year', 'year', '年度'],
+    ['project_code', 'code', '项目代码'],
+    ['planned_date', 'date', '计划完成日期'],
+    ['description', 'text', '节点内容'],
+  ]),
+  table('projects.progress', '项目进展', ['report_id'], [
+    ['report_id', 'code', '进展编号'],
+    ['fiscal_year', 'year', '年度'],
+    ['project_code', 'code', '项目代码'],
+    ['report_date', 'date', '报告日期'],
+    ['percent_complete', 'rate', '完成进度(%)'],
+    ['text', 'text', '进展情况'],
+    ['documents', 'text', '附件(名称:SHA-256;…)', opt],
+  ]),
+  table('projects.supervision_groups', '代表监督小组', ['group_id', 'deputy_id'], [
+    ['group_id', 'code', '监督小组编号'],
+    ['fiscal_year', 'year', '年度'],
+    ['project_code', 'code', '项目代码'],
+    ['deputy_id', 'code', '代表编号'],
+    ['deputy_name', 'text', '代表姓名'],
+    ['role', 'enum', '小组职务', { values: ['leader', 'member'] }],
   ]),
 ];
 

@@ -229,6 +229,17 @@ export const MIGRATIONS: readonly Migration[] = [
       await s.run('ALTER TABLE fiscus.flag_events ADD COLUMN key_id VARCHAR');
     },
   },
+  {
+    version: 6,
+    description: 'livelihood projects (projects/README.md): projects, milestones, progress, supervision groups',
+    up: async (s) => {
+      // A fresh database already has them (version 1 creates every FEEDS table); an older one gets them here.
+      await s.run('CREATE SCHEMA IF NOT EXISTS projects');
+      for (const t of FEEDS.filter((f) => f.schema === 'projects')) {
+        await s.run(feedTableDDL(t).replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS '));
+      }
+    },
+  },
 ];
 
 /** Apply every migration newer than the database, in order. */

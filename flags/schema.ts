@@ -13,6 +13,7 @@ export type Severity = (typeof SEVERITIES)[number];
 export const ENTITY_TYPES = [
   'agency', 'budget_line', 'payment', 'payee', 'region', 'bond', 'allocation',
   'debt_service', 'transfer', 'asset', 'asset_change', 'enterprise',
+  'project', // a livelihood project, key YEAR|PROJECT_CODE (projects/README.md)
 ] as const;
 export type EntityType = (typeof ENTITY_TYPES)[number];
 
