@@ -171,7 +171,7 @@ export function isPostgresUrl(path: string): boolean {
   return /^postgres(ql)?:\/\//i.test(path);
 }
 
-const SESSION_OPTIONS = '-c TimeZone=Asia/Shanghai -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c client_min_messages=warning';
+const SESSION_OPTIONS = '-c jit=off -c TimeZone=Asia/Shanghai -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c client_min_messages=warning';
 
 export function pgClientConfig(url: string, extra: pg.ClientConfig = {}): pg.ClientConfig {
   return { connectionString: url, types: PG_TYPES, options: SESSION_OPTIONS, application_name: 'fiscus', ...extra };

@@ -105,10 +105,7 @@ export class TableStateCache {
    */
   async columns(name: string): Promise<string[] | undefined> {
     this.catalog ??= this.store
-      .all<{ t: string; cols: string[] }>(
-        `SELECT schema_name || '.' || table_name AS t, list(column_name ORDER BY column_index) AS cols
-         FROM duckdb_columns() WHERE database_name = current_database() GROUP BY ALL`,
-      )
+      .all<{ t: string; cols: string[] }>(this.store.dialect.tableColumnsQuery)
       .then((rows) => new Map(rows.map((r) => [r.t, r.cols])));
     const [schema, table] = splitName(name);
     return (await this.catalog).get(`${schema}.${table}`);
@@ -134,12 +131,12 @@ export class TableStateCache {
     if (!cols) return { missing: true };
     if (cols.includes('_batch_id')) {
       const rows = await this.store.all<{ b: string; n: string | number }>(
-        `SELECT _batch_id AS b, count(*) AS n FROM ${sqlName(name)} GROUP BY ALL ORDER BY 1`,
+        `SELECT _batch_id AS b, count(*) AS n FROM ${sqlName(name)} GROUP BY _batch_id ORDER BY 1`,
       );
       return { batches: Object.fromEntries(rows.map((r) => [r.b, Number(r.n)])) };
     }
     const r = await this.store.one<{ n: string | number; h: string | null }>(
-      `SELECT count(*) AS n, coalesce(sum(hash(t))::VARCHAR, '0') AS h FROM ${sqlName(name)} t`,
+      `SELECT count(*) AS n, coalesce(CAST(sum(${this.store.dialect.rowHash('t')}) AS VARCHAR), '0') AS h FROM ${sqlName(name)} t`,
     );
     return { rows: Number(r?.n ?? 0), hash: r?.h ?? '0' };
   }
@@ -147,7 +144,7 @@ export class TableStateCache {
 
 export async function readFingerprint(store: Store, ruleId: string): Promise<Fingerprint | undefined> {
   const r = await store.one<{ rule_id: string; rule_version: number; rule_hash: string; as_of: string; tables: string; run_id: string; flags_raised: number }>(
-    `SELECT rule_id, rule_version, rule_hash, strftime(as_of, '%Y-%m-%d') AS as_of, tables::VARCHAR AS tables, run_id, flags_raised
+    `SELECT rule_id, rule_version, rule_hash, CAST(as_of AS VARCHAR) AS as_of, CAST(tables AS VARCHAR) AS tables, run_id, flags_raised
      FROM fiscus.rule_fingerprints WHERE rule_id = $id`,
     { id: ruleId },
   );
@@ -210,7 +207,7 @@ export async function decide(
   if (Object.keys(shrunk).length) {
     const hist = await store.all<{ b: string; n: string | number }>(
       `SELECT old_batch_id AS b, count(*) AS n FROM fiscus.row_history
-       WHERE table_name = $t AND list_contains(from_json($nb, '["VARCHAR"]'), replaced_by_batch) GROUP BY ALL`,
+       WHERE table_name = $t AND ${store.dialect.inJsonStrings('replaced_by_batch', '$nb')} GROUP BY old_batch_id`,
       { t: scope.table, nb: JSON.stringify(newBatches) },
     );
     const replaced = new Map(hist.map((h) => [h.b, Number(h.n)]));
@@ -220,11 +217,11 @@ export async function decide(
   }
   const col = quoteIdent(scope.column);
   const values = await store.all<{ v: string | null }>(
-    `SELECT DISTINCT ${col}::VARCHAR AS v FROM ${sqlName(scope.table)} WHERE list_contains(from_json($nb, '["VARCHAR"]'), _batch_id)
+    `SELECT DISTINCT CAST(${col} AS VARCHAR) AS v FROM ${sqlName(scope.table)} WHERE ${store.dialect.inJsonStrings('_batch_id', '$nb')}
      UNION
-     SELECT DISTINCT json_extract_string(old_row, $path) AS v FROM fiscus.row_history
-       WHERE table_name = $t AND list_contains(from_json($nb, '["VARCHAR"]'), replaced_by_batch)`,
-    { nb: JSON.stringify(newBatches), t: scope.table, path: `$.${scope.column}` },
+     SELECT DISTINCT ${store.dialect.jsonTextAt('old_row', '$key')} AS v FROM fiscus.row_history
+       WHERE table_name = $t AND ${store.dialect.inJsonStrings('replaced_by_batch', '$nb')}`,
+    { nb: JSON.stringify(newBatches), t: scope.table, key: scope.column },
   );
   if (values.some((v) => v.v === null)) return { mode: 'full', why: `a changed row has no ${scope.column}` };
   // A batch touching most partitions gains nothing from scoping, and the scope filter costs extra:

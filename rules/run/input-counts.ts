@@ -6,9 +6,8 @@
  * rule does not fit the data: no committee can work through such a list).
  */
 import type { Store } from '../../engine/db.ts';
-import { prepareReadOnly } from '../../engine/sql-guard.ts';
 import type { CompiledRule } from '../types.ts';
-import { bindRule } from './bind.ts';
+import { queryRule } from './execute.ts';
 import { RUN_DEFAULTS, type FiscusConfig } from './config.ts';
 
 export interface NotJudged {
@@ -34,11 +33,7 @@ export async function readInputCounts(store: Store, rule: CompiledRule, asOf: st
     // The SQL binds only $as_of (fixed for a run), so equal text means equal counts.
     let row = cache.get(input.sql);
     if (!row) {
-      row = await store.withConnection(async (conn) => {
-        const p = await prepareReadOnly(conn, input.sql);
-        bindRule(p, rule, { asOf, scope: null });
-        return (await p.runAndReadAll()).getRowObjectsJson()[0] ?? {};
-      }, { writes: false });
+      row = (await queryRule(store, rule, input, { asOf, scope: null })).rows[0] ?? {};
       cache.set(input.sql, row);
     }
     const counts = row;

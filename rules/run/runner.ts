@@ -12,14 +12,13 @@ import { invalidDateMessage, isIsoDate } from '../../engine/dates.ts';
 import type { Store } from '../../engine/db.ts';
 import { UsageError } from '../../engine/errors.ts';
 import { canonicalJson } from '../../engine/flag-events.ts';
-import { prepareReadOnly } from '../../engine/sql-guard.ts';
 import type { CompiledRule, RuleResultRow, Severity } from '../types.ts';
-import { bindRule } from './bind.ts';
 import { activeAllowEntries, EMPTY_CONFIG, matchAllow, type FiscusConfig } from './config.ts';
 import {
   decide, inputTables, readFingerprint, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, writeFingerprint,
   type Decision, type TablesState,
 } from './fingerprint.ts';
+import { checkRuleDialect, queryRule } from './execute.ts';
 import { applyInputCounts, type NotJudged, type ShareWarning } from './input-counts.ts';
 import { checkResultColumns, flagId, toResultRow } from './result-rows.ts';
 import { mergeRuleFlags } from './store-flags.ts';
@@ -126,6 +125,7 @@ async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: R
   for (const r of rules) {
     if (ids.has(r.meta.id)) throw new Error(`rule ${r.meta.id} is given twice`);
     ids.add(r.meta.id);
+    checkRuleDialect(store, r);
   }
   const started = opts.now ?? new Date();
   const runId = newRunId(started);
@@ -244,13 +244,7 @@ async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: s
   // Those a finding implies are checked only when the rule found nothing.
   const unmet = async (implied: boolean): Promise<string | undefined> => {
     for (const pre of rule.preconditions.filter((x) => Boolean(x.impliedByFindings) === implied)) {
-      // On the main connection through the Store, so it never runs inside another caller's transaction.
-      const evaluate = () =>
-        store.withConnection(async (conn) => {
-          const p = await prepareReadOnly(conn, pre.sql);
-          bindRule(p, rule, { asOf: opts.asOf, scope: null });
-          return (await p.runAndReadAll()).getRowObjectsJson()[0]?.ok === true;
-        }, { writes: false });
+      const evaluate = async () => (await queryRule(store, rule, pre, { asOf: opts.asOf, scope: null })).rows[0]?.ok === true;
       const ok = pre.sql.includes('$') ? await evaluate() : await tables.check(pre.sql, evaluate);
       if (!ok) return pre.reason;
     }
@@ -259,13 +253,9 @@ async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: s
   const gate = await unmet(false);
   if (gate) return { ...out, outcome: 'skipped', reason: gate };
 
-  const reader = await store.withConnection(async (conn) => {
-    const prepared = await prepareReadOnly(conn, rule.sql);
-    bindRule(prepared, rule, { asOf: opts.asOf, scope });
-    return prepared.runAndReadAll();
-  }, { writes: false });
-  checkResultColumns(reader.columnNames());
-  const raw = reader.getRowObjectsJson() as Record<string, unknown>[];
+  const result = await queryRule(store, rule, rule, { asOf: opts.asOf, scope });
+  checkResultColumns(result.columns);
+  const raw = result.rows;
   if (raw.length === 0) {
     const cannot = await unmet(true);
     if (cannot) return { ...out, outcome: 'skipped', reason: cannot };

@@ -38,16 +38,24 @@ export interface MergeCounts {
 }
 
 async function stage(store: Store, name: string, columns: [string, 'VARCHAR' | 'INTEGER'][], rows: readonly Record<string, unknown>[]): Promise<void> {
-  await store.run(`CREATE OR REPLACE TEMP TABLE ${name} (${columns.map(([c, t]) => `${c} ${t}`).join(', ')})`);
+  const cols = columns.map(([c, t]) => `${c} ${t}`).join(', ');
+  if (store.engine === 'duckdb') await store.run(`CREATE OR REPLACE TEMP TABLE ${name} (${cols})`);
+  else await store.run(`DROP TABLE IF EXISTS pg_temp.${name}; CREATE TEMP TABLE ${name} (${cols})`);
   if (rows.length === 0) return;
+  const cell = (r: Record<string, unknown>, i: number) => {
+    const v = r[columns[i]![0]];
+    return v === null || v === undefined ? null : columns[i]![1] === 'INTEGER' ? Number(v) : String(v);
+  };
+  if (store.engine !== 'duckdb') {
+    // PostgreSQL: COPY FROM STDIN into the temp table.
+    await store.append({ table: name, catalog: 'temp' }, rows.map((r) => columns.map((_, i) => cell(r, i))));
+    return;
+  }
   // Chunk-wise appending (STACK-NOTES: ~2.5x faster than value by value), through the Store.
   await store.withAppender({ table: name, schema: 'main', catalog: 'temp' }, (writer) => {
     const buf: (string | number | null)[] = new Array(columns.length);
     for (const r of rows) {
-      for (let i = 0; i < columns.length; i++) {
-        const v = r[columns[i]![0]];
-        buf[i] = v === null || v === undefined ? null : columns[i]![1] === 'INTEGER' ? Number(v) : String(v);
-      }
+      for (let i = 0; i < columns.length; i++) buf[i] = cell(r, i);
       writer.appendRow(buf);
     }
   });
@@ -64,7 +72,7 @@ export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<M
   await stage(store, 'rr_scope', [['v', 'VARCHAR']], (input.scope?.values ?? []).map((v) => ({ v })));
   const p = { rule: input.ruleId, now: input.now, run: input.runId };
 
-  const newIds = await ids(store, 'SELECT s.flag_id FROM rr_stage s ANTI JOIN fiscus.flags f ON f.flag_id = s.flag_id ORDER BY s.flag_id');
+  const newIds = await ids(store, 'SELECT s.flag_id FROM rr_stage s WHERE NOT EXISTS (SELECT 1 FROM fiscus.flags f WHERE f.flag_id = s.flag_id) ORDER BY s.flag_id');
   const backIds = await ids(store, 'SELECT f.flag_id FROM fiscus.flags f JOIN rr_stage s ON f.flag_id = s.flag_id WHERE NOT f.reproduced ORDER BY f.flag_id');
   const scopeCond = input.scope ? `AND f.${input.scope.column} IN (SELECT v FROM rr_scope)` : '';
   const goneIds = await ids(
@@ -80,7 +88,7 @@ export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<M
 
   // Existing flags: refresh what the finding says; the tracker's fields (status, due date…) are not ours.
   await store.run(
-    `UPDATE fiscus.flags f SET
+    `UPDATE fiscus.flags AS f SET
        rule_version = s.rule_version, severity = s.severity, title = s.title, title_en = s.title_en,
        entity_name = s.entity_name, measure_name = s.measure_name, measure_value = s.measure_value,
        measure_threshold = s.measure_threshold, amount = s.amount::DECIMAL(18,2), evidence = s.evidence::JSON,
@@ -97,7 +105,7 @@ export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<M
        s.entity_name, s.region_code, s.agency_code, s.fiscal_year, s.period_start::DATE, s.period_end::DATE,
        s.measure_name, s.measure_value, s.measure_threshold, s.amount::DECIMAL(18,2), s.evidence::JSON,
        s.evidence_query, 'discovered', true, $now::TIMESTAMPTZ, $now::TIMESTAMPTZ, $run, $run
-     FROM rr_stage s ANTI JOIN fiscus.flags f ON f.flag_id = s.flag_id`,
+     FROM rr_stage s WHERE NOT EXISTS (SELECT 1 FROM fiscus.flags f WHERE f.flag_id = s.flag_id)`,
     { now: p.now, run: p.run },
   );
   if (goneIds.length) {
