@@ -344,6 +344,25 @@ pad: { region_code: { width: 6, fill: "0", side: right } }
     expect(await store.all('SELECT payee_account FROM treasury.payments ORDER BY payment_id')).toEqual([{ payee_account: '济宁市某某有限公司' }, { payee_account: '6222' }]);
   });
 
+  it('keeps profile text out of the SQL: quotes are data, file-reading functions are refused', async () => {
+    const file = join(dir, 'treasury.payments.csv');
+    writeFileSync(file, toCsv(PAYMENT_HEADER, [payment('Q1'), payment('Q2', { purpose: "x'); DROP TABLE treasury.payments; --" })]));
+    const evil = "'); DROP TABLE fiscus.batches; --";
+    const yaml = `derive: { purpose: "purpose || '${evil.replaceAll("'", "''")}'" }\nlookups: { payee_name: { "${evil}": "z" } }\n`;
+    const [r] = await ingestPath(store, file, { mapping: profile(yaml) });
+    expect(r, r.message).toMatchObject({ status: 'committed', accepted: 2 });
+    expect(await store.all('SELECT purpose FROM treasury.payments ORDER BY payment_id')).toEqual([
+      { purpose: `办公用品${evil}` },
+      { purpose: `x'); DROP TABLE treasury.payments; --${evil}` },
+    ]);
+    expect(await store.one('SELECT count(*)::INT AS n FROM fiscus.batches')).toEqual({ n: 1 });
+    for (const e of ["read_text('/etc/passwd')", "getenv('HOME')", 'sum(amount)']) {
+      const [x] = await ingestPath(store, file, { mapping: profile(`derive: { purpose: "${e}" }\n`) });
+      expect(x.status).toBe('failed');
+      expect(x.message).toMatch(/unknown function|aggregates belong to rules/);
+    }
+  });
+
   it('names the profile file, line and key of a mistake, with a did-you-mean', async () => {
     const yaml = 'table: treasury.payments\ncolumns:\n  金额: amout\n  日期: pay_date\nunit: { pay_date: 万元 }\n';
     const p = profile(yaml, 'typo.yaml');
