@@ -68,6 +68,10 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, deps:
   const archive = new DocumentArchive(docsDir, deps.documentMaxBytes ?? 20 * 1024 * 1024);
   await documentRoutes(app, ctx, archive);
 
+  // Rule titles come from the pack's YAML files: read them once.
+  let namesP: Promise<[(id: string) => string, (id: string) => string]> | undefined;
+  const names = () => (namesP ??= Promise.all([ruleNames('zh'), ruleNames('en')]));
+
   // The calendar changes only with reference data: reload it when the write generation moves.
   let cal: { gen: number; cal: WorkCalendar } | undefined;
   const calendar = async () => {
@@ -112,7 +116,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, deps:
       `SELECT f.rule_id, count(*)::BIGINT AS n FROM fiscus.flags f WHERE ${s.sql} GROUP BY 1 ORDER BY 1`,
       s.params,
     );
-    const [zh, en] = await Promise.all([ruleNames('zh'), ruleNames('en')]);
+    const [zh, en] = await names();
     return { items: rows.map((x) => ({ rule_id: x.rule_id, title: zh(x.rule_id), title_en: en(x.rule_id), count: Number(x.n) })) };
   });
 
@@ -127,9 +131,10 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, deps:
   }, async (req) => {
     const flag = await getFlag(ctx.pool, req.principal, req.params.id);
     if (!flag) throw new HttpProblem(404, 'NOT_FOUND', `no flag ${req.params.id}`);
-    const [rows, h] = await Promise.all([evidenceRows(ctx.pool, flag.evidence), flagHistory(ctx.store, flag.flag_id)]);
+    const [rows, h, [zh, en]] = await Promise.all([evidenceRows(ctx.pool, flag.evidence), flagHistory(ctx.store, flag.flag_id), names()]);
     return {
       ...flag,
+      rule_title: { zh: zh(flag.rule_id), en: en(flag.rule_id) },
       evidence_rows: rows,
       history: h.events,
       tracker: h.flag,
