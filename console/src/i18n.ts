@@ -32,6 +32,10 @@ const M = {
   roleAnalyst: ['分析人员', 'Analyst'],
   roleAgency: ['预算单位', 'Budget unit'],
   rolePortal: ['代表门户', 'Deputies portal'],
+  roleSystem: ['系统', 'system'],
+  roleCommittee: ['财经委', 'Committee'],
+  votePassed: ['通过', 'passed'],
+  voteFailed: ['未通过', 'failed'],
   filterRule: ['预警规则', 'Rule'],
   filterSeverity: ['预警等级', 'Severity'],
   filterStatus: ['办理状态', 'Status'],
@@ -241,6 +245,7 @@ export const ROLE_KEY: Record<string, MsgKey> = {
   analyst: 'roleAnalyst',
   agency: 'roleAgency',
   portal: 'rolePortal',
+  committee: 'roleCommittee',
 };
 
 export function label(table: Record<string, readonly string[]>, key: string | null | undefined): string {

@@ -208,6 +208,8 @@ describe('committee console in Chromium', () => {
     for (const step of ['规则发现', '确认', '交办', '开始整改', '报告整改完成', '满意度测评', '验收销号']) expect(history).toContain(step);
     expect(history).toContain('整改报告.pdf');
     expect(await page.locator('[data-testid="actions"] button').allInnerTexts()).toEqual(['重新交办']);
+    // Let the confirmation toasts go before the pictures.
+    await expect.poll(() => page.locator('.el-message').count(), { timeout: 8000 }).toBe(0);
     for (const w of [1440, 820]) {
       await page.setViewportSize({ width: w, height: w === 1440 ? 900 : 1180 });
       await page.screenshot({ path: `${SHOTS}/flag-${w}.png`, fullPage: true });
