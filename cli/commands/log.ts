@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { loadKeyring, logPaths, logPathsFor, publicKeys } from '../../engine/log-key.ts';
 import { verifyLog } from '../../tracker/verify.ts';
 import type { RegisterCommand } from './index.ts';
+import { isPostgresUrl, redactUrl } from '../../engine/pg-store.ts';
 
 export const register: RegisterCommand = (program, ctx) => {
   const log = program.command('log').description('the event log key and signed checkpoints (rotate, publish, locate)');
@@ -64,6 +65,6 @@ export const register: RegisterCommand = (program, ctx) => {
     .action(() => {
       // Paths only: works while another process (fiscus serve) owns the database.
       const p = logPathsFor(ctx.dbPath, ctx.logConfig);
-      ctx.io.out(`${JSON.stringify({ database: resolve(ctx.dbPath), key_file: p.keyFile, checkpoints: p.checkpointsFile }, null, 2)}\n`);
+      ctx.io.out(`${JSON.stringify({ database: isPostgresUrl(ctx.dbPath) ? redactUrl(ctx.dbPath) : resolve(ctx.dbPath), key_file: p.keyFile, checkpoints: p.checkpointsFile }, null, 2)}\n`);
     });
 };
