@@ -18,20 +18,3 @@ export function decodeSeqCursor(cursor: string | undefined | null): number {
   if (!m) throw new HttpProblem(400, 'VALIDATION', `invalid cursor "${cursor.slice(0, 80)}"`);
   return Number(m[1]);
 }
-
-/** The flag-list cursor: the (first_seen µs, flag_id) of the last row of the previous page. */
-export function encodeFlagCursor(firstSeenUs: string, flagId: string): string {
-  return Buffer.from(JSON.stringify(['f1', firstSeenUs, flagId]), 'utf8').toString('base64url');
-}
-
-export function decodeFlagCursor(cursor: string): { ts: bigint; id: string } {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 3 && v[0] === 'f1' && typeof v[1] === 'string' && /^-?\d{1,20}$/.test(v[1]) && typeof v[2] === 'string') {
-      return { ts: BigInt(v[1]), id: v[2] };
-    }
-  } catch {
-    /* fall through */
-  }
-  throw new HttpProblem(400, 'VALIDATION', `invalid cursor "${cursor.slice(0, 80)}"`);
-}

@@ -2,12 +2,12 @@
  * What a caller may see. Analysts, supervisors and admins see every flag; an agency
  * token sees the flags of its own agency and, when it is a department (主管部门), of
  * the units under it (ref.agencies.dept_code) — by the flag's agency or by whom the
- * tracker assigned it to (tracker/flags.ts agencyMatchSql, the same rule the tracker
+ * tracker assigned it to (flags/filter.ts agencyMatchSql, the same rule the tracker
  * applies to actions). Every flag-reading query ANDs this condition in SQL, so no
  * endpoint can forget it.
  */
 import type { Params } from '../engine/db.ts';
-import { agencyMatchSql } from '../tracker/flags.ts';
+import { agencyMatchSql } from '../flags/filter.ts';
 import type { Principal, Role } from './tokens.ts';
 
 export function flagScope(p: Principal): { sql: string; params: Params } {

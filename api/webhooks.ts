@@ -19,7 +19,8 @@ import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 import { FiscusError } from '../engine/errors.ts';
 import type { ApiContext } from './context.ts';
-import { readAlerts, type AlertItem } from './flags-repo.ts';
+import type { AlertJson } from '../flags/schema.ts';
+import { readAlerts } from './flags-repo.ts';
 import { latestCheckpoint, onCheckpoint, type Checkpoint } from '../engine/checkpoints.ts';
 import type { Principal } from './tokens.ts';
 import { checkWebhookUrl, guardedLookup, TargetAllowList } from './webhook-target.ts';
@@ -163,7 +164,7 @@ interface WebhookMessage {
 /** Webhook type of the signed log checkpoints (engine/checkpoints.ts); `event_types` may list it. */
 export const CHECKPOINT_TYPE = 'log.checkpoint';
 
-function alertMessage(item: AlertItem): WebhookMessage {
+function alertMessage(item: AlertJson): WebhookMessage {
   return { id: item.event.id, seq: item.event.seq, payload: JSON.stringify({ type: item.event.type, timestamp: item.event.at, data: item }) };
 }
 

@@ -5,7 +5,6 @@
  * Problems (RFC 9457) become FiscusErrors with the server's detail.
  */
 import { FiscusError, UsageError } from '../engine/errors.ts';
-import type { FlagEvent } from '../engine/flag-events.ts';
 
 export interface ApiTarget {
   url: string;
@@ -51,24 +50,4 @@ export async function apiCall<T = any>(t: ApiTarget, method: 'GET' | 'POST', pat
     });
   }
   return parsed as T;
-}
-
-/** The API's event shape → the engine's FlagEvent, so CLI printers work unchanged. */
-export function eventFromApi(flagId: string, e: any): FlagEvent {
-  return {
-    seq: e.seq,
-    event_id: e.id,
-    flag_id: flagId,
-    event_type: e.type,
-    from_status: e.from_status ?? null,
-    to_status: e.to_status ?? null,
-    actor: e.actor,
-    role: e.role,
-    at_ms: Date.parse(e.at),
-    note: e.note ?? null,
-    data: e.data === null || e.data === undefined ? null : JSON.stringify(e.data),
-    prev_hash: '',
-    hash: '',
-    key_id: null,
-  };
 }

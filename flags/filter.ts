@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import type { Params } from '../engine/db.ts';
+import { didYouMean } from '../engine/did-you-mean.ts';
 import { STATUSES, type Status } from '../tracker/states.ts';
 import { SEVERITIES, type Severity } from './schema.ts';
 
@@ -34,31 +35,6 @@ export interface FlagFilter {
   overdue?: boolean;
   reproduced?: boolean;
   q?: string;
-}
-
-/** Edit distance, for did-you-mean on a mistyped filter value. */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
-}
-
-export function didYouMean(value: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const dd = distance(value.toLowerCase(), c.toLowerCase());
-    if (dd < bestD) (best = c), (bestD = dd);
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? `; did you mean "${best}"?` : '';
 }
 
 const MAX_LIST = 200;

@@ -128,7 +128,7 @@ export async function listFlags(db: RowReader, filter: FlagFilter, opts: ListOpt
   const [rows, count] = await Promise.all([
     db.all<FlagRowRead & Record<string, unknown>>(
       `WITH k AS (SELECT f.flag_id, ${keySelect} FROM fiscus.flags f ${whereSql} ORDER BY ${order} ${limitSql})
-       SELECT ${keys.map((_, i) => `k.lc_k${i}`).join(', ')}, ${flagColumns('f')} FROM k JOIN fiscus.flags f ON f.flag_id = k.flag_id
+       SELECT ${keys.map((_, i) => `k.lc_k${i}`).join(', ')}, ${flagColumns('f')} FROM k JOIN (SELECT * FROM fiscus.flags WHERE flag_id IN (SELECT flag_id FROM k)) f ON f.flag_id = k.flag_id
        ORDER BY ${order}`,
       params,
     ),

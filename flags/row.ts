@@ -53,6 +53,14 @@ export type FlagFinding = Pick<
   | 'measure_name' | 'measure_value' | 'measure_threshold' | 'amount' | 'evidence' | 'evidence_query'
 >;
 
+/** Every column of fiscus.flags, in table order (engine/migrations.ts). */
+export const FLAG_TABLE_COLUMNS = [
+  'flag_id', 'rule_id', 'rule_version', 'severity', 'title', 'title_en', 'entity_type', 'entity_id', 'entity_name',
+  'region_code', 'agency_code', 'fiscal_year', 'period_start', 'period_end', 'measure_name', 'measure_value',
+  'measure_threshold', 'amount', 'evidence', 'evidence_query', 'status', 'reproduced', 'first_seen_at', 'last_seen_at',
+  'first_run_id', 'last_run_id', 'due_date', 'assigned_to',
+] as const satisfies readonly (keyof FlagRow)[];
+
 /** The columns flagFromRow reads (every column but the run ids). */
 export const FLAG_COLUMNS = [
   'flag_id', 'rule_id', 'rule_version', 'severity', 'title', 'title_en', 'entity_type', 'entity_id', 'entity_name',

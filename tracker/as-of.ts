@@ -28,6 +28,7 @@ import type { Params, Store } from '../engine/db.ts';
 import { DUCKDB_SQL, type EngineSql } from '../engine/sql-dialect.ts';
 import { isIsoDate } from '../engine/dates.ts';
 import { FiscusError } from '../engine/errors.ts';
+import { FLAG_TABLE_COLUMNS, flagColumns } from '../flags/row.ts';
 import type { RawFlag } from './flags.ts';
 
 /** A calendar day YYYY-MM-DD that exists; anything else is the caller's mistake (400 / exit 2). */
@@ -71,7 +72,7 @@ export function flagsAsOfCte(param = 'as_of_day', sql: EngineSql = DUCKDB_SQL): 
     GROUP BY e.flag_id
   ),
   flags_asof AS (
-    SELECT ${FLAG_COLUMNS.map((c) => ASOF_REPLACED[c] ?? `fl.${c}`).join(', ')},
+    SELECT ${FLAG_TABLE_COLUMNS.map((c) => ASOF_REPLACED[c] ?? `fl.${c}`).join(', ')},
       coalesce(ae.ever_confirmed, false) AS ever_confirmed, coalesce(ae.ever_assigned, false) AS ever_assigned,
       ae.nr_seq, ae.kept_seq, coalesce(ae.votes, 0) AS votes, coalesce(ae.failing_votes, 0) AS failing_votes,
       ae.last_response, ae.last_rectified, ae.last_event_at
@@ -80,16 +81,8 @@ export function flagsAsOfCte(param = 'as_of_day', sql: EngineSql = DUCKDB_SQL): 
   )`;
 }
 
-/** The columns of fiscus.flags in table order (engine/migrations.ts), for portable column lists. */
-const FLAG_COLUMNS = [
-  'flag_id', 'rule_id', 'rule_version', 'severity', 'title', 'title_en', 'entity_type', 'entity_id', 'entity_name',
-  'region_code', 'agency_code', 'fiscal_year', 'period_start', 'period_end', 'measure_name', 'measure_value',
-  'measure_threshold', 'amount', 'evidence', 'evidence_query', 'status', 'reproduced', 'first_seen_at', 'last_seen_at',
-  'first_run_id', 'last_run_id', 'due_date', 'assigned_to',
-] as const;
-
 /** The tracker columns as of the day, in place of the current ones. */
-const ASOF_REPLACED: Partial<Record<(typeof FLAG_COLUMNS)[number], string>> = {
+const ASOF_REPLACED: Partial<Record<(typeof FLAG_TABLE_COLUMNS)[number], string>> = {
   status: "coalesce(ae.status, 'discovered') AS status",
   reproduced: 'coalesce(ae.reproduced, true) AS reproduced',
   assigned_to: 'ae.assigned_to AS assigned_to',
@@ -116,12 +109,8 @@ export async function loadRawFlagsAsOf(store: Store, asOf: IsoDate, where = 'tru
   checkDay(asOf);
   return store.all<RawFlagAsOf & Record<string, unknown>>(
     `WITH ${flagsAsOfCte('as_of_day', store.dialect)}
-     SELECT f.flag_id, f.rule_id, f.rule_version, f.severity, f.title, f.title_en, f.entity_type, f.entity_id, f.entity_name,
-       f.region_code, f.agency_code, f.fiscal_year, f.amount::VARCHAR AS amount, f.status, f.reproduced, f.assigned_to,
-       CAST(f.due_date AS VARCHAR) AS due_date, ${store.dialect.epochMs('f.first_seen_at')} AS first_seen_ms,
-       ${store.dialect.epochMs('f.last_seen_at')} AS last_seen_ms,
-       ${store.dialect.localDay('f.first_seen_at')} AS first_seen_day,
-       f.nr_seq, f.kept_seq, f.votes, f.failing_votes, ${store.dialect.epochMs('f.last_event_at')} AS last_event_ms,
+     SELECT ${flagColumns('f')}, ${store.dialect.localDay('f.first_seen_at')} AS first_seen_day,
+       f.nr_seq, f.kept_seq, f.votes, f.failing_votes, f.last_event_at,
        f.ever_confirmed, f.ever_assigned, f.last_response, f.last_rectified
      FROM flags_asof f
      WHERE ${where}

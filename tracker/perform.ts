@@ -13,7 +13,8 @@ import { trackActionSchema, type TrackAction } from './actions.ts';
 import { resolveConfig, type TrackerConfig } from './config.ts';
 import { isOnTime } from './deadlines.ts';
 import { fromFen, toFen } from './money.ts';
-import { agencyMatchSql, loadRawFlags, needsDecision, toTracked, type RawFlag, type TrackedFlag } from './flags.ts';
+import { agencyMatchSql, filterSql } from '../flags/filter.ts';
+import { loadRawFlags, needsDecision, toTracked, type RawFlag, type TrackedFlag } from './flags.ts';
 import { ACTION_DEFS, allowedActions, describeActions, ROLES, statusLabel, type Role, type Status } from './states.ts';
 
 export interface Actor {
@@ -109,17 +110,8 @@ export async function assignAll(store: Store, sel: BulkAssignInput, actor: Actor
   const who = parseActor(actor);
   return store.exclusive(async () => {
     const ctx = await makeCtx(store, opts);
-    const conds = ["f.status = 'confirmed'"];
-    const params: Record<string, string> = {};
-    if (sel.rule) {
-      conds.push('f.rule_id = $rule');
-      params.rule = sel.rule;
-    }
-    if (sel.agency) {
-      conds.push(agencyMatchSql('agency'));
-      params.agency = sel.agency;
-    }
-    const targets = await loadRawFlags(store, conds.join(' AND '), params);
+    const where = filterSql({ status: ['confirmed'], rule: sel.rule ? [sel.rule] : undefined, agency: sel.agency ? [sel.agency] : undefined });
+    const targets = await loadRawFlags(store, where.conds.join(' AND '), where.params);
     const perFlag = await store.transaction(async () => {
       const out: { id: string; events: FlagEvent[] }[] = [];
       for (const t of targets) out.push({ id: t.flag_id, events: await applyAction(ctx, t.flag_id, action, who) });

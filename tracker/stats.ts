@@ -46,7 +46,8 @@ import { todayInShanghai, WorkCalendar } from '../engine/calendar.ts';
 import type { Store } from '../engine/db.ts';
 import { resolveConfig } from './config.ts';
 import { loadRawFlagsAsOf } from './as-of.ts';
-import { agencyMatchSql, regionMatchSql, toTracked, type TrackedFlag } from './flags.ts';
+import { filterSql } from '../flags/filter.ts';
+import { toTracked, type TrackedFlag } from './flags.ts';
 import { count, money, pct } from '../engine/numbers.ts';
 import { fromFen, toFen } from './money.ts';
 import { badInput } from './perform.ts';
@@ -236,14 +237,9 @@ export async function trackStats(store: Store, scope: StatsScope = {}, opts: Rea
     conds.push(`${store.dialect.quarter(local)} ${scope.ytd ? '<=' : '='} $quarter`);
     params.quarter = scope.quarter;
   }
-  if (scope.region) {
-    conds.push(regionMatchSql('region'));
-    params.region = scope.region;
-  }
-  if (scope.agency) {
-    conds.push(agencyMatchSql('agency'));
-    params.agency = scope.agency;
-  }
+  const sub = filterSql({ region: scope.region ? [scope.region] : undefined, agency: scope.agency ? [scope.agency] : undefined });
+  conds.push(...sub.conds);
+  Object.assign(params, sub.params);
   const where = conds.length ? conds.join(' AND ') : 'true';
   const cal = opts.calendar ?? (await WorkCalendar.load(store));
   const cfg = resolveConfig(opts.config);

@@ -10,16 +10,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { decodeSeqCursor, encodeSeqCursor } from '../cursor.ts';
-import { flagSchema } from '../flag-json.ts';
+import { alertSchema } from '../../flags/schema.ts';
 import { readAlerts } from '../flags-repo.ts';
 import { CAN } from '../scope.ts';
-import { eventSchema } from './flags.ts';
 import { problemResponses } from './schemas.ts';
 import { latestCheckpoint, onCheckpoint } from '../../engine/checkpoints.ts';
 import { loadKeyring, publicKeys } from '../../engine/log-key.ts';
 import { HttpProblem } from '../problem.ts';
-
-export const alertItemSchema = flagSchema.extend({ event: eventSchema }).meta({ id: 'Alert' });
 
 /** A signed checkpoint of the event log's head (engine/checkpoints.ts): keep it as a witness copy. */
 export const checkpointSchema = z
@@ -51,7 +48,7 @@ export function alertRoutes(app: FastifyInstance, ctx: ApiContext): void {
       }),
       response: {
         200: z.object({
-          items: z.array(alertItemSchema),
+          items: z.array(alertSchema),
           next_cursor: z.string(),
           checkpoint: checkpointSchema.nullable().describe('the newest signed checkpoint of the whole log (keep a witness copy); null before the first'),
         }),

@@ -2,49 +2,33 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { todayInShanghai, WorkCalendar } from '../../engine/calendar.ts';
+import { flagFilterQuery, normalizeFilter } from '../../flags/filter.ts';
+import { FLAG_SORTS } from '../../flags/list.ts';
+import { flagEventSchema, flagRecordSchema, type FlagEventJson } from '../../flags/schema.ts';
+import { overdueCutoff } from '../../tracker/deadlines.ts';
 import type { ApiContext } from '../context.ts';
-import { flagSchema } from '../flag-json.ts';
 import { evidenceRows, flagEvents, getFlag, listFlags } from '../flags-repo.ts';
 import { HttpProblem } from '../problem.ts';
 import { CAN } from '../scope.ts';
 import { problemResponses } from './schemas.ts';
 
-const listQuery = z.object({
-  rule: z.string().max(500).optional().describe('rule id(s), comma-separated'),
-  severity: z.string().max(100).optional().describe('high, medium, low (comma-separated)'),
-  status: z.string().max(500).optional().describe('tracker status(es), comma-separated'),
-  agency: z.string().max(500).optional().describe('agency code(s), comma-separated'),
-  region: z.string().max(500).optional().describe('region code(s), comma-separated'),
-  fiscal_year: z.coerce.number().int().min(1900).max(2100).optional(),
-  reproduced: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  cursor: z.string().max(1000).optional().describe('next_cursor of the previous page'),
+/** The one filter encoding (flags/filter.ts), plus the page: sort, keyset cursor, size. */
+const listQuery = flagFilterQuery.extend({
+  sort: z.enum(FLAG_SORTS).default('newest').describe('newest (default), oldest, severity, amount, due, rule'),
+  cursor: z.string().max(4000).optional().describe('next_cursor of the previous page (same filters and sort)'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-export const eventSchema = z
-  .object({
-    id: z.string().describe('event id (unique; use it to de-duplicate)'),
-    type: z.string().describe('flag.discovered, flag.assigned, flag.overdue, flag.escalated, flag.not_reproduced …'),
-    seq: z.number().int(),
-    at: z.string().describe('ISO 8601 UTC'),
-    actor: z.string(),
-    role: z.string(),
-    from_status: z.string().nullable(),
-    to_status: z.string().nullable(),
-    note: z.string().nullable(),
-    data: z.unknown(),
-  })
-  .meta({ id: 'FlagEvent' });
-
-const detailSchema = flagSchema
+const detailSchema = flagRecordSchema
   .extend({
     evidence_rows: z.array(z.object({ table: z.string(), key: z.string(), row: z.record(z.string(), z.unknown()).nullable() })),
-    history: z.array(z.unknown()).describe('tracker history (events), oldest first'),
+    history: z.array(flagEventSchema).describe('the flag\'s events, oldest first'),
     tracker: z.unknown().describe('the tracker view: deadline, overdue, allowed actions, votes, escalation'),
   })
   .meta({ id: 'FlagDetail' });
 
-export function flagRoutes(app: FastifyInstance, ctx: ApiContext, opts: { history?: (flagId: string) => Promise<{ flag: unknown; events: unknown[] }> } = {}): void {
+export function flagRoutes(app: FastifyInstance, ctx: ApiContext, opts: { history?: (flagId: string) => Promise<{ flag: unknown; events: FlagEventJson[] }> } = {}): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get('/v1/flags', {
     config: { roles: CAN.readFlags },
@@ -53,9 +37,15 @@ export function flagRoutes(app: FastifyInstance, ctx: ApiContext, opts: { histor
       summary: 'List flags (newest first, cursor pagination)',
       security: [{ bearer: [] }],
       querystring: listQuery,
-      response: { 200: z.object({ items: z.array(flagSchema), next_cursor: z.string().nullable() }), ...problemResponses },
+      response: { 200: z.object({ items: z.array(flagRecordSchema), next_cursor: z.string().nullable() }), ...problemResponses },
     },
-  }, async (req) => listFlags(ctx.pool, req.principal, req.query));
+  }, async (req) => {
+    const { sort, cursor, limit, ...filter } = req.query;
+    const f = normalizeFilter(filter);
+    const overdue = f.overdue === undefined ? undefined : overdueCutoff(await WorkCalendar.load(ctx.store), todayInShanghai());
+    const page = await listFlags(ctx.pool, req.principal, f, { sort, cursor, limit, overdueCutoff: overdue });
+    return { items: page.items, next_cursor: page.next_cursor };
+  });
 
   r.get('/v1/flags/:id', {
     config: { roles: CAN.readFlags },

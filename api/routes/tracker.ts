@@ -9,7 +9,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { FlagEvent } from '../../engine/flag-events.ts';
+import { eventJson } from '../../flags/events.ts';
+import type { FlagEventJson } from '../../flags/schema.ts';
 import { flagHistory, performAction, trackActionSchema, trackStats } from '../../tracker/index.ts';
 import type { ApiContext } from '../context.ts';
 import { getFlag } from '../flags-repo.ts';
@@ -17,23 +18,8 @@ import { HttpProblem } from '../problem.ts';
 import { CAN } from '../scope.ts';
 import { problemResponses } from './schemas.ts';
 
-function eventOut(e: FlagEvent) {
-  return {
-    id: e.event_id,
-    type: e.event_type,
-    seq: e.seq,
-    at: new Date(e.at_ms).toISOString(),
-    actor: e.actor,
-    role: e.role,
-    from_status: e.from_status,
-    to_status: e.to_status,
-    note: e.note,
-    data: e.data === null ? null : (JSON.parse(e.data) as unknown),
-  };
-}
-
 /** Registers the routes; returns the history reader the flag detail uses. */
-export function trackerRoutes(app: FastifyInstance, ctx: ApiContext): { history: (flagId: string) => Promise<{ flag: unknown; events: unknown[] }> } {
+export function trackerRoutes(app: FastifyInstance, ctx: ApiContext): { history: (flagId: string) => Promise<{ flag: unknown; events: FlagEventJson[] }> } {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post('/v1/flags/:id/actions', {
@@ -59,7 +45,7 @@ export function trackerRoutes(app: FastifyInstance, ctx: ApiContext): { history:
       ...(who.agencyCode ? { agencyCode: who.agencyCode } : {}),
     });
     ctx.notifier.bump();
-    return { flag: res.flag, event: eventOut(res.event), events: res.events.map(eventOut) };
+    return { flag: res.flag, event: eventJson(res.event), events: res.events.map(eventJson) };
   });
 
   r.get('/v1/stats', {

@@ -17,7 +17,6 @@ import { parseFormat, type CliContext } from '../context.ts';
 import {
   assignAll,
   flagHistory,
-  historyEvent,
   listTracked,
   performAction,
   ROLES,
@@ -25,7 +24,6 @@ import {
   STATUS_LABELS,
   trackStats,
   verifyLog,
-  type ActionResult,
   type Actor,
   type Figures,
   type Role,
@@ -33,7 +31,9 @@ import {
   type TrackedFlag,
 } from '../../tracker/index.ts';
 import { isStatus, STATUSES } from '../../tracker/states.ts';
-import { apiCall, apiTarget, eventFromApi } from '../api-client.ts';
+import { eventJson } from '../../flags/events.ts';
+import type { FlagEventJson } from '../../flags/schema.ts';
+import { apiCall, apiTarget } from '../api-client.ts';
 import { displayFigures } from '../../tracker/stats.ts';
 import { fitTable, outputWidth } from '../table.ts';
 import { checkChoices, checkKnown, knownAgencyCodes, knownRegionCodes, knownRuleIds, splitList } from '../validate.ts';
@@ -136,14 +136,20 @@ function label(status: string | null): string {
   return isStatus(status) ? `${STATUS_LABELS[status].zh}(${status})` : status;
 }
 
-function printResult(ctx: CliContext, r: ActionResult, format: string): void {
+/** An action's outcome as printed: the tracker's flag and the events in the alert's shape (FLAGS.md). */
+interface PrintedResult {
+  flag: TrackedFlag;
+  events: FlagEventJson[];
+}
+
+function printResult(ctx: CliContext, r: PrintedResult, format: string): void {
   if (format === 'json') {
-    ctx.io.out(`${JSON.stringify({ flag: r.flag, events: r.events.map(historyEvent) }, null, 2)}\n`);
+    ctx.io.out(`${JSON.stringify({ flag: r.flag, events: r.events }, null, 2)}\n`);
     return;
   }
   for (const e of r.events) {
     const move = e.to_status ? `${label(e.from_status)} → ${label(e.to_status)}` : label(r.flag.status);
-    ctx.io.out(`${e.flag_id}\t#${e.seq}\t${e.event_type}\t${move}${e.note ? `\t${e.note}` : ''}\n`);
+    ctx.io.out(`${r.flag.flag_id}\t#${e.seq}\t${e.type}\t${move}${e.note ? `\t${e.note}` : ''}\n`);
   }
   const f = r.flag;
   if (f.due_date) ctx.log(`截止 due ${f.due_date}（报告 report by ${f.report_due}）交办 assigned to ${f.assigned_to ?? '-'}`);
@@ -160,14 +166,14 @@ async function act(ctx: CliContext, flagId: string, input: TrackAction, o: Actor
   const api = apiTarget(o);
   if (api) {
     // Through a running server: the actor is the token's holder, not --actor/--role.
-    const res = await apiCall(api, 'POST', `/v1/flags/${encodeURIComponent(flagId)}/actions`, input);
-    const events = (res.events as unknown[]).map((e) => eventFromApi(flagId, e));
-    printResult(ctx, { flag: res.flag, event: events[0]!, events }, format);
+    // The API answers with the same shapes the library's result prints as.
+    const res: PrintedResult = await apiCall(api, 'POST', `/v1/flags/${encodeURIComponent(flagId)}/actions`, input);
+    printResult(ctx, res, format);
     return;
   }
   const store = await ctx.open();
   const r = await performAction(store, flagId, input, actorOf(o));
-  printResult(ctx, r, format);
+  printResult(ctx, { flag: r.flag, events: r.events.map(eventJson) }, format);
   if (r.flag.due_date) await warnCalendar(ctx, store, [r.flag.due_date]);
 }
 
@@ -291,7 +297,7 @@ export const register: RegisterCommand = (program, ctx) => {
       if (id) throw new UsageError('give either a flag_id or --all, not both');
       const store = await ctx.open();
       const results = await assignAll(store, { rule: o.rule, agency: o.agency, to: o.to, due: o.due, note: o.note }, actorOf(o));
-      if (format === 'json') ctx.io.out(`${JSON.stringify(results.map((r) => ({ flag: r.flag, events: r.events.map(historyEvent) })), null, 2)}\n`);
+      if (format === 'json') ctx.io.out(`${JSON.stringify(results.map((r) => ({ flag: r.flag, events: r.events.map(eventJson) })), null, 2)}\n`);
       else for (const r of results) ctx.io.out(`${r.flag.flag_id}\t#${r.event.seq}\t${r.event.event_type}\t→ ${r.flag.assigned_to}\t${r.flag.due_date}\n`);
       ctx.log(`已交办 ${results.length} 条 / assigned ${results.length} flag(s)`);
       return;
@@ -397,17 +403,19 @@ export const register: RegisterCommand = (program, ctx) => {
         '',
       ];
       ctx.io.out(`${lines.join('\n')}\n`);
+      // The alert's event fields (FLAGS.md), as --format json and the API give them.
       const rows = h.events.map((e) => ({
         seq: e.seq,
         at: e.at,
+        type: e.type,
         actor: e.actor,
         role: e.role,
-        event: e.event_type,
-        transition: e.to_status ? `${e.from_status ?? ''} → ${e.to_status}` : '',
+        from_status: e.from_status ?? '',
+        to_status: e.to_status ?? '',
         note: e.note ?? '',
         data: e.data === null ? '' : JSON.stringify(e.data),
       }));
-      ctx.io.out(formatRows(rows, 'table', ['seq', 'at', 'actor', 'role', 'event', 'transition', 'note', 'data']));
+      ctx.io.out(formatRows(rows, 'table', ['seq', 'at', 'type', 'actor', 'role', 'from_status', 'to_status', 'note', 'data']));
     });
 
   track
@@ -435,13 +443,13 @@ export const register: RegisterCommand = (program, ctx) => {
       if (o.region) checkKnown('--region', [o.region], await knownRegionCodes(store), 'region', 'codes of ref.regions or of a flag');
       const flags = await listTracked(store, {
         status,
-        agency: o.agency,
-        rule: o.rule,
-        severity: o.severity,
-        region: o.region,
-        overdue: o.overdue,
+        agency: o.agency ? [o.agency] : undefined,
+        rule: o.rule ? [o.rule] : undefined,
+        severity: o.severity ? [o.severity as 'high' | 'medium' | 'low'] : undefined,
+        region: o.region ? [o.region] : undefined,
+        overdue: o.overdue ? true : undefined,
+        reproduced: o.notReproduced ? false : undefined,
         dueWithin: o.dueWithin,
-        notReproduced: o.notReproduced,
         needsDecision: o.needsDecision,
         today: o.asOf,
         asOf: o.asOf,
@@ -504,7 +512,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const r = await scanDeadlines(store, { today: o.asOf });
       await warnCalendar(ctx, store, [r.today]);
       if (format === 'json') {
-        ctx.io.out(`${JSON.stringify({ today: r.today, overdue: r.overdue.map(historyEvent), due_soon: r.due_soon.map(historyEvent) }, null, 2)}\n`);
+        ctx.io.out(`${JSON.stringify({ today: r.today, overdue: r.overdue.map((e) => ({ flag_id: e.flag_id, event: eventJson(e) })), due_soon: r.due_soon.map((e) => ({ flag_id: e.flag_id, event: eventJson(e) })) }, null, 2)}\n`);
         return;
       }
       for (const e of [...r.overdue, ...r.due_soon]) ctx.io.out(`${e.flag_id}\t#${e.seq}\t${e.event_type}\t${e.note ?? ''}\n`);

@@ -81,7 +81,7 @@ describe('admin endpoints', () => {
       ['treasury.payments', 'P2', '68000.00', '6222000011'],
       ['treasury.payments', 'P3', '69000.00', '6222000011'],
     ]);
-    expect(d.body.history[0].event_type).toBe('flag.discovered');
+    expect(d.body.history[0].type).toBe('flag.discovered');
     expect(d.body.tracker.allowed_actions).toContain('confirm');
   });
 });

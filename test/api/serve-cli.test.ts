@@ -77,7 +77,7 @@ describe('fiscus serve + CLI over --api', () => {
     expect(c.code).toBe(0);
     const res = JSON.parse(c.out);
     expect(res.flag.status).toBe('confirmed');
-    expect(res.events[0]).toMatchObject({ event_type: 'flag.confirmed', actor: 'sup', role: 'supervisor' });
+    expect(res.events[0]).toMatchObject({ type: 'flag.confirmed', actor: 'sup', role: 'supervisor' });
 
     // Server-side refusal comes back as a CLI error with the problem's detail.
     const bad = cli(['track', 'confirm', 'S2', '--api', base, '--token', T.unit]);

@@ -224,9 +224,9 @@ describe('the year-end figures do not move after 2026', () => {
   test('filters apply to the state as of the day', async () => {
     const rectifying = await listTracked(store, { asOf: '2025-12-31', status: ['rectifying'] });
     expect(rectifying.map((f) => f.flag_id)).toEqual(['G1', 'G3']);
-    const b01 = await listTracked(store, { asOf: '2025-11-30', agency: 'B01' });
+    const b01 = await listTracked(store, { asOf: '2025-11-30', agency: ['B01'] });
     expect(b01.map((f) => f.flag_id)).toEqual([]); // G8 was assigned to B01 only on 12-01
-    expect((await listTracked(store, { asOf: '2025-12-01', agency: 'B01' })).map((f) => f.flag_id)).toEqual(['G8']);
+    expect((await listTracked(store, { asOf: '2025-12-01', agency: ['B01'] })).map((f) => f.flag_id)).toEqual(['G8']);
     const decide = await listTracked(store, { asOf: '2025-12-05', needsDecision: true });
     expect(decide.map((f) => f.flag_id)).toEqual(['G6']);
     expect(await listTracked(store, { asOf: '2025-11-09' })).toEqual([]);

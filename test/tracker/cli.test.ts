@@ -42,7 +42,7 @@ async function showJson(id: string) {
   const r = await ok('track', 'show', id, '--format', 'json');
   return JSON.parse(r.out) as {
     flag: { status: string; due_date: string | null; assigned_to: string | null; escalation: string | null };
-    events: { seq: number; event_type: string; from_status: string | null; to_status: string | null; actor: string; role: string; at: string; note: string | null; data: any }[];
+    events: { seq: number; id: string; type: string; from_status: string | null; to_status: string | null; actor: string; role: string; at: string; note: string | null; data: any }[];
   };
 }
 
@@ -75,7 +75,7 @@ describe('fiscus track (CLI end to end)', () => {
       expect((await showJson('P-LOOP')).flag.status).toBe(status);
     }
     const h = await showJson('P-LOOP');
-    expect(h.events.map((e) => e.event_type)).toEqual([
+    expect(h.events.map((e) => e.type)).toEqual([
       'flag.discovered',
       'flag.confirmed',
       'flag.assigned',
@@ -180,7 +180,7 @@ describe('fiscus track (CLI end to end)', () => {
     expect(r.out.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(['P-BULK1', 'P-BULK2']);
     expect(r.err).toContain('assigned 2 flag(s)');
     const b1 = await showJson('P-BULK1');
-    expect(b1.events.at(-1)).toMatchObject({ event_type: 'flag.assigned', note: '批量交办', data: { assigned_to: 'A01', due_date: '2030-06-28' } });
+    expect(b1.events.at(-1)).toMatchObject({ type: 'flag.assigned', note: '批量交办', data: { assigned_to: 'A01', due_date: '2030-06-28' } });
 
     const assigned = JSON.parse((await ok('track', 'list', '--status', 'assigned', '--format', 'json')).out) as { flag_id: string }[];
     expect(assigned.map((f) => f.flag_id).sort()).toEqual(['P-BULK1', 'P-BULK2', 'P-LOOP']);

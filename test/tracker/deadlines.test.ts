@@ -97,12 +97,12 @@ test('scanDeadlines appends due_soon and overdue once per flag per due date; an 
   expect((await scanDeadlines(store, { today: '2030-07-01' })).overdue.map((e) => e.flag_id)).toEqual(['D1']);
 
   const h = await flagHistory(store, 'D1', { today: '2030-07-01' });
-  expect(h.events.filter((e) => ['flag.due_soon', 'flag.overdue', 'flag.extended'].includes(e.event_type)).map((e) => e.event_type)).toEqual([
+  expect(h.events.filter((e) => ['flag.due_soon', 'flag.overdue', 'flag.extended'].includes(e.type)).map((e) => e.type)).toEqual([
     'flag.due_soon',
     'flag.overdue',
     'flag.extended',
     'flag.due_soon',
     'flag.overdue',
   ]);
-  expect(h.events.find((e) => e.event_type === 'flag.overdue')).toMatchObject({ actor: 'fiscus', role: 'system', from_status: null, to_status: null });
+  expect(h.events.find((e) => e.type === 'flag.overdue')).toMatchObject({ actor: 'fiscus', role: 'system', from_status: null, to_status: null });
 });

@@ -64,7 +64,7 @@ test('new flags enter as discovered; a flag no longer reproduced waits for the c
   await performAction(store, 'P1', { action: 'dismiss', note: '源数据已更正，不再构成问题' }, sup);
 
   const h = await flagHistory(store, 'P1');
-  expect(h.events.map((e) => e.event_type)).toEqual([
+  expect(h.events.map((e) => e.type)).toEqual([
     'flag.discovered', 'flag.confirmed', 'flag.assigned', 'flag.rectification_started',
     'flag.not_reproduced', 'flag.kept', 'flag.reproduced', 'flag.not_reproduced', 'flag.dismissed',
   ]);

@@ -54,7 +54,7 @@ describe('state machine', () => {
     expect(r.flag.status).toBe('closed_explained');
     expect(r.flag.allowed_actions).toEqual(['reopen']);
     const h = await flagHistory(store, id);
-    expect(h.events.map((e) => [e.event_type, e.from_status, e.to_status, e.actor, e.role])).toEqual([
+    expect(h.events.map((e) => [e.type, e.from_status, e.to_status, e.actor, e.role])).toEqual([
       ['flag.discovered', null, 'discovered', 'rules', 'system'],
       ['flag.confirmed', 'discovered', 'confirmed', '分析员', 'analyst'],
       ['flag.assigned', 'confirmed', 'assigned', '王秘书', 'supervisor'],
@@ -106,7 +106,7 @@ describe('state machine', () => {
     expect(e2.message).toContain('Allowed next: explain, start-rectification, extend.');
     // Nothing was written by the refused steps.
     const h = await flagHistory(store, id);
-    expect(h.events.map((x) => x.event_type)).toEqual(['flag.discovered', 'flag.confirmed', 'flag.assigned']);
+    expect(h.events.map((x) => x.type)).toEqual(['flag.discovered', 'flag.confirmed', 'flag.assigned']);
   });
 
   test('404 for an unknown flag, 400 for bad input', async () => {
@@ -283,7 +283,7 @@ describe('state machine', () => {
     expect(((results[1] as PromiseRejectedResult).reason as FiscusError).httpStatus).toBe(409);
     const h = await flagHistory(store, id);
     expect(h.flag.status).toBe('dismissed');
-    expect(h.events.map((e) => e.event_type)).toEqual(['flag.discovered', 'flag.confirmed', 'flag.dismissed']);
+    expect(h.events.map((e) => e.type)).toEqual(['flag.discovered', 'flag.confirmed', 'flag.dismissed']);
     expect((await verifyLog(store)).ok).toBe(true);
   });
 
