@@ -22,6 +22,7 @@ import { compileLoaded, loadDefinitions, withConfig } from '../../rules/run/cata
 import { runRules } from '../../rules/run/runner.ts';
 import { summaryTable } from '../../rules/run/summary-text.ts';
 import { performAction, trackStats, type Actor, type TrackAction } from '../../tracker/index.ts';
+import { displayFigures } from '../../tracker/stats.ts';
 import type { CliContext } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -113,7 +114,7 @@ async function runDemo(ctx: CliContext, opts: DemoOptions): Promise<void> {
   const runDay = addDays(asOf, 1);
   out(`\n== 3. 运行预警规则 rules as of ${asOf} (run on ${runDay})`);
   const defs = await loadDefinitions();
-  const compiled = await Promise.all(withConfig(defs).filter((r) => r.enabled).map((r) => compileLoaded(r)));
+  const compiled = await Promise.all(withConfig(defs).filter((r) => r.enabled).map((r) => compileLoaded(r, {}, store.engine)));
   const summary = await runRules(store, compiled, { asOf, actor: 'demo', now: at(runDay) });
   out(summaryTable(summary));
 
@@ -124,10 +125,10 @@ async function runDemo(ctx: CliContext, opts: DemoOptions): Promise<void> {
   const quarter = asOf.slice(5) <= '03-31' ? 4 : Math.ceil(Number(asOf.slice(5, 7)) / 3) - 1 || 4;
   const stats = await trackStats(store, { year, basis: 'period' });
   out(`\n== 5. 整改统计 loop figures for ${year} (fiscus track stats --year ${year} --basis period)`);
-  const t = stats.totals;
+  const t = displayFigures(stats.totals); // as the track stats table and the report print them
   out(
     `发现 ${t.discovered} · 排除 ${t.dismissed} · 说清 ${t.explained} · 已整改 ${t.rectified} · 整改中 ${t.rectifying} · 逾期 ${t.overdue} · ` +
-      `整改率 ${t.rectification_rate ?? '—'} · 涉及金额 ${t.money_involved} 元 · 追回 ${t.money_recovered} 元`,
+      `整改率 ${t.rectification_rate} · 涉及金额 ${t.money_involved} 元 · 追回 ${t.money_recovered} 元`,
   );
 
   // The report describes the loop as it stood when the simulated walk ended (a month after the rule run), not today.
