@@ -100,6 +100,7 @@ async function noSeriousA11y(page: Page, what: string): Promise<void> {
 }
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`the console's browser tests need Debian chromium at ${CHROMIUM}: apt-get install -y chromium fonts-noto-cjk (.ci/run does)`);
   if (!existsSync(`${ROOT}console/dist/index.html`)) execFileSync('node', [`${ROOT}console/build.mjs`], { stdio: 'inherit' });
   mkdirSync(SHOTS, { recursive: true });
   ({ store, cleanup } = await tempStore());
@@ -271,6 +272,7 @@ describe('committee console in Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
     for (const w of [1440, 820]) {
       await page.setViewportSize({ width: w, height: w === 1440 ? 900 : 1180 });
+      await expect.poll(() => page.locator('.el-loading-mask').count()).toBe(0);
       await page.screenshot({ path: `${SHOTS}/inbox-${w}.png`, fullPage: false });
     }
     await ctx.close();
