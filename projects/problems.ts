@@ -55,7 +55,7 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   return r.data;
 }
 
-interface Deputy { deputy_id: string; deputy_name: string; group_id: string }
+type Deputy = { deputy_id: string; deputy_name: string; group_id: string };
 
 /** The deputy must be in the project's supervision group of that year. */
 export async function groupDeputy(store: Store, year: number, code: string, deputyId: string): Promise<Deputy> {

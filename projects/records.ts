@@ -17,7 +17,7 @@ export const PROBLEM_RULE = 'deputy.report';
 export const CHECKLIST_RULE = 'deputy.checklist';
 export const PROBLEM_RULES = [PROBLEM_RULE, CHECKLIST_RULE] as const;
 
-export interface ProjectRow {
+export type ProjectRow = {
   project_code: string;
   fiscal_year: number;
   project_name: string;
@@ -30,7 +30,7 @@ export interface ProjectRow {
   votes_for: string;
   votes_against: string;
   votes_abstain: string;
-}
+};
 
 export function projectKey(year: number, code: string): string {
   return `${year}|${code}`;

@@ -23,6 +23,7 @@ export const COMMANDS: Record<string, Loader> = {
   rules: () => import('./rules.ts'),
   flags: () => import('./flags.ts'),
   track: () => import('./track.ts'),
+  projects: () => import('./projects.ts'),
   log: () => import('./log.ts'),
   report: () => import('./report.ts'),
   serve: () => import('./serve.ts'),

@@ -2,12 +2,14 @@
 import { checkIsoDate } from '../../engine/dates.ts';
 import { UsageError } from '../../engine/errors.ts';
 import { buildQuarterlyReport, writeQuarterlyReport, type ReportFormat } from '../../report/quarterly/index.ts';
+import { registerProjectReport } from '../../report/projects/cli.ts';
 import type { RegisterCommand } from './index.ts';
 
 const FORMATS: ReportFormat[] = ['html', 'md', 'pdf', 'json'];
 
 export const register: RegisterCommand = (program, ctx) => {
   const report = program.command('report').description('write review reports (审查报告)');
+  registerProjectReport(report, ctx);
   report
     .command('quarterly')
     .description('quarterly review report: budget execution, warnings and rectification, debt, transfers, assets')
