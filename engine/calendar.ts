@@ -56,15 +56,20 @@ export function builtinExceptions(): { holidays: IsoDate[]; workdays: IsoDate[] 
   return { holidays, workdays };
 }
 
-function dateList(days: IsoDate[]): string {
+function dateList(days: IsoDate[]): string[] {
   // Values come from our own calendar generator, validated here, so inlining is safe.
   for (const d of days) if (!isIsoDate(d)) throw new Error(`calendar: bad date ${d}`);
-  return days.length === 0 ? '[]::DATE[]' : `[${days.map((d) => `DATE '${d}'`).join(',')}]`;
+  return days.map((d) => `DATE '${d}'`);
+}
+
+function inDates(store: Store, day: string, days: IsoDate[]): string {
+  return store.dialect.inList(day, dateList(days));
 }
 
 /** Rebuild `fiscus.calendar_days`. Call after ingesting `ref.calendar`. */
 export async function refreshCalendar(store: Store): Promise<void> {
   const { holidays, workdays } = builtinExceptions();
+  const sql = store.dialect;
   const lastLoaded = (await store.one<{ d: string | null }>('SELECT CAST(max(date) AS VARCHAR) AS d FROM ref.calendar'))?.d ?? null;
   const lastYear = Math.max(CALENDAR_LAST_YEAR, yearOf(todayInShanghai()) + CALENDAR_YEARS_AHEAD, lastLoaded ? yearOf(lastLoaded) : 0);
   await store.transaction(async () => {
@@ -72,20 +77,19 @@ export async function refreshCalendar(store: Store): Promise<void> {
     await store.run(`
       INSERT INTO fiscus.calendar_days
       WITH days AS (
-        SELECT range::DATE AS day
-        FROM range(DATE '${CALENDAR_FIRST_YEAR}-01-01', DATE '${lastYear}-12-31' + INTERVAL 1 DAY, INTERVAL 1 DAY)
+        ${sql.dateSeries(`DATE '${CALENDAR_FIRST_YEAR}-01-01'`, `DATE '${lastYear}-12-31'`)}
       )
       SELECT d.day,
         CASE
           WHEN o.kind = 'workday' THEN true
           WHEN o.kind = 'holiday' THEN false
-          WHEN list_contains(${dateList(workdays)}, d.day) THEN true
-          WHEN list_contains(${dateList(holidays)}, d.day) THEN false
-          ELSE isodow(d.day) <= 5
+          WHEN ${inDates(store, 'd.day', workdays)} THEN true
+          WHEN ${inDates(store, 'd.day', holidays)} THEN false
+          ELSE ${sql.isoDow('d.day')} <= 5
         END,
         CASE
           WHEN o.kind IS NOT NULL THEN 'ref.calendar'
-          WHEN year(d.day) BETWEEN ${CALENDAR_BUILTIN_FIRST_YEAR} AND ${CALENDAR_BUILTIN_LAST_YEAR} THEN 'builtin'
+          WHEN ${sql.year('d.day')} BETWEEN ${CALENDAR_BUILTIN_FIRST_YEAR} AND ${CALENDAR_BUILTIN_LAST_YEAR} THEN 'builtin'
           ELSE 'weekday'
         END
       FROM days d LEFT JOIN ref.calendar o ON o.date = d.day`);
@@ -108,7 +112,7 @@ export class WorkCalendar {
 
   static async load(store: Store): Promise<WorkCalendar> {
     const rows = await store.all<{ day: string; is_workday: boolean; source: string }>(
-      'SELECT strftime(day, \'%Y-%m-%d\') AS day, is_workday, source FROM fiscus.calendar_days',
+      'SELECT CAST(day AS VARCHAR) AS day, is_workday, source FROM fiscus.calendar_days',
     );
     const official = new Set<number>();
     for (const r of rows) if (r.source !== 'weekday') official.add(yearOf(r.day));

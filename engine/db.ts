@@ -241,6 +241,11 @@ function isWrite(sql: string, type: StatementType): boolean {
 
 const OPEN = new Map<string, Promise<Store>>();
 
+/** The engine a database location names: a postgres:// URL is PostgreSQL, anything else a DuckDB file. */
+export function engineOf(path: string): Engine {
+  return isPostgresUrl(path) ? 'postgres' : 'duckdb';
+}
+
 /** Open (and create or migrate) the database at `path` (a DuckDB file, `:memory:`, or a postgres:// URL). */
 export async function openStore(path: string = DEFAULT_DB_PATH, opts: OpenOptions = {}): Promise<Store> {
   // postgres://… or postgresql://…: the PostgreSQL engine (engine/pg-store.ts).

@@ -50,7 +50,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext, opts: { inges
       checkConfigRules(config, defs.map((d) => d.meta.id));
       const selected = selectRules(withConfig(defs, config), body.rules);
       const compiled = [];
-      for (const rule of selected) compiled.push(await compileLoaded(rule));
+      for (const rule of selected) compiled.push(await compileLoaded(rule, {}, ctx.store.engine));
       return runRules(ctx.store, compiled, { asOf, config, full: body.full ?? false, actor: req.principal.name });
     });
     return summary;

@@ -22,6 +22,7 @@ import { summaryTable } from '../../rules/run/summary-text.ts';
 import { ruleBesideTest } from '../../rules/run/test-resolver.ts';
 import type { CliContext } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
+import { engineOf } from '../../engine/db.ts';
 
 const PACK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../rules/pack');
 
@@ -62,7 +63,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const { rules: loaded, config } = await loadRuleSet(ctx, opts);
       const selected = selectRules(loaded, opts.rule);
       const compiled = [];
-      for (const r of selected) compiled.push(await compileLoaded(r));
+      for (const r of selected) compiled.push(await compileLoaded(r, {}, engineOf(ctx.dbPath)));
       const store = await ctx.open();
       const summary = await runRules(store, compiled, { asOf, config, full: opts.full ?? false, actor: process.env.USER ?? 'cli' });
       ctx.io.out(opts.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : summaryTable(summary));
@@ -155,7 +156,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .action(async (id, opts) => {
       const asOf = checkDate(opts.asOf ?? todayInShanghai(), '--as-of');
       const { rules: loaded } = await loadRuleSet(ctx, opts);
-      const compiled = await compileLoaded(one(loaded, id));
+      const compiled = await compileLoaded(one(loaded, id), {}, engineOf(ctx.dbPath));
       const bindings = describeBindings(compiled, { asOf, scope: compiled.scope ? null : undefined });
       if (opts.format === 'json') {
         ctx.io.out(`${JSON.stringify({ rule_id: id, sql: compiled.sql, params: bindings, preconditions: compiled.preconditions, scope: compiled.scope ?? null }, null, 2)}\n`);
@@ -229,7 +230,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const dates = periodEnds(from, to, opts.every);
       if (dates.length > 240) throw new UsageError(`${dates.length} as-of dates: narrow --from/--to`);
       const { rules: loaded, config } = await loadRuleSet(ctx, opts);
-      const compiled = await compileLoaded(one(loaded, id));
+      const compiled = await compileLoaded(one(loaded, id), {}, engineOf(ctx.dbPath));
       const store = await ctx.open();
       const rows = [];
       for (const asOf of dates) {

@@ -1,36 +1,25 @@
 /**
  * Which rules a deployment runs: the built-in pack plus an analyst's
  * `--rules-dir`, compiled with the deployment config's severity and
- * parameter overrides. The rule language (rules/language) does the parsing
- * and compiling; this module only combines and selects.
+ * parameter overrides. The rule language (rules/language, imported statically)
+ * does the parsing and compiling; this module only combines and selects.
  */
 import { didYouMean } from '../../engine/did-you-mean.ts';
 import { UsageError } from '../../engine/errors.ts';
-import type { CompiledRule, RuleMeta, Severity } from '../types.ts';
+import * as language from '../language/index.ts';
+import type { RuleDefinition } from '../language/index.ts';
+import type { CompiledRule, Severity } from '../types.ts';
 import { EMPTY_CONFIG, ruleOverrides, type FiscusConfig } from './config.ts';
 
-/** What rules/language/index.ts provides (see that module). */
-export interface RuleDefinitionLike {
-  meta: RuleMeta;
-}
-export interface LanguageModule {
-  loadBuiltinPack(): RuleDefinitionLike[] | Promise<RuleDefinitionLike[]>;
-  loadRulesDir(dir: string): RuleDefinitionLike[] | Promise<RuleDefinitionLike[]>;
-  loadRuleFile(path: string, opts?: { builtin?: boolean }): RuleDefinitionLike | Promise<RuleDefinitionLike>;
-  compileRule(
-    def: RuleDefinitionLike,
-    opts: { params?: Record<string, string | number | boolean | string[]>; severity?: Severity },
-  ): CompiledRule | Promise<CompiledRule>;
-}
+/** A checked rule definition (rules/language). */
+export type RuleDefinitionLike = RuleDefinition;
 
-let language: Promise<LanguageModule> | undefined;
+/** The rule language, imported statically: tsc checks this seam like any other. */
+export type LanguageModule = typeof language;
 
-/** The rule language, loaded on first use (commands that do not need rules never pay for it). */
+/** Kept for callers that took the language lazily; the module is now a static import. */
 export function languageModule(): Promise<LanguageModule> {
-  // A variable specifier keeps this module independent of the language's exact typings.
-  const spec = '../language/index.ts';
-  language ??= import(spec) as Promise<LanguageModule>;
-  return language;
+  return Promise.resolve(language);
 }
 
 export interface LoadedRule {
@@ -43,9 +32,8 @@ export interface LoadedRule {
 
 /** Pack + rules dir, checked for id clashes; broken files throw the language's file:line:column errors. */
 export async function loadDefinitions(opts: { rulesDir?: string; builtin?: boolean } = {}): Promise<RuleDefinitionLike[]> {
-  const lang = await languageModule();
-  const pack = opts.builtin === false ? [] : await lang.loadBuiltinPack();
-  const extra = opts.rulesDir ? await lang.loadRulesDir(opts.rulesDir) : [];
+  const pack = opts.builtin === false ? [] : await language.loadBuiltinPack();
+  const extra = opts.rulesDir ? await language.loadRulesDir(opts.rulesDir) : [];
   const seen = new Map<string, RuleDefinitionLike>();
   for (const d of [...pack, ...extra]) {
     const prev = seen.get(d.meta.id);
@@ -82,8 +70,12 @@ export function selectRules<T extends { def: RuleDefinitionLike } | RuleDefiniti
   });
 }
 
-export async function compileLoaded(rule: LoadedRule, extraParams: Record<string, string | number | boolean | string[]> = {}): Promise<CompiledRule> {
-  const lang = await languageModule();
-  return lang.compileRule(rule.def, { params: { ...rule.params, ...extraParams }, severity: rule.severity });
+/** Compile for the engine that will run it (`store.engine`, or `engineOf(dbPath)` before opening). */
+export async function compileLoaded(
+  rule: LoadedRule,
+  extraParams: Record<string, string | number | boolean | string[]> = {},
+  dialect: 'duckdb' | 'postgres' = 'duckdb',
+): Promise<CompiledRule> {
+  return language.compileRule(rule.def, { params: { ...rule.params, ...extraParams }, severity: rule.severity, dialect });
 }
 
