@@ -28,6 +28,7 @@ import { analystConcurrency, DEFAULT_QUERY_MAX_BYTES, QueryPool } from './query-
 import { ReadPool } from './read-pool.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { projectRoutes } from './routes/projects.ts';
 import { flagRoutes } from './routes/flags.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { queryRoutes } from './routes/query.ts';
@@ -264,6 +265,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   opsRoutes(app, ctx);
   flagRoutes(app, ctx, trackerRoutes(app, ctx));
   alertRoutes(app, ctx);
+  projectRoutes(app, ctx);
   queryRoutes(app, ctx);
   adminRoutes(app, ctx, { ingestDir: opts.ingestDir, rulesConfigPath: opts.rulesConfigPath, backupDir: opts.backupDir });
   await consoleRoutes(app, ctx, { tokens, sessions, documentsDir: opts.documentsDir, documentMaxBytes: opts.documentMaxBytes, consoleDir: opts.consoleDir });

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Store } from '../engine/db.ts';
 import { appendFlagEvents, type FlagEvent } from '../engine/flag-events.ts';
 import type { Actor } from '../tracker/index.ts';
+import { FiscusError } from '../engine/errors.ts';
 import { badRequest, conflict, ensureRecord } from './records.ts';
 
 export const GRADES = ['好', '较好', '一般', '差'] as const;
@@ -33,7 +34,7 @@ export const EVALUATE_ROLES = ['committee', 'supervisor', 'admin'] as const;
 
 function checkRole(actor: Actor): void {
   if (!(EVALUATE_ROLES as readonly string[]).includes(actor.role)) {
-    throw Object.assign(badRequest(`角色 ${actor.role} 不能记录评价 / role ${actor.role} may not record an evaluation`), { httpStatus: 403, code: 'FORBIDDEN' });
+    throw new FiscusError(`角色 ${actor.role} 不能记录评价 / role ${actor.role} may not record an evaluation`, { code: 'FORBIDDEN', httpStatus: 403 });
   }
 }
 
