@@ -1,7 +1,8 @@
 /**
  * The one listing query and filter encoding (flags/): every filter, every sort walked
  * page by page through its keyset cursor, and the inputs an attacker controls
- * (filter values, text search, cursors) — against a real DuckDB file.
+ * (filter values, text search, cursors) — against a real DuckDB file, or a real
+ * PostgreSQL database with FISCUS_TEST_ENGINE=postgres.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { FiscusError } from '../../engine/errors.ts';
 import { flagFilterQuery, normalizeFilter, type FlagFilter } from '../../flags/filter.ts';
 import { FLAG_SORTS, listFlags } from '../../flags/list.ts';
 import { isoUtc } from '../../flags/row.ts';
+import { testDbLocation } from '../helpers/postgres.ts';
 import { flagRecordSchema, flagSchema } from '../../flags/schema.ts';
 
 let dir: string;
@@ -47,7 +49,8 @@ const SEEDS: Seed[] = [
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fiscus-flags-'));
-  store = await openStore(path.join(dir, 'flags.duckdb'));
+  // DuckDB by default; FISCUS_TEST_ENGINE=postgres runs the same SQL on PostgreSQL.
+  store = await openStore(testDbLocation(path.join(dir, 'flags.duckdb')));
   await store.run(`INSERT INTO ref.regions VALUES ('370000', '山东省', NULL, 'province', NULL, 'b', 'h', now()),
     ('370800', '济宁市', '370000', 'city', NULL, 'b', 'h', now()), ('370811', '任城区', '370800', 'county', NULL, 'b', 'h', now()),
     ('370812', '兖州区', '370800', 'county', NULL, 'b', 'h', now()), ('110000', '北京市', NULL, 'province', NULL, 'b', 'h', now())`);
@@ -60,12 +63,12 @@ beforeAll(async () => {
       `INSERT INTO fiscus.flags (flag_id, rule_id, rule_version, severity, title, title_en, entity_type, entity_id, entity_name,
          region_code, agency_code, fiscal_year, period_start, period_end, measure_name, measure_value, measure_threshold, amount,
          evidence, evidence_query, status, reproduced, first_seen_at, last_seen_at, due_date, assigned_to)
-       VALUES ($id, $rule, 2, $sev, $title, 'Flag ' || $id, 'payment', 'P' || $id, $ename, $region, $agency, $fy,
+       VALUES ($id, $rule, 2, $sev, $title, $title_en, 'payment', $entity, $ename, $region, $agency, $fy,
          CAST($ps AS DATE), CAST($pe AS DATE), 'window_total', '612000.00', '200000.00', CAST($amount AS DECIMAL(18,2)),
          '[{"table":"treasury.payments","key":"P1"},{"table":"treasury.payments","key":"P2"}]', NULL, $status, $rep,
          CAST($seen AS TIMESTAMPTZ), CAST($seen AS TIMESTAMPTZ), CAST($due AS DATE), $assigned)`,
       {
-        id: s.id, rule: s.rule ?? 'treasury.split_payment', sev: s.sev ?? 'high', title: s.title ?? `标记 ${s.id}`, ename: s.entityName ?? null,
+        id: s.id, title_en: `Flag ${s.id}`, entity: `P${s.id}`, rule: s.rule ?? 'treasury.split_payment', sev: s.sev ?? 'high', title: s.title ?? `标记 ${s.id}`, ename: s.entityName ?? null,
         region: s.region ?? null, agency: s.agency ?? null, fy: s.fy ?? 2025, ps: s.period?.[0] ?? null, pe: s.period?.[1] ?? null,
         amount: s.amount ?? null, status: s.status ?? 'discovered', rep: s.rep ?? true, seen: s.seen, due: s.due ?? null, assigned: s.assigned ?? null,
       },
