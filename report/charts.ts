@@ -72,7 +72,13 @@ export function barChart(opts: {
         data: s.data,
         stack: s.stack,
         itemStyle: s.color ? { color: s.color } : undefined,
-        label: opts.series.length === 1 ? { show: true, position: opts.horizontal ? 'right' : 'top', fontSize: 10 } : undefined,
+        // With a reference line the values sit inside the bars' ends, so they never cross the line.
+        label:
+          opts.series.length === 1
+            ? ref && opts.horizontal
+              ? { show: true, position: 'insideRight', fontSize: 10, color: '#fff' }
+              : { show: true, position: opts.horizontal ? 'right' : 'top', fontSize: 10 }
+            : undefined,
         markLine:
           i === 0 && opts.referenceLine
             ? {

@@ -31,6 +31,7 @@ const STRINGS = {
   unit: { zh: '单位', en: 'Unit' },
   findingPeriod: { zh: '期间', en: 'Period' },
   measureThreshold: { zh: '指标/阈值', en: 'Measure / threshold' },
+  moneyIn: { zh: '金额为{unit}', en: 'money in {unit}' },
   moneyFunds: { zh: '涉及资金', en: 'Funds involved' },
   moneyOverLines: { zh: '超警戒线债务及负债', en: 'Debt and liabilities above warning lines' },
   moneyNote: {

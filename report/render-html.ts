@@ -38,6 +38,8 @@ const CSS = `
   /* Long listings (appendix, annex tables): one line a row where it fits. */
   #appendix table, #annex table { font-size: 8.5pt; }
   #appendix th, #appendix td, #annex th, #annex td { padding: 1px 4px; }
+  #appendix td:nth-child(1) { min-width: 8em; }
+  #appendix td:nth-child(2) { min-width: 7em; }
   .missing { background: #fff7e6; border-left: 4px solid #e6a700; padding: 0.5em 0.8em; }
   .note { color: #555; font-size: 10pt; }
   details.queries pre { white-space: pre-wrap; font-size: 8.5pt; background: #f7f7f7; padding: 0.6em; }

@@ -98,7 +98,8 @@ describe('quarterly report at scale', () => {
     if (table?.kind !== 'table') return;
     expect(table.columns.map((c) => c.key)).toEqual(['rule', 'unit', 'period', 'measure', 'amount', 'status_label', 'short_id']);
     // 153600000.00 / 150000000.00 yuan → in 万元, like the amount beside it.
-    expect(table.rows.filter((r) => r.rule === '专项债用途不符').map((r) => r.measure)).toContain('15,360.00 / 15,000.00（万元）');
+    expect(table.rows.filter((r) => r.rule === '专项债用途不符').map((r) => r.measure)).toContain('15,360.00 / 15,000.00');
+    expect(table.columns.find((c) => c.key === 'measure')?.label).toBe('指标/阈值（金额为万元）');
     expect(table.rows.filter((r) => r.rule === '债务率超警戒线').map((r) => r.measure)).toContain('135.00% / 100.00%');
     for (const r of table.rows) {
       expect(r.short_id).toBe(r.id!.slice(0, 8));
