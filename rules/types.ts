@@ -19,7 +19,7 @@ export type RuleStatus = 'experimental' | 'test' | 'stable';
 
 export type EntityType =
   | 'agency' | 'budget_line' | 'payment' | 'payee' | 'region' | 'bond' | 'allocation'
-  | 'debt_service' | 'transfer' | 'asset' | 'asset_change' | 'enterprise';
+  | 'debt_service' | 'transfer' | 'asset' | 'asset_change' | 'enterprise' | 'project';
 
 export interface RuleParamDef {
   name: string;

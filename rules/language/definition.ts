@@ -12,6 +12,7 @@ export type LogicKind = (typeof LOGIC_KINDS)[number];
 
 export const ENTITY_TYPES: EntityType[] = [
   'agency', 'budget_line', 'payment', 'payee', 'region', 'bond', 'allocation', 'debt_service', 'transfer', 'asset', 'asset_change', 'enterprise',
+  'project',
 ];
 const SEVERITIES: Severity[] = ['high', 'medium', 'low'];
 const STATUSES: RuleStatus[] = ['experimental', 'test', 'stable'];
