@@ -4,8 +4,6 @@ import { formatRows } from '../../engine/format.ts';
 import { parseFormat } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
 
-const UTC = (col: string) => `strftime(${col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ')`;
-
 export const register: RegisterCommand = (program, ctx) => {
   program
     .command('batches')
@@ -19,15 +17,17 @@ export const register: RegisterCommand = (program, ctx) => {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit wants a positive whole number (got "${opts.limit}")`);
       const store = await ctx.open();
+      // The one timestamp format of every output: ISO 8601 UTC with milliseconds (flags/row.ts isoUtc).
+      const UTC = (col: string) => store.dialect.isoUtc(col);
       const rows = await store.all(
         `SELECT * FROM (
            SELECT batch_id, table_name, source, source_kind, status, rows_read, accepted, rejected, inserted, corrected,
                   unchanged, control_sums, format, encoding, sha256, mapping, message,
                   ${UTC('started_at')} AS started_at, ${UTC('finished_at')} AS finished_at, started_at AS _t
            FROM fiscus.batches
-           WHERE ($table IS NULL OR table_name = $table) AND ($status IS NULL OR status = $status)
+           WHERE (CAST($table AS VARCHAR) IS NULL OR table_name = $table) AND (CAST($status AS VARCHAR) IS NULL OR status = $status)
            ORDER BY started_at DESC, batch_id DESC LIMIT ${limit}
-         ) ORDER BY _t, batch_id`,
+         ) b ORDER BY _t, batch_id`,
         { table: opts.table ?? null, status: opts.status ?? null },
       );
       for (const r of rows) delete r._t;

@@ -251,7 +251,7 @@ describe('batches: what bad input gets', () => {
     expect(b.code).toBe(0);
     const batch = JSON.parse(b.stdout.trim().split('\n').at(-1)!);
     expect(batch).toMatchObject({ batch_id: id, status: 'committed', rows_read: '40', rejected: '1', control_sums: { count: '39' } });
-    expect(batch.started_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    expect(batch.started_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     const table = await runCli(['--db', dbPath, 'batches']);
     expect(table.stdout).toContain(id);
     const q = await runCli(['--db', dbPath, 'quarantine', '--batch', id, '--format', 'csv']);
