@@ -12,6 +12,9 @@ import type { Store } from '../engine/db.ts';
 import { sqlString } from '../engine/sql-quote.ts';
 
 export async function isLockedDown(store: Store): Promise<boolean> {
+  // PostgreSQL: nothing to lock in the server's own session; analyst SQL runs as the
+  // read-only role of engine/pg-analyst.ts, which has no file functions and no write grants.
+  if (store.engine !== 'duckdb') return true;
   const r = await store.one<{ v: string | boolean }>("SELECT current_setting('lock_configuration') AS v");
   return r?.v === true || r?.v === 'true';
 }

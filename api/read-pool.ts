@@ -66,6 +66,8 @@ export class ReadPool {
 
   /** Rows as JSON-safe objects (DECIMAL/BIGINT as strings), like Store.all. */
   all<T extends JsonRow = JsonRow>(sql: string, params?: Params): Promise<T[]> {
+    // PostgreSQL: the Store's own read pool (committed data only, as here).
+    if (this.store.engine !== 'duckdb') return this.store.readCommitted<T>(sql, params);
     return this.with(async (c) => {
       const r = await c.runAndReadAll(sql, params as Record<string, DuckDBValue> | undefined);
       return r.getRowObjectsJson() as T[];

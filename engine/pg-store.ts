@@ -61,8 +61,9 @@ export const PG_TYPES = {
  * ('…', E'…'), quoted identifiers, dollar-quoted bodies and comments; `::` casts are not
  * parameters. Positional `$1` in the text is left alone.
  */
-export function namedToPositional(sql: string, params?: Params): { text: string; values: unknown[] } {
-  if (!params || Object.keys(params).length === 0) return { text: sql, values: [] };
+export function namedToPositional(sql: string, params?: Params, opts: { split?: boolean } = {}): { text: string; values: unknown[]; repeats: boolean } {
+  if (!params || Object.keys(params).length === 0) return { text: sql, values: [], repeats: false };
+  let repeats = false;
   const index = new Map<string, number>();
   const values: unknown[] = [];
   let out = '';
@@ -104,7 +105,8 @@ export function namedToPositional(sql: string, params?: Params): { text: string;
         const key = name[1]!;
         if (!(key in params)) throw new FiscusError(`SQL parameter $${key} has no value`, { code: 'SQL_PARAM' });
         let k = index.get(key);
-        if (k === undefined) {
+        if (k !== undefined) repeats = true;
+        if (k === undefined || opts.split) {
           values.push(pgValue(params[key]));
           k = values.length;
           index.set(key, k);
@@ -120,8 +122,17 @@ export function namedToPositional(sql: string, params?: Params): { text: string;
       i++;
     }
   }
-  return { text: out, values };
+  return { text: out, values, repeats };
 }
+
+/**
+ * How statements whose `$name` occurs more than once bind, by SQL text. PostgreSQL infers one
+ * type per positional parameter: `$id` both concatenated (text) and stored in a VARCHAR column
+ * is "inconsistent types deduced" (42P08) when shared, while `$b IS NULL OR col = $b` needs the
+ * shared one (alone, `$b IS NULL` has no type). Shared is tried first; a 42P08 switches the text
+ * to one parameter per occurrence, remembered for the process.
+ */
+const REPEATED_MODE = new Map<string, 'shared' | 'split'>();
 
 /** A parameter value as pg sends it: DuckDB value objects by their text form. */
 function pgValue(v: unknown): unknown {
@@ -211,10 +222,32 @@ export class PostgresStore extends SerializedStore implements Store {
     await this.#client.query(statement);
   }
 
-  async #query(sql: string, params?: Params): Promise<pg.QueryResult> {
-    const { text, values } = namedToPositional(sql, params);
+  async #send(sql: string, params?: Params): Promise<pg.QueryResult | pg.QueryResult[]> {
+    const shared = namedToPositional(sql, params);
+    const mode = shared.repeats ? REPEATED_MODE.get(sql) : 'shared';
+    const send = (q: { text: string; values: unknown[] }) =>
+      this.#client.query(q.values.length ? { text: q.text, values: q.values } : q.text) as Promise<pg.QueryResult | pg.QueryResult[]>;
+    if (mode === 'shared') return send(shared);
+    if (mode === 'split') return send(namedToPositional(sql, params, { split: true }));
+    // First time this text runs: inside a transaction, a failed try must not doom the transaction.
+    const tx = this.inOpenTransaction;
+    if (tx) await this.#client.query('SAVEPOINT fiscus_bind');
     try {
-      const r = (await this.#client.query(values.length ? { text, values } : text)) as pg.QueryResult | pg.QueryResult[];
+      const r = await send(shared);
+      if (tx) await this.#client.query('RELEASE SAVEPOINT fiscus_bind');
+      REPEATED_MODE.set(sql, 'shared');
+      return r;
+    } catch (err) {
+      if (tx) await this.#client.query('ROLLBACK TO SAVEPOINT fiscus_bind; RELEASE SAVEPOINT fiscus_bind');
+      if ((err as { code?: string }).code !== '42P08') throw err;
+      REPEATED_MODE.set(sql, 'split');
+      return send(namedToPositional(sql, params, { split: true }));
+    }
+  }
+
+  async #query(sql: string, params?: Params): Promise<pg.QueryResult> {
+    try {
+      const r = await this.#send(sql, params);
       if (Array.isArray(r)) {
         // Several statements (simple protocol): they wrote, unless every one was a SELECT.
         if (r.some((x) => x.command !== 'SELECT')) this.wrote();

@@ -7,6 +7,7 @@ import { openStore, type Store } from '../../engine/db.ts';
 import { appendFlagEvents } from '../../engine/flag-events.ts';
 import { buildServer, type ServerOptions } from '../../api/server.ts';
 import type { TokenEntry } from '../../api/tokens.ts';
+import { testDbLocation } from '../helpers/postgres.ts';
 
 export const TOKENS: TokenEntry[] = [
   { token: 'admin-token-0123456789', role: 'admin', name: 'admin' },
@@ -32,7 +33,7 @@ export const T = {
 
 export async function tempStore(): Promise<{ store: Store; dir: string; cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'fiscus-api-'));
-  const store = await openStore(join(dir, 'db.duckdb'));
+  const store = await openStore(testDbLocation(join(dir, 'db.duckdb')));
   return {
     store,
     dir,
