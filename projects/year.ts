@@ -66,8 +66,8 @@ export interface ProjectYear {
   };
 }
 
-/** Fixed: the department reported it rectified (待验收) or the committee verified it. */
-const FIXED = new Set(['rectified', 'verified', 'closed_explained']);
+/** Fixed: the department reported it rectified (待验收) or the committee verified it (an accepted explanation is closed, not fixed). */
+const FIXED = new Set(['rectified', 'verified']);
 
 export async function projectYear(store: Store, year: number, asOf: string, run: Runner = plainRunner(store)): Promise<ProjectYear> {
   const params = { year: String(year), as_of: asOf };
