@@ -164,7 +164,10 @@ export async function walkLoop(store: Store, startDay: string): Promise<string[]
      WHERE severity = 'high' AND agency_code IS NOT NULL ORDER BY rule_id, flag_id LIMIT 3`,
   );
   const low = await store.all<{ flag_id: string; title: string }>(
-    `SELECT flag_id, title FROM fiscus.flags WHERE severity = 'low' ORDER BY rule_id, flag_id LIMIT 1`,
+    // A dated finding (its period or fiscal year), so step 5's figures for the reviewed year show the dismissal;
+    // an undated one (an idle asset) belongs to the year of its run's as-of day (tracker/stats.ts flagDaySql).
+    `SELECT flag_id, title FROM fiscus.flags WHERE severity = 'low'
+     ORDER BY (period_end IS NULL AND period_start IS NULL AND fiscal_year IS NULL), rule_id, flag_id LIMIT 1`,
   );
   const lines: string[] = [];
   const act = async (flagId: string, day: string, action: TrackAction, actor: Actor = COMMITTEE) => {
