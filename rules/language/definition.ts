@@ -32,6 +32,8 @@ export interface RuleDefinition {
   yaml: YamlFile;
   /** Where each param was declared, to point errors at it. */
   paramNodes: Map<string, Node>;
+  /** Warnings of the check (set by parseRuleText). */
+  warnings?: RuleError[];
 }
 
 /** Parse the envelope; the caller then compiles the logic to check it. */

@@ -1,34 +1,44 @@
 /**
  * The fiscus rule language: public API.
  *
- *   parseRuleText / loadRuleFile  → RuleDefinition (envelope + logic, fully checked)
- *   compileRule                   → CompiledRule (one DuckDB SELECT + bound parameters)
+ *   parseRuleText / loadRuleFile   → RuleDefinition (envelope + logic, fully checked: all diagnostics of the file)
+ *   checkDefinition                → RulePlan + diagnostics (errors and warnings) for a dialect
+ *   compileRule                    → CompiledRule (one SELECT for a dialect + its parameters in binding order)
  *   loadBuiltinPack / loadRulesDir → every rule of a folder, all broken files reported together
+ *
+ * Layout: check/ (YAML + expressions → plan), plan/ (the typed IR), passes/ (prefilters,
+ * incremental scope), emit/ (plan → SQL), dialects/ (DuckDB, PostgreSQL), kinds.ts (the registry).
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompiledRule } from '../types.ts';
-import { compileRule } from './compile.ts';
+import { checkDefinition, throwErrors } from './compile.ts';
 import { readDefinition, type RuleDefinition } from './definition.ts';
 import { FiscusError } from '../../engine/errors.ts';
 import { RuleError, RuleErrors } from './errors.ts';
 import { YamlFile } from './yaml-doc.ts';
 
-export { compileRule, resolveParams, AS_OF_COLUMNS, EVIDENCE_LIMIT, type CompileOptions } from './compile.ts';
-export { RuleError, RuleErrors } from './errors.ts';
+export { compileRule, checkDefinition, resolveParams, AS_OF_COLUMNS, EVIDENCE_LIMIT, type CompileOptions } from './compile.ts';
+export { RuleError, RuleErrors, DIAGNOSTIC_CODES, type Diagnostic, type DiagnosticCode } from './errors.ts';
+export type { RulePlan, IR } from './plan/types.ts';
 export { duckdb as duckdbDialect, postgres as postgresDialect, dialectOf, DIALECTS, type Dialect, type Dialect as SqlDialect, type DialectName, type EmittedSql } from './dialects/index.ts';
-export { FUNCTIONS } from './expr.ts';
+export { FUNCTIONS } from './check/functions.ts';
 export { LOGIC_KINDS, type RuleDefinition, type LogicKind } from './definition.ts';
 export { bindValues } from './runtime.ts';
 
 const PACK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'pack');
 
-/** Parse and check a rule (every expression is type-checked by compiling it with its defaults). */
+/**
+ * Parse and check a rule. Every mistake of the file is reported at once: one RuleError,
+ * or RuleErrors with all of them (file order). Warnings are kept on `def.warnings`.
+ */
 export function parseRuleText(text: string, file: string, opts: { builtin?: boolean } = {}): RuleDefinition {
   const y = new YamlFile(file, text);
   const def = readDefinition(y, opts.builtin ?? false);
-  compileRule(def);
+  const { diagnostics } = checkDefinition(def);
+  throwErrors(diagnostics);
+  def.warnings = diagnostics.filter((x) => x.severity === 'warning');
   return def;
 }
 
@@ -73,6 +83,7 @@ async function loadDir(dir: string, builtin: boolean): Promise<RuleDefinition[]>
       defs.push(def);
     } catch (err) {
       if (err instanceof RuleError) errors.push(err);
+      else if (err instanceof RuleErrors) errors.push(...err.errors);
       else throw err;
     }
   }

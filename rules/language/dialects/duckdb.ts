@@ -1,5 +1,6 @@
 /** DuckDB: the embedded engine, the default. */
 import { quoteIdent } from '../../../engine/feeds.ts';
+import { sqlString } from '../../../engine/sql-quote.ts';
 import { PARAM_MARK, type Dialect, type SqlType } from './types.ts';
 
 function duckType(t: SqlType): string {
@@ -19,7 +20,7 @@ function duckType(t: SqlType): string {
   }
 }
 
-const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
+const lit = sqlString;
 const filtered = (agg: string, filter?: string) => (filter ? `${agg} FILTER (WHERE ${filter})` : agg);
 
 export const duckdb: Dialect = {

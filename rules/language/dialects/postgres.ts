@@ -10,6 +10,7 @@
  * binary (COLLATE "C"), as DuckDB sorts, so both engines list keys identically.
  */
 import { quoteIdent } from '../../../engine/feeds.ts';
+import { sqlString } from '../../../engine/sql-quote.ts';
 import { PARAM_MARK, type Dialect, type SqlType } from './types.ts';
 
 function pgType(t: SqlType): string {
@@ -29,7 +30,7 @@ function pgType(t: SqlType): string {
   }
 }
 
-const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
+const lit = sqlString;
 const int = (x: string) => `CAST(${x} AS INTEGER)`;
 const extract = (field: string, d: string) => `CAST(EXTRACT(${field} FROM ${d}) AS INTEGER)`;
 const where = (f?: string) => (f ? ` FILTER (WHERE ${f})` : '');

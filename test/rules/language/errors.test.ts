@@ -3,7 +3,7 @@
  * message an analyst can act on.
  */
 import { describe, expect, it } from 'vitest';
-import { RuleError, compileRule, parseRuleText } from '../../../rules/language/index.ts';
+import { RuleError, RuleErrors, compileRule, parseRuleText } from '../../../rules/language/index.ts';
 
 /** A small valid rule; tests replace one line to break it. */
 const BASE = `id: test.large
@@ -29,10 +29,12 @@ measure: { name: amount, value: p.amount, threshold: $min_amount }
 amount: p.amount
 `;
 
+/** The first diagnostic (file order) of a broken rule; all of a file's mistakes come together as RuleErrors. */
 function fails(text: string): RuleError {
   try {
     parseRuleText(text, 'rules/x.rule.yaml');
   } catch (e) {
+    if (e instanceof RuleErrors) return e.errors[0]!;
     expect(e).toBeInstanceOf(RuleError);
     return e as RuleError;
   }

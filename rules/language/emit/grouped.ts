@@ -1,0 +1,56 @@
+/** A grouped side as a CTE, with its evidence keys (aggregate kind, each side of compare) and `at:` dates. */
+import type { TableDef } from '../../../engine/feeds.ts';
+import type { Dialect } from '../dialects/types.ts';
+import type { AtDates, GroupedPlan } from '../plan/types.ts';
+import { AS_OF_COLUMNS, asOfParam } from './as-of.ts';
+import { emitExpr } from './expr.ts';
+import { emitSource, plainColumns, whereSql, type EmittedSource } from './source.ts';
+
+export interface EmittedSide {
+  cte: string;
+  src: EmittedSource;
+  plain: ReturnType<typeof plainColumns>;
+  /** The sorted keys of the rows of the group `ref` (a correlated subquery, run for findings only). */
+  evidenceKeys(ref: string): string;
+}
+
+export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, at: boolean): EmittedSide {
+  const c = { d };
+  const src = emitSource(d, side.source);
+  const groups = side.groups.map((g) => ({ name: g.name, sql: emitExpr(g.expr, c) }));
+  const cols = [
+    ...(at ? ['fiscus_at.at AS "at"'] : []),
+    ...groups.map((g) => `${g.sql} AS ${d.ident(g.name)}`),
+    ...side.computes.map((x) => `${emitExpr(x.expr, c)} AS ${d.ident(x.name)}`),
+    'count(*) AS __n',
+  ];
+  const groupBy = [...(at ? ['fiscus_at.at'] : []), ...groups.map((g) => g.sql)];
+  const from = at ? `fiscus_at CROSS JOIN ${src.from}` : src.from;
+  const cte = `${cteName} AS (SELECT ${cols.join(', ')} FROM ${from}${whereSql(src.where)} GROUP BY ${groupBy.join(', ')})`;
+  // Evidence keys are listed for the findings only (a correlated subquery over the same rows),
+  // not for every group: listing keys of every group costs more than the rule itself.
+  const keyExprs = [...(at ? [{ sql: 'fiscus_at.at', name: 'at' }] : []), ...groups];
+  const evidenceKeys = (ref: string) =>
+    `(SELECT ${d.keyList(src.key)} FROM ${from} WHERE ${[
+      ...src.where,
+      ...keyExprs.map((k) => `${k.sql} IS NOT DISTINCT FROM ${ref}.${d.ident(k.name)}`),
+    ].join(' AND ')})`;
+  return { cte, src, plain: plainColumns(side.groups, side.source.primary.alias), evidenceKeys };
+}
+
+const MONTHS: Record<AtDates, string> = {
+  quarter_ends: '(3),(6),(9),(12)',
+  month_ends: '(1),(2),(3),(4),(5),(6),(7),(8),(9),(10),(11),(12)',
+  year_ends: '(12)',
+};
+
+/** Evaluation dates (`at: quarter_ends`): a CTE of dates ≤ as-of, from the first year in the table. */
+export function atDatesCte(d: Dialect, at: AtDates, table: TableDef): string {
+  const col = d.ident(AS_OF_COLUMNS[table.name]!.column);
+  const asOf = asOfParam(d);
+  const end = d.lastDayOfMonth(d.makeDate('y.range', 'm.m', '1'));
+  return `fiscus_at AS (SELECT CAST(${end} AS DATE) AS at
+      FROM ${d.integerRange(`coalesce((SELECT ${d.year(`min(${col})`)} FROM ${d.table(table.schema, table.table)} WHERE ${col} <= ${asOf}), ${d.year(asOf)})`, `${d.year(asOf)} + 1`, 'y')},
+      (VALUES ${MONTHS[at]}) m(m)
+      WHERE ${end} <= ${asOf})`;
+}

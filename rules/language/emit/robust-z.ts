@@ -1,0 +1,27 @@
+/** Robust z-scores: (value − peer median) / (scale × peer MAD) within each peer group of the minimum size. */
+import type { RobustZPlan } from '../plan/types.ts';
+import { emitExpr, type EmitCtx } from './expr.ts';
+import type { KindEmitter } from './kind.ts';
+import { emitSource } from './source.ts';
+
+export const emitRobustZ: KindEmitter<RobustZPlan> = (d, p) => {
+  const src = emitSource(d, p.source);
+  const c: EmitCtx = { d };
+  const groups = p.groups.map((x) => ({ name: x.name, sql: emitExpr(x.expr, c) }));
+  const g = groups.map((x) => d.ident(x.name));
+  const v = d.cast(emitExpr(p.value, c), 'number');
+  const ctes = [
+    `fiscus_zv AS (SELECT ${groups.map((x) => `${x.sql} AS ${d.ident(x.name)}`).join(', ')}, ${v} AS __v
+        FROM ${src.from} WHERE ${[...src.where, `${v} IS NOT NULL`].join(' AND ')})`,
+    `fiscus_zm AS (SELECT ${g.join(', ')}, ${d.median('__v')} AS __med, count(*) AS __n FROM fiscus_zv GROUP BY ${g.join(', ')} HAVING count(*) >= ${emitExpr(p.minSize, c)})`,
+    `fiscus_zs AS (SELECT ${g.map((x) => `m.${x}`).join(', ')}, m.__med, m.__n, ${d.median('abs(v.__v - m.__med)')} AS __mad
+        FROM fiscus_zv v JOIN fiscus_zm m ON ${g.map((x) => `v.${x} IS NOT DISTINCT FROM m.${x}`).join(' AND ')}
+        GROUP BY ${g.map((x) => `m.${x}`).join(', ')}, m.__med, m.__n)`,
+  ];
+  const from = `${src.from} JOIN fiscus_zs AS zs ON ${groups.map((x) => `zs.${d.ident(x.name)} IS NOT DISTINCT FROM ${x.sql}`).join(' AND ')}`;
+  return {
+    ctes, from, where: [...src.where, ...(p.having ? [emitExpr(p.having, c)] : [])], ctx: c,
+    evidence: d.evidence(p.source.primary.table.name, d.listOf([src.key])), evidenceQuery: 'NULL',
+    preconditions: [{ ctes: ctes.slice(0, 2), sql: 'SELECT EXISTS (SELECT 1 FROM fiscus_zm) AS ok' }],
+  };
+};

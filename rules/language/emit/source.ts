@@ -1,0 +1,60 @@
+/** A source (`from` + lookups + `where` + `requires` + the as-of cut-off + incremental scope) as FROM and WHERE parts. */
+import type { Dialect } from '../dialects/types.ts';
+import type { Named, SourcePlan } from '../plan/types.ts';
+import { asOfFilter } from './as-of.ts';
+import { emitExpr, relSql, tableFrom, type EmitCtx } from './expr.ts';
+
+export interface EmittedSource {
+  from: string;
+  /** The as-of cut-off, the scope restriction and `requires:` (what every row of the source must meet). */
+  base: string[];
+  /** `base` and the `where:` condition. */
+  where: string[];
+  /** The primary row's key as text (composite parts joined with `|`). */
+  key: string;
+}
+
+export function emitSource(d: Dialect, s: SourcePlan): EmittedSource {
+  const c: EmitCtx = { d };
+  const t = s.primary.table;
+  const rel = relSql(d, s.primary);
+  let from = tableFrom(d, t, rel);
+  const base: string[] = [];
+  const asOf = asOfFilter(d, t, rel);
+  if (asOf) base.push(asOf);
+  if (s.scopeColumn) base.push(d.inListParamOrAll('scope', `${rel}.${d.ident(s.scopeColumn)}`));
+  for (const l of s.lookups) {
+    const lRel = d.ident(l.rel);
+    let joined = tableFrom(d, l.table, lRel);
+    const conds = [emitExpr(l.on, c)];
+    if (l.grouped) {
+      const { groups, computes } = l.grouped;
+      const lAsOf = asOfFilter(d, l.table, lRel);
+      const cols = [...groups, ...computes].map((x) => `${emitExpr(x.expr, c)} AS ${d.ident(x.name)}`);
+      joined = `(SELECT ${cols.join(', ')} FROM ${joined}${lAsOf ? ` WHERE ${lAsOf}` : ''} GROUP BY ${groups.map((g) => emitExpr(g.expr, c)).join(', ')}) AS ${lRel}`;
+    } else {
+      const lAsOf = asOfFilter(d, l.table, lRel);
+      if (lAsOf) conds.push(lAsOf);
+    }
+    from += ` ${l.inner ? 'JOIN' : 'LEFT JOIN'} ${joined} ON ${conds.join(' AND ')}`;
+  }
+  base.push(...s.requires.map((col) => `${rel}.${d.ident(col)} IS NOT NULL`));
+  const where = [...base, ...(s.where ? [emitExpr(s.where, c)] : [])];
+  const keyParts = t.key.map((k) => d.cast(`${rel}.${d.ident(k)}`, 'string'));
+  const key = keyParts.length === 1 ? keyParts[0]! : keyParts.join(` || '|' || `);
+  return { from, base, where, key };
+}
+
+/** `a AND b` of a WHERE list, with its keyword; '' when empty. */
+export function whereSql(conds: readonly string[], sep = ' AND '): string {
+  return conds.length ? ` WHERE ${conds.join(sep)}` : '';
+}
+
+/** Group keys that are plain columns of the primary row (for evidence queries). */
+export function plainColumns(groups: readonly Named[], primaryAlias: string): { name: string; column: string; type: Named['expr']['type'] }[] {
+  const out: { name: string; column: string; type: Named['expr']['type'] }[] = [];
+  for (const g of groups) {
+    if (g.expr.k === 'col' && g.expr.row.alias === primaryAlias) out.push({ name: g.name, column: g.expr.col.name, type: g.expr.type });
+  }
+  return out;
+}

@@ -1,0 +1,6 @@
+import type { SqlType } from '../dialects/types.ts';
+import type { VType } from '../scope.ts';
+
+export function sqlTypeOf(t: VType): SqlType {
+  return t === 'null' || t === 'days' || t === 'workdays' || t === 'list' ? 'string' : t;
+}

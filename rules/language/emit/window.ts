@@ -1,0 +1,62 @@
+/**
+ * Sliding windows per partition, as a range join rather than window frames: every
+ * distinct start date joins the rows of its partition dated within the span, so computes
+ * are plain aggregates and evidence is exact. Only maximal windows are reported.
+ */
+import type { RowRef, WindowPlan } from '../plan/types.ts';
+import { monotoneConditions } from '../passes/prefilter.ts';
+import { columnsRead, emitExpr, relSql, type EmitCtx } from './expr.ts';
+import type { KindEmitter } from './kind.ts';
+import { emitSource, whereSql } from './source.ts';
+
+export const emitWindow: KindEmitter<WindowPlan> = (d, p) => {
+  const src = emitSource(d, p.source);
+  const plain: EmitCtx = { d };
+  // Computes read the columns they need from the row CTE.
+  const rows = new Set([p.source.primary.alias, ...p.source.lookups.map((l) => l.alias)]);
+  const accept = (row: RowRef) => rows.has(row.alias) && row.quoted;
+  const used = new Map<string, string>();
+  for (const x of p.computes) {
+    for (const { row, col } of columnsRead(x.expr, accept).values()) used.set(`__c_${row.alias}_${col}`, `${relSql(d, row)}.${d.ident(col)}`);
+  }
+  const rowCtx: EmitCtx = { d, column: (row, col) => (accept(row) ? `q.${d.ident(`__c_${row.alias}_${col}`)}` : undefined) };
+  const pk = p.partitions.map((x) => d.ident(x.name));
+  const span = `(CAST(${emitExpr(p.within, plain)} AS INTEGER) - 1)`;
+  const conds = monotoneConditions(p.source, p.computes, p.having).map((m) => `(${emitExpr(m.compute.expr, rowCtx)} ${m.op} ${emitExpr(m.rhs, plain)})`);
+  const ctes = [
+    d.materialized('fiscus_wq', `SELECT ${[
+      ...p.partitions.map((x) => `${emitExpr(x.expr, plain)} AS ${d.ident(x.name)}`),
+      `${emitExpr(p.date, plain)} AS __d`,
+      `${src.key} AS __key`,
+      ...[...used].map(([n, direct]) => `${direct} AS ${d.ident(n)}`),
+    ].join(', ')} FROM ${src.from}${whereSql(src.where)}`),
+    // A window's rows are a subset of its partition's: a count (or a sum of values the source
+    // keeps non-negative) that must reach a threshold must reach it over the whole partition
+    // too. Partitions that cannot are skipped before the range join.
+    ...(conds.length === 0
+      ? [`fiscus_ws AS (SELECT DISTINCT ${pk.join(', ')}, __d FROM fiscus_wq)`]
+      : [
+        `fiscus_wp AS (SELECT ${pk.join(', ')} FROM fiscus_wq AS q GROUP BY ${pk.join(', ')} HAVING ${conds.join(' AND ')})`,
+        `fiscus_ws AS (SELECT DISTINCT ${pk.map((k) => `q.${k}`).join(', ')}, q.__d FROM fiscus_wq AS q ${d.semiJoin} fiscus_wp AS wp ON ${pk.map((k) => `q.${k} = wp.${k}`).join(' AND ')})`,
+      ]),
+    `fiscus_w AS (SELECT ${[
+      ...pk.map((k) => `st.${k} AS ${k}`),
+      'st.__d AS __start',
+      'max(q.__d) AS __end',
+      ...p.computes.map((x) => `${emitExpr(x.expr, rowCtx)} AS ${d.ident(x.name)}`),
+      'count(*) AS __n',
+    ].join(', ')}
+        FROM fiscus_ws st JOIN fiscus_wq q ON ${pk.map((k) => `q.${k} = st.${k}`).join(' AND ')} AND q.__d BETWEEN st.__d AND st.__d + ${span}
+        GROUP BY ${[...pk.map((k) => `st.${k}`), 'st.__d'].join(', ')})`,
+  ];
+  const having = p.having ? emitExpr(p.having, plain) : 'TRUE';
+  ctes.push(d.materialized('fiscus_wf', `SELECT * FROM fiscus_w AS w WHERE ${having}`));
+  // Maximal windows only: drop one whose rows all lie in an earlier finding's span.
+  const where = [`NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE ${pk.map((k) => `w2.${k} = w.${k}`).join(' AND ')} AND w2.__start < w.__start AND w2.__start + ${span} >= w.__end)`];
+  return {
+    ctes, from: 'fiscus_wf AS w', where, ctx: plain,
+    evidence: d.evidence(p.source.primary.table.name,
+      `(SELECT ${d.keyList('q2.__key')} FROM fiscus_wq AS q2 WHERE ${pk.map((k) => `q2.${k} = w.${k}`).join(' AND ')} AND q2.__d BETWEEN w.__start AND w.__end)`),
+    evidenceQuery: 'NULL', preconditions: [],
+  };
+};
