@@ -14,6 +14,7 @@ import { duckdb } from '../../rules/language/dialects/duckdb.ts';
 import { compileLoaded, loadDefinitions, withConfig } from '../../rules/run/catalog.ts';
 import { runRules } from '../../rules/run/runner.ts';
 import { SAMPLE_DIR } from '../../cli/commands/demo.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fiscus-titles-'));
 let store: Store;
@@ -55,6 +56,19 @@ describe('flag titles', () => {
       expect(f.title, f.rule_id).not.toMatch(/：—|： —|—向|— 向/);
       expect(f.title_en, f.rule_id).toContain('A0199');
     }
+  });
+});
+
+describe('rules show', () => {
+  it('fills the parameters into the description: no "{window_days}" left', async () => {
+    const r = await runCli(['--db', join(dir, 'show.duckdb'), 'rules', 'show', 'treasury.split_payment']);
+    expect(r.code, r.stderr).toBe(0);
+    const [, , , , ...rest] = r.stdout.split('\n'); // after the header, the name and the two title templates
+    expect(rest.join('\n')).not.toMatch(/\{(window_days|min_count|max_single|min_total)\}/);
+    expect(r.stdout).toContain('任意7日内（首末支付日期相差少于7天）支付3笔及以上、每笔低于200,000.00元');
+    expect(r.stdout).toContain('3 or more payments from one agency to one payee account within any 7-day window');
+    // The title template keeps its placeholders: they are filled per flag.
+    expect(r.stdout).toContain('title: 拆分支付：{agency_name}');
   });
 });
 
