@@ -163,5 +163,7 @@ export async function issueChecklist(store: Store, year: number, input: Checklis
   }));
   for (const id of ids) await performAction(store, id, { action: 'confirm', note: `督查督办清单 ${checklistId}` }, actor, { ...opts, calendar: cal });
   const assigned = await assignAll(store, { rule: CHECKLIST_RULE, due, note: `督查督办清单 ${checklistId}，限期 ${due} 反馈` }, actor, { ...opts, calendar: cal });
-  return { checklist_id: checklistId, due, flag_ids: ids, assigned: assigned.filter((a) => ids.includes(a.flag.flag_id)) };
+  // In the checklist's item order (assignAll goes by first seen, then flag id).
+  const byId = new Map(assigned.map((a) => [a.flag.flag_id, a]));
+  return { checklist_id: checklistId, due, flag_ids: ids, assigned: ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])) };
 }
