@@ -35,8 +35,8 @@ const STRINGS = {
   moneyFunds: { zh: '涉及资金', en: 'Funds involved' },
   moneyOverLines: { zh: '超警戒线债务及负债', en: 'Debt and liabilities above warning lines' },
   moneyNote: {
-    zh: '涉及资金：支付、预算、转移支付、专项债资金和资产类预警的金额合计；超警戒线债务及负债：债务率、债务限额、利息负担和国企负债率、亏损类预警超出警戒线或限额的部分，二者口径不同，不相加。',
-    en: 'Funds involved: the amounts of payment, budget, transfer, bond-fund and asset warnings. Debt and liabilities above warning lines: how far debt ratios, debt limits, interest burdens, SOE leverage and losses exceed their lines. The two are different measures and are not added up.',
+    zh: '涉及资金：支付、预算、转移支付、专项债资金和资产类预警的金额合计；超警戒线债务及负债：债务率、债务限额、利息负担和国企负债率预警超出警戒线或限额的部分，以及国企亏损额。二者口径不同，不相加。',
+    en: 'Funds involved: the amounts of payment, budget, transfer, bond-fund and asset warnings. Debt and liabilities above warning lines: how far debt ratios, debt limits, interest burdens and SOE leverage exceed their lines, and SOE losses. The two are different measures and are not added up.',
   },
   // Execution
   timeProgress: { zh: '时间进度', en: 'Time progress' },

@@ -90,7 +90,7 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
     title: t(lang, 'byRule'),
     columns: [
       { key: 'rule', label: t(lang, 'rule') },
-      { key: 'severity', label: lang === 'zh' ? '等级' : 'Severity' },
+      { key: 'severity', label: lang === 'zh' ? '等级' : 'Severity', nowrap: true },
       { key: 'q', label: t(lang, 'flagsInQuarter'), align: 'right' },
       { key: 'ytd', label: t(lang, 'flagsYtd'), align: 'right' },
       { key: 'amount', label: `${t(lang, 'amountInvolved')}（${wanUnit}）`, align: 'right' },
