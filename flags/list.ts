@@ -57,11 +57,31 @@ function encodeCursor(sort: FlagSort, vals: readonly string[]): string {
   return Buffer.from(JSON.stringify(['k1', sort, ...vals]), 'utf8').toString('base64url');
 }
 
-function decodeCursor(c: string, sort: FlagSort, n: number): string[] {
+/** What a key's text must look like before it is cast back: a forged value is a 400, never a failed cast. */
+const KEY_TEXT: Record<string, RegExp> = {
+  TIMESTAMPTZ: /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}(:?\d{2})?)?$/,
+  INTEGER: /^-?\d{1,9}$/,
+  'DECIMAL(18,2)': /^-?\d{1,16}(\.\d{1,2})?$/,
+};
+
+function validKey(type: string, v: string): boolean {
+  if (type === 'DATE') {
+    const t = /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : new Date(NaN);
+    return Number.isFinite(t.getTime()) && t.toISOString().slice(0, 10) === v;
+  }
+  if (type === 'TIMESTAMPTZ') return KEY_TEXT.TIMESTAMPTZ!.test(v) && Number.isFinite(Date.parse(v.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00')));
+  return KEY_TEXT[type] ? KEY_TEXT[type]!.test(v) : true;
+}
+
+function decodeCursor(c: string, sort: FlagSort, keys: readonly Key[]): string[] {
+  const n = keys.length;
   try {
     if (!/^[A-Za-z0-9_-]{1,4000}$/.test(c)) throw badCursor(c);
     const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v[0] === 'k1' && v[1] === sort && v.length === n + 2 && v.slice(2).every((x) => typeof x === 'string' && x.length <= 300)) {
+    if (
+      Array.isArray(v) && v[0] === 'k1' && v[1] === sort && v.length === n + 2 &&
+      v.slice(2).every((x, i) => typeof x === 'string' && x.length <= 300 && validKey(keys[i]!.type, x))
+    ) {
       return v.slice(2) as string[];
     }
   } catch {
@@ -107,7 +127,7 @@ export async function listFlags(db: RowReader, filter: FlagFilter, opts: ListOpt
   const countConds = [...conds];
   const countParams = { ...params };
   if (opts.cursor) {
-    const vals = decodeCursor(opts.cursor, sort, keys.length);
+    const vals = decodeCursor(opts.cursor, sort, keys);
     // (k1, k2, …) after (v1, v2, …), each key in its own direction.
     const ors = keys.map((k, i) => {
       const eqs = keys.slice(0, i).map((p, j) => `${p.expr} = CAST($lc_${j} AS ${p.type})`);

@@ -182,8 +182,10 @@ describe('sorts and keyset pages', () => {
     const p = await listFlags(store, {}, { sort: 'amount', limit: 2 });
     await expect(listFlags(store, {}, { sort: 'newest', limit: 2, cursor: p.next_cursor! })).rejects.toMatchObject({ httpStatus: 400, exitCode: 2 });
     const forged = Buffer.from(JSON.stringify(['k1', 'amount', "1' OR 1=1 --", 'F01'])).toString('base64url');
-    // A well-formed cursor with a hostile value is bound as a parameter: the cast fails, nothing runs.
-    await expect(listFlags(store, {}, { sort: 'amount', limit: 2, cursor: forged })).rejects.toThrow();
+    // A well-formed cursor with a hostile value is refused before any SQL runs (a 400, not a failed cast).
+    await expect(listFlags(store, {}, { sort: 'amount', limit: 2, cursor: forged })).rejects.toMatchObject({ httpStatus: 400, exitCode: 2 });
+    const badDay = Buffer.from(JSON.stringify(['k1', 'due', '2026-02-30', 'F01'])).toString('base64url');
+    await expect(listFlags(store, {}, { sort: 'due', limit: 2, cursor: badDay })).rejects.toMatchObject({ httpStatus: 400 });
     for (const bad of ['', 'not a cursor!', Buffer.from('[1,2]').toString('base64url'), 'x'.repeat(5000)]) {
       if (bad === '') continue;
       await expect(listFlags(store, {}, { sort: 'newest', cursor: bad })).rejects.toBeInstanceOf(FiscusError);
