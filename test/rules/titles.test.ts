@@ -48,6 +48,16 @@ describe('flag titles', () => {
     expect(disposal?.title).toMatch(/原值1,200,000\.00元）成交860,000\.00元，未经评估$/);
   });
 
+  it('give the Benford MAD with four decimals and the count grouped', () => {
+    const b = flags.filter((f) => f.rule_id === 'treasury.benford');
+    expect(b.length).toBeGreaterThan(0);
+    for (const f of b) {
+      const mad = /MAD为(\d+\.\d+)$/.exec(f.title)?.[1];
+      expect(mad, f.title).toBe(Number(f.measure_value).toFixed(4));
+      expect(f.title).toMatch(/年1,\d{3}笔/);
+    }
+  });
+
   it('name an agency missing from ref.agencies by its code, in every rule', () => {
     const unknown = flags.filter((f) => f.agency_code === 'A0199');
     expect(new Set(unknown.map((f) => f.rule_id)).size).toBeGreaterThan(1);
