@@ -23,6 +23,7 @@ import { ruleBesideTest } from '../../rules/run/test-resolver.ts';
 import type { CliContext } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
 import { engineOf } from '../../engine/db.ts';
+import * as language from '../../rules/language/index.ts';
 
 const PACK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../rules/pack');
 
@@ -169,6 +170,25 @@ export const register: RegisterCommand = (program, ctx) => {
         compiled.sql.trim(),
       ];
       ctx.io.out(`${lines.join('\n')}\n`);
+    });
+
+  rules
+    .command('check')
+    .description('check rule files without running them: every mistake of every file (code, file:line:col), warnings too; exit 1 on errors')
+    .option('--rules-dir <dir>', "an analyst's folder of *.rule.yaml")
+    .option('--no-builtin', 'only the --rules-dir rules, not the built-in pack')
+    .addOption(new Option('--dialect <engine>', 'the SQL engine to check for').choices(['duckdb', 'postgres'] as const))
+    .addOption(formatOpt())
+    .action(async (opts) => {
+      const dialect = opts.dialect ?? engineOf(ctx.dbPath);
+      const diagnostics = await language.checkRuleFiles({ builtin: opts.builtin, rulesDir: opts.rulesDir, dialect });
+      const errors = diagnostics.filter((d) => d.severity === 'error').length;
+      if (opts.format === 'json') ctx.io.out(`${JSON.stringify(diagnostics.map((d) => d.toJSON()), null, 2)}\n`);
+      else {
+        for (const d of diagnostics) ctx.io.out(`${d.message}  [${d.diagnostic}]\n`);
+        ctx.io.out(`${errors} error(s), ${diagnostics.length - errors} warning(s) (${dialect}) / 错误 ${errors}，警告 ${diagnostics.length - errors}\n`);
+      }
+      if (errors) throw new FiscusError(`${errors} error(s) in rule files`);
     });
 
   rules

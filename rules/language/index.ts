@@ -14,6 +14,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompiledRule } from '../types.ts';
 import { checkDefinition, throwErrors } from './compile.ts';
+import type { DialectName } from './dialects/index.ts';
 import { readDefinition, type RuleDefinition } from './definition.ts';
 import { FiscusError } from '../../engine/errors.ts';
 import { RuleError, RuleErrors } from './errors.ts';
@@ -90,6 +91,34 @@ async function loadDir(dir: string, builtin: boolean): Promise<RuleDefinition[]>
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new RuleErrors(errors);
   return defs;
+}
+
+/**
+ * Check rule files for a dialect without compiling them: every diagnostic (errors and
+ * warnings) of every file, in file order (`fiscus rules check`).
+ */
+export async function checkRuleFiles(opts: { builtin?: boolean; rulesDir?: string; dialect?: DialectName } = {}): Promise<RuleError[]> {
+  const dirs = [...(opts.builtin === false ? [] : [{ dir: PACK_DIR, builtin: true }]), ...(opts.rulesDir ? [{ dir: resolve(opts.rulesDir), builtin: false }] : [])];
+  const out: RuleError[] = [];
+  for (const { dir, builtin } of dirs) {
+    let files: string[];
+    try {
+      files = await ruleFiles(dir);
+    } catch (err) {
+      throw new FiscusError(`cannot read the rules folder ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : String(err)}`, { code: 'RULES_DIR' });
+    }
+    for (const f of files) {
+      try {
+        const def = readDefinition(new YamlFile(displayPath(f), await readFile(f, 'utf8')), builtin);
+        out.push(...checkDefinition(def, opts.dialect).diagnostics);
+      } catch (err) {
+        if (err instanceof RuleError) out.push(err);
+        else if (err instanceof RuleErrors) out.push(...err.errors);
+        else throw err;
+      }
+    }
+  }
+  return out;
 }
 
 /** Every `rules/pack/**\/*.rule.yaml`. */

@@ -79,5 +79,17 @@ describe('diagnostics', () => {
     expect(out).toMatch(/three\.rule\.yaml:13:12: unknown column `amout` in treasury\.payments — did you mean `amount`\?/);
     expect(out).toMatch(/three\.rule\.yaml:13:52: 'indivdual' is not a value of this column \(org, individual\) — did you mean `individual`\?/);
     expect(out).toMatch(/three\.rule\.yaml:18:33: aggregate `sum` is not allowed in `match`/);
+
+    // fiscus rules check: the same three, as data, for a chosen engine; the pack itself is clean on both.
+    const check = await runCli(['rules', 'check', '--rules-dir', dir, '--no-builtin', '--dialect', 'postgres', '--format', 'json']);
+    expect(check.code).toBe(1);
+    expect((JSON.parse(check.stdout) as { code: string; line: number }[]).map((d) => [d.code, d.line])).toEqual([
+      ['unknown-column', 13], ['not-enum-value', 13], ['aggregate-misuse', 18],
+    ]);
+    for (const dialect of ['duckdb', 'postgres']) {
+      const pack = await runCli(['rules', 'check', '--dialect', dialect]);
+      expect(pack.code, pack.stdout + pack.stderr).toBe(0);
+      expect(pack.stdout).toMatch(new RegExp(`^0 error\\(s\\), \\d+ warning\\(s\\) \\(${dialect}\\)`, 'm'));
+    }
   });
 });
