@@ -26,7 +26,6 @@ export type { RulePlan, IR } from './plan/types.ts';
 export { duckdb as duckdbDialect, postgres as postgresDialect, dialectOf, DIALECTS, type Dialect, type Dialect as SqlDialect, type DialectName, type EmittedSql } from './dialects/index.ts';
 export { FUNCTIONS } from './check/functions.ts';
 export { LOGIC_KINDS, type RuleDefinition, type LogicKind } from './definition.ts';
-export { bindValues } from './runtime.ts';
 
 const PACK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'pack');
 

@@ -6,8 +6,8 @@
  * use `$scope` still runs.
  */
 import {
-  BOOLEAN, DOUBLE, DuckDBDateValue, DuckDBDecimalValue, INTEGER, LIST, VARCHAR,
-  type DuckDBPreparedStatement,
+  BOOLEAN, DOUBLE, DuckDBDateValue, DuckDBDecimalValue, INTEGER, LIST, VARCHAR, listValue,
+  type DuckDBPreparedStatement, type DuckDBValue,
 } from '@duckdb/node-api';
 import type { CompiledRule, RuleParamDef } from '../types.ts';
 
@@ -116,3 +116,24 @@ export function describeBindings(rule: Pick<CompiledRule, 'params' | 'meta'>, ct
   return out;
 }
 
+
+/**
+ * The named values for a DuckDB `conn.run(sql, values)` call (tests and tools; the runner
+ * binds through prepared statements, bindRule): `$as_of`, every `$p_<param>`, and `$scope`,
+ * only those `sql` uses (DuckDB refuses unknown names). Lists must be DuckDB list values.
+ * The rule language itself knows no DuckDB value classes: this adapter is here.
+ */
+export function bindValues(
+  rule: Pick<CompiledRule, 'params' | 'sql'>,
+  asOf: string,
+  scope?: string[] | null,
+  sql: string = rule.sql,
+): Record<string, DuckDBValue> {
+  const used = new Set([...sql.matchAll(/\$([A-Za-z_]\w*)/g)].map((m) => m[1]!));
+  const all: Record<string, DuckDBValue> = { as_of: asOf };
+  for (const [k, v] of Object.entries(rule.params)) all[k] = Array.isArray(v) ? listValue(v) : v;
+  all.scope = scope && scope.length ? listValue(scope) : null;
+  const out: Record<string, DuckDBValue> = {};
+  for (const k of used) if (k in all) out[k] = all[k]!;
+  return out;
+}

@@ -8,7 +8,8 @@
 import { DATE, dateValue } from '@duckdb/node-api';
 import { openStore } from '../../../engine/db.ts';
 import { referenceSql } from '../../reference/run-reference.ts';
-import { bindValues, compileRule, loadBuiltinPack } from '../index.ts';
+import { bindValues } from '../../run/bind.ts';
+import { compileRule, loadBuiltinPack } from '../index.ts';
 
 const [db, asOf = '2025-12-31', runsArg = '2', only] = process.argv.slice(2);
 if (!db) {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../engine/db.ts';
 import { feedTable, qualifiedName, quoteIdent } from '../../../engine/feeds.ts';
-import { RuleErrors, bindValues, compileRule, loadRulesDir, parseRuleText } from '../../../rules/language/index.ts';
+import { RuleErrors, compileRule, loadRulesDir, parseRuleText } from '../../../rules/language/index.ts';
+import { bindValues } from '../../../rules/run/bind.ts';
 
 let store: Store;
 beforeAll(async () => {

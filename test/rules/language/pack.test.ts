@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../engine/db.ts';
-import { bindValues, compileRule, loadBuiltinPack, type RuleDefinition } from '../../../rules/language/index.ts';
+import { compileRule, loadBuiltinPack, type RuleDefinition } from '../../../rules/language/index.ts';
+import { bindValues } from '../../../rules/run/bind.ts';
 import { RESULT_COLUMNS } from '../../../rules/types.ts';
 
 const CATALOGUE = [

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshCalendar } from '../../../engine/calendar.ts';
 import { openStore, type Store } from '../../../engine/db.ts';
 import { FEEDS, qualifiedName, quoteIdent, sqlType } from '../../../engine/feeds.ts';
-import { bindValues, compileRule, loadBuiltinPack } from '../../../rules/language/index.ts';
+import { compileRule, loadBuiltinPack } from '../../../rules/language/index.ts';
+import { bindValues } from '../../../rules/run/bind.ts';
 
 const SAMPLE = join(import.meta.dirname, '../../../fixtures/sample');
 const REFERENCE = join(import.meta.dirname, '../../../rules/reference/run-reference.ts');
