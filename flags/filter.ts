@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import type { Params } from '../engine/db.ts';
+import { isoDateSchema } from '../engine/dates.ts';
 import { didYouMean } from '../engine/did-you-mean.ts';
 import { STATUSES, type Status } from '../tracker/states.ts';
 import { SEVERITIES, type Severity } from './schema.ts';
@@ -63,13 +64,7 @@ function oneOf<T extends string>(name: string, values: readonly T[]): z.ZodType<
   }) as unknown as z.ZodType<T>;
 }
 
-const day = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD')
-  .refine((d) => {
-    const t = new Date(`${d}T00:00:00Z`);
-    return Number.isFinite(t.getTime()) && t.toISOString().slice(0, 10) === d;
-  }, 'not a calendar date');
+const day = isoDateSchema();
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /**
@@ -148,6 +143,9 @@ export function filterSql(filter: FlagFilter, opts: { overdueCutoff?: string } =
   };
   inList('flag_id', 'id', filter.flag_id);
   inList('rule_id', 'rule', filter.rule);
+  // A livelihood project's record (projects/records.ts) holds its steps in the event log; it is
+  // not a finding, so lists and figures leave it out unless asked for by rule or id.
+  if (!filter.rule?.includes('project.record') && !filter.flag_id?.length) conds.push("f.rule_id <> 'project.record'");
   inList('severity', 'sev', filter.severity);
   inList('status', 'st', filter.status);
   const anyOf = (key: string, values: readonly string[] | undefined, sql: (p: string) => string) => {

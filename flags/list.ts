@@ -11,6 +11,7 @@
  * then only those rows are read whole. The cursor is opaque (base64url JSON of the
  * sort name and the last row's keys) and is validated like any other input.
  */
+import { isIsoDate } from '../engine/dates.ts';
 import type { JsonRow, Params } from '../engine/db.ts';
 import { FiscusError } from '../engine/errors.ts';
 import { filterSql, type FlagFilter } from './filter.ts';
@@ -65,10 +66,7 @@ const KEY_TEXT: Record<string, RegExp> = {
 };
 
 function validKey(type: string, v: string): boolean {
-  if (type === 'DATE') {
-    const t = /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : new Date(NaN);
-    return Number.isFinite(t.getTime()) && t.toISOString().slice(0, 10) === v;
-  }
+  if (type === 'DATE') return isIsoDate(v);
   if (type === 'TIMESTAMPTZ') return KEY_TEXT.TIMESTAMPTZ!.test(v) && Number.isFinite(Date.parse(v.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00')));
   return KEY_TEXT[type] ? KEY_TEXT[type]!.test(v) : true;
 }

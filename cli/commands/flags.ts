@@ -2,14 +2,17 @@
 import { Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../engine/errors.ts';
 import { formatRows } from '../../engine/format.ts';
-import { listFlags } from '../../flags/list.ts';
+import { WorkCalendar, todayInShanghai } from '../../engine/calendar.ts';
+import { flagFilterQuery, normalizeFilter } from '../../flags/filter.ts';
+import { FLAG_SORTS, listFlags } from '../../flags/list.ts';
+import { overdueCutoff } from '../../tracker/deadlines.ts';
 import { contractFlag, flagToFlat } from '../../flags/row.ts';
 import { SEVERITIES, type FlagRecordJson } from '../../flags/schema.ts';
 import { STATUSES } from '../../tracker/states.ts';
 import { apiCall, apiTarget } from '../api-client.ts';
 import type { CliContext } from '../context.ts';
 import { fitTable, outputWidth } from '../table.ts';
-import { checkChoices, checkKnown, knownAgencyCodes, knownRuleIds, splitList } from '../validate.ts';
+import { checkChoices, checkKnown, knownAgencyCodes, knownRegionCodes, knownRuleIds, splitList } from '../validate.ts';
 import type { RegisterCommand } from './index.ts';
 
 /** The table people read: one line a flag, the title cut to the terminal width (full text in --format csv/json). */
@@ -26,7 +29,14 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--severity <s...>', 'high | medium | low (repeat or comma-separate)')
     .option('--agency <code...>', 'only these agencies (repeat or comma-separate)')
     .option('--status <s...>', `tracker status: ${STATUSES.join(' | ')} (repeat or comma-separate, e.g. assigned,rectifying)`)
+    .option('--region <code...>', 'regions, with the regions below them (repeat or comma-separate)')
+    .option('--fiscal-year <year>', 'only this fiscal year')
+    .option('--period-from <date>', 'flags whose period ends on or after this day (YYYY-MM-DD)')
+    .option('--period-to <date>', 'flags whose period starts on or before this day (YYYY-MM-DD)')
+    .option('--overdue', 'only overdue flags (assigned/rectifying past their deadline, judged today)')
+    .option('--text <words>', 'words in the title or entity name, or an exact entity or flag id')
     .addOption(new Option('--reproduced <bool>', 'true: raised by the last run; false: no longer reproduced').choices(['true', 'false'] as const))
+    .addOption(new Option('--sort <order>', 'rule (default) | newest | oldest | severity | amount | due').choices(FLAG_SORTS).default('rule' as const))
     .option('--limit <n>', 'at most n flags')
     .addOption(new Option('--format <format>', 'table | jsonl | csv | json').choices(['table', 'jsonl', 'csv', 'json'] as const).default('table' as const))
     .option('--api <url>', 'read from a running `fiscus serve` (env FISCUS_API)')
@@ -42,12 +52,23 @@ export const register: RegisterCommand = (program, ctx) => {
       const agency = splitList(opts.agency);
       const severity = checkChoices('--severity', splitList(opts.severity), SEVERITIES);
       const status = checkChoices('--status', splitList(opts.status), STATUSES);
+      const region = splitList(opts.region);
+      // The filter's one text form (flags/filter.ts): the same names GET /v1/flags reads.
+      const text: Record<string, string> = {};
+      for (const [k, v] of [['rule', rule], ['severity', severity], ['agency', agency], ['status', status], ['region', region]] as const) if (v?.length) text[k] = v.join(',');
+      for (const [k, v] of [['fiscal_year', opts.fiscalYear], ['period_from', opts.periodFrom], ['period_to', opts.periodTo], ['q', opts.text], ['reproduced', opts.reproduced]] as const) if (v !== undefined) text[k] = v;
+      if (opts.overdue) text.overdue = 'true';
+      const parsed = flagFilterQuery.safeParse(text);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0]!;
+        const key = String(i.path[0] ?? '');
+        throw new UsageError(`--${key === 'q' ? 'text' : key.replace('_', '-')}: ${i.message}`);
+      }
+      const filter = normalizeFilter(parsed.data);
       const api = apiTarget(opts);
       if (api) {
         // The same filter names and text form as the local query (flags/filter.ts), and the same order.
-        const q = new URLSearchParams({ sort: 'rule' });
-        for (const [k, v] of [['rule', rule], ['severity', severity], ['agency', agency], ['status', status]] as const) if (v?.length) q.set(k, v.join(','));
-        if (opts.reproduced) q.set('reproduced', opts.reproduced);
+        const q = new URLSearchParams({ ...text, sort: opts.sort });
         const items: FlagRecordJson[] = [];
         let cursor: string | null = null;
         do {
@@ -69,11 +90,9 @@ export const register: RegisterCommand = (program, ctx) => {
       const store = await ctx.open();
       if (rule) checkKnown('--rule', rule, await knownRuleIds(store), 'rule', 'fiscus rules list shows the rule ids');
       if (agency) checkKnown('--agency', agency, await knownAgencyCodes(store), 'agency', 'codes of ref.agencies or of a flag');
-      const { items: extended } = await listFlags(
-        store,
-        { rule, severity, agency, status, reproduced: opts.reproduced === undefined ? undefined : opts.reproduced === 'true' },
-        { sort: 'rule', limit },
-      );
+      if (region) checkKnown('--region', region, await knownRegionCodes(store), 'region', 'codes of ref.regions or of a flag');
+      const cutoff = filter.overdue === undefined ? undefined : overdueCutoff(await WorkCalendar.load(store), todayInShanghai());
+      const { items: extended } = await listFlags(store, filter, { sort: opts.sort, limit, overdueCutoff: cutoff });
       if (opts.format === 'jsonl' || opts.format === 'json') {
         const flags = extended.map(contractFlag);
         ctx.io.out(opts.format === 'json' ? `${JSON.stringify(flags, null, 2)}\n` : flags.map((f) => JSON.stringify(f)).join('\n') + (flags.length ? '\n' : ''));
