@@ -162,3 +162,16 @@ describe('a year of livelihood projects (library)', () => {
     expect(check.ok).toBe(true);
   });
 });
+
+describe('project records stay out of the findings', () => {
+  it('are not listed as findings, but the feed and the record keep them', async () => {
+    const { listTracked, trackStats } = await import('../../tracker/index.ts');
+    const open = await listTracked(store, { fiscal_year: YEAR });
+    expect(open.some((f) => f.rule_id === 'project.record')).toBe(false);
+    expect((await listTracked(store, { rule: ['project.record'] })).length).toBe(10);
+    const stats = await trackStats(store, {}, { today: '2025-12-31' });
+    // the five deputy/checklist flags of this file, none of the ten records
+    expect(stats.totals.discovered).toBe(5);
+    expect(stats.by_rule.map((r) => r.rule_id).sort()).toEqual(['deputy.checklist', 'deputy.report']);
+  });
+});
