@@ -32,7 +32,7 @@ import {
 } from '../../tracker/index.ts';
 import { isStatus, STATUSES } from '../../tracker/states.ts';
 import { eventJson } from '../../flags/events.ts';
-import type { FlagEventJson } from '../../flags/schema.ts';
+import { SEVERITIES, type FlagEventJson } from '../../flags/schema.ts';
 import { apiCall, apiTarget } from '../api-client.ts';
 import { displayFigures } from '../../tracker/stats.ts';
 import { fitTable, outputWidth } from '../table.ts';
@@ -422,10 +422,11 @@ export const register: RegisterCommand = (program, ctx) => {
     .command('list')
     .description('tracked flags with their status, deadlines and escalation')
     .option('--status <statuses>', 'comma-separated status ids, e.g. assigned,rectifying')
-    .option('--agency <code>', 'agency or department code (its flags, flags assigned to it, and its units’)')
-    .option('--rule <rule_id>')
-    .option('--severity <severity>', 'high | medium | low')
-    .option('--region <code>')
+    .option('--agency <codes>', 'agency or department codes, comma-separated (their flags, flags assigned to them, and their units’)')
+    .option('--rule <rule_ids>', 'comma-separated rule ids')
+    .option('--severity <severities>', 'high | medium | low, comma-separated')
+    .option('--region <codes>', 'region codes, comma-separated, with the regions below them')
+    .option('--text <words>', 'words in the title or entity name, or an exact entity or flag id')
     .option('--overdue', 'only overdue flags')
     .option('--due-within <n>', 'deadline within N working days', intArg('--due-within'))
     .option('--not-reproduced', 'only flags the rules no longer raise')
@@ -436,17 +437,20 @@ export const register: RegisterCommand = (program, ctx) => {
       const format = parseFormat(o.format);
       // Unknown values are usage errors with a did-you-mean, never a silent "(no rows)".
       const status = checkChoices('--status', splitList(o.status), STATUSES);
-      checkChoices('--severity', o.severity === undefined ? undefined : [o.severity], ['high', 'medium', 'low'] as const);
+      // The flags filter's text form (flags/filter.ts), as `fiscus flags` and GET /v1/flags read it.
+      const severity = checkChoices('--severity', splitList(o.severity), SEVERITIES);
+      const [rule, agency, region] = [splitList(o.rule), splitList(o.agency), splitList(o.region)];
       const store = await ctx.open();
-      if (o.rule) checkKnown('--rule', [o.rule], await knownRuleIds(store), 'rule', 'fiscus rules list shows the rule ids');
-      if (o.agency) checkKnown('--agency', [o.agency], await knownAgencyCodes(store), 'agency', 'codes of ref.agencies or of a flag');
-      if (o.region) checkKnown('--region', [o.region], await knownRegionCodes(store), 'region', 'codes of ref.regions or of a flag');
+      if (rule) checkKnown('--rule', rule, await knownRuleIds(store), 'rule', 'fiscus rules list shows the rule ids');
+      if (agency) checkKnown('--agency', agency, await knownAgencyCodes(store), 'agency', 'codes of ref.agencies or of a flag');
+      if (region) checkKnown('--region', region, await knownRegionCodes(store), 'region', 'codes of ref.regions or of a flag');
       const flags = await listTracked(store, {
         status,
-        agency: o.agency ? [o.agency] : undefined,
-        rule: o.rule ? [o.rule] : undefined,
-        severity: o.severity ? [o.severity as 'high' | 'medium' | 'low'] : undefined,
-        region: o.region ? [o.region] : undefined,
+        agency,
+        rule,
+        severity,
+        region,
+        q: o.text?.trim() || undefined,
         overdue: o.overdue ? true : undefined,
         reproduced: o.notReproduced ? false : undefined,
         dueWithin: o.dueWithin,

@@ -65,6 +65,21 @@ describe('fiscus flags filters', () => {
     expect(region.err).toMatch(/did you mean "37081[12]"/);
   });
 
+  it('fiscus track list reads the same filter names and lists', async () => {
+    const list = async (...args: string[]) => {
+      const r = await cli(db, 'track', 'list', ...args, '--format', 'json');
+      expect(r.code, r.err).toBe(0);
+      return (JSON.parse(r.out) as { flag_id: string }[]).map((f) => f.flag_id).sort();
+    };
+    expect(await list('--agency', 'A0101,B0201')).toEqual(['K1', 'K2']);
+    expect(await list('--region', '370812')).toEqual(['K2']);
+    expect(await list('--text', 'K3', '--status', 'assigned')).toEqual(['K3']);
+    expect(await list('--severity', 'high,low')).toEqual(['K1', 'K2', 'K3']);
+    const bad = await cli(db, 'track', 'list', '--severity', 'hgih');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/did you mean "high"/);
+  });
+
   it('--api gives the same answer by the same names', async () => {
     const cases = [['--region', '370800', '--sort', 'amount'], ['--overdue'], ['--text', 'K1'], ['--fiscal-year', '2024'], ['--status', 'assigned']];
     // Locally first: in one process the CLI would share (and close) the server's Store.
