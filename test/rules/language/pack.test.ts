@@ -19,6 +19,8 @@ const CATALOGUE = [
   'debt.ratio', 'debt.over_limit', 'debt.interest_burden', 'debt.idle_proceeds', 'debt.spending_mismatch',
   'debt.service_overdue', 'transfer.late_issue', 'transfer.direct_fund_idle', 'asset.disposal_below_appraisal',
   'asset.no_approval', 'asset.idle', 'soe.leverage', 'soe.loss',
+  // livelihood projects (issue 16, projects/README.md): beyond the DOMAIN.md catalogue
+  'projects.spending_behind_progress', 'projects.milestone_unreported', 'projects.no_spending_midyear',
 ];
 
 let store: Store;
