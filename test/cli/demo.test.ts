@@ -29,7 +29,7 @@ describe('fiscus demo', () => {
   it('builds the database, runs every step and writes the report', () => {
     expect(demo.code, demo.stderr).toBe(0);
     for (const step of ['导入样例数据', '运行预警规则', '闭环跟踪', '季度审查报告']) expect(demo.stdout).toContain(step);
-    expect(demo.stdout).toMatch(/规则 25：评估 25，跳过 0，出错 0/);
+    expect(demo.stdout).toMatch(/规则 28：评估 28，跳过 0，出错 0/); // the 25 of the catalogue + 3 livelihood-project rules
     expect(existsSync(join(dir, 'out', 'quarterly-2025-Q4-zh.html'))).toBe(true);
     expect(existsSync(join(dir, 'out', 'quarterly-2025-Q4-zh.md'))).toBe(true);
   });
