@@ -139,6 +139,14 @@ describe('livelihood projects over the API', () => {
     expect((await getJson(`${url}/v1/reports/projects?year=2025`, UNIT.a0105)).status).toBe(403);
   });
 
+  it('is in the OpenAPI document', async () => {
+    const spec = (await getJson(`${url}/openapi.json`, undefined)).body;
+    for (const p of ['/v1/projects', '/v1/projects/{year}/{code}/problems', '/v1/projects/problems/{id}/hand-over', '/v1/projects/{year}/checklists', '/v1/projects/{year}/{code}/grades', '/v1/projects/{year}/{code}/satisfaction', '/v1/reports/projects']) {
+      expect(Object.keys(spec.paths)).toContain(p);
+    }
+    expect(spec.paths['/v1/projects/{year}/{code}/grades'].post.requestBody.content['application/json'].schema.properties.grade.enum).toEqual(['好', '较好', '一般', '差']);
+  });
+
   it('keeps the doors shut', async () => {
     // who may write: not the portal, an analyst or a department
     for (const tok of [T.portal, T.analyst, UNIT.a0105]) {
