@@ -4,6 +4,8 @@ import type { KindChecker } from './kind.ts';
 import { newScope, type Scope } from './scope.ts';
 
 export const checkCluster: KindChecker<ClusterPlan> = (c, m) => {
+  c.needs(c.y.get(m, 'gap'), 'window_functions', '`cluster` (gaps and islands over window functions)');
+  c.needs(c.y.get(m, 'gap'), 'first_last', '`cluster` (the first and last row of each cluster)');
   let src = c.source(m, '`cluster`', (s) => c.globals(s), ['partition_by', 'date', 'gap', 'order_by', 'compute', 'having']);
   src = c.where(m, src);
   const s = src.scope;

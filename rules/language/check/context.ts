@@ -41,6 +41,10 @@ export class CheckContext {
       usedTables: new Map(),
       workdays: false,
       aliasCounter: 0,
+      needs: (pos, construct, what) => {
+        const why = this.dialect.unsupported[construct];
+        if (why) this.diagnostics.push(new RuleError(pos, `rule ${this.def.meta.id}: ${what} is not available on ${this.dialect.name}: ${why}`, 'dialect-unsupported'));
+      },
     };
   }
 
@@ -92,8 +96,7 @@ export class CheckContext {
 
   /** A construct the target engine may lack: refused when the rule is checked, naming rule and construct. */
   needs(node: Node | null | undefined, construct: Construct, what: string): void {
-    const why = this.dialect.unsupported[construct];
-    if (why) this.diagnostics.push(new RuleError(this.y.nodePos(node), `rule ${this.def.meta.id}: ${what} is not available on ${this.dialect.name}: ${why}`, 'dialect-unsupported'));
+    this.env.needs!(this.y.nodePos(node), construct, what);
   }
 
   tableRef(n: Node, what: string, required: boolean): { def: TableDef; alias: string } {

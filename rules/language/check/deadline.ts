@@ -14,7 +14,10 @@ export const checkDeadline: KindChecker<DeadlinePlan> = (c, m) => {
     c.diagnostics.push(c.y.err(withinNode, '`within` is a number of days or working days, e.g. `30 days` or `$limit workdays`'));
   }
   const workdays = within.type === 'workdays';
-  if (workdays) c.env.workdays = true;
+  if (workdays) {
+    c.env.workdays = true;
+    c.needs(withinNode, 'workdays', '`within: … workdays`');
+  }
   const info = { agg: false, span: start.span };
   const due: IR = { k: 'call', fn: workdays ? 'add_workdays' : 'add_days', args: [start, within], distinct: false, type: 'date', ...info };
   s.names.set('due', { kind: 'ir', ir: due });

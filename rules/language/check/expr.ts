@@ -6,7 +6,7 @@
 import { FEEDS, feedTable, type TableDef } from '../../../engine/feeds.ts';
 import type { RuleParamDef } from '../../types.ts';
 import type { Expr, ExprSource } from '../ast.ts';
-import { PARAM_MARK } from '../dialects/types.ts';
+import { PARAM_MARK, type Construct } from '../dialects/types.ts';
 import { RuleError, didYouMean, type SourcePos } from '../errors.ts';
 import type { IR, NodeInfo, RowRef } from '../plan/types.ts';
 import { colVType, describeType, isNumeric, type VType } from '../scope.ts';
@@ -22,7 +22,14 @@ export interface ExprEnv {
   /** The plan uses the working-day calendar. */
   workdays: boolean;
   aliasCounter: number;
+  /** Report a construct the target engine may lack (CheckContext.needs). */
+  needs?: (pos: SourcePos, construct: Construct, what: string) => void;
 }
+
+/** Functions that need an engine construct (dialect `unsupported`). */
+const FUNCTION_NEEDS: Record<string, Construct> = {
+  median: 'median', arg_max: 'arg_max', arg_min: 'arg_max', is_workday: 'workdays', workdays_between: 'workdays', add_workdays: 'workdays',
+};
 
 export function paramVType(p: RuleParamDef): VType {
   switch (p.type) {
@@ -188,6 +195,7 @@ export class ExprChecker {
     if (l.type === 'date' && (op === '+' || op === '-') && (r.type === 'days' || r.type === 'workdays')) {
       if (r.type === 'workdays') {
         this.env.workdays = true;
+        this.env.needs?.(this.src.pos(e.at), 'workdays', '`… workdays`');
         return call('add_workdays', [l, op === '+' ? r : neg(r)], 'date');
       }
       return call('add_days', [l, op === '+' ? r : neg(r)], 'date');
@@ -287,6 +295,8 @@ export class ExprChecker {
     };
     const type = spec.check(args, fail);
     if (spec.workdays) this.env.workdays = true;
+    const construct = FUNCTION_NEEDS[e.name];
+    if (construct) this.env.needs?.(this.src.pos(e.at), construct, `\`${e.name}\``);
     if (e.distinct && !['count', 'sum', 'count_distinct'].includes(e.name)) throw this.err(e.at, `\`distinct\` works with count and sum`);
     let filter: IR | undefined;
     if (e.filter) {
@@ -315,6 +325,7 @@ export class ExprChecker {
     if (!binding || !FEEDS.includes(binding.table)) {
       throw this.err(e.at, '`field(…)` reads the row of the source table (`from`): use it in `where`, `compute` or `partition_by`');
     }
+    this.env.needs?.(this.src.pos(e.at), 'json_extra', '`field(…)` (the `extra` JSON of a row)');
     const name = this.check(e.args[0]!, scope);
     if (name.type !== 'string' && name.type !== 'null') throw this.err(e.args[0]!.at, `\`field\` expects the name as text, got ${describeType(name.type)}`);
     return { k: 'field', row: binding, name, ...this.info(e.at, 'string', name.agg) };

@@ -3,6 +3,7 @@ import type { IR, RobustZPlan } from '../plan/types.ts';
 import type { KindChecker } from './kind.ts';
 
 export const checkRobustZ: KindChecker<RobustZPlan> = (c, m) => {
+  c.needs(c.y.get(m, 'peer_group'), 'median', '`robust_z` (median and MAD of each peer group)');
   let src = c.source(m, '`robust_z`', (s) => c.globals(s), ['peer_group', 'value', 'min_size', 'scale', 'having']);
   src = c.where(m, src);
   const s = src.scope;

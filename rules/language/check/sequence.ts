@@ -3,6 +3,7 @@ import type { SequencePlan } from '../plan/types.ts';
 import type { KindChecker } from './kind.ts';
 
 export const checkSequence: KindChecker<SequencePlan> = (c, m) => {
+  c.needs(c.y.get(m, 'order_by'), 'window_functions', '`sequence` (lag over the rows of a partition)');
   let src = c.source(m, '`sequence`', (s) => c.globals(s), ['partition_by', 'order_by', 'having']);
   src = c.where(m, src);
   const s = src.scope;

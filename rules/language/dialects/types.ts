@@ -32,7 +32,7 @@ export interface EmittedSql {
 
 /** Constructs an engine may lack; each is checked when a rule is compiled for that engine. */
 export type Construct =
-  | 'full_join_nullable_keys' | 'median' | 'arg_max' | 'first_last' | 'window_functions' | 'materialized_cte'
+  | 'full_join_nullable_keys' | 'median' | 'arg_max' | 'first_last' | 'window_functions'
   | 'json_extra' | 'workdays';
 
 export interface Dialect {

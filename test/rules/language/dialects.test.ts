@@ -123,8 +123,29 @@ measure: { name: spending, value: spending, threshold: budget }
     const e = err as RuleError;
     expect(e.diagnostic).toBe('dialect-unsupported');
     expect(e.message).toMatch(/^rules\/full\.rule\.yaml:10:9: rule local\.full: `join: full` is not available on postgres/);
-    // A dialect is a value: one without median refuses robust_z rules the same way.
     expect(postgresDialect.unsupported.median).toBeUndefined();
+  });
+
+  it('a dialect without window functions or an exact median refuses the rules that need them, by name and construct', () => {
+    // An old ClickHouse (Debian's 18.16): the same SQL family, fewer constructs (see SCALE-OUT.md).
+    const old = {
+      ...postgresDialect, name: 'clickhouse-18',
+      unsupported: { window_functions: 'no window functions before 21.x', median: 'only approximate quantiles' },
+    };
+    const fails = (id: string) => {
+      try {
+        compileRule(pack.find((d) => d.meta.id === id)!, { dialect: old });
+      } catch (e) {
+        return e as RuleError;
+      }
+      throw new Error(`${id} compiled on ${old.name}`);
+    };
+    const dup = fails('treasury.duplicate_payment');
+    expect(dup.diagnostic).toBe('dialect-unsupported');
+    expect(dup.message).toMatch(/duplicate_payment\.rule\.yaml:\d+:\d+: rule treasury\.duplicate_payment: `cluster` \(gaps and islands over window functions\) is not available on clickhouse-18: no window functions before 21\.x/);
+    expect(fails('treasury.amount_outlier').message).toMatch(/rule treasury\.amount_outlier: `robust_z` \(median and MAD of each peer group\) is not available on clickhouse-18: only approximate quantiles/);
+    // Rules that need neither still compile.
+    expect(compileRule(pack.find((d) => d.meta.id === 'treasury.individual_large')!, { dialect: old }).dialect).toBe('clickhouse-18');
   });
 });
 
