@@ -16,6 +16,7 @@ import {
   gradeProject, handOverProblem, issueChecklist, projectYear, recordFlagId, reportProblem, syncProjects, voteSatisfaction, SPENDING_SQL,
 } from '../../projects/index.ts';
 import { flagHistory, performAction, scanDeadlines, verifyLog } from '../../tracker/index.ts';
+import { testDbLocation } from '../helpers/postgres.ts';
 import { CHECKLIST, GRADES, GROUP, P1, P2, PROJECTS, TOTAL_BUDGET, TOTAL_EXECUTION, TOTAL_SPENT, VOTES, VOTE_TOTALS, YEAR } from './scenario.ts';
 
 const SAMPLE = join(import.meta.dirname, '..', '..', 'fixtures', 'sample');
@@ -29,7 +30,8 @@ const ids: { p1: string; p2: string; c1: string; c2: string } = { p1: '', p2: ''
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fiscus-projects-'));
-  store = await openStore(join(dir, 'db.duckdb'));
+  // A DuckDB file, or a fresh PostgreSQL database with FISCUS_TEST_ENGINE=postgres.
+  store = await openStore(testDbLocation(join(dir, 'db.duckdb')));
   const reports = await ingestPath(store, SAMPLE);
   for (const r of reports.filter((x) => x.table.startsWith('projects.'))) expect([r.table, r.status, r.rejected]).toEqual([r.table, 'committed', 0]);
 }, 120_000);

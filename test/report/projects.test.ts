@@ -14,6 +14,7 @@ import { gradeProject, handOverProblem, reportProblem, syncProjects, voteSatisfa
 import { buildProjectReport, writeProjectReport, type ProjectReport } from '../../report/projects/index.ts';
 import { findChromium } from '../../report/render-pdf.ts';
 import { performAction } from '../../tracker/index.ts';
+import { testDbLocation } from '../helpers/postgres.ts';
 import { P1, P2, TOTAL_BUDGET, TOTAL_SPENT } from '../projects/scenario.ts';
 
 const SAMPLE = join(import.meta.dirname, '..', '..', 'fixtures', 'sample');
@@ -25,7 +26,7 @@ let zh: ProjectReport;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fiscus-report-projects-'));
-  store = await openStore(join(dir, 'db.duckdb'));
+  store = await openStore(testDbLocation(join(dir, 'db.duckdb'))); // PostgreSQL with FISCUS_TEST_ENGINE=postgres
   await ingestPath(store, SAMPLE);
   await syncProjects(store, 2025, { at: at('2025-01-15') });
   const p1 = await reportProblem(store, 2025, P1.code, { deputy_id: P1.deputy, text: P1.text }, sup, { at: at('2025-05-20') });
