@@ -27,11 +27,13 @@ import { agencyNames, lineRules, ruleNames } from '../rule-names.ts';
 export const FLAG_DAY = flagDaySql('f');
 /** SQL: the flag (aliased f) had been raised by the end of the report's as-of day `$asof`. */
 export const SEEN_BY_AS_OF = `f.first_seen_at < ${endOfDaySql('asof')}`;
+/** SQL: not a livelihood project's record (projects/records.ts): the log's home for its steps, not a warning. */
+const WARNING = "f.rule_id <> 'project.record'";
 
 export async function flagsSection(ctx: SectionContext): Promise<Section> {
   const { q, lang, params } = ctx;
   const section: Section = { id: 'flags', title: t(lang, 'flags'), missing: [], blocks: [] };
-  const ytdWhere = `${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${SEEN_BY_AS_OF}`;
+  const ytdWhere = `${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${SEEN_BY_AS_OF} AND ${WARNING}`;
   if (!(await q.hasRows('fiscus.flags f', ytdWhere, params))) {
     section.missing.push('fiscus.flags');
     return section;
@@ -47,7 +49,7 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
            count(*) AS ytd,
            coalesce(sum(amount), 0) AS amount
     FROM fiscus.flags f
-    WHERE ${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${SEEN_BY_AS_OF} AND ${inScope('region_code')}
+    WHERE ${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${SEEN_BY_AS_OF} AND ${WARNING} AND ${inScope('region_code')}
     GROUP BY rule_id, severity
     ORDER BY list_position(['high', 'medium', 'low'], severity), rule_id`,
     params,

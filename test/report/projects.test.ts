@@ -13,6 +13,7 @@ import { ingestPath } from '../../ingest/index.ts';
 import { gradeProject, handOverProblem, reportProblem, syncProjects, voteSatisfaction } from '../../projects/index.ts';
 import { buildProjectReport, writeProjectReport, type ProjectReport } from '../../report/projects/index.ts';
 import { findChromium } from '../../report/render-pdf.ts';
+import { buildQuarterlyReport } from '../../report/quarterly/index.ts';
 import { performAction } from '../../tracker/index.ts';
 import { testDbLocation } from '../helpers/postgres.ts';
 import { P1, P2, TOTAL_BUDGET, TOTAL_SPENT } from '../projects/scenario.ts';
@@ -120,5 +121,15 @@ describe('project report', () => {
     const running = await buildProjectReport(store, { year: 2025, now: at('2025-08-01') });
     expect(running.asOf).toBe('2025-08-01');
     await expect(buildProjectReport(store, { year: 25 })).rejects.toThrow(/--year/);
+  });
+
+  it('the quarterly report counts the deputies\' problems as warnings, not the project records', async () => {
+    const q4 = await buildQuarterlyReport(store, { year: 2025, quarter: 4, region: null, lang: 'zh', asOf: '2025-12-31' });
+    // P1 (2025-05-20) and P2 (2025-09-10) are 2025 findings; the ten project records are not
+    expect(q4.headline.flags_ytd).toBe(2);
+    const flags = q4.sections.find((s) => s.id === 'flags')!;
+    const rows = flags.blocks.flatMap((b) => (b.kind === 'table' ? b.rows.map((r) => JSON.stringify(r)) : []));
+    expect(rows.some((r) => r.includes('project.record'))).toBe(false);
+    expect(rows.some((r) => r.includes('deputy.report'))).toBe(true);
   });
 });
