@@ -17,6 +17,13 @@ export const PROBLEM_RULE = 'deputy.report';
 export const CHECKLIST_RULE = 'deputy.checklist';
 export const PROBLEM_RULES = [PROBLEM_RULE, CHECKLIST_RULE] as const;
 
+/** Names of the flag sources that are not pack rules, for reports and lists. */
+export const SOURCE_NAMES: Record<string, { zh: string; en: string }> = {
+  [PROBLEM_RULE]: { zh: '代表反映问题（民生实事）', en: 'Problem reported by a deputy (livelihood project)' },
+  [CHECKLIST_RULE]: { zh: '督查督办清单（民生实事）', en: 'Inspection checklist item (livelihood project)' },
+  [RECORD_RULE]: { zh: '民生实事项目', en: 'Livelihood project' },
+};
+
 export type ProjectRow = {
   project_code: string;
   fiscal_year: number;

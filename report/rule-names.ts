@@ -2,9 +2,12 @@
 import type { Lang } from './format.ts';
 import { loadDefinitions } from '../rules/run/catalog.ts';
 import type { Store } from '../engine/db.ts';
+import { SOURCE_NAMES } from '../projects/records.ts';
 
 export async function ruleNames(lang: Lang): Promise<(ruleId: string) => string> {
   const names = new Map<string, string>();
+  // Flags raised by people, not by a rule (deputies' problems, projects/problems.ts).
+  for (const [id, n] of Object.entries(SOURCE_NAMES)) names.set(id, n[lang]);
   try {
     for (const d of await loadDefinitions()) names.set(d.meta.id, d.meta.title[lang]);
   } catch {

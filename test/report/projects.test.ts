@@ -130,6 +130,6 @@ describe('project report', () => {
     const flags = q4.sections.find((s) => s.id === 'flags')!;
     const rows = flags.blocks.flatMap((b) => (b.kind === 'table' ? b.rows.map((r) => JSON.stringify(r)) : []));
     expect(rows.some((r) => r.includes('project.record'))).toBe(false);
-    expect(rows.some((r) => r.includes('deputy.report'))).toBe(true);
+    expect(rows.some((r) => r.includes('代表反映问题（民生实事）'))).toBe(true);
   });
 });
