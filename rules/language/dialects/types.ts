@@ -7,6 +7,7 @@
  * naming the rule and the construct, never as an SQL error at run time.
  */
 import type { RuleParamDef } from '../../types.ts';
+import type { IR } from '../plan/types.ts';
 
 export type SqlType = 'money' | 'number' | 'integer' | 'string' | 'date' | 'boolean';
 export type ParamType = SqlType | 'list';
@@ -39,6 +40,14 @@ export interface Dialect {
   readonly name: DialectName | (string & {});
   /** Constructs this engine cannot express, with why (shown in the diagnostic). */
   readonly unsupported: Partial<Record<Construct, string>>;
+
+  /**
+   * Optional: write any typed IR node itself (its type, span and children are there; `render`
+   * writes a child), as a kysely dialect overrides a visitor method. `undefined` = the default
+   * rendering through the builder methods below. For engines whose spelling of a construct
+   * depends on more than its rendered operands.
+   */
+  emitNode?(node: IR, render: (child: IR) => string): string | undefined;
 
   ident(name: string): string;
   table(schema: string, table: string): string;

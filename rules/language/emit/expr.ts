@@ -32,6 +32,8 @@ export function tableFrom(d: Dialect, t: TableDef, rel: string): string {
 export function emitExpr(n: IR, c: EmitCtx): string {
   const d = c.d;
   const r = (x: IR) => emitExpr(x, c);
+  const own = d.emitNode?.(n, r);
+  if (own !== undefined) return own;
   switch (n.k) {
     case 'num':
       return n.raw;

@@ -144,6 +144,21 @@ measure: { name: spending, value: spending, threshold: budget }
     expect(dup.diagnostic).toBe('dialect-unsupported');
     expect(dup.message).toMatch(/duplicate_payment\.rule\.yaml:\d+:\d+: rule treasury\.duplicate_payment: `cluster` \(gaps and islands over window functions\) is not available on clickhouse-18: no window functions before 21\.x/);
     expect(fails('treasury.amount_outlier').message).toMatch(/rule treasury\.amount_outlier: `robust_z` \(median and MAD of each peer group\) is not available on clickhouse-18: only approximate quantiles/);
+    // A dialect may write a typed IR node itself: here every text comparison with a literal, seen as a node.
+    const seen: string[] = [];
+    const watching = {
+      ...postgresDialect,
+      emitNode: (n: Parameters<NonNullable<typeof postgresDialect.emitNode>>[0], render: (x: typeof n) => string) => {
+        if (n.k === 'binary' && n.op === '=' && n.right.k === 'str') {
+          seen.push(`${n.span.line}:${n.span.column} ${n.left.type} = '${n.right.value}'`);
+          return `(${render(n.left)} = ${render(n.right)} /* typed */)`;
+        }
+        return undefined;
+      },
+    };
+    const sql = compileRule(pack.find((d) => d.meta.id === 'treasury.individual_large')!, { dialect: watching }).sql;
+    expect(sql).toContain(`("p"."payee_type" = 'individual' /* typed */)`);
+    expect(seen).toEqual([expect.stringMatching(/^\d+:\d+ string = 'individual'$/)]);
     // Rules that need neither still compile.
     expect(compileRule(pack.find((d) => d.meta.id === 'treasury.individual_large')!, { dialect: old }).dialect).toBe('clickhouse-18');
   });
