@@ -97,9 +97,9 @@ export function saveBlob(blob: Blob, name: string): void {
 
 /** Where each role starts and what it may open (the server enforces the same). */
 export const NAV: Record<Me['role'], string[]> = {
-  admin: ['inbox', 'dashboards', 'query', 'reports'],
-  supervisor: ['inbox', 'dashboards', 'query', 'reports'],
-  analyst: ['inbox', 'dashboards', 'query', 'reports'],
+  admin: ['inbox', 'dashboards', 'query', 'reports', 'projects'],
+  supervisor: ['inbox', 'dashboards', 'query', 'reports', 'projects'],
+  analyst: ['inbox', 'dashboards', 'query', 'reports', 'projects'],
   agency: ['workspace'],
   portal: ['alerts'],
 };

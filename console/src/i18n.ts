@@ -27,6 +27,7 @@ const M = {
   navQuery: ['查询分析', 'Query workspace'],
   navReports: ['季度报告', 'Reports'],
   navAlerts: ['预警动态', 'Alert feed'],
+  navProjects: ['民生实事', 'Livelihood projects'],
   roleAdmin: ['系统管理员', 'Administrator'],
   roleSupervisor: ['预算工委', 'Committee staff'],
   roleAnalyst: ['分析人员', 'Analyst'],

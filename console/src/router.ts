@@ -12,6 +12,7 @@ export const router = createRouter({
     { path: '/dashboards', name: 'dashboards', component: () => import('./views/Dashboards.vue') },
     { path: '/query', name: 'query', component: () => import('./views/Query.vue') },
     { path: '/reports', name: 'reports', component: () => import('./views/Reports.vue') },
+    { path: '/projects', name: 'projects', component: () => import('./views/Projects.vue') },
     { path: '/alerts', name: 'alerts', component: () => import('./views/Alerts.vue') },
     { path: '/:rest(.*)*', name: 'home', component: { render: () => null } },
   ],
