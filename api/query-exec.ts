@@ -22,6 +22,8 @@ import { ArrowBuilder } from './arrow.ts';
 import { HttpProblem } from './problem.ts';
 import { requestCollection } from './native-memory.ts';
 import { chunkVarBytes } from './result-bytes.ts';
+import { runPostgresQuery } from './pg-query.ts';
+import type { PostgresStore } from '../engine/pg-store.ts';
 
 export type QueryFormat = 'json' | 'csv' | 'arrow';
 export type QueryParamValue = string | number | boolean | null;
@@ -228,6 +230,28 @@ export class QueryPool {
 
   get active(): number {
     return this.slots;
+  }
+
+  /** One analyst query on the Store's engine (DuckDB: `runQuery` on a pool connection; PostgreSQL: api/pg-query.ts). */
+  async query(sql: string, params: Record<string, QueryParamValue>, format: QueryFormat, limits: QueryLimits): Promise<QueryOutput> {
+    if (this.store.engine === 'postgres') {
+      return this.slot(() => runPostgresQuery(this.store as PostgresStore, sql, params, format, limits));
+    }
+    return this.run((conn) => runQuery(conn, sql, params, format, limits));
+  }
+
+  /** The concurrency cap alone (PostgreSQL: the analyst pool holds the connections). */
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new HttpProblem(503, 'SERVICE_UNAVAILABLE', 'the server is shutting down');
+    if (this.slots >= this.max) {
+      throw new HttpProblem(429, 'QUERY_BUSY', `at most ${this.max} analyst queries run at once; retry shortly`, { max_concurrent: this.max });
+    }
+    this.slots++;
+    try {
+      return await fn();
+    } finally {
+      this.slots--;
+    }
   }
 
   async run<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {

@@ -205,7 +205,12 @@ export function startWebhooks(
   const parsed = checkWebhookEndpoints(endpoints, opts.allowTargets);
   const abort = new AbortController();
   let conn: DuckDBConnection | undefined;
-  const getConn = async () => (conn ??= await ctx.store.connect());
+  // The workers' own connection (DuckDB), outside the Store's queue; on PostgreSQL the Store's pool.
+  const sideRows = async (sql: string, params?: Record<string, string | number | boolean | null>): Promise<Record<string, unknown>[]> => {
+    if (ctx.store.engine !== 'duckdb') return ctx.store.readCommitted(sql, params);
+    conn ??= await ctx.store.connect();
+    return (await conn.runAndReadAll(sql, params)).getRowObjectsJson() as Record<string, unknown>[];
+  };
 
   const workers = parsed.map(({ ep, url }) => {
     const wh = new Webhook(ep.secret);
@@ -214,12 +219,14 @@ export function startWebhooks(
       : { name: `webhook:${ep.id}`, role: 'portal', tokenHash: `webhook:${ep.id}` };
 
     const saveCursor = async (seq: number) => {
-      const c = await getConn();
-      await c.run('INSERT OR REPLACE INTO fiscus.webhook_cursors VALUES ($id, $seq, now())', { id: ep.id, seq });
+      await sideRows(
+        `INSERT INTO fiscus.webhook_cursors VALUES ($id, $seq, now())
+         ON CONFLICT (endpoint_id) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at`,
+        { id: ep.id, seq },
+      );
     };
     const logAttempt = async (msg: WebhookMessage, attempt: number, status: number | null, ok: boolean, error: string | null, ms: number) => {
-      const c = await getConn();
-      await c.run(
+      await sideRows(
         `INSERT INTO fiscus.webhook_deliveries VALUES ($ep, $msg, $seq, $attempt, now(), $status, $ok, $error, $ms)`,
         { ep: ep.id, msg: msg.id, seq: msg.seq, attempt, status, ok, error, ms },
       );
@@ -279,14 +286,13 @@ export function startWebhooks(
     const offCheckpoint = onCheckpoint(ctx.store, () => wake.abort());
     abort.signal.addEventListener('abort', offCheckpoint, { once: true });
     const run = async () => {
-      const c = await getConn();
-      const row = (await c.runAndReadAll('SELECT last_seq FROM fiscus.webhook_cursors WHERE endpoint_id = $id', { id: ep.id })).getRowObjectsJson()[0] as
+      const row = (await sideRows('SELECT last_seq FROM fiscus.webhook_cursors WHERE endpoint_id = $id', { id: ep.id }))[0] as
         | { last_seq: string }
         | undefined;
       let cursor: number;
       if (row) cursor = Number(row.last_seq);
       else {
-        const hi = (await c.runAndReadAll('SELECT coalesce(max(seq), 0)::BIGINT AS hi FROM fiscus.flag_events')).getRowObjectsJson()[0] as { hi: string };
+        const hi = (await sideRows('SELECT coalesce(max(seq), 0)::BIGINT AS hi FROM fiscus.flag_events'))[0] as { hi: string };
         cursor = ep.from === 'start' ? 0 : Number(hi.hi);
         await saveCursor(cursor);
       }
@@ -306,7 +312,8 @@ export function startWebhooks(
         // Then the newest signed checkpoint of the log, as its own message (the portal keeps it as a witness copy).
         wake = new AbortController(); // armed first: a checkpoint written meanwhile ends the wait below
         const cp = latestCheckpoint(ctx.store);
-        if (cp && cp.signature !== sentCheckpoint && (!ep.event_types || ep.event_types.includes(CHECKPOINT_TYPE))) {
+        // Only one that covers events already sent: a commit between the page read and here signs a head not yet delivered.
+        if (cp && cp.seq <= cursor && cp.signature !== sentCheckpoint && (!ep.event_types || ep.event_types.includes(CHECKPOINT_TYPE))) {
           if (!(await deliver(checkpointMessage(cp)))) return;
           sentCheckpoint = cp.signature;
         }

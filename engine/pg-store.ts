@@ -20,6 +20,7 @@ import type { DuckDBConnection, DuckDBDataChunkWriter, DuckDBValue } from '@duck
 import type { AppendTarget, AppendValue, JsonRow, Params, Store } from './db.ts';
 import { FiscusError } from './errors.ts';
 import { POSTGRES_SQL } from './sql-dialect.ts';
+import { analystUnavailable, analystUrl, setupAnalystRole } from './pg-analyst.ts';
 import { SerializedStore } from './store-core.ts';
 
 const OID = { INT8: 20, NUMERIC: 1700, DATE: 1082, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, JSON: 114, JSONB: 3802 } as const;
@@ -286,6 +287,40 @@ export class PostgresStore extends SerializedStore implements Store {
   /** A pooled client for reads that need several statements on one session (read-only transactions). */
   async withReadClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.#pool.connect();
+    try {
+      return await fn(c);
+    } finally {
+      c.release();
+    }
+  }
+
+  #analyst?: Promise<pg.Pool>;
+
+  /**
+   * A client of the analyst pool (engine/pg-analyst.ts): logged in as the read-only,
+   * non-superuser role, which is created or re-granted on first use.
+   */
+  async withAnalystClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.#analyst ??= (async () => {
+      try {
+        const db = decodeURIComponent(new URL(this.url).pathname.replace(/^\//, '')) || 'postgres';
+        if (!process.env.FISCUS_PG_ANALYST_URL) await this.withReadClient((c) => setupAnalystRole(c, db));
+        const pool = new pg.Pool({ ...pgClientConfig(analystUrl(this.url)), max: 4, idleTimeoutMillis: 10_000, application_name: 'fiscus-analyst' });
+        pool.on('error', () => undefined);
+        this.onClose(() => pool.end());
+        return pool;
+      } catch (err) {
+        this.#analyst = undefined;
+        throw analystUnavailable(err);
+      }
+    })();
+    const pool = await this.#analyst;
+    let c: pg.PoolClient;
+    try {
+      c = await pool.connect();
+    } catch (err) {
+      throw analystUnavailable(err);
+    }
     try {
       return await fn(c);
     } finally {

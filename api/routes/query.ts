@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
-import { runQuery, type QueryFormat, type QueryOutput } from '../query-exec.ts';
+import type { QueryFormat, QueryOutput } from '../query-exec.ts';
 import { SAVED_QUERIES, resolveSavedParams, savedQuery } from '../saved-queries/index.ts';
 import { CAN } from '../scope.ts';
 import { problemResponses } from './schemas.ts';
@@ -63,7 +63,7 @@ export function queryRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   }, async (req, reply) => {
     const { sql, params, format, max_rows } = req.body;
-    const out = await ctx.queryPool.run((conn) => runQuery(conn, sql, params ?? {}, format as QueryFormat, limitsFor(max_rows)));
+    const out = await ctx.queryPool.query(sql, params ?? {}, format as QueryFormat, limitsFor(max_rows));
     req.log.info({ rows: out.rowCount, truncated: out.truncated, ms: out.elapsedMs, actor: req.principal.name }, 'query');
     return send(reply, out, 'query');
   });
@@ -107,7 +107,7 @@ export function queryRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!q) throw new HttpProblem(404, 'NOT_FOUND', `no saved query "${req.params.name}"; see GET /v1/queries`);
     const body = req.body ?? { params: {}, format: 'json' as const };
     const params = resolveSavedParams(q, body.params ?? {});
-    const out = await ctx.queryPool.run((conn) => runQuery(conn, q.sql, params, body.format as QueryFormat, limitsFor(body.max_rows)));
+    const out = await ctx.queryPool.query(q.sql, params, body.format as QueryFormat, limitsFor(body.max_rows));
     return send(reply, out, q.name);
   });
 }
