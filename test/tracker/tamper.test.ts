@@ -245,7 +245,7 @@ test('key and checkpoints can live elsewhere (env FISCUS_LOG_KEY, --log-key / --
   expect((await cli(t.db, '--log-key', key, '--checkpoints', cps, 'track', 'verify-log', '--witness', path.join(keyDir, 'prod.checkpoints.jsonl'))).code).toBe(0);
 });
 
-test('rotate-key: a new current version, a checkpoint signed by both, old events still verify; an old key cannot append after the rotation', async () => {
+test.skipIf(process.env.FISCUS_TEST_ENGINE === 'postgres')('rotate-key: a new current version, a checkpoint signed by both, old events still verify; an old key cannot append after the rotation', async () => {
   const b = await build();
   const oldKeyFile = JSON.parse(fs.readFileSync(b.key, 'utf8'));
   const rot = await cli(b.db, 'log', 'rotate-key');
