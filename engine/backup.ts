@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { openStore, type Store } from './db.ts';
+import { assertNotHeld, openStore, type Store } from './db.ts';
 import { FiscusError } from './errors.ts';
 import { logHead } from './checkpoints.ts';
 import { fsyncDir, logPaths, type LogPaths } from './log-key.ts';
@@ -185,9 +185,8 @@ export async function restoreFrom(dir: string, target: RestoreTarget, opts: { fo
     if (p.to === null) throw new FiscusError(`no place to restore the ${p.f.role} to (configure --log-key / --checkpoints)`, { code: 'USAGE', exitCode: 2 });
   }
   if (existsSync(db)) {
-    // Opening it takes DuckDB's lock: a database another process holds (fiscus serve) is refused here.
-    const s = await openStore(db, { readOnly: true });
-    await s.close();
+    // Taking DuckDB's write lock for a moment: a database another process holds (fiscus serve) is refused here.
+    await assertNotHeld(db);
   }
   const existing = [db, `${db}.wal`, target.paths.keyFile, target.paths.checkpointsFile].filter((p): p is string => p !== null && existsSync(p));
   if (existing.length > 0 && !opts.force) {

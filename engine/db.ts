@@ -305,6 +305,27 @@ async function openFresh(abs: string, opts: OpenOptions): Promise<Store> {
   return store;
 }
 
+/**
+ * Refuse a database file another process holds, by taking DuckDB's write lock
+ * for a moment. A read-only open takes only a shared lock, which on some file
+ * systems is granted beside another process's write lock; an exclusive lock is
+ * refused by every one. Opens nothing else: no migration, no writes.
+ */
+export async function assertNotHeld(path: string): Promise<void> {
+  const abs = resolve(path);
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    await conn.run(`ATTACH ${sqlString(abs)} AS probe`);
+    await conn.run('DETACH probe');
+  } catch (err) {
+    throw describeOpenError(abs, err);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
 /** Turn DuckDB's lock conflict into an actionable message. */
 export function describeOpenError(path: string, err: unknown): Error {
   const msg = err instanceof Error ? err.message : String(err);

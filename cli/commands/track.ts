@@ -31,10 +31,10 @@ import {
   type TrackedFlag,
 } from '../../tracker/index.ts';
 import { isStatus, STATUSES } from '../../tracker/states.ts';
+import { displayFigures } from '../../tracker/stats.ts';
 import { eventJson } from '../../flags/events.ts';
 import { SEVERITIES, type FlagEventJson } from '../../flags/schema.ts';
 import { apiCall, apiTarget } from '../api-client.ts';
-import { displayFigures } from '../../tracker/stats.ts';
 import { fitTable, outputWidth } from '../table.ts';
 import { checkChoices, checkKnown, knownAgencyCodes, knownRegionCodes, knownRuleIds, splitList } from '../validate.ts';
 import type { RegisterCommand } from './index.ts';
