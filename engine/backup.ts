@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { assertNotHeld, openStore, type Store } from './db.ts';
+import { assertNotHeld, type Store } from './db.ts';
 import { FiscusError } from './errors.ts';
 import { logHead } from './checkpoints.ts';
 import { fsyncDir, logPaths, type LogPaths } from './log-key.ts';
