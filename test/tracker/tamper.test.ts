@@ -245,7 +245,7 @@ test('key and checkpoints can live elsewhere (env FISCUS_LOG_KEY, --log-key / --
   expect((await cli(t.db, '--log-key', key, '--checkpoints', cps, 'track', 'verify-log', '--witness', path.join(keyDir, 'prod.checkpoints.jsonl'))).code).toBe(0);
 });
 
-test.skipIf(process.env.FISCUS_TEST_ENGINE === 'postgres')('rotate-key: a new current version, a checkpoint signed by both, old events still verify; an old key cannot append after the rotation', async () => {
+test('rotate-key: a new current version, a checkpoint signed by both, old events still verify; an old key cannot append after the rotation', async () => {
   const b = await build();
   const oldKeyFile = JSON.parse(fs.readFileSync(b.key, 'utf8'));
   const rot = await cli(b.db, 'log', 'rotate-key');
@@ -273,7 +273,7 @@ test.skipIf(process.env.FISCUS_TEST_ENGINE === 'postgres')('rotate-key: a new cu
   const v1 = Buffer.from(oldKeyFile.keys[0].hmac_sha256, 'base64');
   await withStore(b.db, async (s) => {
     const e = (await s.one<Record<string, unknown>>(
-      `SELECT seq, event_id, flag_id, event_type, from_status, to_status, actor, role, epoch_ms(occurred_at) AS at_ms, note, data::VARCHAR AS data, prev_hash
+      `SELECT seq, event_id, flag_id, event_type, from_status, to_status, actor, role, ${s.dialect.epochMs('occurred_at')} AS at_ms, note, CAST(data AS VARCHAR) AS data, prev_hash
        FROM fiscus.flag_events WHERE seq = 7`,
     ))!;
     const body = canonicalJson([
