@@ -6,6 +6,7 @@
  * tracker's views) builds it through flags/row.ts and flags/events.ts into these.
  */
 import { z } from 'zod';
+import { isoDateSchema } from '../engine/dates.ts';
 
 export const SEVERITIES = ['high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -24,7 +25,7 @@ export type EntityType = (typeof ENTITY_TYPES)[number];
  */
 export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const isoUtc = () => z.string().regex(ISO_UTC).describe('ISO 8601 UTC, milliseconds: 2026-03-08T02:00:00.000Z');
-const isoDate = () => z.string().regex(/^\d{4}-\d{2}-\d{2}$/).describe('YYYY-MM-DD');
+const isoDate = () => isoDateSchema().describe('YYYY-MM-DD');
 const decimal = () => z.string().regex(/^-?\d+(\.\d+)?$/);
 
 export const evidenceRefSchema = z.object({

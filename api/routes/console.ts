@@ -19,6 +19,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import ExcelJS from 'exceljs';
 import { todayInShanghai, WorkCalendar } from '../../engine/calendar.ts';
+import { isoDateSchema } from '../../engine/dates.ts';
 import { buildQuarterlyReport } from '../../report/quarterly/index.ts';
 import { renderHtml } from '../../report/render-html.ts';
 import { ruleNames } from '../../report/rule-names.ts';
@@ -41,7 +42,7 @@ import { problemResponses } from './schemas.ts';
 import { sessionRoutes } from './session.ts';
 import { dirname } from 'node:path';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'date must be YYYY-MM-DD');
+const isoDate = isoDateSchema('date must be YYYY-MM-DD');
 
 export interface ConsoleDeps {
   tokens: TokenStore;

@@ -3,6 +3,7 @@
  * offset of its first character in the expression text so errors can point
  * at it (the envelope maps offsets to file line/column).
  */
+import { ISO_DATE_SHAPE, isIsoDate } from '../../engine/dates.ts';
 import { RuleError, type SourcePos } from './errors.ts';
 
 /** An expression's text and a way to turn an offset in it into a file position. */
@@ -66,10 +67,11 @@ export function tokenize(src: ExprSource): Token[] {
       continue;
     }
     const start = i;
-    const dateM = /^\d{4}-\d{2}-\d{2}(?![\d])/.exec(s.slice(i));
-    if (dateM) {
-      out.push({ kind: 'date', text: dateM[0], at: start });
-      i += dateM[0].length;
+    // A date literal is the ISO shape not followed by another digit; its validity is checked by the parser (checkDate).
+    const dateText = s.slice(i, i + 10);
+    if (ISO_DATE_SHAPE.test(dateText) && !/\d/.test(s[i + 10] ?? '')) {
+      out.push({ kind: 'date', text: dateText, at: start });
+      i += dateText.length;
       continue;
     }
     if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(s[i + 1] ?? ''))) {
@@ -275,8 +277,7 @@ export function parseExpr(src: ExprSource): Expr {
   }
 
   function checkDate(v: string, at: number): string {
-    const d = new Date(`${v}T00:00:00Z`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) {
+    if (!isIsoDate(v)) {
       throw syntaxError(src, at, `${v} is not a date (write YYYY-MM-DD)`);
     }
     return v;

@@ -3,6 +3,7 @@
  * positions. The logic and the envelope expressions are compiled (and so
  * checked) by compile.ts.
  */
+import { formatIsoDate, isIsoDate } from '../../engine/dates.ts';
 import type { EntityType, RuleMeta, RuleParamDef, RuleStatus, Severity } from '../types.ts';
 import { RuleError } from './errors.ts';
 import { YamlFile, isMap, isScalar, isSeq, type Node, type YAMLMap } from './yaml-doc.ts';
@@ -159,8 +160,8 @@ export function checkParamValue(type: RuleParamDef['type'], v: unknown): RulePar
     case 'string':
       return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : bad('text');
     case 'date': {
-      const s = v instanceof Date ? v.toISOString().slice(0, 10) : typeof v === 'string' ? v : '';
-      return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)) ? s : bad('a date YYYY-MM-DD');
+      const s = v instanceof Date && !Number.isNaN(v.getTime()) ? formatIsoDate(v) : typeof v === 'string' ? v : '';
+      return isIsoDate(s) ? s : bad('a date YYYY-MM-DD');
     }
     case 'boolean':
       return typeof v === 'boolean' ? v : v === 'true' || v === 'false' ? v === 'true' : bad('true or false');

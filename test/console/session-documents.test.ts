@@ -210,4 +210,16 @@ describe('inbox and calendar', () => {
     // 9-28 (调休 Sunday), 9-29, 9-30, then 10-1…10-8 off, 10-9, 10-10, 10-11 (调休 Saturday), 10-13.
     expect(between.workdays).toBe(7);
   });
+
+  it('a date that is not a real calendar date is a 400 problem naming the field', async () => {
+    for (const path of ['/v1/calendar/workdays?from=2025-02-30&days=1', '/v1/console/inbox?period_from=2026-13-01']) {
+      const res = await fetch(`${url}${path}`, { headers: auth(T.supervisor) });
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const body = (await res.json()) as { detail?: string };
+      expect(JSON.stringify(body)).toMatch(/from|period_from/);
+    }
+    const ok = await fetch(`${url}/v1/console/inbox?period_from=2024-02-29`, { headers: auth(T.supervisor) });
+    expect(ok.status).toBe(200);
+  });
 });

@@ -80,6 +80,16 @@ afterAll(async () => {
   await cleanup();
 });
 
+describe('FLAGS.md dates', () => {
+  it('period and due_date are real calendar dates YYYY-MM-DD (engine/dates.ts), not just the shape', () => {
+    const due = flagRecordSchema.shape.due_date;
+    expect(due.safeParse('2030-06-28').success).toBe(true);
+    expect(due.safeParse(null).success).toBe(true);
+    for (const bad of ['2030-02-30', '2030-13-01', '2030-6-28']) expect(due.safeParse(bad).success, bad).toBe(false);
+    expect(flagSchema.shape.period.safeParse({ start: '2026-02-29', end: null }).success).toBe(false);
+  });
+});
+
 describe('FLAGS.md everywhere', () => {
   it('fiscus flags --format jsonl prints exactly the contract', () => {
     expect(jsonl.map((f) => f.flag_id).sort()).toEqual(['C1', 'C2']);

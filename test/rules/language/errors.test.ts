@@ -167,6 +167,23 @@ describe('rule errors carry file:line:col', () => {
     expect(e.reason).toContain('at most 2 decimals');
   });
 
+  it('dates are real calendar dates, in literals and in date parameters (engine/dates.ts)', () => {
+    const ok = parseRuleText(swap('  where: p.amount >= $min_amount', '  where: p.pay_date >= 2024-02-29'), 'rules/x.rule.yaml');
+    expect(ok.meta.id).toBe('test.large');
+    for (const bad of ['2026-02-30', '2026-13-01']) {
+      const e = fails(swap('  where: p.amount >= $min_amount', `  where: p.pay_date >= ${bad}`));
+      expect(e.reason).toBe(`${bad} is not a date (write YYYY-MM-DD)`);
+      expect([e.line, e.column]).toEqual([13, 24]);
+    }
+    const withDate = (d: string) =>
+      swap('  min_amount: { type: money, default: 100000 }', `  min_amount: { type: money, default: 100000 }\n  since: { type: date, default: "${d}" }`)
+        .replace('  where: p.amount >= $min_amount', '  where: p.amount >= $min_amount and p.pay_date >= $since');
+    expect(parseRuleText(withDate('2026-02-28'), 'rules/x.rule.yaml').meta.params.find((p) => p.name === 'since')?.default).toBe('2026-02-28');
+    const e = fails(withDate('2026-02-30'));
+    expect(e.line).toBe(10);
+    expect(e.reason).toContain('a date YYYY-MM-DD');
+  });
+
   it('parameter overrides are type-checked and name the rule and parameter', () => {
     const def = parseRuleText(BASE, 'rules/x.rule.yaml');
     expect(() => compileRule(def, { params: { min_amount: 'lots' } })).toThrow(/test\.large: parameter `min_amount` \(money\)/);
