@@ -2,11 +2,13 @@
  * Running a compiled rule's SQL (its main query, a precondition, an input count) on the
  * Store's engine, read-only, with its parameters bound by type.
  *
- * DuckDB: a prepared statement on the main connection, refused unless it is one SELECT
- * (engine/sql-guard.ts), bound by name (bind.ts). PostgreSQL: the positional `$1…` SQL of
- * the rule language's PostgreSQL dialect, values in `parameters` order, in a READ ONLY
- * transaction on a pooled connection (committed data only; a write fails in the server).
+ * DuckDB: a prepared statement, refused unless it is one SELECT (engine/sql-guard.ts), bound
+ * by name (bind.ts), on the main connection or on a reader of the run's own (`RuleReaders`,
+ * so rules evaluate in parallel). PostgreSQL: the positional `$1…` SQL of the rule language's
+ * PostgreSQL dialect, values in `parameters` order, in a READ ONLY transaction on a pooled
+ * connection (committed data only; a write fails in the server; the pool runs them in parallel).
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Store } from '../../engine/db.ts';
 import { FiscusError } from '../../engine/errors.ts';
 import type { PostgresStore } from '../../engine/pg-store.ts';
@@ -36,16 +38,63 @@ export function checkRuleDialect(store: Store, rule: Pick<CompiledRule, 'meta' |
   }
 }
 
-export async function queryRule(store: Store, rule: CompiledRule, q: RuleSql, ctx: BindContext): Promise<RuleRows> {
+/**
+ * Run one of the rule's statements. `via`: a DuckDB connection of the caller's own (from
+ * `RuleReaders`), which sees committed data only; without it, the Store's main connection.
+ */
+export async function queryRule(store: Store, rule: CompiledRule, q: RuleSql, ctx: BindContext, via?: DuckDBConnection): Promise<RuleRows> {
   checkRuleDialect(store, rule);
   if (store.engine === 'postgres') return queryPostgres(store as PostgresStore, rule, q, ctx);
-  // On the main connection through the Store, so it never runs inside another caller's transaction.
-  const reader = await store.withConnection(async (conn) => {
+  const read = async (conn: DuckDBConnection) => {
     const prepared = await prepareReadOnly(conn, q.sql);
     bindRule(prepared, rule, ctx);
     return prepared.runAndReadAll();
-  }, { writes: false });
+  };
+  // On the main connection through the Store, so it never runs inside another caller's transaction.
+  const reader = via ? await read(via) : await store.withConnection(read, { writes: false });
   return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
+}
+
+/**
+ * Read connections for evaluating rules in parallel: DuckDB runs queries of separate
+ * connections of one instance concurrently. Each lane is one connection (DuckDB) or
+ * `undefined` (PostgreSQL: `queryRule` takes a client of the Store's read pool per query).
+ * They see committed data only, so they are for a phase that writes nothing.
+ */
+export class RuleReaders {
+  private constructor(readonly lanes: (DuckDBConnection | undefined)[]) {}
+
+  static async open(store: Store, n: number): Promise<RuleReaders> {
+    const size = Math.max(1, Math.floor(n));
+    if (store.engine !== 'duckdb') return new RuleReaders(new Array<undefined>(size).fill(undefined));
+    const lanes: DuckDBConnection[] = [];
+    try {
+      for (let i = 0; i < size; i++) lanes.push(await store.connect());
+    } catch (err) {
+      for (const c of lanes) c.closeSync();
+      throw err;
+    }
+    return new RuleReaders(lanes);
+  }
+
+  /** Run `work(item, lane)` for every item, each lane taking the next item when it is free; results in item order. */
+  async map<T, R>(items: readonly T[], work: (item: T, lane: DuckDBConnection | undefined) => Promise<R>): Promise<R[]> {
+    const out = new Array<R>(items.length);
+    let next = 0;
+    // Every lane finishes before this returns, even when one fails: `close` must not pull a connection from under a query.
+    const lanes = await Promise.allSettled(
+      this.lanes.map(async (lane) => {
+        for (let i = next++; i < items.length; i = next++) out[i] = await work(items[i]!, lane);
+      }),
+    );
+    const failed = lanes.find((l) => l.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return out;
+  }
+
+  close(): void {
+    for (const c of this.lanes) c?.closeSync();
+  }
 }
 
 /** A parameter's value as PostgreSQL text-protocol input (the dialect casts each placeholder to its type). */

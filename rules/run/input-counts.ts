@@ -5,6 +5,7 @@
  * flagged more than the configured share of its input rows (a warning that the
  * rule does not fit the data: no committee can work through such a list).
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Store } from '../../engine/db.ts';
 import type { CompiledRule } from '../types.ts';
 import { queryRule } from './execute.ts';
@@ -24,19 +25,23 @@ export interface InputCounts {
   not_judged: NotJudged[];
 }
 
-/** Counts already read in this run, by SQL text: most rules of a table share one input query. */
-export type InputCountCache = Map<string, Record<string, unknown>>;
+/** Counts already read (or being read) in this run, by SQL text: most rules of a table share one input query. */
+export type InputCountCache = Map<string, Promise<Record<string, unknown>>>;
 
-export async function readInputCounts(store: Store, rule: CompiledRule, asOf: string, cache: InputCountCache = new Map()): Promise<InputCounts> {
+export async function readInputCounts(
+  store: Store, rule: CompiledRule, asOf: string, cache: InputCountCache = new Map(), via?: DuckDBConnection,
+): Promise<InputCounts> {
   const out: InputCounts = { input_rows: null, not_judged: [] };
   for (const [i, input] of (rule.inputs ?? []).entries()) {
-    // The SQL binds only $as_of (fixed for a run), so equal text means equal counts.
+    // The SQL binds only $as_of (fixed for a run), so equal text means equal counts. The promise
+    // is cached, so rules evaluated in parallel share one query; a failed one is not kept.
     let row = cache.get(input.sql);
     if (!row) {
-      row = (await queryRule(store, rule, input, { asOf, scope: null })).rows[0] ?? {};
+      row = queryRule(store, rule, input, { asOf, scope: null }, via).then((r) => r.rows[0] ?? {});
       cache.set(input.sql, row);
+      row.catch(() => cache.delete(input.sql));
     }
-    const counts = row;
+    const counts = await row;
     const n = (k: string) => Number(counts[k] ?? 0);
     if (i === 0) out.input_rows = n('rows');
     if (input.requires.length && n('not_judged') > 0) {
@@ -106,32 +111,45 @@ export interface OutcomeInputs {
   not_judged: NotJudged[];
 }
 
+/** Whether the run counts this outcome's input: it was evaluated, or found unchanged (its flags stand). */
+export function countsInputs(rule: CompiledRule, out: OutcomeInputs): boolean {
+  return (out.outcome === 'evaluated' || out.mode === 'unchanged') && Boolean(rule.inputs?.length);
+}
+
 /**
- * After a rule ran (or was found unchanged): count its input, note the rows it did not
- * judge in its reason, and return the share warning if it flagged too much.
+ * While the rule is evaluated (reads only): count its input and note the rows it did not judge
+ * in its reason. A failed count is noted, never fails the rule. Returns whether counts were read.
  */
-export async function applyInputCounts(
-  store: Store, rule: CompiledRule, out: OutcomeInputs, asOf: string, config: FiscusConfig, cache?: InputCountCache,
-): Promise<ShareWarning | null> {
-  if (!(out.outcome === 'evaluated' || out.mode === 'unchanged') || !rule.inputs?.length) return null;
+export async function noteInputCounts(
+  store: Store, rule: CompiledRule, out: OutcomeInputs, asOf: string, cache?: InputCountCache, via?: DuckDBConnection,
+): Promise<boolean> {
+  if (!countsInputs(rule, out)) return false;
   let counts: InputCounts;
   try {
-    counts = await readInputCounts(store, rule, asOf, cache);
+    counts = await readInputCounts(store, rule, asOf, cache, via);
   } catch (err) {
     // The rule itself ran and its flags are stored: say the counts failed, do not fail the rule.
     const note = `输入计数失败 / input counts failed: ${err instanceof Error ? err.message : String(err)}`;
     out.reason = out.reason ? `${out.reason}; ${note}` : note;
-    return null;
+    return false;
   }
   out.input_rows = counts.input_rows;
   out.not_judged = counts.not_judged;
   const notes = counts.not_judged.map(notJudgedNote);
   if (notes.length) out.reason = [...notes, ...(out.reason ? [out.reason] : [])].join('; ');
-  // An incremental run raised only its partitions' flags: the rule's standing total is what counts.
+  return true;
+}
+
+/**
+ * After the rule's flags are stored: the share warning if it flagged too much of its counted input.
+ * An incremental run raised only its partitions' flags: the rule's standing total is what counts.
+ */
+export async function inputShareWarning(store: Store, rule: CompiledRule, out: OutcomeInputs, config: FiscusConfig): Promise<ShareWarning | null> {
+  if (out.input_rows === null || out.outcome === 'error') return null;
   let flags = out.flags_raised;
   if (out.mode === 'incremental') {
     const r = await store.one<{ n: string | number }>('SELECT count(*) AS n FROM fiscus.flags WHERE rule_id = $r AND reproduced', { r: rule.meta.id });
     flags = Number(r?.n ?? 0);
   }
-  return shareWarning(rule.meta.id, flags, counts.input_rows, config);
+  return shareWarning(rule.meta.id, flags, out.input_rows, config);
 }

@@ -3,23 +3,25 @@
  * flags, store them (new / existing / no longer reproduced / reproduced
  * again), and say for every rule what happened and why.
  *
- * One rule's failure never stops the others: its writes roll back and it is
+ * One rule's failure never stops the others: it writes nothing and is
  * reported as `error` with the message. Backtests (`dryRun`) evaluate and
  * count but write nothing at all.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { invalidDateMessage, isIsoDate } from '../../engine/dates.ts';
 import type { Store } from '../../engine/db.ts';
 import { UsageError } from '../../engine/errors.ts';
-import { canonicalJson } from '../../engine/flag-events.ts';
+import { appendFlagEvents, canonicalJson, type NewFlagEvent } from '../../engine/flag-events.ts';
 import type { CompiledRule, RuleResultRow, Severity } from '../types.ts';
 import { activeAllowEntries, EMPTY_CONFIG, matchAllow, type FiscusConfig } from './config.ts';
 import {
   decide, inputTables, readFingerprint, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, writeFingerprint,
   type Decision, type TablesState,
 } from './fingerprint.ts';
-import { checkRuleDialect, queryRule } from './execute.ts';
-import { applyInputCounts, type NotJudged, type ShareWarning } from './input-counts.ts';
+import { checkRuleDialect, queryRule, RuleReaders } from './execute.ts';
+import { inputShareWarning, noteInputCounts, type InputCountCache, type NotJudged, type ShareWarning } from './input-counts.ts';
 import { checkResultColumns, flagId, toResultRow } from './result-rows.ts';
 import { mergeRuleFlags } from './store-flags.ts';
 import type { FlagFinding } from '../../flags/row.ts';
@@ -42,6 +44,8 @@ export interface RunOptions {
   collect?: boolean;
   /** The run's clock; defaults to now. */
   now?: Date;
+  /** Rules evaluated at once, each on a read connection of its own (default: `defaultConcurrency()`). */
+  concurrency?: number;
 }
 
 export type Outcome = 'evaluated' | 'skipped' | 'error';
@@ -114,9 +118,22 @@ function errMessage(err: unknown): string {
  * Run `rules` as of `opts.asOf`. Never throws for one rule's failure; throws for a bad call (e.g. bad date).
  * A writing run holds the Store's exclusive section (tracker actions, scans and ingests wait for it);
  * a dry run writes nothing and does not.
+ *
+ * Two phases. (1) Every rule is evaluated (decision, preconditions, its SQL, input counts) on
+ * read connections of the run's own, several at once: reads only, so they see exactly the
+ * committed data the exclusive section keeps still. (2) Every rule's findings, events,
+ * fingerprint and result are written in one transaction, the events appended as one piece of
+ * the chain. A rule whose SQL failed has nothing to write; if storing one rule's findings
+ * fails, that transaction rolls back and the rules are written one transaction each, so
+ * only that rule fails.
  */
 export async function runRules(store: Store, rules: readonly CompiledRule[], opts: RunOptions): Promise<RunSummary> {
   return opts.dryRun ? runRulesNow(store, rules, opts) : store.exclusive(() => runRulesNow(store, rules, opts));
+}
+
+/** Rules evaluated at once by default: DuckDB parallelises each query too, so a few lanes suffice. */
+export function defaultConcurrency(): number {
+  return Math.max(2, Math.min(4, availableParallelism()));
 }
 
 async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: RunOptions): Promise<RunSummary> {
@@ -131,36 +148,34 @@ async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: R
   const runId = newRunId(started);
   const config = opts.config ?? EMPTY_CONFIG;
   const dry = opts.dryRun ?? false;
-  if (!dry) {
-    await store.run('INSERT INTO fiscus.rule_runs VALUES ($id, $as_of::DATE, $at::TIMESTAMPTZ, NULL, $actor)', {
-      id: runId, as_of: opts.asOf, at: started.toISOString(), actor: opts.actor ?? null,
-    });
-  }
+  const resolved: Resolved = { ...opts, config, dryRun: dry };
   const tables = new TableStateCache(store);
-  const outcomes: RuleOutcome[] = [];
-  const warnings: ShareWarning[] = [];
-  const inputCounts = new Map<string, Record<string, unknown>>();
+  const inputCounts: InputCountCache = new Map();
   // Elapsed time is measured on the real clock: `now` may be a simulated day (demo, imports).
   const runT0 = performance.now();
-  for (const rule of rules) {
-    const t0 = performance.now();
-    let out: RuleOutcome;
-    try {
-      out = await runOne(store, rule, { ...opts, config, dryRun: dry }, runId, started, tables);
-      const warning = await applyInputCounts(store, rule, out, opts.asOf, config, inputCounts);
-      if (warning) warnings.push(warning);
-    } catch (err) {
-      out = { ...blankOutcome(rule), outcome: 'error', reason: errMessage(err) };
-    }
-    out.millis = Math.round((performance.now() - t0) * 10) / 10;
-    if (!dry) await recordResult(store, runId, out);
-    outcomes.push(out);
+
+  const readers = await RuleReaders.open(store, Math.min(rules.length, opts.concurrency ?? defaultConcurrency()));
+  let evaluated: Evaluated[];
+  try {
+    evaluated = await readers.map(rules, (rule, via) => evaluate(store, rule, resolved, tables, inputCounts, via));
+  } finally {
+    readers.close();
   }
-  const elapsed = Math.round(performance.now() - runT0);
-  const finished = new Date(started.getTime() + elapsed);
-  if (!dry) {
-    await store.run('UPDATE fiscus.rule_runs SET finished_at = $at::TIMESTAMPTZ WHERE run_id = $id', { id: runId, at: finished.toISOString() });
+
+  let finished: Date;
+  if (dry) {
+    for (const e of evaluated) e.out.millis = round1(e.millis);
+    finished = new Date(started.getTime() + Math.round(performance.now() - runT0));
+  } else {
+    finished = await writeAll(store, evaluated, { runId, started, asOf: opts.asOf, actor: opts.actor ?? null, manualScope: Boolean(opts.scope), runT0 });
   }
+  const outcomes = evaluated.map((e) => e.out);
+  const warnings: ShareWarning[] = [];
+  for (const e of evaluated) {
+    const w = await inputShareWarning(store, e.rule, e.out, config);
+    if (w) warnings.push(w);
+  }
+  const elapsed = finished.getTime() - started.getTime();
   const sum = (k: keyof RuleOutcome) => outcomes.reduce((a, o) => a + (o[k] as number), 0);
   return {
     run_id: runId,
@@ -183,6 +198,120 @@ async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: R
   };
 }
 
+const round1 = (ms: number) => Math.round(ms * 10) / 10;
+
+/** What evaluating one rule (phase 1, reads only) leaves for the write phase. */
+interface Evaluated {
+  rule: CompiledRule;
+  out: RuleOutcome;
+  /** Milliseconds spent evaluating it (its reads). */
+  millis: number;
+  /** Its findings to store; absent when it was skipped or failed, or in a dry run. */
+  write?: PendingWrite;
+}
+
+interface PendingWrite {
+  flags: FlagFinding[];
+  suppressedIds: string[];
+  /** The partition values evaluated (incremental), or null for all. */
+  scope: string[] | null;
+  decision: Decision;
+  hash: string;
+  state: TablesState;
+}
+
+interface WriteContext {
+  runId: string;
+  started: Date;
+  asOf: string;
+  actor: string | null;
+  /** A manual --scope run does not describe the whole input: it keeps the last full fingerprint. */
+  manualScope: boolean;
+  runT0: number;
+}
+
+async function evaluate(
+  store: Store, rule: CompiledRule, opts: Resolved, tables: TableStateCache, inputCounts: InputCountCache, via: DuckDBConnection | undefined,
+): Promise<Evaluated> {
+  const t0 = performance.now();
+  let ev: Evaluated;
+  try {
+    ev = await evaluateOne(store, rule, opts, tables, via);
+    await noteInputCounts(store, rule, ev.out, opts.asOf, inputCounts, via);
+  } catch (err) {
+    ev = { rule, out: { ...blankOutcome(rule), outcome: 'error', reason: errMessage(err) }, millis: 0 };
+  }
+  ev.millis = performance.now() - t0;
+  return ev;
+}
+
+/**
+ * Phase 2: every rule's findings, the run's events (one append, chained in rule order),
+ * fingerprints and results, in one transaction. Returns when the run finished.
+ */
+async function writeAll(store: Store, evaluated: Evaluated[], ctx: WriteContext): Promise<Date> {
+  const pending = evaluated.filter((e) => e.write);
+  try {
+    return await store.transaction(async () => {
+      const events: NewFlagEvent[] = [];
+      for (const e of pending) await writeRule(store, e, ctx, events);
+      await appendFlagEvents(store, events);
+      return recordRun(store, evaluated, ctx);
+    });
+  } catch {
+    // One rule's findings could not be stored (the batch rolled back whole): write rule by rule, so
+    // only the rule at fault fails. A failure that is no rule's (the disk) fails each, then the run.
+    for (const e of pending) {
+      try {
+        await store.transaction(async () => {
+          const events: NewFlagEvent[] = [];
+          await writeRule(store, e, ctx, events);
+          await appendFlagEvents(store, events);
+        });
+      } catch (err) {
+        e.out = { ...blankOutcome(e.rule), outcome: 'error', reason: `写入失败 / storing its findings failed: ${errMessage(err)}` };
+        e.write = undefined;
+      }
+    }
+    return store.transaction(() => recordRun(store, evaluated, ctx));
+  }
+}
+
+/** One rule's findings and fingerprint (inside the write transaction); its events go to `events`. */
+async function writeRule(store: Store, e: Evaluated, ctx: WriteContext, events: NewFlagEvent[]): Promise<void> {
+  const t0 = performance.now();
+  const { rule, out } = e;
+  const w = e.write!;
+  const id = rule.meta.id;
+  const counts = await mergeRuleFlags(store, {
+    ruleId: id, runId: ctx.runId, now: ctx.started.toISOString(), flags: w.flags, suppressedIds: w.suppressedIds,
+    scope: w.scope ? { column: rule.scope!.column as 'agency_code' | 'region_code', values: w.scope } : undefined,
+    events,
+  });
+  if (!ctx.manualScope) {
+    await writeFingerprint(store, {
+      rule_id: id, rule_version: rule.meta.version, rule_hash: w.hash, as_of: ctx.asOf, tables: w.state, run_id: ctx.runId,
+      flags_raised: w.decision.mode === 'incremental' ? await countReproduced(store, id) : w.flags.length,
+    });
+  }
+  out.flags_new = counts.new;
+  out.flags_existing = counts.existing;
+  out.flags_reproduced = counts.reproduced;
+  out.flags_not_reproduced = counts.notReproduced;
+  out.millis = round1(e.millis + performance.now() - t0);
+}
+
+/** fiscus.rule_runs and every rule's fiscus.rule_run_results row (inside a write transaction). */
+async function recordRun(store: Store, evaluated: Evaluated[], ctx: WriteContext): Promise<Date> {
+  for (const e of evaluated) if (!e.write) e.out.millis = round1(e.millis);
+  const finished = new Date(ctx.started.getTime() + Math.round(performance.now() - ctx.runT0));
+  await store.run('INSERT INTO fiscus.rule_runs VALUES ($id, $as_of::DATE, $at::TIMESTAMPTZ, $fin::TIMESTAMPTZ, $actor)', {
+    id: ctx.runId, as_of: ctx.asOf, at: ctx.started.toISOString(), fin: finished.toISOString(), actor: ctx.actor,
+  });
+  for (const e of evaluated) await recordResult(store, ctx.runId, e.out);
+  return finished;
+}
+
 async function recordResult(store: Store, runId: string, o: RuleOutcome): Promise<void> {
   await store.run(
     `INSERT INTO fiscus.rule_run_results (run_id, rule_id, rule_version, outcome, reason, flags_raised, flags_new,
@@ -202,16 +331,18 @@ async function recordResult(store: Store, runId: string, o: RuleOutcome): Promis
 
 type Resolved = Required<Pick<RunOptions, 'config' | 'dryRun'>> & RunOptions;
 
-async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: string, now: Date, tables: TableStateCache): Promise<RuleOutcome> {
+/** Phase 1 for one rule: decide, check preconditions, run its SQL and stage its findings. Reads only. */
+async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tables: TableStateCache, via: DuckDBConnection | undefined): Promise<Evaluated> {
+  const done = (o: RuleOutcome): Evaluated => ({ rule, out: o, millis: 0 });
   const out = blankOutcome(rule);
   const id = rule.meta.id;
   const settings = opts.config.rules[id];
   if (settings?.enabled === false) {
-    return { ...out, outcome: 'skipped', reason: '配置中已停用 / disabled in config' };
+    return done({ ...out, outcome: 'skipped', reason: '配置中已停用 / disabled in config' });
   }
   for (const t of rule.meta.reads) {
     if (!(await tables.columns(t))) {
-      return { ...out, outcome: 'skipped', reason: `表 ${t} 不存在 / table ${t} does not exist` };
+      return done({ ...out, outcome: 'skipped', reason: `表 ${t} 不存在 / table ${t} does not exist` });
     }
   }
   const severity: Severity = settings?.severity ?? rule.meta.severity;
@@ -232,10 +363,10 @@ async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: s
     decision = { mode: 'incremental', scope: [...opts.scope].sort(), newBatches: [] };
   }
   if (decision.mode === 'unchanged') {
-    return {
+    return done({
       ...out, outcome: 'skipped', mode: 'unchanged', flags_raised: decision.flagsRaised,
       reason: `自运行 ${decision.since} 以来输入未变 / unchanged since run ${decision.since}`,
-    };
+    });
   }
   if (decision.mode === 'incremental') scope = decision.scope;
 
@@ -244,21 +375,21 @@ async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: s
   // Those a finding implies are checked only when the rule found nothing.
   const unmet = async (implied: boolean): Promise<string | undefined> => {
     for (const pre of rule.preconditions.filter((x) => Boolean(x.impliedByFindings) === implied)) {
-      const evaluate = async () => (await queryRule(store, rule, pre, { asOf: opts.asOf, scope: null })).rows[0]?.ok === true;
+      const evaluate = async () => (await queryRule(store, rule, pre, { asOf: opts.asOf, scope: null }, via)).rows[0]?.ok === true;
       const ok = pre.sql.includes('$') ? await evaluate() : await tables.check(pre.sql, evaluate);
       if (!ok) return pre.reason;
     }
     return undefined;
   };
   const gate = await unmet(false);
-  if (gate) return { ...out, outcome: 'skipped', reason: gate };
+  if (gate) return done({ ...out, outcome: 'skipped', reason: gate });
 
-  const result = await queryRule(store, rule, rule, { asOf: opts.asOf, scope });
+  const result = await queryRule(store, rule, rule, { asOf: opts.asOf, scope }, via);
   checkResultColumns(result.columns);
   const raw = result.rows;
   if (raw.length === 0) {
     const cannot = await unmet(true);
-    if (cannot) return { ...out, outcome: 'skipped', reason: cannot };
+    if (cannot) return done({ ...out, outcome: 'skipped', reason: cannot });
   }
 
   const staged = new Map<string, FlagFinding>();
@@ -300,27 +431,8 @@ async function runOne(store: Store, rule: CompiledRule, opts: Resolved, runId: s
   if (duplicates) notes.push(`${duplicates} 条重复结果已合并 / ${duplicates} duplicate result row(s) merged`);
   out.reason = notes.length ? notes.join('; ') : null;
   if (opts.collect) out.flags = flags;
-  if (opts.dryRun) return out;
-
-  const counts = await store.transaction(async () => {
-    const c = await mergeRuleFlags(store, {
-      ruleId: id, runId, now: now.toISOString(), flags, suppressedIds,
-      scope: scope ? { column: rule.scope!.column as 'agency_code' | 'region_code', values: scope } : undefined,
-    });
-    // A manual --scope run does not describe the whole input: keep the last full fingerprint.
-    if (!opts.scope) {
-      await writeFingerprint(store, {
-        rule_id: id, rule_version: rule.meta.version, rule_hash: hash, as_of: opts.asOf, tables: state!, run_id: runId,
-        flags_raised: decision.mode === 'incremental' ? await countReproduced(store, id) : flags.length,
-      });
-    }
-    return c;
-  });
-  out.flags_new = counts.new;
-  out.flags_existing = counts.existing;
-  out.flags_reproduced = counts.reproduced;
-  out.flags_not_reproduced = counts.notReproduced;
-  return out;
+  if (opts.dryRun) return done(out);
+  return { rule, out, millis: 0, write: { flags, suppressedIds, scope, decision, hash, state: state! } };
 }
 
 async function countReproduced(store: Store, ruleId: string): Promise<number> {

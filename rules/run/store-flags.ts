@@ -28,6 +28,8 @@ export interface MergeInput {
   suppressedIds: readonly string[];
   /** Incremental run: only flags whose `column` is in `values` were evaluated. */
   scope?: { column: 'agency_code' | 'region_code'; values: readonly string[] };
+  /** Collect the events here instead of appending them: the caller appends many rules' at once, in the same transaction. */
+  events?: NewFlagEvent[];
 }
 
 export interface MergeCounts {
@@ -120,7 +122,8 @@ export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<M
     ...backIds.map((flag_id) => ({ ...base, flag_id, event_type: 'flag.reproduced', data: { run_id: input.runId, rule_id: input.ruleId } })),
     ...goneIds.map((flag_id) => ({ ...base, flag_id, event_type: 'flag.not_reproduced', data: { run_id: input.runId, rule_id: input.ruleId } })),
   ];
-  await appendFlagEvents(store, events);
+  if (input.events) for (const e of events) input.events.push(e); // (no spread: a first run may raise 100k+)
+  else await appendFlagEvents(store, events);
   await store.run('DROP TABLE IF EXISTS rr_stage; DROP TABLE IF EXISTS rr_suppressed; DROP TABLE IF EXISTS rr_scope; DROP TABLE IF EXISTS rr_gone');
   return { new: newIds.length, existing, reproduced: backIds.length, notReproduced: goneIds.length };
 }
