@@ -240,20 +240,6 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
-  {
-    version: 7,
-    description: 'delta evaluation: the partition key each flag was found in (rules/language/passes/delta.ts)',
-    up: async (s) => {
-      // Internal bookkeeping, not part of a flag (FLAGS.md): a delta run re-evaluates the
-      // partitions a batch touched and may mark "not reproduced" only the flags found in them.
-      await s.run(`CREATE TABLE fiscus.flag_delta_keys (
-        flag_id VARCHAR PRIMARY KEY,
-        rule_id VARCHAR NOT NULL,
-        delta_key VARCHAR                    -- key columns' text joined with '|'; NULL: a key column was NULL
-      )`);
-      await s.run('CREATE INDEX flag_delta_keys_rule ON fiscus.flag_delta_keys (rule_id, delta_key)');
-    },
-  },
 ];
 
 /** Apply every migration newer than the database, in order. */
