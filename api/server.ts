@@ -8,7 +8,7 @@
  * Every error is an RFC 9457 problem (api/problem.ts).
  */
 import './types.ts';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { fastifySSE } from '@fastify/sse';
 import fastifySwagger from '@fastify/swagger';
@@ -22,7 +22,7 @@ import { logPaths } from '../engine/log-key.ts';
 import type { ApiContext } from './context.ts';
 import { lockDown } from './lockdown.ts';
 import { SeqNotifier } from './notifier.ts';
-import { ResponseCache } from './response-cache.ts';
+import { installResponseCache } from './cached-routes.ts';
 import { installProblemHandlers, problem, problemServerOptions, sendProblem } from './problem.ts';
 import { analystConcurrency, DEFAULT_QUERY_MAX_BYTES, QueryPool } from './query-exec.ts';
 import { ReadPool } from './read-pool.ts';
@@ -92,15 +92,6 @@ export interface ServerOptions {
   documentMaxBytes?: number;
   /** The built console (default console/dist); served at `/`. */
   consoleDir?: string;
-}
-
-/** GET routes whose 200 responses are cached per write generation (api/response-cache.ts). */
-const CACHED_ROUTES = new Set(['/v1/alerts', '/v1/flags']);
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    cacheKey: string | null;
-  }
 }
 
 /** The backup root must exist and lie outside the directory DuckDB may read (the ingest directory). */
@@ -239,28 +230,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   // The alert feed and the flag list: polled with the same URLs, answered from cache until the next write.
-  // The lookup is a route-level preHandler added after the rate limiter's, so cached answers still count.
-  const cacheEntries = opts.responseCacheEntries ?? 2000;
-  const cache = new ResponseCache(Math.max(1, cacheEntries));
-  app.decorateRequest('cacheKey', null as string | null);
-  const cacheLookup = async (req: FastifyRequest, reply: FastifyReply) => {
-    const p = req.principal;
-    if (!p) return;
-    // The Store's write generation moves on every committed write (reference data, rule runs,
-    // tracker actions, events): while the server runs, it is the only writer of the file.
-    req.cacheKey = `${ctx.store.generation}|${p.role}|${p.agencyCode ?? ''}|${req.url}`;
-    const hit = cache.get(req.cacheKey);
-    if (hit) {
-      req.cacheKey = null; // already stored
-      return reply.header('content-type', hit.contentType).header('fiscus-cache', 'hit').send(hit.payload);
-    }
-  };
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (cacheEntries === 0 || !methods.includes('GET') || !CACHED_ROUTES.has(route.url)) return;
-    const existing = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
-    route.preHandler = [...existing, cacheLookup];
-  });
+  installResponseCache(app, ctx.store, { entries: opts.responseCacheEntries ?? 2000 });
 
   opsRoutes(app, ctx);
   flagRoutes(app, ctx, trackerRoutes(app, ctx));
@@ -294,9 +264,6 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   }
 
   app.addHook('onSend', async (req, reply, payload) => {
-    if (req.cacheKey && reply.statusCode === 200 && typeof payload === 'string') {
-      cache.set(req.cacheKey, { payload, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8') });
-    }
     if (closing) reply.header('connection', 'close');
     return payload;
   });

@@ -76,6 +76,62 @@ describe('response cache', () => {
     expect(again.cache).toBe('hit');
     expect(again.body.checkpoint.seq).toBe(newest);
   });
+
+  it('serves a hit as the very bytes of the miss, with one ETag; If-None-Match gets a bodiless 304', async () => {
+    const path = `${url}/v1/alerts?limit=100&h=bytes`;
+    const miss = await fetch(path, { headers: auth(T.portal) });
+    const missBytes = Buffer.from(await miss.arrayBuffer());
+    const hit = await fetch(path, { headers: auth(T.portal) });
+    const hitBytes = Buffer.from(await hit.arrayBuffer());
+    expect(miss.headers.get('fiscus-cache')).toBeNull();
+    expect(hit.headers.get('fiscus-cache')).toBe('hit');
+    expect(hitBytes.equals(missBytes)).toBe(true);
+    // Chinese titles: the length is the UTF-8 byte count, not the string length.
+    expect(Number(hit.headers.get('content-length'))).toBe(hitBytes.length);
+    expect(hitBytes.toString('utf8')).toContain('拆分');
+    const etag = miss.headers.get('etag');
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{43}"$/);
+    expect(hit.headers.get('etag')).toBe(etag);
+    expect(hit.headers.get('cache-control')).toBe('private, no-cache');
+    for (const inm of [etag!, `W/${etag}`, `"other", ${etag}`]) {
+      const again = await fetch(path, { headers: { ...auth(T.portal), 'if-none-match': inm } });
+      expect(again.status, inm).toBe(304);
+      expect((await again.arrayBuffer()).byteLength).toBe(0);
+    }
+    const stale = await fetch(path, { headers: { ...auth(T.portal), 'if-none-match': '"not-this-one"' } });
+    expect(stale.status).toBe(200);
+    expect(Buffer.from(await stale.arrayBuffer()).equals(missBytes)).toBe(true);
+  });
+
+  it('an ETag of another scope or of an older generation gets a full answer of the caller’s own page', async () => {
+    const all = await fetch(`${url}/v1/flags?limit=10`, { headers: auth(T.analyst) });
+    const allTag = all.headers.get('etag')!;
+    // The unit sees only its own flag: the analyst's validator is not its page's.
+    const unit = await fetch(`${url}/v1/flags?limit=10`, { headers: { ...auth(T.unit), 'if-none-match': allTag } });
+    expect(unit.status).toBe(200);
+    const unitBody = (await unit.json()) as { items: { flag_id: string }[] };
+    expect(unitBody.items.map((f) => f.flag_id)).toEqual(['A1-1']);
+    expect(unit.headers.get('etag')).not.toBe(allTag);
+    // A write moves the page on: the old validator no longer matches, cached or fresh.
+    const feed = await fetch(`${url}/v1/alerts?limit=100`, { headers: auth(T.portal) });
+    const feedTag = feed.headers.get('etag')!;
+    const before = ((await feed.json()) as { items: unknown[] }).items.length;
+    await appendEvent(store, 'A1-1', 'flag.overdue');
+    const after = await fetch(`${url}/v1/alerts?limit=100`, { headers: { ...auth(T.portal), 'if-none-match': feedTag } });
+    expect(after.status).toBe(200);
+    expect(((await after.json()) as { items: unknown[] }).items.length).toBe(before + 1);
+  });
+
+  it('a 401 or 403 is never answered from cache or with a 304', async () => {
+    const page = await fetch(`${url}/v1/flags?limit=10`, { headers: auth(T.analyst) });
+    const tag = page.headers.get('etag')!;
+    const anon = await fetch(`${url}/v1/flags?limit=10`, { headers: { 'if-none-match': tag } });
+    expect(anon.status).toBe(401);
+    // The portal may read alerts only: its role check comes before any cache lookup.
+    const portal = await fetch(`${url}/v1/flags?limit=10`, { headers: { ...auth(T.portal), 'if-none-match': tag } });
+    expect(portal.status).toBe(403);
+    expect(portal.headers.get('fiscus-cache')).toBeNull();
+  });
 });
 
 describe('stale scope: reference data changes what a token may see', () => {
