@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { refreshCalendar } from '../engine/calendar.ts';
 import { openStore, type Store } from '../engine/db.ts';
 import { qualifiedName, quoteIdent, type TableDef } from '../engine/feeds.ts';
+import { sqlString } from '../engine/sql-quote.ts';
 import type { PostgresStore } from '../engine/pg-store.ts';
 import { ingestFile, type FileJob } from './batch.ts';
 import { referenceWarnings } from './references.ts';
@@ -111,7 +112,7 @@ async function publish(pg: PostgresStore, staging: Store, job: FileJob, report: 
     if (report.status === 'committed' || report.status === 'rolled_back') {
       await pg.copyIn(
         `COPY fiscus.quarantine (${QUARANTINE_COLUMNS.join(', ')}) FROM STDIN`,
-        stagedRows(staging, `SELECT ${QUARANTINE_COLUMNS.map((c) => (c === 'raw_row' ? 'CAST(raw_row AS VARCHAR)' : c)).join(', ')} FROM fiscus.quarantine WHERE batch_id = '${report.batch_id.replaceAll("'", "''")}'`),
+        stagedRows(staging, `SELECT ${QUARANTINE_COLUMNS.map((c) => (c === 'raw_row' ? 'CAST(raw_row AS VARCHAR)' : c)).join(', ')} FROM fiscus.quarantine WHERE batch_id = ${sqlString(report.batch_id)}`),
       );
     }
     if (report.status === 'committed' && t) {
