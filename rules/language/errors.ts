@@ -2,6 +2,7 @@
  * Errors in rule files. Every one points at a place in a file so an analyst
  * can jump to it: `file:line:col: message` (1-based).
  */
+import { closest } from '../../engine/did-you-mean.ts';
 import { FiscusError } from '../../engine/errors.ts';
 
 export interface SourcePos {
@@ -117,33 +118,12 @@ export class RuleErrors extends FiscusError {
   }
 }
 
-/** Levenshtein distance, for did-you-mean suggestions. */
-export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
-}
-
-/** ` — did you mean `x`?` when a candidate is close enough, else ''. */
+/**
+ * ` — did you mean `x`?` when a candidate is close enough, else '': the
+ * suggestion of engine/did-you-mean.ts (the one matcher of the CLI, config and
+ * API), in the rule files' code style that `RuleError.suggestion` reads back.
+ */
 export function didYouMean(word: string, candidates: Iterable<string>): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  if (best === undefined) return '';
-  const limit = Math.max(2, Math.floor(word.length / 3));
-  return bestD <= limit ? ` — did you mean \`${best}\`?` : '';
+  const best = closest(word, candidates);
+  return best === undefined ? '' : ` — did you mean \`${best}\`?`;
 }

@@ -132,6 +132,12 @@ describe('rule errors carry file:line:col', () => {
     expect(e.line).toBe(12);
   });
 
+  it('suggestions come from engine/did-you-mean.ts: a table named without its feed prefix is found by its last part', () => {
+    const e = fails(swap('reads: [treasury.payments]', 'reads: [payments]'));
+    expect(e.reason).toBe('`reads`: unknown table `payments` — did you mean `treasury.payments`?');
+    expect(e.suggestion).toBe('treasury.payments');
+  });
+
   it('unknown parameter', () => {
     const e = fails(swap('  where: p.amount >= $min_amount', '  where: p.amount >= $min_amout'));
     expect(e.reason).toContain('unknown parameter `$min_amout` — did you mean `min_amount`?');
