@@ -46,6 +46,15 @@ export function resolveTableName(name: string): TableGuess {
   return t ? { table: t } : { error: `unknown table "${name}". Known tables: ${KNOWN()}` };
 }
 
+/**
+ * Whether a file found in a folder is a feed file (`fiscus ingest DIR`, `fiscus watch DIR`).
+ * A folder's .json files are often metadata (a manifest): only those named after a table are feeds;
+ * .txt is read only when named explicitly.
+ */
+export function isFolderFeed(f: string): boolean {
+  return formatOf(f) !== undefined && !/\.txt$/i.test(f) && (!/\.json$/i.test(f) || 'table' in tableFromName(f));
+}
+
 export interface PlannedFile {
   path: string;
   guess: TableGuess;
@@ -63,10 +72,7 @@ export async function planFiles(paths: readonly string[], table?: string): Promi
       continue;
     }
     if (st.isDirectory()) {
-      // A folder's .json files are often metadata (a manifest): only those named after a table are feeds.
-      const files = (await walk(p)).filter(
-        (f) => formatOf(f) !== undefined && !/\.txt$/i.test(f) && (!/\.json$/i.test(f) || 'table' in tableFromName(f)),
-      );
+      const files = (await walk(p)).filter(isFolderFeed);
       const planned = files.map((f) => ({ path: f, guess: table ? resolveTableName(table) : tableFromName(f) }));
       out.push(...sortPlanned(planned));
     } else {
