@@ -7,9 +7,10 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { duckdbMemoryLimit } from '../engine/db.ts';
 import { describeMachine } from './machine.ts';
 import { REPO } from './optional.ts';
-import { finalize, growth, skipped, type BenchResults, type ScenarioResult } from './results.ts';
+import { finalize, growth, sizeLabel, skipped, type BenchResults, type ScenarioResult } from './results.ts';
 import { copyDb } from './tasks/index.ts';
 import { BENCH_TOKEN } from './tasks/servers.ts';
 
@@ -347,6 +348,14 @@ async function queryLoadScenario(size: number, rows: number, db: string, work: s
   }
 }
 
+/** The command that repeats this run (sizes as the CLI spells them). */
+export function benchCommand(opts: Pick<BenchOptions, 'sizes' | 'only' | 'apiSeconds' | 'connections'>): string {
+  const parts = ['fiscus bench', `--sizes ${opts.sizes.map(sizeLabel).join(',')}`];
+  if (opts.only) parts.push(`--only ${opts.only.join(',')}`);
+  parts.push(`--api-seconds ${opts.apiSeconds}`, `--connections ${opts.connections}`);
+  return parts.join(' ');
+}
+
 export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const started = new Date();
   const machine = await describeMachine();
@@ -433,6 +442,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const finalized = scenarios.map(finalize);
   const results: BenchResults & { preparation: unknown[] } = {
     machine,
+    settings: {
+      command: benchCommand(opts),
+      duckdb_memory_limit: duckdbMemoryLimit(),
+      only: opts.only ?? null,
+      api_seconds: opts.apiSeconds,
+      connections: opts.connections,
+    },
     started_at: started.toISOString(),
     finished_at: new Date().toISOString(),
     mode: opts.mode,

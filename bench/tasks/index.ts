@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { openStore, type Store } from '../../engine/db.ts';
+import { duckdbMemoryLimit, openStore, type Store } from '../../engine/db.ts';
 import { requireFeedTable } from '../../engine/feeds.ts';
 import { need } from '../optional.ts';
 import { chooseLoader, loadDir, loadFile, readCsvSql, type Loader } from './load.ts';
@@ -84,9 +84,9 @@ export const TASKS: Record<string, (a: Args) => Promise<TaskResult>> = {
     return { seconds, details: { rows_in_table: Number(count?.n), report: JSON.parse(JSON.stringify(reports[0] ?? null, (_k, v) => (typeof v === 'bigint' ? String(v) : v))) } };
   },
 
-  /** Baseline: DuckDB's own read_csv with explicit column types into a plain table. */
+  /** Baseline: DuckDB's own read_csv with explicit column types into a plain table, under the same memory cap. */
   async ingest_duckdb(a) {
-    const db = await DuckDBInstance.create(str(a, 'db'));
+    const db = await DuckDBInstance.create(str(a, 'db'), { memory_limit: duckdbMemoryLimit() });
     const conn = await db.connect();
     const t = requireFeedTable('treasury.payments');
     const { seconds } = await timed(() => conn.run(`CREATE TABLE payments AS SELECT * FROM ${readCsvSql(str(a, 'csv'), t)}`));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { finalize, formatTable, growth, skipped, validateResults, type BenchResults, type ScenarioResult } from '../../bench/results.ts';
+import { finalize, formatTable, growth, skipped, validateResults, verdict, type BenchResults, type ScenarioResult } from '../../bench/results.ts';
 
 const machine = { cpus: 2, cpu_model: 'test cpu', mem_gb: 4, node: 'v20', duckdb: 'v1.5.6', os: 'Linux' };
 
@@ -9,15 +9,29 @@ function ok(name: string, seconds: number, baseline: number, size: number, rss: 
 
 describe('bench results', () => {
   it('computes ratios from the numbers and judges targets', () => {
-    const s = finalize(ok('ingest_payments', 3, 2, 1000, 100));
-    expect(s.ratio).toBe(1.5);
+    const s = finalize(ok('ingest_payments', 3, 2.5, 1000, 100));
+    expect(s.ratio).toBe(1.2);
     expect(s.target_met).toBe(true);
+    expect(finalize(ok('ingest_payments', 3, 2, 1000, 100)).target_met).toBe(false);
     const slow = finalize(ok('rules_pack', 4, 2, 1000, 100));
     expect(slow.ratio).toBe(2);
     expect(slow.target_met).toBe(false);
-    const api = finalize({ ...ok('api_alerts', 10, 10, 1000, 100), ratio_basis: 'p99_ms', p50_ms: 3, p99_ms: 12, baseline_p50_ms: 1, baseline_p99_ms: 4 });
+    const api = finalize({ ...ok('api_alerts', 10, 10, 1000, 100), ratio_basis: 'p99_ms', p50_ms: 3, p99_ms: 12, baseline_p50_ms: 1, baseline_p99_ms: 4, requests_per_sec: 1500 });
     expect(api.ratio).toBe(3);
     expect(api.target_met).toBe(true);
+    // The API goal is latency and throughput together.
+    expect(finalize({ ...api, requests_per_sec: 800 }).target_met).toBe(false);
+    expect(finalize({ ...api, p99_ms: 25 }).target_met).toBe(false);
+  });
+
+  it('judges the memory goal from the peak RSS of our side', () => {
+    const small = finalize(ok('rules_pack', 1, 1, 1000, 1900));
+    expect(small.memory_target_met).toBe(true);
+    const big = finalize(ok('rules_pack', 1, 1, 1000, 2700));
+    expect(big.memory_target_met).toBe(false);
+    expect(big.target_met).toBe(true);
+    expect(verdict(big)).toBe('pass, MISS RSS');
+    expect(finalize(skipped('rules_pack', 1000, 'not run')).memory_target_met).toBeUndefined();
   });
 
   it('skipped scenarios carry a reason and no numbers', () => {
