@@ -54,6 +54,17 @@ export interface EngineSql {
   readonly rowid: string;
   /** `expr` is one of the literal `items` (SQL expressions of one type); false when there are none. */
   inList(expr: string, items: readonly string[]): string;
+  /** A DATE as 'YYYY-MM-DD' text, whatever the session's date style. */
+  dayText(d: string): string;
+  /** A DATE's month as 'YYYY-MM' text. */
+  monthText(d: string): string;
+  /** The day of the year (1–366) of a date as an integer. */
+  dayOfYear(d: string): string;
+  /**
+   * A number rounded to `places` decimals, as the 8-byte float (a JSON number on both engines;
+   * PostgreSQL rounds only NUMERIC, so it goes through NUMERIC and back).
+   */
+  roundDouble(x: string, places: number): string;
 }
 
 function quoteIdent(s: string): string {
@@ -84,6 +95,10 @@ export const DUCKDB_SQL: EngineSql = {
   rowid: 'rowid',
   inJsonStrings: (e, j) => `list_contains(from_json(${j}, '["VARCHAR"]'), ${e})`,
   jsonTextAt: (j, k) => `json_extract_string(${j}, '$.' || ${k})`,
+  dayText: (d) => `strftime(${d}, '%Y-%m-%d')`,
+  monthText: (d) => `strftime(${d}, '%Y-%m')`,
+  dayOfYear: (d) => `dayofyear(${d})`,
+  roundDouble: (x, n) => `round(CAST(${x} AS DOUBLE), ${n})`,
 };
 
 export const POSTGRES_SQL: EngineSql = {
@@ -117,6 +132,10 @@ export const POSTGRES_SQL: EngineSql = {
   rowid: 'ctid',
   inJsonStrings: (e, j) => `${e} IN (SELECT json_array_elements_text(CAST(${j} AS JSON)))`,
   jsonTextAt: (j, k) => `(CAST(${j} AS JSON) ->> ${k})`,
+  dayText: (d) => `to_char(${d}, 'YYYY-MM-DD')`,
+  monthText: (d) => `to_char(${d}, 'YYYY-MM')`,
+  dayOfYear: (d) => `CAST(extract(doy FROM ${d}) AS INTEGER)`,
+  roundDouble: (x, n) => `CAST(round(CAST(${x} AS NUMERIC), ${n}) AS DOUBLE PRECISION)`,
 };
 
 export function engineSql(engine: Engine): EngineSql {

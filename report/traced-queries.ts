@@ -8,6 +8,7 @@
  * casts them.
  */
 import type { Store } from '../engine/db.ts';
+import { sqlString } from '../engine/sql-quote.ts';
 
 export interface QueryRecord {
   id: string;
@@ -51,6 +52,14 @@ export const SCOPE_CTE = `scope(region_code) AS (
     UNION
     SELECT r.region_code FROM ref.regions r JOIN scope s ON r.parent_code = s.region_code
   )`;
+
+/**
+ * SQL: the 1-based position of `expr` among the string `values`, NULL for any other value
+ * (an ORDER BY key; DuckDB's list_position, written so both engines take it).
+ */
+export function positionIn(expr: string, values: readonly string[]): string {
+  return `CASE ${expr} ${values.map((v, i) => `WHEN ${sqlString(v)} THEN ${i + 1}`).join(' ')} END`;
+}
 
 /** A filter on a region column honouring the scope (use with `WITH RECURSIVE ${SCOPE_CTE}`). */
 export function inScope(column: string): string {

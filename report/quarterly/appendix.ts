@@ -20,6 +20,7 @@ const EVIDENCE_SHOWN = 5;
 
 export async function appendixSection(ctx: SectionContext): Promise<Section> {
   const { q, lang, params } = ctx;
+  const dialect = q.store.dialect;
   const section: Section = { id: 'appendix', title: t(lang, 'appendix'), missing: [], blocks: [] };
   const rows = await q.run<{
     flag_id: string; rule_id: string; title: string; title_en: string; entity_type: string; entity_id: string; entity_name: string | null;
@@ -29,11 +30,11 @@ export async function appendixSection(ctx: SectionContext): Promise<Section> {
   }>(
     'high_flags',
     t(lang, 'appendix'),
-    `WITH RECURSIVE ${SCOPE_CTE}, ${flagsAsOfCte('asof')}
+    `WITH RECURSIVE ${SCOPE_CTE}, ${flagsAsOfCte('asof', dialect)}
     SELECT flag_id, rule_id, title, title_en, entity_type, entity_id, entity_name, agency_code, assigned_to,
-           strftime(period_start, '%Y-%m-%d') AS period_start, strftime(period_end, '%Y-%m-%d') AS period_end, fiscal_year,
+           ${dialect.dayText('period_start')} AS period_start, ${dialect.dayText('period_end')} AS period_end, fiscal_year,
            measure_name, measure_value, measure_threshold,
-           amount, status, evidence::VARCHAR AS evidence
+           amount, status, CAST(evidence AS VARCHAR) AS evidence
     FROM flags_asof f
     WHERE severity = 'high' AND ${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${inScope('region_code')}
     ORDER BY rule_id, amount DESC NULLS LAST, flag_id`,

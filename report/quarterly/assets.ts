@@ -13,10 +13,11 @@ const CATEGORY_ZH: Record<string, string> = {
 
 export async function assetsSection(ctx: SectionContext): Promise<Section> {
   const { q, lang, params } = ctx;
+  const dialect = q.store.dialect;
   const section: Section = { id: 'assets', title: t(lang, 'assets'), missing: [], blocks: [] };
   const hasCards = await q.hasRows('assets.cards');
-  const hasChanges = await q.hasRows('assets.changes', 'year(change_date) = $year::INTEGER', params);
-  const hasSoe = await q.hasRows('assets.soe_financials', 'period <= strftime($qend::DATE, \'%Y-%m\')', params);
+  const hasChanges = await q.hasRows('assets.changes', `${dialect.year('change_date')} = $year::INTEGER`, params);
+  const hasSoe = await q.hasRows('assets.soe_financials', `period <= ${dialect.monthText('$qend::DATE')}`, params);
   if (!hasCards) section.missing.push('assets.cards');
   if (!hasChanges) section.missing.push('assets.changes');
   if (!hasSoe) section.missing.push('assets.soe_financials');
@@ -33,7 +34,7 @@ export async function assetsSection(ctx: SectionContext): Promise<Section> {
              count(*) FILTER (WHERE appraised_value IS NOT NULL AND amount < appraised_value * 0.9) AS below,
              count(*) FILTER (WHERE approval_no IS NULL OR trim(approval_no) = '') AS no_approval
       FROM assets.changes
-      WHERE change_type = 'dispose' AND year(change_date) = $year::INTEGER AND change_date <= $qend::DATE
+      WHERE change_type = 'dispose' AND ${dialect.year('change_date')} = $year::INTEGER AND change_date <= $qend::DATE
         AND ($region IS NULL OR agency_code IN ${agencyScope})`,
       params,
     );
@@ -82,9 +83,9 @@ export async function assetsSection(ctx: SectionContext): Promise<Section> {
       latest AS (
         SELECT *, row_number() OVER (PARTITION BY enterprise_code ORDER BY period DESC) AS rn
         FROM assets.soe_financials
-        WHERE period <= strftime($qend::DATE, '%Y-%m') AND ${inScope('region_code')})
+        WHERE period <= ${dialect.monthText('$qend::DATE')} AND ${inScope('region_code')})
       SELECT enterprise_code, enterprise_name, period, total_assets, total_liabilities,
-             CASE WHEN total_assets > 0 THEN total_liabilities / total_assets END AS leverage, net_profit
+             CASE WHEN total_assets > 0 THEN CAST(total_liabilities AS ${dialect.double}) / total_assets END AS leverage, net_profit
       FROM latest WHERE rn = 1 ORDER BY leverage DESC NULLS LAST, enterprise_code`,
       params,
     );

@@ -8,6 +8,7 @@ import { num, r2, SECTION_ROWS, sectionTable, type SectionContext } from './cont
 
 export async function debtSection(ctx: SectionContext): Promise<Section> {
   const { q, lang, params } = ctx;
+  const dialect = q.store.dialect;
   const section: Section = { id: 'debt', title: t(lang, 'debt'), missing: [], blocks: [] };
   const hasPositions = await q.hasRows('debt.positions', 'fiscal_year = $year::INTEGER', params);
   const hasBonds = await q.hasRows('debt.bonds', 'issue_date <= $qend::DATE', params);
@@ -26,9 +27,9 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
       `WITH RECURSIVE ${SCOPE_CTE}
       SELECT p.region_code, coalesce(r.region_name, p.region_code) AS region_name,
              p.debt_limit, p.debt_balance,
-             CASE WHEN p.fiscal_capacity > 0 THEN p.debt_balance / p.fiscal_capacity END AS debt_ratio,
-             CASE WHEN p.debt_limit > 0 THEN p.debt_balance / p.debt_limit END AS limit_use,
-             CASE WHEN p.general_expenditure > 0 THEN p.interest_paid / p.general_expenditure END AS interest_burden
+             CASE WHEN p.fiscal_capacity > 0 THEN CAST(p.debt_balance AS ${dialect.double}) / p.fiscal_capacity END AS debt_ratio,
+             CASE WHEN p.debt_limit > 0 THEN CAST(p.debt_balance AS ${dialect.double}) / p.debt_limit END AS limit_use,
+             CASE WHEN p.general_expenditure > 0 THEN CAST(p.interest_paid AS ${dialect.double}) / p.general_expenditure END AS interest_burden
       FROM debt.positions p LEFT JOIN ref.regions r USING (region_code)
       WHERE p.fiscal_year = $year::INTEGER AND ${inScope('p.region_code')}
       ORDER BY debt_ratio DESC NULLS LAST, p.region_code`,
@@ -84,7 +85,7 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
       alloc AS (SELECT bond_code, sum(amount) AS allocated FROM debt.allocations WHERE allocation_date <= $qend::DATE GROUP BY 1),
       spend AS (SELECT bond_code, sum(amount) AS spent FROM debt.spending WHERE pay_date <= $qend::DATE GROUP BY 1)
       SELECT b.bond_code, b.bond_name, b.face_amount, coalesce(a.allocated, 0) AS allocated, coalesce(s.spent, 0) AS spent,
-             CASE WHEN coalesce(a.allocated, 0) > 0 THEN coalesce(s.spent, 0) / a.allocated END AS share
+             CASE WHEN coalesce(a.allocated, 0) > 0 THEN CAST(coalesce(s.spent, 0) AS ${dialect.double}) / a.allocated END AS share
       FROM debt.bonds b LEFT JOIN alloc a USING (bond_code) LEFT JOIN spend s USING (bond_code)
       WHERE b.bond_type = 'special' AND b.issue_date <= $qend::DATE AND ${inScope('b.region_code')}
       ORDER BY share NULLS LAST, b.issue_date, b.bond_code`,
@@ -113,7 +114,7 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
              count(*) FILTER (WHERE s.due_date < $qend::DATE
                AND coalesce(CASE WHEN s.paid_date <= $qend::DATE THEN s.paid_amount END, 0) < s.principal_due + s.interest_due) AS overdue
       FROM debt.service s JOIN debt.bonds b USING (bond_code)
-      WHERE year(s.due_date) = $year::INTEGER AND s.due_date <= $qend::DATE AND ${inScope('b.region_code')}`,
+      WHERE ${dialect.year('s.due_date')} = $year::INTEGER AND s.due_date <= $qend::DATE AND ${inScope('b.region_code')}`,
       params,
     );
     section.blocks.push({

@@ -3,16 +3,22 @@ import { barChart, lineChart } from '../charts.ts';
 import { count, decimal, moneyUnit, pct, wan } from '../format.ts';
 import { fundSourceName, t } from '../i18n.ts';
 import type { Section } from '../model.ts';
-import { inScope, SCOPE_CTE } from '../traced-queries.ts';
+import type { EngineSql } from '../../engine/sql-dialect.ts';
+import { inScope, positionIn, SCOPE_CTE } from '../traced-queries.ts';
 import { num, r2, type SectionContext } from './context.ts';
 
 /** Departments shown at each end (slowest, fastest) in the chart and the section when there are more than twice as many. */
 export const DEPTS_SHOWN = 8;
 
-const TIME_PROGRESS = `dayofyear($qend::DATE)::DOUBLE / dayofyear(make_date($year::INTEGER, 12, 31))`;
+/** SQL: the share of the year elapsed at the quarter end (days elapsed / days in the year), a float. */
+function timeProgressSql(dialect: EngineSql): string {
+  return `CAST(${dialect.dayOfYear('$qend::DATE')} AS ${dialect.double}) / ${dialect.dayOfYear('make_date($year::INTEGER, 12, 31)')}`;
+}
 
 export async function executionSection(ctx: SectionContext): Promise<Section> {
   const { q, lang, params } = ctx;
+  const dialect = q.store.dialect;
+  const TIME_PROGRESS = timeProgressSql(dialect);
   const section: Section = { id: 'execution', title: t(lang, 'execution'), missing: [], blocks: [] };
   const hasIndicators = await q.hasRows('treasury.budget_indicators', 'fiscal_year = $year::INTEGER', params);
   const hasPayments = await q.hasRows('treasury.payments', 'fiscal_year = $year::INTEGER', params);
@@ -66,13 +72,14 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
       FROM treasury.payments p LEFT JOIN dept d USING (agency_code)
       WHERE p.fiscal_year = $year::INTEGER AND p.pay_date <= $qend::DATE AND ${inScope('p.region_code')}
       GROUP BY 1)
-    SELECT dept_code, coalesce(a.agency_name, dept_code) AS dept_name,
+    SELECT x.dept_code, coalesce(a.agency_name, x.dept_code) AS dept_name,
            coalesce(budget, 0) AS budget, coalesce(spent, 0) AS spent,
-           CASE WHEN budget > 0 THEN spent / budget END AS rate,
-           CASE WHEN budget > 0 THEN round((spent / budget - ${TIME_PROGRESS}) * 100, 2) END AS gap_pp
-    FROM budget FULL JOIN spent USING (dept_code)
-    LEFT JOIN ref.agencies a ON a.agency_code = dept_code
-    ORDER BY rate NULLS LAST, dept_code`,
+           CASE WHEN budget > 0 THEN CAST(spent AS ${dialect.double}) / budget END AS rate,
+           CASE WHEN budget > 0 THEN ${dialect.roundDouble(`(CAST(spent AS ${dialect.double}) / budget - ${TIME_PROGRESS}) * 100`, 2)} END AS gap_pp
+    -- The joined key named once (x): PostgreSQL finds an unqualified dept_code ambiguous beside ref.agencies'.
+    FROM (SELECT * FROM budget FULL JOIN spent USING (dept_code)) x
+    LEFT JOIN ref.agencies a ON a.agency_code = x.dept_code
+    ORDER BY rate NULLS LAST, x.dept_code`,
     params,
   );
   const deptRows = depts.map((d) => ({
@@ -130,9 +137,9 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
     spent AS (SELECT fund_source, sum(amount) AS spent FROM treasury.payments
       WHERE fiscal_year = $year::INTEGER AND pay_date <= $qend::DATE AND ${inScope('region_code')} GROUP BY 1)
     SELECT fund_source, coalesce(budget, 0) AS budget, coalesce(spent, 0) AS spent,
-           CASE WHEN budget > 0 THEN spent / budget END AS rate
+           CASE WHEN budget > 0 THEN CAST(spent AS ${dialect.double}) / budget END AS rate
     FROM budget FULL JOIN spent USING (fund_source)
-    ORDER BY list_position(['general', 'gov_fund', 'soe_capital', 'social_insurance'], fund_source)`,
+    ORDER BY ${positionIn('fund_source', ['general', 'gov_fund', 'soe_capital', 'social_insurance'])}`,
     params,
   );
   section.blocks.push({
@@ -165,10 +172,11 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
     'monthly_spending',
     t(lang, 'monthly'),
     `WITH RECURSIVE ${SCOPE_CTE},
-    m AS (SELECT range::INTEGER AS month FROM range(1, month($qend::DATE) + 1)),
-    p AS (SELECT fiscal_year, month(pay_date) AS month, sum(amount) AS spent FROM treasury.payments
-      WHERE fiscal_year IN ($year::INTEGER, $year::INTEGER - 1) AND year(pay_date) = fiscal_year
-        AND month(pay_date) <= month($qend::DATE) AND ${inScope('region_code')}
+    m AS (SELECT month FROM (VALUES (1), (2), (3), (4), (5), (6), (7), (8), (9), (10), (11), (12)) AS v(month)
+      WHERE month <= ${dialect.month('$qend::DATE')}),
+    p AS (SELECT fiscal_year, ${dialect.month('pay_date')} AS month, sum(amount) AS spent FROM treasury.payments
+      WHERE fiscal_year IN ($year::INTEGER, $year::INTEGER - 1) AND ${dialect.year('pay_date')} = fiscal_year
+        AND ${dialect.month('pay_date')} <= ${dialect.month('$qend::DATE')} AND ${inScope('region_code')}
       GROUP BY 1, 2)
     SELECT m.month,
       coalesce((SELECT spent FROM p WHERE p.month = m.month AND p.fiscal_year = $year::INTEGER), 0) AS this_year,

@@ -16,7 +16,7 @@ import { barChart, SEVERITY_COLORS } from '../charts.ts';
 import { count, date, fenToYuan, moneyUnit, pct, toFen, wan } from '../format.ts';
 import { t } from '../i18n.ts';
 import type { Section } from '../model.ts';
-import { inScope, SCOPE_CTE } from '../traced-queries.ts';
+import { inScope, positionIn, SCOPE_CTE } from '../traced-queries.ts';
 import { endOfDaySql } from '../../tracker/as-of.ts';
 import { flagDaySql } from '../../tracker/stats.ts';
 import { listTracked, trackStats } from '../../tracker/index.ts';
@@ -51,7 +51,7 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
     FROM fiscus.flags f
     WHERE ${FLAG_DAY} BETWEEN make_date($year::INTEGER, 1, 1) AND $qend::DATE AND ${SEEN_BY_AS_OF} AND ${WARNING} AND ${inScope('region_code')}
     GROUP BY rule_id, severity
-    ORDER BY list_position(['high', 'medium', 'low'], severity), rule_id`,
+    ORDER BY ${positionIn('severity', ['high', 'medium', 'low'])}, rule_id`,
     params,
   );
   const inQuarter = byRule.reduce((n, r) => n + Number(r.in_quarter), 0);

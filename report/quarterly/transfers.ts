@@ -2,11 +2,12 @@
 import { count, moneyUnit, pct, wan, date } from '../format.ts';
 import { t, transferCategoryName } from '../i18n.ts';
 import type { Section } from '../model.ts';
-import { inScope, SCOPE_CTE } from '../traced-queries.ts';
+import { inScope, positionIn, SCOPE_CTE } from '../traced-queries.ts';
 import { sectionTable, type SectionContext } from './context.ts';
 
 export async function transfersSection(ctx: SectionContext): Promise<Section> {
   const { q, lang, params } = ctx;
+  const dialect = q.store.dialect;
   const section: Section = { id: 'transfers', title: t(lang, 'transfers'), missing: [], blocks: [] };
   if (!(await q.hasRows('transfers.grants', 'fiscal_year = $year::INTEGER AND issued_date <= $qend::DATE', params))) {
     section.missing.push('transfers.grants');
@@ -28,10 +29,10 @@ export async function transfersSection(ctx: SectionContext): Promise<Section> {
       LEFT JOIN ref.budget_sessions s ON s.region_code = g.from_region AND s.fiscal_year = g.fiscal_year
       WHERE g.fiscal_year = $year::INTEGER AND g.issued_date <= $qend::DATE AND ${inScope('g.from_region')})
     SELECT kind, count(*) AS n, sum(amount) AS amount,
-           round(avg(date_diff('day', basis, issued_date)), 1) AS avg_days,
-           count(*) FILTER (WHERE date_diff('day', basis, issued_date) > limit_days) AS late
+           ${dialect.roundDouble('avg(issued_date - basis)', 1)} AS avg_days,
+           count(*) FILTER (WHERE issued_date - basis > limit_days) AS late
     FROM g GROUP BY kind
-    ORDER BY list_position(['general', 'special', 'pass_through'], kind)`,
+    ORDER BY ${positionIn('kind', ['general', 'special', 'pass_through'])}`,
     params,
   );
   section.blocks.push({
@@ -59,9 +60,9 @@ export async function transfersSection(ctx: SectionContext): Promise<Section> {
     t(lang, 'directFunds'),
     `WITH RECURSIVE ${SCOPE_CTE},
     d AS (SELECT transfer_id, sum(amount) AS disbursed FROM transfers.disbursements WHERE pay_date <= $qend::DATE GROUP BY 1)
-    SELECT g.transfer_id, g.program_name, strftime(g.issued_date, '%Y-%m-%d') AS issued_date, g.amount,
+    SELECT g.transfer_id, g.program_name, ${dialect.dayText('g.issued_date')} AS issued_date, g.amount,
            coalesce(d.disbursed, 0) AS disbursed,
-           CASE WHEN g.amount > 0 THEN coalesce(d.disbursed, 0) / g.amount END AS share
+           CASE WHEN g.amount > 0 THEN CAST(coalesce(d.disbursed, 0) AS ${dialect.double}) / g.amount END AS share
     FROM transfers.grants g LEFT JOIN d USING (transfer_id)
     WHERE g.direct_fund AND g.fiscal_year = $year::INTEGER AND g.issued_date <= $qend::DATE
       AND (${inScope('g.to_region')} OR ${inScope('g.from_region')})

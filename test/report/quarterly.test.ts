@@ -21,9 +21,10 @@ import { t } from '../../report/i18n.ts';
 import { flagDaySql } from '../../tracker/stats.ts';
 import { performAction, scanDeadlines, trackStats, type Actor, type TrackAction } from '../../tracker/index.ts';
 import { runCli } from '../helpers/cli.ts';
+import { testDbLocation, testEngine } from '../helpers/postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fiscus-report-'));
-const db = join(dir, 'report.duckdb');
+const db = testDbLocation(join(dir, 'report.duckdb')); // PostgreSQL with FISCUS_TEST_ENGINE=postgres
 let store: Store;
 let report: QuarterlyReport;
 // The sample's rules run on 2026-02-01 and the demo walk ends on 2026-02-27: the Q4 2025 report is written as of early March.
@@ -33,7 +34,7 @@ const GENERATED = new Date('2026-03-10T00:00:00Z');
 beforeAll(async () => {
   store = await openStore(db);
   await ingestPath(store, SAMPLE_DIR);
-  const compiled = await Promise.all(withConfig(await loadDefinitions()).map((r) => compileLoaded(r)));
+  const compiled = await Promise.all(withConfig(await loadDefinitions()).map((r) => compileLoaded(r, {}, testEngine())));
   await runRules(store, compiled, { asOf: '2026-01-31', now: new Date('2026-02-01T02:00:00Z') });
   await walkLoop(store, '2026-02-01');
   report = await buildQuarterlyReport(store, { year: 2025, quarter: 4, lang: 'zh', asOf: AS_OF, generatedAt: GENERATED });
@@ -143,7 +144,7 @@ describe('quarterly report on a dataset with all feeds', () => {
 
 describe('quarterly report on a region with missing feeds', () => {
   it('says which sections have no data instead of failing', async () => {
-    const partial = join(dir, 'partial.duckdb');
+    const partial = testDbLocation(join(dir, 'partial.duckdb'));
     const s = await openStore(partial);
     try {
       for (const t of ['ref.regions', 'ref.agencies', 'treasury.budget_indicators', 'treasury.payments']) {
@@ -202,7 +203,7 @@ describe('a report does not change after the fact', () => {
         `SELECT flag_id FROM fiscus.flags WHERE severity = 'high' AND agency_code IS NOT NULL ORDER BY rule_id, flag_id LIMIT 3`,
       );
       const others = await s.all<{ flag_id: string }>(
-        `SELECT flag_id FROM fiscus.flags f WHERE status = 'discovered' AND year(${flagDaySql('f')}) = 2025 ORDER BY rule_id, flag_id LIMIT 3`,
+        `SELECT flag_id FROM fiscus.flags f WHERE status = 'discovered' AND ${s.dialect.year(flagDaySql('f'))} = 2025 ORDER BY rule_id, flag_id LIMIT 3`,
       );
       expect(others.length).toBe(3);
       const act = (id: string, day: string, action: TrackAction) => performAction(s, id, action, COMMITTEE, { at: at(day) });
@@ -220,7 +221,7 @@ describe('a report does not change after the fact', () => {
       await act(others[1]!.flag_id, '2026-04-03', { action: 'assign', due: '2026-05-29' });
       await act(others[1]!.flag_id, '2026-05-20', { action: 'extend', due: '2026-06-30', note: '申请延期' });
       await scanDeadlines(s, { at: at('2026-05-15') });
-      const compiled = await Promise.all(withConfig(await loadDefinitions()).map((r) => compileLoaded(r)));
+      const compiled = await Promise.all(withConfig(await loadDefinitions()).map((r) => compileLoaded(r, {}, testEngine())));
       await runRules(s, compiled, { asOf: '2026-01-31', now: at('2026-05-20') });
 
       // The round did change the loop: today's figures are not the report's.
