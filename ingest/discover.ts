@@ -47,7 +47,7 @@ export function resolveTableName(name: string): TableGuess {
 }
 
 /**
- * Whether a file found in a folder is a feed file (`fiscus ingest DIR`, `fiscus watch DIR`).
+ * Whether a file found in a folder is a feed file (`fiscus ingest DIR`).
  * A folder's .json files are often metadata (a manifest): only those named after a table are feeds;
  * .txt is read only when named explicitly.
  */

@@ -253,9 +253,7 @@ async function writeAll(store: Store, evaluated: Evaluated[], ctx: WriteContext)
   const pending = evaluated.filter((e) => e.write);
   try {
     return await store.transaction(async () => {
-      const events: NewFlagEvent[] = [];
-      for (const e of pending) await writeRule(store, e, ctx, events);
-      await appendFlagEvents(store, events);
+      await writeRules(store, pending, ctx);
       return recordRun(store, evaluated, ctx);
     });
   } catch {
@@ -263,11 +261,7 @@ async function writeAll(store: Store, evaluated: Evaluated[], ctx: WriteContext)
     // only the rule at fault fails. A failure that is no rule's (the disk) fails each, then the run.
     for (const e of pending) {
       try {
-        await store.transaction(async () => {
-          const events: NewFlagEvent[] = [];
-          await writeRule(store, e, ctx, events);
-          await appendFlagEvents(store, events);
-        });
+        await store.transaction(() => writeRules(store, [e], ctx));
       } catch (err) {
         e.out = { ...blankOutcome(e.rule), outcome: 'error', reason: `写入失败 / storing its findings failed: ${errMessage(err)}` };
         e.write = undefined;
@@ -275,6 +269,13 @@ async function writeAll(store: Store, evaluated: Evaluated[], ctx: WriteContext)
     }
     return store.transaction(() => recordRun(store, evaluated, ctx));
   }
+}
+
+/** Rules' findings and fingerprints, then their events as one append chained in rule order (inside a write transaction). */
+async function writeRules(store: Store, rules: readonly Evaluated[], ctx: WriteContext): Promise<void> {
+  const events: NewFlagEvent[] = [];
+  for (const e of rules) await writeRule(store, e, ctx, events);
+  await appendFlagEvents(store, events);
 }
 
 /** One rule's findings and fingerprint (inside the write transaction); its events go to `events`. */
