@@ -40,11 +40,20 @@ function checkParams(sql: string, params: Record<string, QueryParamValue>): void
   }
 }
 
-/** The row limit in the server: the query as a subquery (a second statement inside it is a syntax error). */
+/**
+ * The row limit in the server: the query as a subquery (a second statement inside it is a syntax error).
+ * No limit (`fiscus query`, maxRows Infinity): the text as it is.
+ */
 function limited(sql: string, maxRows: number): string {
+  if (!Number.isFinite(maxRows)) return sql;
   return `SELECT * FROM (${sql.replace(/;\s*$/, '')}\n) AS fiscus_query LIMIT ${maxRows + 1}`;
 }
 
+/**
+ * Limits are the server's; `fiscus query` passes Infinity for each (a local operator's query
+ * runs as long and returns as much as it needs, as on DuckDB), but keeps the role and the
+ * READ ONLY transaction.
+ */
 export async function runPostgresQuery(
   store: PostgresStore,
   sql: string,
@@ -65,7 +74,9 @@ export async function runPostgresQuery(
     return await store.withAnalystClient(async (c) => {
       await c.query('BEGIN TRANSACTION READ ONLY');
       try {
-        await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(limits.timeoutMs))}`);
+        // 0 disables the role's default timeout.
+        const timeout = Number.isFinite(limits.timeoutMs) ? Math.max(1, Math.floor(limits.timeoutMs)) : 0;
+        await c.query(`SET LOCAL statement_timeout = ${timeout}`);
         const r = await c.query({ text: q.text, values: q.values, rowMode: 'array', queryMode: 'extended' } as never);
         const res = r as unknown as { fields: { name: string; dataTypeID: number }[]; rows: unknown[][]; command: string };
         if (res.command !== 'SELECT') throw new HttpProblem(400, 'SQL_REJECTED', `only one SELECT is allowed (got ${res.command})`);

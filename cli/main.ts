@@ -12,7 +12,7 @@ import { commandsFor, type RegisterCommand } from './commands/index.ts';
 export function buildProgram(ctx: CliContext, io: CliIO, commands: readonly RegisterCommand[]): Command<[], { db?: string; logKey?: string; checkpoints?: string }> {
   const program = new Command('fiscus')
     .description('预算联网监督分析引擎 — budget networked supervision engine')
-    .option('--db <file>', 'DuckDB database file (env FISCUS_DB, default ./data/fiscus.duckdb)')
+    .option('--db <file|url>', 'DuckDB database file, or a PostgreSQL URL postgres://user@host:port/db (env FISCUS_DB, default ./data/fiscus.duckdb)')
     .option('--log-key <file>', 'event log key, outside the database (env FISCUS_LOG_KEY, default beside the database: data/fiscus.log-key)')
     .option('--checkpoints <file>', 'signed checkpoint log of the event log (env FISCUS_CHECKPOINTS, default beside the key: data/fiscus.checkpoints.jsonl)')
     .version(packageVersion(), '-V, --version', 'print the version of fiscus')

@@ -25,10 +25,12 @@ export const register: RegisterCommand = (program, ctx) => {
         if (!b) throw new FiscusError(`no batch ${opts.batch}; list batches with \`fiscus batches\``, { code: 'NOT_FOUND' });
       }
       // rowid keeps the order rows were quarantined in: by line, then column order.
+      // The cast types $batch where it first occurs: PostgreSQL types a parameter left to right and
+      // cannot type a bare `$batch IS NULL` ("could not determine data type of parameter $1").
       const rows = await store.all(
         `SELECT q.batch_id, q.table_name, q.source, q.line, q.column_name, q.raw_value, q.reason, q.raw_row
          FROM fiscus.quarantine q LEFT JOIN fiscus.batches b USING (batch_id)
-         WHERE $batch IS NULL OR q.batch_id = $batch
+         WHERE CAST($batch AS VARCHAR) IS NULL OR q.batch_id = $batch
          ORDER BY b.started_at, q.batch_id, q.${store.dialect.rowid} ${limit}`,
         { batch: opts.batch ?? null },
       );

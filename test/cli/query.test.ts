@@ -6,6 +6,8 @@ import { openStore } from '../../engine/db.ts';
 import { csvCell } from '../../engine/format.ts';
 import { insertFlags, seedAgencies, startServer, T } from '../api/helpers.ts';
 import { runCli } from '../helpers/cli.ts';
+import { freshDatabase } from '../helpers/postgres.ts';
+import { PAYMENT_HEADER, payment, writeCsv } from '../ingest/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fiscus-query-'));
 const db = join(dir, 'q.duckdb');
@@ -187,5 +189,69 @@ describe('fiscus query --api still works', () => {
     // The API client exits 2 for a 400 (the request was refused as given).
     expect(no.code).toBe(2);
     expect(no.stderr).toMatch(/server 400: .*read_text\(\) reads files/);
+  });
+});
+
+describe.skipIf(!process.env.FISCUS_TEST_PG_URL)('fiscus query and fiscus quarantine on PostgreSQL', () => {
+  let pgDb: string;
+  let batch: string;
+  beforeAll(async () => {
+    pgDb = await freshDatabase('cliq');
+    const store = await openStore(pgDb);
+    await insertFlags(store, [{ flag_id: 'P1' }, { flag_id: 'P2', agency_code: 'A0102' }]);
+    await store.close();
+    // A file with one bad amount among 30 (under the 5% roll-back threshold): one batch, one quarantined row.
+    const feed = join(dir, 'pg-feed');
+    mkdirSync(feed);
+    writeCsv(join(feed, 'treasury.payments.csv'), PAYMENT_HEADER, [
+      payment('PG-1'),
+      payment('PG-2', { amount: '12,5x' }),
+      ...Array.from({ length: 28 }, (_, i) => payment(`PG-${i + 3}`)),
+    ]);
+    const ing = await runCli(['--db', pgDb, 'ingest', join(feed, 'treasury.payments.csv'), '--format', 'json']);
+    expect(ing.code, ing.stderr).toBe(0);
+    batch = (JSON.parse(ing.stdout) as { batch_id: string }[])[0]!.batch_id;
+  });
+
+  it('runs a read with string parameters and a NULL, money as exact strings', async () => {
+    const r = await runCli([
+      '--db', pgDb, 'query',
+      'SELECT flag_id, amount, CAST($n AS VARCHAR) IS NULL AS n_null FROM fiscus.flags WHERE agency_code = $a ORDER BY flag_id',
+      '--param', 'a=A0102', '--null', 'n', '--format', 'json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([{ flag_id: 'P2', amount: '612000.00', n_null: true }]);
+    const csv = await runCli(['--db', pgDb, 'query', 'SELECT flag_id FROM fiscus.flags ORDER BY 1', '--format', 'csv']);
+    expect(csv.stdout).toBe('flag_id\nP1\nP2\n');
+  });
+
+  it('runs in the analyst sandbox: writes refused and nothing changed; no files; a wrong parameter is a usage error', async () => {
+    const del = await runCli(['--db', pgDb, 'query', 'DELETE FROM fiscus.flags']);
+    expect(del.code).toBe(1);
+    expect(del.stderr).toMatch(/read-only transaction/);
+    const who = await runCli(['--db', pgDb, 'query', 'SELECT current_user AS u', '--format', 'json']);
+    expect(JSON.parse(who.stdout)).toEqual([{ u: 'fiscus_analyst' }]);
+    const left = await runCli(['--db', pgDb, 'query', 'SELECT count(*) AS n FROM fiscus.flags', '--format', 'json']);
+    expect(JSON.parse(left.stdout)).toEqual([{ n: '2' }]);
+    const files = await runCli(['--db', pgDb, 'query', 'SELECT 1', '--allow-files', dir]);
+    expect(files.code).toBe(2);
+    expect(files.stderr).toMatch(/--allow-files works on a DuckDB database only/);
+    const typo = await runCli(['--db', pgDb, 'query', 'SELECT 1 AS x', '--param', 'nope=1']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/no parameter \$nope/);
+  });
+
+  it('fiscus quarantine lists the rejected row, for all batches and for --batch', async () => {
+    const all = await runCli(['--db', pgDb, 'quarantine', '--format', 'json']);
+    expect(all.code, all.stderr).toBe(0);
+    const one = await runCli(['--db', pgDb, 'quarantine', '--batch', batch, '--format', 'json']);
+    expect(one.code, one.stderr).toBe(0);
+    for (const r of [all, one]) {
+      const rows = JSON.parse(r.stdout) as { batch_id: string; line: string; column_name: string; raw_value: string }[];
+      expect(rows.map((q) => [q.batch_id, String(q.line), q.column_name, q.raw_value])).toEqual([[batch, '3', 'amount', '12,5x']]);
+    }
+    const none = await runCli(['--db', pgDb, 'quarantine', '--batch', 'B-NOPE']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no batch B-NOPE/);
   });
 });
