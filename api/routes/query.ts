@@ -87,7 +87,9 @@ export function queryRoutes(app: FastifyInstance, ctx: ApiContext): void {
         ...problemResponses,
       },
     },
-  }, async () => ({ items: SAVED_QUERIES.map((q) => ({ ...q, params: q.params.map((p) => ({ ...p, default: p.default ?? null })) })) }));
+  }, async () => ({
+    items: SAVED_QUERIES.map((q) => ({ ...q, params: q.params.map((p) => ({ ...p, default: p.default ?? null })), sql: q.sql(ctx.store.dialect) })),
+  }));
 
   r.post('/v1/queries/:name', {
     config: { roles: CAN.query },
@@ -107,7 +109,7 @@ export function queryRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!q) throw new HttpProblem(404, 'NOT_FOUND', `no saved query "${req.params.name}"; see GET /v1/queries`);
     const body = req.body ?? { params: {}, format: 'json' as const };
     const params = resolveSavedParams(q, body.params ?? {});
-    const out = await ctx.queryPool.query(q.sql, params, body.format as QueryFormat, limitsFor(body.max_rows));
+    const out = await ctx.queryPool.query(q.sql(ctx.store.dialect), params, body.format as QueryFormat, limitsFor(body.max_rows));
     return send(reply, out, q.name);
   });
 }

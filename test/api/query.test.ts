@@ -1,5 +1,5 @@
 /**
- * POST /v1/query and the saved queries: one read-only SELECT, no file system, no
+ * POST /v1/query: one read-only SELECT, no file system, no
  * settings, no path leaks; time, row and byte limits; analyst queries cannot starve
  * the other endpoints; json/csv/arrow with CSV cells neutralised; malformed requests
  * get 4xx problems and the server keeps serving.
@@ -394,46 +394,7 @@ describe('malformed requests get 4xx problems and the server keeps serving', () 
   });
 });
 
-describe('saved queries', () => {
-  it('lists the standard analyses', async () => {
-    const r = await getJson(`${url}/v1/queries`, T.analyst);
-    expect(r.body.items.map((q: any) => q.name)).toEqual(['budget_execution', 'spending_by_month', 'four_books', 'debt_indicators']);
-  });
-
-  it('budget execution against time progress', async () => {
-    const r = await post('/v1/queries/budget_execution', { params: { fiscal_year: 2025, as_of: '2025-06-30' } });
-    expect(r.status).toBe(200);
-    const a1 = r.body.rows.find((x: any) => x.agency_code === 'A0101');
-    expect(a1).toMatchObject({ agency_name: '市第一中学', budget: '1000000.00', spent: '300000.03', remaining: '699999.97' });
-    expect(a1.execution_pct).toBeCloseTo(30.0, 2);
-    expect(a1.time_progress_pct).toBeCloseTo((181 / 365) * 100, 1);
-  });
-
-  it('spending by month, four books, debt indicators', async () => {
-    const m = await post('/v1/queries/spending_by_month', { params: { fiscal_year: 2025 } });
-    expect(m.body.rows.map((x: any) => [x.month, x.amount, x.cumulative])).toEqual([
-      ['2025-01', '100000.01', '100000.01'],
-      ['2025-03', '200000.02', '300000.03'],
-      ['2025-04', '100000.00', '400000.03'],
-      ['2025-06', '50000.00', '450000.03'],
-    ]);
-    const b = await post('/v1/queries/four_books', { params: { fiscal_year: 2025 } });
-    expect(b.body.rows.map((x: any) => [x.fund_source, x.budget, x.spent])).toEqual([
-      ['general', '1500000.00', '350000.03'],
-      ['gov_fund', '300000.10', '100000.00'],
-      ['soe_capital', '0.00', '0.00'],
-      ['social_insurance', '0.00', '0.00'],
-    ]);
-    const d = await post('/v1/queries/debt_indicators', { params: { fiscal_year: 2025 } });
-    expect(d.body.rows[0]).toMatchObject({ region_code: '370811', debt_ratio_pct: 122.22, over_limit: true, interest_burden_pct: 12.5 });
-  });
-
-  it('missing or unknown parameters and unknown queries are 4xx problems', async () => {
-    expect((await post('/v1/queries/budget_execution', { params: { fiscal_year: 2025 } })).status).toBe(400);
-    expect((await post('/v1/queries/budget_execution', { params: { fiscal_year: 2025, as_of: '2025-06-30', x: 1 } })).status).toBe(400);
-    expect((await post('/v1/queries/nope', { params: {} })).status).toBe(404);
-  });
-});
+// The saved queries, on both engines: test/api/saved-queries.test.ts.
 
 describe('evidence lookup', () => {
   it('splits composite keys on | and leaves unknown keys as null rows', async () => {

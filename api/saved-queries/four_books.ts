@@ -1,4 +1,7 @@
--- 四本账（一般公共预算 / 政府性基金 / 国有资本经营 / 社会保险基金）/ The four books by fund_source.
+/** Saved query `four_books` (api/saved-queries/index.ts), in the engine's SQL: what differs comes from engine/sql-dialect.ts. */
+import type { EngineSql } from '../../engine/sql-dialect.ts';
+
+export default (d: EngineSql): string => `-- 四本账（一般公共预算 / 政府性基金 / 国有资本经营 / 社会保险基金）/ The four books by fund_source.
 WITH p AS (
   SELECT $fiscal_year::INTEGER AS fy, coalesce($as_of::DATE, make_date($fiscal_year::INTEGER, 12, 31)) AS as_of,
          $region::VARCHAR AS region
@@ -22,8 +25,9 @@ SELECT k.fund_source, k.book_zh, k.book_en,
        coalesce(b.budget, 0)::DECIMAL(18,2) AS budget,
        coalesce(s.spent, 0)::DECIMAL(18,2) AS spent,
        coalesce(s.payments, 0) AS payments,
-       CASE WHEN coalesce(b.budget, 0) > 0 THEN round(100 * coalesce(s.spent, 0)::DOUBLE / b.budget::DOUBLE, 2) END AS execution_pct
+       CASE WHEN coalesce(b.budget, 0) > 0 THEN ${d.roundDouble(`100 * CAST(coalesce(s.spent, 0) AS ${d.double}) / CAST(b.budget AS ${d.double})`, 2)} END AS execution_pct
 FROM books k
 LEFT JOIN budget b ON b.fund_source = k.fund_source
 LEFT JOIN spent s ON s.fund_source = k.fund_source
 ORDER BY k.ord
+`;

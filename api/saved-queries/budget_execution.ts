@@ -1,4 +1,7 @@
--- 预算执行进度（按单位，对照时间进度）/ Budget execution by agency against time progress.
+/** Saved query `budget_execution` (api/saved-queries/index.ts), in the engine's SQL: what differs comes from engine/sql-dialect.ts. */
+import type { EngineSql } from '../../engine/sql-dialect.ts';
+
+export default (d: EngineSql): string => `-- 预算执行进度（按单位，对照时间进度）/ Budget execution by agency against time progress.
 -- Budget = indicators (initial + adjustments) approved on or before as_of; spending = payments
 -- (reversals included) paid on or before as_of; time progress = days elapsed / days in the year.
 WITH p AS (
@@ -6,7 +9,7 @@ WITH p AS (
          $fund_source::VARCHAR AS fund_source
 ), tp AS (
   SELECT *, least(1.0, greatest(0.0,
-           (as_of - make_date(fy, 1, 1) + 1)::DOUBLE / (make_date(fy, 12, 31) - make_date(fy, 1, 1) + 1))) AS time_progress
+           CAST(as_of - make_date(fy, 1, 1) + 1 AS ${d.double}) / (make_date(fy, 12, 31) - make_date(fy, 1, 1) + 1))) AS time_progress
   FROM p
 ), budget AS (
   SELECT i.agency_code, sum(i.amount) AS budget
@@ -31,9 +34,10 @@ WITH p AS (
 )
 SELECT l.agency_code, a.agency_name, a.dept_code, l.budget, l.spent, l.payments,
        (l.budget - l.spent)::DECIMAL(18,2) AS remaining,
-       CASE WHEN l.budget > 0 THEN round(100 * l.spent::DOUBLE / l.budget::DOUBLE, 2) END AS execution_pct,
-       round(100 * tp.time_progress, 2) AS time_progress_pct,
-       CASE WHEN l.budget > 0 THEN round(100 * l.spent::DOUBLE / l.budget::DOUBLE - 100 * tp.time_progress, 2) END AS gap_pp
+       CASE WHEN l.budget > 0 THEN ${d.roundDouble(`100 * CAST(l.spent AS ${d.double}) / CAST(l.budget AS ${d.double})`, 2)} END AS execution_pct,
+       ${d.roundDouble('100 * tp.time_progress', 2)} AS time_progress_pct,
+       CASE WHEN l.budget > 0 THEN ${d.roundDouble(`100 * CAST(l.spent AS ${d.double}) / CAST(l.budget AS ${d.double}) - 100 * tp.time_progress`, 2)} END AS gap_pp
 FROM lines l CROSS JOIN tp
 LEFT JOIN ref.agencies a ON a.agency_code = l.agency_code
 ORDER BY gap_pp NULLS LAST, l.agency_code
+`;
