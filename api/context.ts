@@ -1,5 +1,4 @@
 /** What every route module gets: the database handles and the server's limits. */
-import type { FastifyInstance } from 'fastify';
 import type { Store } from '../engine/db.ts';
 import type { SeqNotifier } from './notifier.ts';
 import type { QueryLimits, QueryPool } from './query-exec.ts';
@@ -20,5 +19,3 @@ export interface ApiContext {
   /** Open SSE streams, closed in preClose so shutdown does not wait for clients. */
   streams: Set<{ close: () => void }>;
 }
-
-export type RouteModule = (app: FastifyInstance, ctx: ApiContext) => void;

@@ -137,7 +137,3 @@ export const POSTGRES_SQL: EngineSql = {
   dayOfYear: (d) => `CAST(extract(doy FROM ${d}) AS INTEGER)`,
   roundDouble: (x, n) => `CAST(round(CAST(${x} AS NUMERIC), ${n}) AS DOUBLE PRECISION)`,
 };
-
-export function engineSql(engine: Engine): EngineSql {
-  return engine === 'postgres' ? POSTGRES_SQL : DUCKDB_SQL;
-}

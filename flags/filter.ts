@@ -85,7 +85,6 @@ export const flagFilterQuery = z.object({
   reproduced: bool.optional().describe('false: only flags the last rule run no longer raised'),
   q: z.string().max(200).optional().describe('words in the title or entity name, or an exact entity or flag id'),
 });
-export type FlagFilterText = z.input<typeof flagFilterQuery>;
 
 /** Drop empty lists and blank text: "no filter" has one form. */
 export function normalizeFilter(f: z.output<typeof flagFilterQuery>): FlagFilter {

@@ -32,7 +32,6 @@ export const evidenceRefSchema = z.object({
   table: z.string(),
   key: z.string().describe('primary key; composite keys joined with |'),
 });
-export type EvidenceRef = z.infer<typeof evidenceRefSchema>;
 
 /** A flag exactly as FLAGS.md writes it (what `fiscus flags --format jsonl` prints). */
 export const flagSchema = z.object({

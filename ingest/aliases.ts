@@ -7,7 +7,7 @@
  * name two columns of the same table is dropped for that table (the label
  * wins), so an alias never guesses between columns.
  */
-import { FEEDS, type TableDef } from '../engine/feeds.ts';
+import type { TableDef } from '../engine/feeds.ts';
 
 /** Common header variants by canonical column name (applies to every table with that column). */
 const HEADER_VARIANTS: Record<string, readonly string[]> = {
@@ -184,12 +184,5 @@ export function valueAliases(column: string, allowed: readonly string[]): Record
   for (const [k, v] of Object.entries(VALUE_VARIANTS[column] ?? {})) {
     if (allowed.includes(v)) out[k.toLowerCase()] = v;
   }
-  return out;
-}
-
-/** For tests and docs: every table's aliases. */
-export function allAliases(): Record<string, Record<string, string[]>> {
-  const out: Record<string, Record<string, string[]>> = {};
-  for (const t of FEEDS) out[t.name] = Object.fromEntries(tableAliases(t).byColumn);
   return out;
 }

@@ -89,11 +89,6 @@ function detectLegacy(head: Uint8Array, complete: boolean): TextEncoding {
 }
 
 /** The encoding a text file appears to have from its first megabyte. */
-export async function detectFileEncoding(path: string): Promise<TextEncoding> {
-  const { head, complete } = await readHead(path);
-  return detectEncoding(head, complete);
-}
-
 export async function readHead(path: string, bytes = HEAD_BYTES): Promise<{ head: Buffer; complete: boolean }> {
   const fh = await open(path, 'r');
   try {

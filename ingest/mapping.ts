@@ -103,8 +103,6 @@ const ProfileSchema = z.strictObject({
 
 const TOP_KEYS = Object.keys(ProfileSchema.shape);
 
-export type MappingProfileInput = z.input<typeof ProfileSchema>;
-
 export interface MappingProfile {
   /** `path (sha256 1a2b3c4d5e6f)` or `inline (sha256 …)`: what the batch report records. */
   label: string;

@@ -12,7 +12,7 @@ import { FiscusError, UsageError } from '../../engine/errors.ts';
 import { formatRows, toTable } from '../../engine/format.ts';
 import { describeBindings } from '../../rules/run/bind.ts';
 import {
-  compileLoaded, languageModule, loadDefinitions, selectRules, withConfig, type LoadedRule,
+  compileLoaded, loadDefinitions, selectRules, withConfig, type LoadedRule,
 } from '../../rules/run/catalog.ts';
 import { checkConfigRules, loadConfig, resolveConfigPath, type FiscusConfig } from '../../rules/run/config.ts';
 import { findTestFiles, formatCaseResults, runRuleTestFile, parseRuleTestFile, type CaseResult } from '../../rules/run/rule-tests.ts';

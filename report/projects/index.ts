@@ -165,10 +165,6 @@ export function renderProjectMarkdown(r: ProjectReport): string {
   return renderMarkdown(r);
 }
 
-export function renderProjectHtml(r: ProjectReport): string {
-  return renderHtml(r);
-}
-
 export async function writeProjectReport(report: ProjectReport, outDir: string, formats: ReportFormat[]): Promise<WrittenReport> {
   mkdirSync(outDir, { recursive: true });
   const base = join(resolve(outDir), `projects-${report.year}-${report.lang}`);

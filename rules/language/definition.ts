@@ -171,8 +171,4 @@ export function checkParamValue(type: RuleParamDef['type'], v: unknown): RulePar
   }
 }
 
-export function isRuleError(e: unknown): e is RuleError {
-  return e instanceof RuleError;
-}
-
 export { isMap };

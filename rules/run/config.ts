@@ -62,7 +62,6 @@ export const configSchema = z.strictObject({
 
 export type FiscusConfig = z.infer<typeof configSchema>;
 export type AllowEntry = FiscusConfig['allow'][number];
-export type RuleSettings = z.infer<typeof ruleSettings>;
 
 export const EMPTY_CONFIG: FiscusConfig = { run: { ...RUN_DEFAULTS }, rules: {}, allow: [] };
 

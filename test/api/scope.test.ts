@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../engine/db.ts';
 import { performAction } from '../../tracker/index.ts';
-import { auth, getJson, insertFlags, openSse, seedAgencies, startServer, T, tempStore } from './helpers.ts';
+import { getJson, insertFlags, openSse, seedAgencies, startServer, T, tempStore } from './helpers.ts';
 
 let store: Store;
 let app: FastifyInstance;

@@ -119,5 +119,4 @@ function sameFamily(a: ArgInfo[], f: (i: number, m: string) => never): VType {
   });
   return first;
 }
-export const AGGREGATES = new Set(Object.entries(FUNCTIONS).filter(([, s]) => s.agg).map(([n]) => n));
 for (const n of ['workdays_between', 'add_workdays', 'is_workday']) FUNCTIONS[n]!.workdays = true;

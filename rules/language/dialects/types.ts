@@ -144,18 +144,3 @@ export interface Dialect {
 }
 
 export const PARAM_MARK = '\u0001';
-
-export function sqlParamType(t: RuleParamDef['type']): ParamType {
-  switch (t) {
-    case 'money':
-      return 'money';
-    case 'number':
-    case 'percent':
-      return 'number';
-    case 'integer':
-    case 'days':
-      return 'integer';
-    default:
-      return t;
-  }
-}

@@ -72,7 +72,6 @@ export type IR = NodeInfo &
   );
 
 export type IRKind = IR['k'];
-export type IRNode<K extends IRKind> = Extract<IR, { k: K }>;
 
 /** A named expression (`group_by`, `compute`, `partition_by` entries). */
 export interface Named {
