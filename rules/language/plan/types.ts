@@ -71,7 +71,6 @@ export type IR = NodeInfo &
     | { readonly k: 'field'; readonly row: RowRef; readonly name: IR }
   );
 
-export type IRKind = IR['k'];
 
 /** A named expression (`group_by`, `compute`, `partition_by` entries). */
 export interface Named {
