@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../engine/db.ts';
 import { canonicalJson } from '../../engine/flag-events.ts';
+import { logPaths } from '../../engine/log-key.ts';
 import { verifyLog } from '../../tracker/verify.ts';
 import { appendEvent, getJson, insertFlags, openSse, seedAgencies, startServer, T, tempStore } from './helpers.ts';
 
@@ -244,7 +245,8 @@ describe('signed log checkpoints for the portal', () => {
       expect((await verifyLog(t.store, { witnesses: [witness] })).ok).toBe(true);
       // The forger deletes the newest event and the checkpoints that mention it.
       await t.store.run('DELETE FROM fiscus.flag_events WHERE seq = (SELECT max(seq) FROM fiscus.flag_events)');
-      const own = path.join(t.dir, 'db.checkpoints.jsonl');
+      // Beside the database file on DuckDB; under FISCUS_PG_KEY_DIR on PostgreSQL.
+      const own = logPaths(t.store).checkpointsFile!;
       const lines = fs.readFileSync(own, 'utf8').trim().split('\n');
       fs.writeFileSync(own, `${lines.slice(0, -1).join('\n')}\n`);
       expect((await verifyLog(t.store)).ok).toBe(true); // the threat model's limit without a witness

@@ -31,12 +31,15 @@ export const T = {
   other: 'agency-b0201-token-0123456789',
 };
 
-export async function tempStore(): Promise<{ store: Store; dir: string; cleanup: () => Promise<void> }> {
+/** A fresh Store: a DuckDB file in `dir`, or a PostgreSQL database (FISCUS_TEST_ENGINE=postgres); `db` is what `--db` takes. */
+export async function tempStore(): Promise<{ store: Store; dir: string; db: string; cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'fiscus-api-'));
-  const store = await openStore(testDbLocation(join(dir, 'db.duckdb')));
+  const db = testDbLocation(join(dir, 'db.duckdb'));
+  const store = await openStore(db);
   return {
     store,
     dir,
+    db,
     cleanup: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

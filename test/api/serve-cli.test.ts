@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../../engine/db.ts';
+import { testEngine } from '../helpers/postgres.ts';
 import { insertFlags, seedAgencies, T, tempStore, TOKENS } from './helpers.ts';
 
 const BIN = join(import.meta.dirname, '../../cli/bin.js');
@@ -55,11 +56,18 @@ afterAll(async () => {
 });
 
 describe('fiscus serve + CLI over --api', () => {
-  it('the plain CLI is told who holds the database and what to do', () => {
+  it.skipIf(testEngine() === 'postgres')('the plain CLI is told who holds the database and what to do', () => {
     const r = cli(['query', 'SELECT 1']);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`PID ${server.pid}`);
     expect(r.err).toContain('--api');
+  });
+
+  it.skipIf(testEngine() !== 'postgres')('on PostgreSQL the plain CLI works beside the server: the database has no single-writer lock', () => {
+    const r = cli(['query', 'SELECT flag_id FROM fiscus.flags ORDER BY 1', '--format', 'csv']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('flag_id\nS1\nS2\n');
   });
 
   it('fiscus query / flags / track go through the server', () => {

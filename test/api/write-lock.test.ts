@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../engine/db.ts';
+import { testEngine } from '../helpers/postgres.ts';
 import { PAYMENT_HEADER, payment, toCsv } from '../ingest/helpers.ts';
 import { auth, insertFlags, seedAgencies, startServer, T, tempStore } from './helpers.ts';
 
@@ -36,7 +37,9 @@ afterAll(async () => {
 const post = (path: string, token: string, body: unknown) =>
   fetch(`${url}${path}`, { method: 'POST', headers: { ...auth(token), 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-describe('one write lock in the server', () => {
+// DuckDB only: the test sees the batch under way by its temp tables, which on PostgreSQL live in
+// ingest's private DuckDB staging database. The lock itself is engine/store-core.ts, the same code on both.
+describe.skipIf(testEngine() === 'postgres')('one write lock in the server', () => {
   it('a tracker action sent during an admin ingest waits for the batch to commit', async () => {
     const ingest = post('/v1/ingest', T.admin, { source: 'treasury.payments.csv' });
     // Wait until the batch is under way (its row exists only at the end, so watch the temp tables).

@@ -33,9 +33,8 @@ const pickContract = (f: Record<string, unknown>) => Object.fromEntries(CONTRACT
 
 beforeAll(async () => {
   const t = await tempStore();
-  ({ dir, cleanup } = t);
+  ({ dir, cleanup, db } = t);
   store = t.store;
-  db = `${dir}/db.duckdb`;
   await seedAgencies(store);
   await insertFlags(store, [
     { flag_id: 'C1', agency_code: 'A0101', evidence: [{ table: 'treasury.payments', key: 'P1' }, { table: 'treasury.payments', key: 'P2' }] },
