@@ -38,6 +38,7 @@ import { TokenStore, type TokenEntry } from './tokens.ts';
 import { readCookie, SESSION_COOKIE, SessionStore, sessionAuth, type SessionOptions } from './session.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { checkWebhookEndpoints, startWebhooks, type WebhookEndpoint } from './webhooks.ts';
+import { describeEvent, startWatcher, type Lang, type Watcher, type WatchOptions } from '../watch/index.ts';
 
 export interface ServerOptions {
   store: Store;
@@ -92,6 +93,22 @@ export interface ServerOptions {
   documentMaxBytes?: number;
   /** The built console (default console/dist); served at `/`. */
   consoleDir?: string;
+  /**
+   * `fiscus serve --watch DIR`: a folder watcher (watch/) started when the server is ready and
+   * stopped on close before the Store closes. Its ingests and rule runs commit through the Store,
+   * so their flag events reach SSE and webhooks like every other write. DuckDB may read DIR
+   * (it reads the snapshots there), so the log key must lie outside it, as for the ingest directory.
+   */
+  watch?: Omit<WatchOptions, 'store'> & { lang?: Lang };
+}
+
+/** DuckDB stores allowed directories by their path: give it the real one (the watcher reads below it). */
+function realpathIfAny(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir; // startWatcher says what is wrong with it
+  }
 }
 
 /** The backup root must exist and lie outside the directory DuckDB may read (the ingest directory). */
@@ -112,13 +129,13 @@ function checkBackupRoot(backupDir: string, ingestDir: string | undefined): void
 }
 
 /** DuckDB may read the ingest directory (admin ingests): the log key and checkpoints must not be in it. */
-function checkLogOutsideIngest(store: Store, ingestDir: string | undefined): void {
+function checkLogOutsideIngest(store: Store, ingestDir: string | undefined, option = '--ingest-dir'): void {
   if (!ingestDir || !existsSync(ingestDir)) return;
   const root = realpathSync(ingestDir);
   const { keyFile, checkpointsFile } = logPaths(store);
   for (const [what, f] of [['log key', keyFile], ['checkpoint log', checkpointsFile]] as const) {
     if (f && (f === root || f.startsWith(`${root}${sep}`) || (existsSync(f) && realpathSync(f).startsWith(`${root}${sep}`)))) {
-      throw new FiscusError(`the ${what} ${f} is inside --ingest-dir ${ingestDir}, which DuckDB may read: move it (--log-key / --checkpoints) or pick another ingest directory`, {
+      throw new FiscusError(`the ${what} ${f} is inside ${option} ${ingestDir}, which DuckDB may read: move it (--log-key / --checkpoints) or pick another folder`, {
         code: 'USAGE',
         exitCode: 2,
       });
@@ -130,9 +147,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const tokens = opts.tokens instanceof TokenStore ? opts.tokens : new TokenStore(opts.tokens);
   if (opts.backupDir) checkBackupRoot(opts.backupDir, opts.ingestDir);
   checkLogOutsideIngest(opts.store, opts.ingestDir);
+  checkLogOutsideIngest(opts.store, opts.watch?.dir, '--watch');
+  if (opts.backupDir && opts.watch) checkBackupRoot(opts.backupDir, opts.watch.dir);
   // Bad webhook endpoints stop the start before anything is opened or locked down.
   if (opts.webhooks?.length) checkWebhookEndpoints(opts.webhooks, opts.webhookAllowTargets);
-  if (opts.lockdown !== false) await lockDown(opts.store, { ingestDir: opts.ingestDir });
+  if (opts.lockdown !== false) await lockDown(opts.store, { ingestDir: opts.ingestDir, allowedDirs: opts.watch ? [realpathIfAny(opts.watch.dir)] : [] });
 
   const app = Fastify({
     logger: opts.logger ?? { level: 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] },
@@ -263,6 +282,26 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     });
   }
 
+  let watcher: Watcher | undefined;
+  if (opts.watch) {
+    const w = opts.watch;
+    app.addHook('onReady', async () => {
+      watcher = await startWatcher({
+        ...w,
+        store: opts.store,
+        rules: w.rules === false ? false : { configPath: opts.rulesConfigPath, ...w.rules },
+        actor: w.actor ?? 'fiscus serve --watch',
+        onEvent: (e) => {
+          const line = describeEvent(e, w.lang ?? 'zh');
+          if (e.type === 'error') app.log.error({ watch: e.type, where: e.where, file: e.rel }, line);
+          else if (e.type === 'ignored') app.log.warn({ watch: e.type, file: e.rel, reason: e.reason }, line);
+          else app.log.info({ watch: e.type }, line);
+          w.onEvent?.(e);
+        },
+      });
+    });
+  }
+
   app.addHook('onSend', async (req, reply, payload) => {
     if (closing) reply.header('connection', 'close');
     return payload;
@@ -270,6 +309,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.addHook('preClose', async () => {
     closing = true;
     if (scanTimer) clearInterval(scanTimer);
+    // The batch or rule run in progress finishes while the Store is still open.
+    await watcher?.stop();
     for (const s of [...ctx.streams]) s.close();
     offWrite();
     ctx.notifier.stop();

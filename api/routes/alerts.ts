@@ -4,6 +4,7 @@
  * Both read the same query (flags-repo readAlerts) and use the same opaque cursor:
  * an SSE event's `id:` is the cursor after that event, so a reconnecting client's
  * Last-Event-ID (or ?cursor=) continues exactly where it stopped — no gaps, no repeats.
+ * Without a cursor a stream replays the whole log; `?from=now` starts after the newest event.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -11,7 +12,7 @@ import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { decodeSeqCursor, encodeSeqCursor } from '../cursor.ts';
 import { alertSchema } from '../../flags/schema.ts';
-import { readAlerts } from '../flags-repo.ts';
+import { maxSeq, readAlerts } from '../flags-repo.ts';
 import { CAN } from '../scope.ts';
 import { problemResponses } from './schemas.ts';
 import { latestCheckpoint, onCheckpoint } from '../../engine/checkpoints.ts';
@@ -103,13 +104,21 @@ export function alertRoutes(app: FastifyInstance, ctx: ApiContext): void {
     config: { roles: CAN.readAlerts },
     schema: {
       tags: ['alerts'],
-      summary: 'Server-Sent Events: each event is an Alert; its id is the cursor (resume with Last-Event-ID or ?cursor=)',
+      summary: 'Server-Sent Events: each event is an Alert; its id is the cursor (resume with Last-Event-ID or ?cursor=; ?from=now for only new events)',
       security: [{ bearer: [] }],
-      querystring: z.object({ cursor: z.string().max(100).optional() }),
+      querystring: z.object({
+        cursor: z.string().max(100).optional(),
+        from: z
+          .enum(['start', 'now'])
+          .default('start')
+          .describe('where a stream without a cursor starts: start = the whole event log (default), now = only events committed after the stream opened. A cursor or Last-Event-ID wins: a reconnect resumes where it stopped'),
+      }),
       headers: z.object({ 'last-event-id': z.string().max(100).optional() }).loose(),
     },
   }, async (req, reply) => {
-    let after = decodeSeqCursor(req.headers['last-event-id'] ?? req.query.cursor);
+    const cursor = req.headers['last-event-id'] ?? req.query.cursor;
+    // As webhooks' `from: now`: a new listener that wants only what happens from here on.
+    let after = cursor === undefined || cursor === '' ? (req.query.from === 'now' ? await maxSeq(ctx.pool) : 0) : decodeSeqCursor(cursor);
     const who = req.principal;
     const abort = new AbortController();
     const handle = { close: () => { abort.abort(); reply.sse.close(); } };

@@ -16,6 +16,7 @@ type Loader = () => Promise<{ register: RegisterCommand }>;
 export const COMMANDS: Record<string, Loader> = {
   demo: () => import('./demo.ts'),
   ingest: () => import('./ingest.ts'),
+  watch: () => import('./watch.ts'),
   mapping: () => import('./mapping.ts'),
   batches: () => import('./batches.ts'),
   quarantine: () => import('./quarantine.ts'),

@@ -4,7 +4,8 @@
  * The server owns the database file for as long as it runs; other `fiscus` commands
  * reach it with `--api http://HOST:PORT --token TOKEN` (or env FISCUS_API / FISCUS_TOKEN).
  * SIGINT/SIGTERM close gracefully: no new requests, in-flight ones finish, SSE streams
- * end, DuckDB closes; after 10 s the process exits regardless.
+ * end, DuckDB closes; after 10 s the process exits regardless. With `--watch DIR` the
+ * folder watcher of `fiscus watch` runs inside the server (stopped before DuckDB closes).
  */
 import closeWithGrace from 'close-with-grace';
 import { UsageError } from '../../engine/errors.ts';
@@ -14,6 +15,8 @@ import { consoleBuilt } from '../../api/console-static.ts';
 import { checkWebhookTarget, TargetAllowList, WebhookTargetError } from '../../api/webhook-target.ts';
 import { loadWebhooksFile } from '../../api/webhooks.ts';
 import { allowEntries, collect } from './webhooks.ts';
+import { checkIsoDate } from '../../engine/dates.ts';
+import { parseLang, parseMs } from './watch.ts';
 import type { RegisterCommand } from './index.ts';
 
 function int(name: string, v: string, min: number): number {
@@ -45,6 +48,10 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--rate-limit <n>', 'requests per token per minute (0 = unlimited)', '600')
     .option('--config <file>', 'deployment config for POST /v1/rules/run (env FISCUS_CONFIG, default ./fiscus.config.yaml)')
     .option('--scan-interval <minutes>', 'append overdue / due-soon events every N minutes (0 = off)', '60')
+    .option('--watch <dir>', 'watch a drop folder as `fiscus watch DIR` does: arriving files are ingested, the rules re-run, new alerts reach SSE and webhooks')
+    .option('--watch-settle <ms>', "with --watch: how long a file's size and mtime must stay unchanged before it is read", '500')
+    .option('--watch-as-of <date>', 'with --watch: rule runs as of this date (default: today in Asia/Shanghai, at each run)')
+    .option('--lang <lang>', 'language of the --watch event lines in the log: zh | en', 'zh')
     .option('--log-level <level>', 'fatal | error | warn | info | debug', 'info')
     .action(async (o) => {
       const tokens = loadTokensFile(o.tokens);
@@ -62,8 +69,18 @@ export const register: RegisterCommand = (program, ctx) => {
       }
       const port = int('--port', o.port, 0);
       const rate = int('--rate-limit', o.rateLimit, 0);
+      const lang = parseLang(o.lang);
+      const watch = o.watch
+        ? {
+            dir: o.watch,
+            settleMs: parseMs('--watch-settle', o.watchSettle, 0),
+            rules: { asOf: o.watchAsOf === undefined ? undefined : checkIsoDate(o.watchAsOf, '--watch-as-of') },
+            lang,
+          }
+        : undefined;
       const store = await ctx.open();
       const app = await buildServer({
+        watch,
         store,
         tokens,
         webhooks,
