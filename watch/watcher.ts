@@ -80,7 +80,8 @@ type Tracked =
   | { status: 'settling'; sig: Signature; since: number; tries: number }
   | { status: 'ready'; sig: Signature; tries: number }
   | { status: 'done'; sig: Signature }
-  | { status: 'ignored'; reason: IgnoreReason | RefuseReason };
+  /** `inode`: a file refused when staged stays refused while the name holds the same file, however it changes (the database). */
+  | { status: 'ignored'; reason: IgnoreReason | RefuseReason; inode?: { ino: number; dev: number } };
 
 export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
   const st = await stat(opts.dir).catch(() => undefined);
@@ -125,11 +126,13 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
     emit({ type: 'error', where, rel, message });
   };
 
-  const ignore = (rel: string, reason: IgnoreReason | RefuseReason) => {
-    const prev = files.get(rel);
-    files.set(rel, { status: 'ignored', reason });
-    // Said once per file and reason; a file that is replaced and refused again is said again.
-    if (prev?.status !== 'ignored' || prev.reason !== reason) emit({ type: 'ignored', rel, reason });
+  /** Refusals said once per name and reason, until the name leaves DIR. */
+  const said = new Map<string, string>();
+  const ignore = (rel: string, reason: IgnoreReason | RefuseReason, inode?: Signature) => {
+    files.set(rel, { status: 'ignored', reason, inode: inode && { ino: inode.ino, dev: inode.dev } });
+    if (said.get(rel) === reason) return;
+    said.set(rel, reason);
+    emit({ type: 'ignored', rel, reason });
   };
 
   const scheduleScan = (ms: number) => {
@@ -167,6 +170,7 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
         ignore(e.rel, e.reason);
         continue;
       }
+      if (prev?.status === 'ignored' && prev.inode && prev.inode.ino === e.sig.ino && prev.inode.dev === e.sig.dev) continue;
       if (!prev || prev.status === 'ignored' || !sameSignature(prev.sig, e.sig)) {
         // New or changed (being written, or replaced): wait until it holds still.
         files.set(e.rel, { status: 'settling', sig: e.sig, since: now, tries: prev && 'tries' in prev ? prev.tries : 0 });
@@ -178,6 +182,7 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
       }
     }
     for (const rel of [...files.keys()]) if (!seen.has(rel)) files.delete(rel);
+    for (const rel of [...said.keys()]) if (!seen.has(rel)) said.delete(rel);
     for (const d of found.dirs) arm(d);
     for (const d of [...watchers.keys()]) {
       if (!found.dirs.includes(d)) {
@@ -233,7 +238,7 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
       return;
     }
     if (staged.kind === 'refused') {
-      ignore(rel, staged.reason);
+      ignore(rel, staged.reason, sig);
       return;
     }
     if (staged.kind === 'changed') {
