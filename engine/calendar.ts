@@ -74,25 +74,30 @@ export async function refreshCalendar(store: Store): Promise<void> {
   const lastYear = Math.max(CALENDAR_LAST_YEAR, yearOf(todayInShanghai()) + CALENDAR_YEARS_AHEAD, lastLoaded ? yearOf(lastLoaded) : 0);
   await store.transaction(async () => {
     await store.run('DELETE FROM fiscus.calendar_days');
+    // workday_ord: working days from the calendar's first day up to and including this one, so
+    // "n working days after" and "working days between" are lookups by day (rules' fiscus_workdays).
     await store.run(`
-      INSERT INTO fiscus.calendar_days
+      INSERT INTO fiscus.calendar_days (day, is_workday, source, workday_ord)
       WITH days AS (
         ${sql.dateSeries(`DATE '${CALENDAR_FIRST_YEAR}-01-01'`, `DATE '${lastYear}-12-31'`)}
+      ), judged AS (
+        SELECT d.day,
+          CASE
+            WHEN o.kind = 'workday' THEN true
+            WHEN o.kind = 'holiday' THEN false
+            WHEN ${inDates(store, 'd.day', workdays)} THEN true
+            WHEN ${inDates(store, 'd.day', holidays)} THEN false
+            ELSE ${sql.isoDow('d.day')} <= 5
+          END AS is_workday,
+          CASE
+            WHEN o.kind IS NOT NULL THEN 'ref.calendar'
+            WHEN ${sql.year('d.day')} BETWEEN ${CALENDAR_BUILTIN_FIRST_YEAR} AND ${CALENDAR_BUILTIN_LAST_YEAR} THEN 'builtin'
+            ELSE 'weekday'
+          END AS source
+        FROM days d LEFT JOIN ref.calendar o ON o.date = d.day
       )
-      SELECT d.day,
-        CASE
-          WHEN o.kind = 'workday' THEN true
-          WHEN o.kind = 'holiday' THEN false
-          WHEN ${inDates(store, 'd.day', workdays)} THEN true
-          WHEN ${inDates(store, 'd.day', holidays)} THEN false
-          ELSE ${sql.isoDow('d.day')} <= 5
-        END,
-        CASE
-          WHEN o.kind IS NOT NULL THEN 'ref.calendar'
-          WHEN ${sql.year('d.day')} BETWEEN ${CALENDAR_BUILTIN_FIRST_YEAR} AND ${CALENDAR_BUILTIN_LAST_YEAR} THEN 'builtin'
-          ELSE 'weekday'
-        END
-      FROM days d LEFT JOIN ref.calendar o ON o.date = d.day`);
+      SELECT day, is_workday, source, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER)
+      FROM judged`);
   });
 }
 

@@ -10,6 +10,8 @@ import {
 import { todayInShanghai } from '../../engine/dates.ts';
 import { openStore } from '../../engine/db.ts';
 import { migrate } from '../../engine/migrations.ts';
+import { duckdb, postgres } from '../../rules/language/dialects/index.ts';
+import { freshDatabase } from '../helpers/postgres.ts';
 
 const thisYear = Number(todayInShanghai().slice(0, 4));
 
@@ -24,9 +26,15 @@ describe('calendar coverage', () => {
       expect(r!.first).toBe('2000-01-01');
       expect(Number(r!.last.slice(0, 4))).toBeGreaterThanOrEqual(Math.max(2030, thisYear + CALENDAR_YEARS_AHEAD));
       expect(r!.gaps).toBe(0);
-      // The shape the rule language uses for workdays_between / add_workdays: an ordinal per day.
+      // The stored ordinal is the running count of working days, every day of the table.
+      const off = await store.one<{ n: number }>(`
+        SELECT count(*)::INTEGER AS n FROM (
+          SELECT workday_ord, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS counted FROM fiscus.calendar_days
+        ) WHERE workday_ord IS DISTINCT FROM counted`);
+      expect(off).toEqual({ n: 0 });
+      // The CTE the rule language uses for workdays_between / add_workdays: an ordinal per day.
       const w = await store.one<{ between: number | null; plus: string | null }>(`
-        WITH fiscus_workdays AS (SELECT day, is_workday, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS ord FROM fiscus.calendar_days)
+        WITH ${duckdb.workdayCte()}
         SELECT (SELECT ord FROM fiscus_workdays WHERE day = DATE '2035-03-30') - (SELECT ord FROM fiscus_workdays WHERE day = DATE '2035-03-23') AS between,
                CAST((SELECT min(w2.day) FROM fiscus_workdays w2 WHERE w2.is_workday AND w2.ord = (SELECT ord FROM fiscus_workdays WHERE day = DATE '2031-12-31') + 1) AS VARCHAR) AS plus`);
       expect(w).toEqual({ between: 5, plus: '2032-01-01' }); // 2035-03-23 and -30 are Fridays; 2032-01-01 a Thursday, no schedule
@@ -57,6 +65,23 @@ describe('calendar coverage', () => {
       expect(cal.hasOfficialSchedule(2027)).toBe(true);
       expect(await calendarWarningFor(store, ['2027-03-01'])).toBe('');
       expect(await calendarWarningFor(store, ['2028-03-01'], 'en')).toMatch(/2028/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.skipIf(!process.env.FISCUS_TEST_PG_URL)('on PostgreSQL the working-day lookups give the same answers, by the calendar key', async () => {
+    const store = await openStore(await freshDatabase('workdays'));
+    try {
+      const q = `WITH ${postgres.workdayCte()}
+        SELECT (SELECT w.ord FROM fiscus_workdays w WHERE w.day = DATE '2035-03-30') - (SELECT w.ord FROM fiscus_workdays w WHERE w.day = DATE '2035-03-23') AS between,
+               CAST((SELECT min(w2.day) FROM fiscus_workdays w2 WHERE w2.is_workday AND w2.ord = (SELECT w.ord FROM fiscus_workdays w WHERE w.day = DATE '2031-12-31') + 1) AS VARCHAR) AS plus,
+               (SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = DATE '2025-10-01') AS national_day`;
+      expect(await store.one(q)).toEqual({ between: 5, plus: '2032-01-01', national_day: false });
+      // Inlined, not materialised: a per-row lookup is an index scan, not a scan of the whole calendar.
+      const plan = (await store.all<{ 'QUERY PLAN': string }>(`EXPLAIN ${q}`)).map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain('calendar_days_pkey');
+      expect(plan).not.toMatch(/CTE Scan/);
     } finally {
       await store.close();
     }

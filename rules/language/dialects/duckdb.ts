@@ -110,8 +110,8 @@ export const duckdb: Dialect = {
   },
   // Through DECIMAL, not DOUBLE: an exact decimal (pct()) is rounded once, half away from zero.
   roundedText: (sql, digits) => `CAST(CAST(round(TRY_CAST(${sql} AS DECIMAL(38,10)), ${digits}) AS DECIMAL(24,${digits})) AS VARCHAR)`,
-  workdayCte: () =>
-    `fiscus_workdays AS (SELECT day, is_workday, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS ord FROM "fiscus"."calendar_days")`,
+  // The calendar's stored ordinal (migration 7): no window over the whole calendar in every query.
+  workdayCte: () => `fiscus_workdays AS (SELECT day, is_workday, workday_ord AS ord FROM "fiscus"."calendar_days")`,
   materialized: (name, body) => `${name} AS MATERIALIZED (${body})`,
   semiJoin: 'SEMI JOIN',
 };

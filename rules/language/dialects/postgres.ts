@@ -124,8 +124,9 @@ export const postgres: Dialect = {
   },
   // Through NUMERIC, not DOUBLE PRECISION: an exact decimal (pct()) is rounded once, half away from zero.
   roundedText: (sql, digits) => `CAST(CAST(round(CAST(${sql} AS NUMERIC), ${digits}) AS DECIMAL(24,${digits})) AS TEXT)`,
-  workdayCte: () =>
-    `fiscus_workdays AS (SELECT day, is_workday, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS ord FROM "fiscus"."calendar_days")`,
+  // The calendar's stored ordinal (migration 7), inlined: each per-row lookup (is_workday, add_workdays…)
+  // is then an index scan on calendar_days' key; a CTE used twice would be materialised and scanned whole per row.
+  workdayCte: () => `fiscus_workdays AS NOT MATERIALIZED (SELECT day, is_workday, workday_ord AS ord FROM "fiscus"."calendar_days")`,
   materialized: (name, body) => `${name} AS MATERIALIZED (${body})`,
   // The right side of every semi join the compiler writes is grouped on the join keys, so a plain join keeps each left row once.
   semiJoin: 'JOIN',

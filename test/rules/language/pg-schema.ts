@@ -16,6 +16,6 @@ export function feedSchemaDdl(): string[] {
     ];
     out.add(`CREATE TABLE ${qualifiedName(t)} (${cols.join(', ')})`);
   }
-  out.add('CREATE TABLE fiscus.calendar_days (day DATE PRIMARY KEY, is_workday BOOLEAN NOT NULL, source TEXT NOT NULL)');
+  out.add('CREATE TABLE fiscus.calendar_days (day DATE PRIMARY KEY, is_workday BOOLEAN NOT NULL, source TEXT NOT NULL, workday_ord INTEGER)');
   return [...out];
 }

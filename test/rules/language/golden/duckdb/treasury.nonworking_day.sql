@@ -1,6 +1,6 @@
 -- rule
 -- parameters: $p_min_amount=p_min_amount:money, $as_of=as_of:date, $scope=scope:list
-WITH fiscus_workdays AS (SELECT day, is_workday, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS ord FROM "fiscus"."calendar_days")
+WITH fiscus_workdays AS (SELECT day, is_workday, workday_ord AS ord FROM "fiscus"."calendar_days")
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
   CAST("p"."payee_name" AS VARCHAR) AS "entity_name",

@@ -1,6 +1,6 @@
 -- rule
 -- parameters: $1=p_min_amount:money, $2=as_of:date, $3=scope:list
-WITH fiscus_workdays AS (SELECT day, is_workday, CAST(sum(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS ord FROM "fiscus"."calendar_days")
+WITH fiscus_workdays AS NOT MATERIALIZED (SELECT day, is_workday, workday_ord AS ord FROM "fiscus"."calendar_days")
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
   CAST("p"."payee_name" AS VARCHAR) AS "entity_name",
