@@ -19,6 +19,7 @@ import { assertNotHeld, type Store } from './db.ts';
 import { FiscusError } from './errors.ts';
 import { logHead } from './checkpoints.ts';
 import { fsyncDir, logPaths, type LogPaths } from './log-key.ts';
+import { isPostgresUrl, redactUrl } from './pg-store.ts';
 
 export const MANIFEST = 'manifest.json';
 
@@ -88,8 +89,18 @@ function prepareDir(dir: string): void {
 }
 
 /** Write a consistent backup of `store` (database, log key, checkpoints, manifest) into the new or empty `dir`. */
+/** Backup and restore copy a DuckDB file; a PostgreSQL database has its own tools. */
+function postgresRefused(what: 'backup' | 'restore', db: string, paths: LogPaths): FiscusError {
+  return new FiscusError(
+    `fiscus ${what} copies a DuckDB database file; ${db} is PostgreSQL: ${what === 'backup' ? 'back it up with pg_dump' : 'restore it with pg_restore'} ` +
+      `(or the server's own backups) and keep the log key ${paths.keyFile ?? '(none)'} and the checkpoints ${paths.checkpointsFile ?? '(none)'} with the dump`,
+    { code: 'ENGINE_UNSUPPORTED' },
+  );
+}
+
 export async function backupTo(store: Store, dir: string): Promise<BackupManifest> {
   if (store.path === ':memory:') throw new FiscusError('an in-memory database cannot be backed up', { code: 'BACKUP_SOURCE' });
+  if (store.engine !== 'duckdb') throw postgresRefused('backup', store.path, logPaths(store));
   const target = resolve(dir);
   const db = store.path;
   prepareDir(target);
@@ -172,6 +183,7 @@ export interface RestoreTarget {
  * manifest, a database another process holds, and (without `force`) existing files.
  */
 export async function restoreFrom(dir: string, target: RestoreTarget, opts: { force?: boolean } = {}): Promise<{ manifest: BackupManifest; written: string[] }> {
+  if (isPostgresUrl(target.db)) throw postgresRefused('restore', redactUrl(target.db), target.paths);
   const manifest = checkBackup(dir);
   const db = resolve(target.db);
   const dest = (role: BackupRole): string | null => {

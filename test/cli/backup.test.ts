@@ -14,6 +14,7 @@ import { openStore } from '../../engine/db.ts';
 import { performAction, type Actor } from '../../tracker/index.ts';
 import { appendEvent, getJson, insertFlags, startServer, T } from '../api/helpers.ts';
 import { runCli } from '../helpers/cli.ts';
+import { freshDatabase } from '../helpers/postgres.ts';
 import { forgeEditNote } from '../tracker/forger.ts';
 
 const sup: Actor = { name: '王秘书', role: 'supervisor' };
@@ -226,5 +227,22 @@ describe('fiscus backup --api (while fiscus serve owns the database)', () => {
     // Nor may DuckDB's readable ingest directory hold the log key (beside the database by default).
     await expect(startServer(store, { ingestDir: path.dirname(d.db), lockdown: false })).rejects.toThrow(/log key .* is inside --ingest-dir/);
     await store.close();
+  });
+});
+
+describe.skipIf(!process.env.FISCUS_TEST_PG_URL)('fiscus backup / restore on PostgreSQL', () => {
+  it('say it is a DuckDB file copy, point at pg_dump and the log key, and write nothing', async () => {
+    const url = await freshDatabase('backup');
+    const store = await openStore(url);
+    await insertFlags(store, [{ flag_id: 'PB1' }]);
+    await store.close();
+    const target = path.join(tmp(), 'bk');
+    const b = await runCli(['--db', url, 'backup', target]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/copies a DuckDB database file; .* is PostgreSQL: back it up with pg_dump .*log key .*\.log-key/);
+    expect(fs.existsSync(target)).toBe(false);
+    const r = await runCli(['--db', url, 'restore', target]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/restore it with pg_restore/);
   });
 });
