@@ -58,6 +58,8 @@ export interface FitOptions {
   alsoShrink?: { column: string; min: number }[];
   /** Header labels, when they differ from the keys. */
   labels?: Record<string, string>;
+  /** Columns set flush right (amounts, counts), so digits line up. */
+  right?: readonly string[];
 }
 
 export function fitTable(rows: readonly Record<string, unknown>[], columns: readonly string[], opts: FitOptions): string {
@@ -85,7 +87,8 @@ export function fitTable(rows: readonly Record<string, unknown>[], columns: read
     style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  for (const row of cells) t.push(row);
+  const right = columns.map((c) => opts.right?.includes(c) ?? false);
+  for (const row of cells) t.push(row.map((content, i) => (right[i] ? { content, hAlign: 'right' as const } : content)));
   const lines = t.toString().split('\n');
   // One rule under the header, none between rows.
   const rule = lines[0]!.replace('┌', '├').replace('┐', '┤').replaceAll('┬', '┼');

@@ -12,7 +12,8 @@
  * - period_from/period_to: flags whose period overlaps [from, to].
  * - overdue: decided from one day the calendar computes (tracker/deadlines.ts
  *   overdueCutoff), so the SQL agrees with the tracker's definition.
- * - q: words in the title (zh or en) or the entity's name; or an exact entity or flag id.
+ * - q: words in the title (zh or en) or the entity's name; or an exact entity id; or a flag
+ *   id or its prefix (flags/short-id.ts: at least 6 hex characters, as tables print them).
  */
 import { z } from 'zod';
 import type { Params } from '../engine/db.ts';
@@ -20,6 +21,7 @@ import { isoDateSchema } from '../engine/dates.ts';
 import { didYouMean } from '../engine/did-you-mean.ts';
 import { STATUSES, type Status } from '../tracker/states.ts';
 import { SEVERITIES, type Severity } from './schema.ts';
+import { MIN_ID_PREFIX } from './short-id.ts';
 
 export interface FlagFilter {
   flag_id?: string[];
@@ -83,7 +85,7 @@ export const flagFilterQuery = z.object({
   period_to: day.optional().describe('flags whose period starts on or before this day'),
   overdue: bool.optional().describe('true: only overdue flags (assigned/rectifying past their deadline); false: none of them'),
   reproduced: bool.optional().describe('false: only flags the last rule run no longer raised'),
-  q: z.string().max(200).optional().describe('words in the title or entity name, or an exact entity or flag id'),
+  q: z.string().max(200).optional().describe('words in the title or entity name, an exact entity id, or a flag id or its first 6+ characters'),
 });
 
 /** Drop empty lists and blank text: "no filter" has one form. */
@@ -166,8 +168,11 @@ export function filterSql(filter: FlagFilter, opts: { overdueCutoff?: string } =
     const text = filter.q.trim();
     params.ff_qlike = `%${likeEscape(text)}%`;
     params.ff_qexact = text;
+    // A short id as the tables print it: the flag ids in [prefix, prefix + 'g').
+    const idPrefix = new RegExp(`^[0-9a-fA-F]{${MIN_ID_PREFIX},32}$`).test(text);
+    if (idPrefix) Object.assign(params, { ff_qidlo: text.toLowerCase(), ff_qidhi: `${text.toLowerCase()}g` });
     conds.push(`(f.title ILIKE $ff_qlike ESCAPE '\\' OR f.title_en ILIKE $ff_qlike ESCAPE '\\' OR coalesce(f.entity_name, '') ILIKE $ff_qlike ESCAPE '\\'
-      OR f.entity_id = $ff_qexact OR f.flag_id = $ff_qexact)`);
+      OR f.entity_id = $ff_qexact OR ${idPrefix ? '(f.flag_id >= $ff_qidlo AND f.flag_id < $ff_qidhi)' : 'f.flag_id = $ff_qexact'})`);
   }
   return { conds, params };
 }

@@ -2,11 +2,13 @@
 import { Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../engine/errors.ts';
 import { formatRows } from '../../engine/format.ts';
+import { money } from '../../engine/numbers.ts';
 import { WorkCalendar, todayInShanghai } from '../../engine/calendar.ts';
 import { flagFilterQuery, normalizeFilter } from '../../flags/filter.ts';
 import { FLAG_SORTS, listFlags } from '../../flags/list.ts';
 import { overdueCutoff } from '../../tracker/deadlines.ts';
 import { contractFlag, flagToFlat } from '../../flags/row.ts';
+import { shortFlagId } from '../../flags/short-id.ts';
 import { SEVERITIES, type FlagRecordJson } from '../../flags/schema.ts';
 import { STATUSES } from '../../tracker/states.ts';
 import { apiCall, apiTarget } from '../api-client.ts';
@@ -15,10 +17,23 @@ import { fitTable, outputWidth } from '../table.ts';
 import { checkChoices, checkKnown, knownAgencyCodes, knownRegionCodes, knownRuleIds, splitList } from '../validate.ts';
 import type { RegisterCommand } from './index.ts';
 
-/** The table people read: one line a flag, the title cut to the terminal width (full text in --format csv/json). */
-const TABLE_COLUMNS = ['flag_id', 'severity', 'status', 'rule_id', 'agency_code', 'title'];
+/**
+ * The table people read: one line a flag, the short id every flag-id argument accepts
+ * (flags/short-id.ts), the amount in yuan grouped with 2 decimals, the title cut to the
+ * terminal width. The full id, the exact amount and the whole title are in --format csv/json.
+ */
+const TABLE_COLUMNS = ['id', 'severity', 'status', 'rule_id', 'agency_code', 'amount', 'title'];
 function printTable(ctx: CliContext, flags: readonly FlagRecordJson[]): void {
-  ctx.io.out(fitTable(flags.map(flagToFlat), TABLE_COLUMNS, { width: outputWidth(ctx.io.columns), flex: 'title', alsoShrink: [{ column: 'rule_id', min: 14 }], labels: { agency_code: 'agency' } }));
+  const rows = flags.map((f) => ({ ...flagToFlat(f), id: shortFlagId(f.flag_id), amount: f.amount === null ? '' : money(f.amount) }));
+  ctx.io.out(
+    fitTable(rows, TABLE_COLUMNS, {
+      width: outputWidth(ctx.io.columns),
+      flex: 'title',
+      alsoShrink: [{ column: 'rule_id', min: 14 }],
+      labels: { agency_code: 'agency', amount: 'amount (元)' },
+      right: ['amount'],
+    }),
+  );
 }
 
 export const register: RegisterCommand = (program, ctx) => {
@@ -34,7 +49,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--period-from <date>', 'flags whose period ends on or after this day (YYYY-MM-DD)')
     .option('--period-to <date>', 'flags whose period starts on or before this day (YYYY-MM-DD)')
     .option('--overdue', 'only overdue flags (assigned/rectifying past their deadline, judged today)')
-    .option('--text <words>', 'words in the title or entity name, or an exact entity or flag id')
+    .option('--text <words>', 'words in the title or entity name, an exact entity id, or a flag id or its first 6+ characters')
     .addOption(new Option('--reproduced <bool>', 'true: raised by the last run; false: no longer reproduced').choices(['true', 'false'] as const))
     .addOption(new Option('--sort <order>', 'rule (default) | newest | oldest | severity | amount | due').choices(FLAG_SORTS).default('rule' as const))
     .option('--limit <n>', 'at most n flags')

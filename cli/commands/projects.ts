@@ -16,6 +16,7 @@ import {
   gradeProject, handOverProblem, issueChecklist, projectYear, recordFlagId, reportProblem, syncProjects, voteSatisfaction,
 } from '../../projects/index.ts';
 import { readFlagEvents } from '../../engine/flag-events.ts';
+import { resolveFlagId } from '../../flags/short-id.ts';
 import type { RegisterCommand } from './index.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -120,7 +121,7 @@ export const register: RegisterCommand = (program, ctx) => {
   projects
     .command('hand-over')
     .description("confirm a deputy's problem and assign it to the department, due in N working days")
-    .argument('<flag_id>')
+    .argument('<flag_id>', 'the problem\'s flag id, or a unique prefix of at least 6 characters')
     .requiredOption('--workdays <n>', 'deadline in working days from today')
     .option('--to <agency>', "agency or department (default the project's agency)")
     .option('--note <text>')
@@ -128,7 +129,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--role <role>', ROLES.join(' | '), 'supervisor')
     .action(async (flagId, o) => {
       const store = await ctx.open();
-      const r = await handOverProblem(store, flagId, { workdays: int('--workdays', o.workdays), to: o.to, note: o.note }, actorOf(o));
+      const r = await handOverProblem(store, await resolveFlagId(store, flagId), { workdays: int('--workdays', o.workdays), to: o.to, note: o.note }, actorOf(o));
       out(r.map((x) => ({ flag_id: x.flag.flag_id, status: x.flag.status, due_date: x.flag.due_date, assigned_to: x.flag.assigned_to, event: x.event.event_type })));
     });
 

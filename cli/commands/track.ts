@@ -13,6 +13,7 @@ import { isIsoDate, todayInShanghai } from '../../engine/dates.ts';
 import type { Store } from '../../engine/db.ts';
 import { FiscusError, UsageError } from '../../engine/errors.ts';
 import { formatRows } from '../../engine/format.ts';
+import { money } from '../../engine/numbers.ts';
 import { parseFormat, type CliContext } from '../context.ts';
 import {
   assignAll,
@@ -33,13 +34,15 @@ import {
 import { isStatus, STATUSES } from '../../tracker/states.ts';
 import { displayFigures } from '../../tracker/stats.ts';
 import { eventJson } from '../../flags/events.ts';
-import { SEVERITIES, type FlagEventJson } from '../../flags/schema.ts';
+import { SEVERITIES, type FlagEventJson, type FlagRecordJson } from '../../flags/schema.ts';
+import { idPrefixOf, pickFlagId, resolveFlagId, shortFlagId } from '../../flags/short-id.ts';
 import { apiCall, apiTarget } from '../api-client.ts';
 import { fitTable, outputWidth } from '../table.ts';
 import { checkChoices, checkKnown, knownAgencyCodes, knownRegionCodes, knownRuleIds, splitList } from '../validate.ts';
 import type { RegisterCommand } from './index.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+const FLAG_ID_HELP = 'the flag id, or a unique prefix of at least 6 characters (the id column of fiscus flags / track list)';
 
 function intArg(name: string) {
   return (v: string): number => {
@@ -127,9 +130,16 @@ function byDeadline(a: TrackedFlag, b: TrackedFlag): number {
   return a.flag_id < b.flag_id ? -1 : a.flag_id > b.flag_id ? 1 : 0;
 }
 
-/** The compact table of `track list` (all columns in --format csv/json/jsonl). */
-const TABLE_COLUMNS = ['flag_id', 'severity', 'status', 'assigned_to', 'due_date', 'overdue_workdays', 'title'];
-const TABLE_LABELS = { assigned_to: 'assigned', due_date: 'due', overdue_workdays: 'overdue' };
+/**
+ * The compact table of `track list`: the short id every flag-id argument accepts, the amount
+ * grouped with 2 decimals (all columns, the full id and the exact amount in --format csv/json/jsonl).
+ */
+const TABLE_COLUMNS = ['id', 'severity', 'status', 'assigned_to', 'due_date', 'overdue_workdays', 'amount', 'title'];
+const TABLE_LABELS = { assigned_to: 'assigned', due_date: 'due', overdue_workdays: 'overdue', amount: 'amount (元)' };
+
+function tableRow(f: TrackedFlag): Record<string, unknown> {
+  return { ...listRow(f), id: shortFlagId(f.flag_id), amount: f.amount === null ? '' : money(f.amount) };
+}
 
 function label(status: string | null): string {
   if (!status) return '';
@@ -161,17 +171,31 @@ function textFormat(v: string): 'text' | 'json' {
   return v;
 }
 
-async function act(ctx: CliContext, flagId: string, input: TrackAction, o: ActorOpts & { format: string; api?: string; token?: string }): Promise<void> {
+/**
+ * A flag id argument through a running server: a full id goes as given (the API says
+ * whether it exists); a prefix is looked up with the flag filter's text search, which
+ * matches id prefixes (flags/filter.ts), and must name one flag.
+ */
+async function apiFlagId(api: NonNullable<ReturnType<typeof apiTarget>>, given: string): Promise<string> {
+  const prefix = idPrefixOf(given);
+  if (!prefix || prefix.length === 32) return given.trim();
+  const page: { items: FlagRecordJson[] } = await apiCall(api, 'GET', `/v1/flags?${new URLSearchParams({ q: prefix, limit: '500' })}`);
+  return pickFlagId(given, page.items);
+}
+
+async function act(ctx: CliContext, given: string, input: TrackAction, o: ActorOpts & { format: string; api?: string; token?: string }): Promise<void> {
   const format = textFormat(o.format);
   const api = apiTarget(o);
   if (api) {
     // Through a running server: the actor is the token's holder, not --actor/--role.
     // The API answers with the same shapes the library's result prints as.
+    const flagId = await apiFlagId(api, given);
     const res: PrintedResult = await apiCall(api, 'POST', `/v1/flags/${encodeURIComponent(flagId)}/actions`, input);
     printResult(ctx, res, format);
     return;
   }
   const store = await ctx.open();
+  const flagId = await resolveFlagId(store, given);
   const r = await performAction(store, flagId, input, actorOf(o));
   printResult(ctx, { flag: r.flag, events: r.events.map(eventJson) }, format);
   if (r.flag.due_date) await warnCalendar(ctx, store, [r.flag.due_date]);
@@ -270,21 +294,21 @@ export const register: RegisterCommand = (program, ctx) => {
       .option('--api <url>', 'act through a running `fiscus serve` as the token holder (env FISCUS_API)')
       .option('--token <token>', 'API token for --api (env FISCUS_TOKEN)');
 
-  base('confirm').description('确认 discovered → confirmed').argument('<flag_id>').option('--note <text>')
+  base('confirm').description('确认 discovered → confirmed').argument('<flag_id>', FLAG_ID_HELP).option('--note <text>')
     .action(async (id, o) => act(ctx, id, { action: 'confirm', note: o.note }, o));
 
-  base('dismiss').description('排除 (with a reason) → dismissed').argument('<flag_id>').requiredOption('--note <reason>', 'why')
+  base('dismiss').description('排除 (with a reason) → dismissed').argument('<flag_id>', FLAG_ID_HELP).requiredOption('--note <reason>', 'why')
     .action(async (id, o) => act(ctx, id, { action: 'dismiss', note: o.note }, o));
 
   base('keep')
     .description('保留：a flag no longer reproduced stays open (committee decision)')
-    .argument('<flag_id>')
+    .argument('<flag_id>', FLAG_ID_HELP)
     .requiredOption('--note <reason>', 'why it stays open')
     .action(async (id, o) => act(ctx, id, { action: 'keep', note: o.note }, o));
 
   base('assign')
     .description('交办 confirmed → assigned; --all with --rule/--agency assigns every confirmed flag, one event each')
-    .argument('[flag_id]')
+    .argument('[flag_id]', FLAG_ID_HELP)
     .option('--to <agency>', "agency or department code (default: the flag's agency)")
     .option('--due <date>', 'due date YYYY-MM-DD (default by severity, in working days)', dateArg)
     .option('--note <text>')
@@ -309,24 +333,24 @@ export const register: RegisterCommand = (program, ctx) => {
 
   base('explain')
     .description('说明情况 (the unit shows it is not a problem) assigned → explained')
-    .argument('<flag_id>')
+    .argument('<flag_id>', FLAG_ID_HELP)
     .requiredOption('--note <text>', 'the explanation')
     .option('--doc <file>', 'evidence document (repeatable), recorded by name + SHA-256', collect, [] as string[])
     .action(async (id, o) => act(ctx, id, { action: 'explain', note: o.note, documents: hashDocs(o.doc) }, o));
 
-  base('accept-explanation').description('认定说清 explained → closed_explained').argument('<flag_id>').option('--note <text>')
+  base('accept-explanation').description('认定说清 explained → closed_explained').argument('<flag_id>', FLAG_ID_HELP).option('--note <text>')
     .action(async (id, o) => act(ctx, id, { action: 'accept-explanation', note: o.note }, o));
 
   base('reject-explanation')
     .description('不予认定 explained → assigned')
-    .argument('<flag_id>')
+    .argument('<flag_id>', FLAG_ID_HELP)
     .requiredOption('--note <reason>', 'why')
     .option('--due <date>', 'new due date', dateArg)
     .action(async (id, o) => act(ctx, id, { action: 'reject-explanation', note: o.note, due: o.due }, o));
 
   base('start-rectification')
     .description('开始整改 assigned → rectifying')
-    .argument('<flag_id>')
+    .argument('<flag_id>', FLAG_ID_HELP)
     .requiredOption('--category <category>', 'immediate 立行立改 | phased 分阶段整改 | ongoing 持续整改')
     .option('--timetable <date:task>', 'milestone (repeatable; required for ongoing), e.g. 2026-06-30:完成制度修订', collect, [] as string[])
     .option('--note <text>')
@@ -336,7 +360,7 @@ export const register: RegisterCommand = (program, ctx) => {
 
   base('report-rectified')
     .description('报告整改完成 rectifying → rectified')
-    .argument('<flag_id>')
+    .argument('<flag_id>', FLAG_ID_HELP)
     .requiredOption('--note <text>', 'what was done')
     .option('--amount <yuan>', 'money recovered (追回), e.g. 12000.00')
     .option('--regularised <yuan>', 'money regularised (规范/调账)')
@@ -345,26 +369,26 @@ export const register: RegisterCommand = (program, ctx) => {
       act(ctx, id, { action: 'report-rectified', note: o.note, amount_recovered: o.amount, amount_regularised: o.regularised, documents: hashDocs(o.doc) }, o),
     );
 
-  base('verify').description('验收销号 rectified → verified').argument('<flag_id>').option('--note <text>')
+  base('verify').description('验收销号 rectified → verified').argument('<flag_id>', FLAG_ID_HELP).option('--note <text>')
     .action(async (id, o) => act(ctx, id, { action: 'verify', note: o.note }, o));
 
   base('reopen')
     .description('重新交办 rectified | verified | closed_explained → assigned')
-    .argument('<flag_id>')
+    .argument('<flag_id>', FLAG_ID_HELP)
     .requiredOption('--note <reason>', 'why')
     .option('--due <date>', 'new due date (default by severity)', dateArg)
     .action(async (id, o) => act(ctx, id, { action: 'reopen', note: o.note, due: o.due }, o));
 
   base('extend')
     .description('延期: a later due date, with a reason')
-    .argument('<flag_id>')
+    .argument('<flag_id>', FLAG_ID_HELP)
     .requiredOption('--due <date>', 'the new due date', dateArg)
     .requiredOption('--note <reason>', 'reason for the extension')
     .action(async (id, o) => act(ctx, id, { action: 'extend', due: o.due, note: o.note }, o));
 
   base('vote')
     .description('满意度测评 on a rectification report: fails when 满意+基本满意 ≤ half the members')
-    .argument('<flag_id>')
+    .argument('<flag_id>', FLAG_ID_HELP)
     .requiredOption('--satisfied <n>', '满意', intArg('--satisfied'))
     .requiredOption('--basic <n>', '基本满意', intArg('--basic'))
     .requiredOption('--unsatisfied <n>', '不满意', intArg('--unsatisfied'))
@@ -377,13 +401,13 @@ export const register: RegisterCommand = (program, ctx) => {
   track
     .command('show')
     .description('a flag: status and full history')
-    .argument('<flag_id>')
+    .argument('<flag_id>', FLAG_ID_HELP)
     .option('--as-of <date>', 'judge deadlines on this day (default today, Asia/Shanghai)', dateArg)
     .option('--format <format>', 'text | json', 'text')
     .action(async (id, o) => {
       const format = textFormat(o.format);
       const store = await ctx.open();
-      const h = await flagHistory(store, id, { today: o.asOf });
+      const h = await flagHistory(store, await resolveFlagId(store, id), { today: o.asOf });
       await warnCalendar(ctx, store, [o.asOf ?? todayInShanghai(), h.flag.due_date, h.flag.deadline]);
       if (format === 'json') {
         ctx.io.out(`${JSON.stringify(h, null, 2)}\n`);
@@ -393,7 +417,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const lines = [
         `${f.flag_id}  ${f.title}`,
         `状态 status: ${f.status_label.zh} (${f.status})${f.reproduced ? '' : '  ⚠ 不再复现 no longer reproduced'}${f.needs_decision ? ' — 待决定 awaiting dismiss/keep' : ''}`,
-        `规则 rule: ${f.rule_id} v${f.rule_version}  严重程度 severity: ${f.severity}  金额 amount: ${f.amount ?? '-'}`,
+        `规则 rule: ${f.rule_id} v${f.rule_version}  严重程度 severity: ${f.severity}  金额 amount: ${f.amount === null ? '-' : `${money(f.amount)} 元`}`,
         `单位 agency: ${f.agency_code ?? '-'}  交办 assigned to: ${f.assigned_to ?? '-'}`,
         f.due_date
           ? `截止 due: ${f.due_date} (deadline ${f.deadline}, report by ${f.report_due})${f.overdue ? `  逾期 overdue ${f.overdue_workdays} working day(s)` : f.workdays_left !== null ? `  剩余 ${f.workdays_left} working day(s)` : ''}`
@@ -426,7 +450,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--rule <rule_ids>', 'comma-separated rule ids')
     .option('--severity <severities>', 'high | medium | low, comma-separated')
     .option('--region <codes>', 'region codes, comma-separated, with the regions below them')
-    .option('--text <words>', 'words in the title or entity name, or an exact entity or flag id')
+    .option('--text <words>', 'words in the title or entity name, an exact entity id, or a flag id or its first 6+ characters')
     .option('--overdue', 'only overdue flags')
     .option('--due-within <n>', 'deadline within N working days', intArg('--due-within'))
     .option('--not-reproduced', 'only flags the rules no longer raise')
@@ -460,7 +484,7 @@ export const register: RegisterCommand = (program, ctx) => {
       });
       flags.sort(byDeadline);
       if (format === 'json' || format === 'jsonl') ctx.io.out(formatRows(flags as unknown as Record<string, unknown>[], format));
-      else if (format === 'table') ctx.io.out(fitTable(flags.map(listRow), TABLE_COLUMNS, { width: outputWidth(ctx.io.columns), flex: 'title', labels: TABLE_LABELS }));
+      else if (format === 'table') ctx.io.out(fitTable(flags.map(tableRow), TABLE_COLUMNS, { width: outputWidth(ctx.io.columns), flex: 'title', labels: TABLE_LABELS, right: ['amount', 'overdue_workdays'] }));
       else ctx.io.out(formatRows(flags.map(listRow), format, LIST_COLUMNS));
       await warnCalendar(ctx, store, [o.asOf ?? todayInShanghai(), ...flags.map((f) => f.due_date)]);
     });

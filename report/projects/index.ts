@@ -19,6 +19,7 @@ import type { ReportFormat, WrittenReport } from '../quarterly/index.ts';
 import { projectYear, type ProjectYear } from '../../projects/year.ts';
 import { GRADE_EN, GRADES } from '../../projects/evaluation.ts';
 import { STATUS_LABELS } from '../../tracker/index.ts';
+import { shortFlagId } from '../../flags/short-id.ts';
 import { S, type Key } from './strings.ts';
 
 /** The renderers' report shape; `quarter` is 0 (a whole year), `headline` holds the totals. */
@@ -112,7 +113,7 @@ export async function buildProjectReport(store: Store, opts: ProjectReportOption
     rows: problems.map(({ p, x }) => ({
       project: p.project_name, source: tr(lang, x.rule_id === 'deputy.checklist' ? 'checklist' : 'deputyReport'), title: x.title,
       status: `${STATUS_LABELS[x.status as keyof typeof STATUS_LABELS]?.[lang] ?? x.status}${x.overdue ? `（${tr(lang, 'overdue')}）` : ''}`,
-      due: date(x.due_date, lang), flag: x.flag_id.slice(0, 8),
+      due: date(x.due_date, lang), flag: shortFlagId(x.flag_id),
     })),
   });
   sections.push({ id: 'problems', title: tr(lang, 'problemsTitle'), missing, blocks: data.projects.length ? problemBlocks : [] });

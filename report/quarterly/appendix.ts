@@ -14,6 +14,8 @@ import { inScope, SCOPE_CTE } from '../traced-queries.ts';
 import type { SectionContext } from './context.ts';
 import { FLAG_DAY } from './flags.ts';
 import { flagsAsOfCte } from '../../tracker/as-of.ts';
+// The short id the CLI tables print and every flag-id argument accepts; `fiscus flags --format json` has the full id.
+import { shortFlagId } from '../../flags/short-id.ts';
 
 /** How many evidence keys to print per flag before summarising the rest. */
 const EVIDENCE_SHOWN = 5;
@@ -66,7 +68,7 @@ export async function appendixSection(ctx: SectionContext): Promise<Section> {
         // The full id, the title, the evidence and the status code stay in the row (the JSON output, checks);
         // the table prints one line per flag: rule, unit, period, measure, amount, status label, short id.
         id: r.flag_id,
-        short_id: r.flag_id.slice(0, SHORT_ID),
+        short_id: shortFlagId(r.flag_id),
         rule: ruleName(r.rule_id),
         // The responsible unit; for a finding about a region or an enterprise, that region or enterprise.
         unit: r.assigned_to ?? r.agency_code ? agencyName(r.assigned_to ?? r.agency_code) : (r.entity_name ?? r.entity_id),
@@ -84,9 +86,6 @@ export async function appendixSection(ctx: SectionContext): Promise<Section> {
   });
   return section;
 }
-
-/** Characters of the flag id printed (like a short git hash); `fiscus flags --format json` has the full id. */
-export const SHORT_ID = 8;
 
 /** The finding's period as people read it: one day, a range, or the fiscal year. */
 function periodText(r: { period_start: string | null; period_end: string | null; fiscal_year: number | null }, lang: 'zh' | 'en'): string {

@@ -12,6 +12,9 @@ import { testEngine } from '../helpers/postgres.ts';
 import { insertFlags, seedAgencies, T, tempStore, TOKENS } from './helpers.ts';
 
 const BIN = join(import.meta.dirname, '../../cli/bin.js');
+// Two flag ids sharing their first 7 characters: "c0ffee0" is ambiguous, "c0ffee00" is not.
+const HEX_A = 'c0ffee0011223344556677889900aabb';
+const HEX_B = 'c0ffee0f11223344556677889900aabb';
 let dir: string;
 let db: string;
 let server: ChildProcess;
@@ -30,7 +33,7 @@ beforeAll(async () => {
   cleanup = t.cleanup;
   db = t.store.path;
   await seedAgencies(t.store);
-  await insertFlags(t.store, [{ flag_id: 'S1', agency_code: 'A0101' }, { flag_id: 'S2', agency_code: 'B0201' }]);
+  await insertFlags(t.store, [{ flag_id: 'S1', agency_code: 'A0101' }, { flag_id: 'S2', agency_code: 'B0201' }, { flag_id: HEX_A, agency_code: 'A0102' }, { flag_id: HEX_B, agency_code: 'A0102' }]);
   await t.store.close();
   writeFileSync(join(dir, 'tokens.json'), JSON.stringify(TOKENS));
   server = spawn(process.execPath, [BIN, '--db', db, 'serve', '--port', '0', '--tokens', join(dir, 'tokens.json'), '--log-level', 'warn'], {
@@ -91,6 +94,21 @@ describe('fiscus serve + CLI over --api', () => {
     const bad = cli(['track', 'confirm', 'S2', '--api', base, '--token', T.unit]);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/server 404/);
+  });
+
+  it('track actions over --api take a unique prefix of the flag id; an ambiguous one is a usage error', () => {
+    const c = cli(['track', 'confirm', HEX_A.slice(0, 8), '--api', base, '--token', T.supervisor, '--format', 'json']);
+    expect(c.code, c.err).toBe(0);
+    expect(JSON.parse(c.out).flag).toMatchObject({ flag_id: HEX_A, status: 'confirmed' });
+    const amb = cli(['track', 'confirm', 'C0FFEE0', '--api', base, '--token', T.supervisor]);
+    expect(amb.code).toBe(2);
+    expect(amb.err).toContain('flag id "C0FFEE0" is ambiguous: 2 flags start with it');
+    expect(amb.err).toContain(HEX_A);
+    expect(amb.err).toContain(HEX_B);
+    // An agency token sees only its unit's flags (A0101): another unit's flag is unknown to it, as the API would say.
+    const unit = cli(['track', 'explain', 'c0ffee0f', '--note', 'x', '--api', base, '--token', T.unit]);
+    expect(unit.code).toBe(2);
+    expect(unit.err).toContain('no flag c0ffee0f');
   });
 
   it('SIGTERM closes gracefully and releases the database', async () => {

@@ -2,7 +2,7 @@
  * Issue 15, on the demo database through the real CLI: output to a closed pipe,
  * one date validator for every option, unknown filter values / rule ids / config
  * keys as usage errors with a did-you-mean, compact tables, the calendar warning,
- * --version.
+ * --version, short flag ids and amounts in the tables.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { displayWidth } from '../../cli/table.ts';
 import { openStore } from '../../engine/db.ts';
+import { money } from '../../engine/numbers.ts';
 import { buildQuarterlyReport } from '../../report/quarterly/index.ts';
 import { runCli } from '../helpers/cli.ts';
 
@@ -263,5 +264,106 @@ describe('the calendar warns about years without an official schedule', () => {
     const run = await cli('rules', 'run', '--as-of', '2027-01-10', '--rule', 'treasury.benford');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/no official holiday schedule is loaded for 2027/);
+  });
+});
+
+describe('short flag ids and amounts in the tables', () => {
+  const saved = process.env.COLUMNS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.COLUMNS;
+    else process.env.COLUMNS = saved;
+  });
+  /** The cells of a table's body lines. */
+  const bodyRows = (table: string) =>
+    table.trimEnd().split('\n').slice(3, -1).map((l) => l.split('│').slice(1, -1));
+
+  it('flags and track list print a 10-character id and the amount grouped with 2 decimals, from the exact string', async () => {
+    process.env.COLUMNS = '220';
+    for (const args of [['flags'], ['track', 'list']]) {
+      const table = await cli(...args);
+      const json = JSON.parse((await cli(...args, '--format', 'json')).stdout) as { flag_id: string; amount: string | null }[];
+      expect(table.code, table.stderr).toBe(0);
+      const header = table.stdout.split('\n')[1]!.split('│').map((c) => c.trim());
+      expect(header).toContain('id');
+      expect(header).toContain('amount (元)');
+      expect(header).not.toContain('flag_id');
+      const amountAt = header.indexOf('amount (元)') - 1;
+      const rows = bodyRows(table.stdout);
+      expect(rows.length).toBe(json.length);
+      expect(json.some((f) => f.amount !== null && Number(f.amount) >= 1_000_000)).toBe(true);
+      rows.forEach((cells, i) => {
+        const f = json[i]!;
+        expect(cells[0]!.trim()).toBe(f.flag_id.slice(0, 10));
+        const cell = cells[amountAt]!;
+        if (f.amount === null) expect(cell.trim()).toBe('');
+        else {
+          // 1234567.8 → 1,234,567.80, set flush right so the digits line up.
+          expect(cell.trim()).toBe(money(f.amount));
+          expect(cell.trim()).toMatch(/^-?\d{1,3}(,\d{3})*\.\d\d$/);
+          expect(cell.endsWith(`${money(f.amount)} `)).toBe(true);
+        }
+      });
+      // The exact decimal string stays in csv.
+      expect((await cli(...args, '--format', 'csv')).stdout).toContain(json.find((f) => f.amount !== null)!.amount!);
+    }
+  });
+
+  it('track show and the track actions take the short id of the table, or any unique prefix of 6', async () => {
+    const json = JSON.parse((await cli('flags', '--format', 'json')).stdout) as { flag_id: string }[];
+    const unique6 = json.find((f) => json.filter((g) => g.flag_id.startsWith(f.flag_id.slice(0, 6))).length === 1)!;
+    for (const given of [unique6.flag_id.slice(0, 10), unique6.flag_id.slice(0, 6), unique6.flag_id.slice(0, 8).toUpperCase(), unique6.flag_id]) {
+      const r = await cli('track', 'show', given);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.startsWith(`${unique6.flag_id}  `)).toBe(true);
+    }
+    const list = JSON.parse((await cli('track', 'list', '--status', 'discovered', '--format', 'json')).stdout) as { flag_id: string }[];
+    const target = list[0]!.flag_id;
+    const r = await cli('track', 'confirm', target.slice(0, 10), '--note', 'short id', '--actor', 'test');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${target}\t`);
+    expect(r.stdout).toContain('flag.confirmed');
+  });
+
+  it('an ambiguous prefix is a usage error listing the candidates; nothing is done', async () => {
+    const [{ flag_id: id }] = JSON.parse((await cli('track', 'list', '--status', 'discovered', '--format', 'json')).stdout) as { flag_id: string }[];
+    // A second flag sharing the first 8 characters (a real collision of the hash would look the same).
+    const twin = `${id.slice(0, 8)}${id[8] === '0' ? '1' : '0'}${id.slice(9)}`;
+    const store = await openStore(db);
+    try {
+      await store.run(`INSERT INTO fiscus.flags SELECT * REPLACE ($twin AS flag_id) FROM fiscus.flags WHERE flag_id = $id`, { twin, id });
+    } finally {
+      await store.close();
+    }
+    try {
+      for (const args of [['track', 'show', id.slice(0, 8)], ['track', 'confirm', id.slice(0, 6), '--note', 'x'], ['track', 'dismiss', id.slice(0, 8), '--note', 'x']]) {
+        const r = await cli(...args);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain(`flag id "${args[2]}" is ambiguous: 2 flags start with it; give more characters`);
+        expect(r.stderr).toContain(id);
+        expect(r.stderr).toContain(twin);
+        expect(r.stdout).toBe('');
+      }
+      const show = await cli('track', 'show', id.slice(0, 10), '--format', 'json');
+      expect(show.code, show.stderr).toBe(0);
+      expect((JSON.parse(show.stdout) as { flag: { status: string } }).flag.status).toBe('discovered');
+    } finally {
+      const s = await openStore(db);
+      await s.run('DELETE FROM fiscus.flags WHERE flag_id = $twin', { twin });
+      await s.close();
+    }
+  });
+
+  it('an unknown id is a usage error that says what a flag id is', async () => {
+    for (const [given, message] of [
+      ['00000000ff', /no flag 00000000ff: no flag id starts with "00000000ff"/],
+      ['69c7', /no flag 69c7: give at least 6 characters/],
+      ['NO-SUCH', /no flag NO-SUCH: a flag id is 32 hex characters, and a unique prefix of at least 6 will do/],
+    ] as const) {
+      for (const args of [['track', 'show', given], ['track', 'confirm', given], ['track', 'report-rectified', given, '--note', 'x']]) {
+        const r = await cli(...args);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(message);
+      }
+    }
   });
 });

@@ -102,7 +102,7 @@ describe('quarterly report at scale', () => {
     expect(table.columns.find((c) => c.key === 'measure')?.label).toBe('指标/阈值（金额为万元）');
     expect(table.rows.filter((r) => r.rule === '债务率超警戒线').map((r) => r.measure)).toContain('135.00% / 100.00%');
     for (const r of table.rows) {
-      expect(r.short_id).toBe(r.id!.slice(0, 8));
+      expect(r.short_id).toBe(r.id!.slice(0, 10));
       expect(r.measure).not.toMatch(/\d{4,}\.\d{2}(?!\d)/);
       expect(r.status_label).not.toMatch(/^[a-z_]+$/);
     }

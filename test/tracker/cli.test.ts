@@ -154,8 +154,9 @@ describe('fiscus track (CLI end to end)', () => {
     const forbidden = await cli(db, 'track', 'explain', 'P-LOOP', '--role', 'agency', '--agency-code', 'B01', '--note', 'x');
     expect(forbidden.code).toBe(1);
     expect(forbidden.err).toContain('B01');
+    // An unknown flag id is a usage error (flags/short-id.ts), like an unknown rule id.
     const unknown = await cli(db, 'track', 'confirm', 'NO-SUCH');
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('no flag NO-SUCH');
   });
 
