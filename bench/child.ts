@@ -13,7 +13,7 @@ const emit = (tag: string, v: unknown): void => {
 };
 
 try {
-  if (task === 'serve_ours' || task === 'serve_bare') {
+  if (task === 'serve_ours' || task === 'serve_bare' || task === 'serve_watch') {
     // Loaded on demand: a child only pays for the modules its task needs.
     const { startServer } = await import('./tasks/servers.ts');
     const server = await startServer(task, args);
@@ -26,7 +26,7 @@ try {
     }
     // A server that does not finish closing must not hold the bench up.
     const closed = await Promise.race([server.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000).unref())]);
-    emit('result', { seconds: 0, peak_rss_mb: peakRssMb(), details: { closed_cleanly: closed } });
+    emit('result', { seconds: 0, peak_rss_mb: peakRssMb(), details: { closed_cleanly: closed, ...server.details?.() } });
   } else {
     const { TASKS } = await import('./tasks/index.ts');
     const fn = TASKS[task ?? ''];

@@ -35,6 +35,8 @@ function label(s: ScenarioResult): string {
       return `\`GET /v1/flags?limit=100\`, ${load}, vs bare fastify returning the same bytes`;
     case 'api_flags_query_load':
       return `\`GET /v1/flags?limit=100\` with the analyst query pool full of worst-case queries, ${load}, vs the same load without them`;
+    case 'watch_arrival_to_alert':
+      return `\`serve --watch\`: a ${count(s.rows)}-row payments batch copied into the folder → its first alert on SSE (settle ${d.settle_ms ?? '?'} ms, ingest, rule run, feed)`;
     default:
       return s.baseline ? `${s.name} vs ${s.baseline}` : s.name;
   }

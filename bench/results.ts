@@ -87,6 +87,7 @@ export const TARGETS: Record<string, { text: string; check: (s: ScenarioResult) 
   rules_incremental: { text: 're-run ≤ 0.1x a full run', check: (s) => (s.ratio === null ? null : s.ratio <= 0.1) },
   api_alerts: API_GOAL,
   api_flags: API_GOAL,
+  watch_arrival_to_alert: { text: 'first alert on SSE < 2 s after the file arrives', check: (s) => (s.seconds === null ? null : s.seconds < 2) },
   api_flags_query_load: {
     text: 'p99 < 50 ms and ≤ 3x the same load without analyst queries',
     check: (s) => (s.p99_ms === undefined || s.ratio === null ? null : s.p99_ms < 50 && s.ratio <= 3),

@@ -3,7 +3,7 @@
  * sizes, each side in its own child process; writes bench-results.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -12,6 +12,7 @@ import { describeMachine } from './machine.ts';
 import { REPO } from './optional.ts';
 import { finalize, growth, sizeLabel, skipped, type BenchResults, type ScenarioResult } from './results.ts';
 import { copyDb } from './tasks/index.ts';
+import { defaultCheckpointsPath, defaultKeyPath } from '../engine/log-key.ts';
 import { BENCH_TOKEN } from './tasks/servers.ts';
 
 export interface BenchOptions {
@@ -348,6 +349,131 @@ async function queryLoadScenario(size: number, rows: number, db: string, work: s
   }
 }
 
+/** Rows of the batch dropped into the watched folder (issue 14: a 1,000-row batch). */
+export const WATCH_BATCH_ROWS = 1000;
+
+/**
+ * A new payments batch of `rows` lines built from the generator's increment (new payments of
+ * late December, within budget), ids made unique, the last line a planted 50,000 payment on
+ * Sunday 2025-12-28 (treasury.nonworking_day), so the batch raises at least one new alert.
+ */
+export function watchBatch(incrementCsv: string, rows: number): string {
+  const [header, ...lines] = readFileSync(incrementCsv, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  if (!header?.startsWith('payment_id,fiscal_year,region_code,agency_code,indicator_id,func_code,econ_code,fund_source,')) {
+    throw new Error(`${incrementCsv}: not the generator's payments layout`);
+  }
+  if (lines.length === 0) throw new Error(`${incrementCsv} holds no payments`);
+  const out = [header];
+  // payment_id is the first column and never quoted: a suffix keeps every id new.
+  for (let i = 0; i < rows - 1; i++) {
+    const l = lines[i % lines.length]!;
+    const comma = l.indexOf(',');
+    out.push(`${l.slice(0, comma)}-W${i}${l.slice(comma)}`);
+  }
+  // The first eight columns are codes (no quotes, no commas): reuse the first line's.
+  const c = lines[0]!.split(',', 8);
+  out.push(`PW-SUNDAY-1,${c[1]},${c[2]},${c[3]},${c[4]},${c[5]},${c[6]},${c[7]},,bench payee,6222000000000000001,org,50000.00,2025-12-28,direct,bench planted non-working-day payment,false`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Wait for the first alert (`data:` of a message without `event:`) on an SSE response; resolves with when it arrived. */
+async function firstAlert(res: Response, signal: AbortSignal): Promise<{ at: number; alert: Record<string, unknown> }> {
+  const reader = res.body!.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  for (;;) {
+    if (signal.aborted) throw new Error('no alert on SSE before the time limit');
+    const { value, done } = await reader.read();
+    if (done) throw new Error('the SSE stream ended before an alert');
+    buf += dec.decode(value, { stream: true });
+    let i;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      if (/^event:/m.test(block)) continue; // checkpoints
+      const data = /^data: ?(.*)$/m.exec(block);
+      if (data) return { at: Date.now(), alert: JSON.parse(data[1]!) as Record<string, unknown> };
+    }
+  }
+}
+
+/**
+ * watch_arrival_to_alert: `serve --watch` on the database with the pack's flags, an SSE client
+ * subscribed from now, a 1,000-row payments batch copied into the folder; measured from the
+ * start of the copy to the first alert on SSE. The goal is absolute (< 2 s): no baseline.
+ */
+async function watchScenario(size: number, db: string, work: string, fx: string, opts: BenchOptions): Promise<ScenarioResult> {
+  const name = 'watch_arrival_to_alert';
+  const baselineText = 'none: an absolute goal';
+  const dir = join(work, 'watch-in');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  const batch = join(work, 'treasury.payments_watch.csv');
+  const server = startChild('serve_watch', { db, watchDir: dir, asOf: AS_OF }, opts.log);
+  const abort = new AbortController();
+  try {
+    writeFileSync(batch, watchBatch(join(fx, 'increment', 'treasury.payments.csv'), WATCH_BATCH_ROWS));
+    const port = (await server.ready).port;
+    const res = await fetch(`http://127.0.0.1:${port}/v1/alerts/stream?from=now`, {
+      headers: { authorization: `Bearer ${BENCH_TOKEN}`, accept: 'text/event-stream' },
+      signal: abort.signal,
+    });
+    if (res.status !== 200) throw new Error(`GET /v1/alerts/stream?from=now answered ${res.status}`);
+    // The stream has read max(seq) once its headers are out; give its first read a moment to park on the notifier.
+    await new Promise((r) => setTimeout(r, 200));
+    const timer = setTimeout(() => abort.abort(new Error('no alert on SSE within 120 s of the copy')), 120_000);
+    const got = firstAlert(res, abort.signal);
+    const t0 = Date.now();
+    copyFileSync(batch, join(dir, 'treasury.payments_watch.csv'));
+    const copied = Date.now();
+    const { at, alert } = await got;
+    clearTimeout(timer);
+    abort.abort();
+    server.stop();
+    const done = await server.done;
+    const events = (done.details?.watch_events ?? []) as { type: string; at: number }[];
+    const ingested = events.find((e) => e.type === 'ingested');
+    const rules = events.find((e) => e.type === 'rules');
+    const seconds = (at - t0) / 1000;
+    opts.log(`  ${name}: first alert ${Math.round(at - t0)} ms after the copy (ingested at +${ingested ? ingested.at - t0 : '?'} ms, rule run done at +${rules ? rules.at - t0 : '?'} ms)`);
+    const ev = (alert.event ?? {}) as Record<string, unknown>;
+    return {
+      name,
+      rows: WATCH_BATCH_ROWS,
+      seconds: Math.round(seconds * 1000) / 1000,
+      baseline: baselineText,
+      baseline_seconds: null,
+      ratio: null,
+      peak_rss_mb: done.peak_rss_mb ?? null,
+      status: 'ok',
+      details: {
+        size,
+        batch_rows: WATCH_BATCH_ROWS,
+        settle_ms: 500,
+        copy_ms: copied - t0,
+        ingested_after_ms: ingested ? ingested.at - t0 : null,
+        rules_done_after_ms: rules ? rules.at - t0 : null,
+        first_alert: { rule_id: alert.rule_id, event_type: ev.type, seq: ev.seq },
+        watch_events: events.map((e) => ({ ...e, at: e.at - t0 })),
+      },
+    };
+  } catch (err) {
+    abort.abort();
+    server.stop();
+    const done = await server.done;
+    // What the watcher said (a failed rule run, a refused file) is the reason worth reading.
+    const said = ((done.details?.watch_events ?? []) as { type: string; message?: string; reason?: string }[])
+      .filter((e) => e.type === 'error' || e.type === 'ignored')
+      .map((e) => e.message ?? e.reason)
+      .join('; ');
+    const why = `${err instanceof Error ? err.message : String(err)}${said ? `; watcher: ${said}` : ''}`;
+    return { ...skipped(name, WATCH_BATCH_ROWS, why.slice(0, 600), baselineText), details: { size, watch_events: done.details?.watch_events } };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(batch, { force: true });
+  }
+}
+
 /** The command that repeats this run (sizes as the CLI spells them). */
 export function benchCommand(opts: Pick<BenchOptions, 'sizes' | 'only' | 'apiSeconds' | 'connections'>): string {
   const parts = ['fiscus bench', `--sizes ${opts.sizes.map(sizeLabel).join(',')}`];
@@ -383,14 +509,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       rmSync(db('ingest-base'), { force: true });
     }
 
-    const needsDb = ['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags', 'api_flags_query_load'].some(want);
+    const needsDb = ['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags', 'api_flags_query_load', 'watch_arrival_to_alert'].some(want);
     if (!needsDb) continue;
     const loaded = await runChild('load_db', { dir: fx, db: db('base') }, opts.log);
     preparation.push({ size, step: 'load_all_tables', seconds: r3(loaded.seconds), peak_rss_mb: loaded.peak_rss_mb ?? null, status: loaded.kind, reason: loaded.reason, loader: loaded.details?.loader });
     const notLoaded = loaded.kind === 'result' ? null : `loading the fixtures failed: ${loaded.reason}`;
 
     let rulesRan = false;
-    if (['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags', 'api_flags_query_load'].some(want)) {
+    if (['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags', 'api_flags_query_load', 'watch_arrival_to_alert'].some(want)) {
       if (notLoaded) scenarios.push({ ...skipped('rules_pack', size, notLoaded, 'hand-written DuckDB SQL (rules/reference)'), details: { size } });
       else {
         copyDb(db('base'), db('rules'));
@@ -435,6 +561,19 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
         copyDb(db('rules'), db('api-load'));
         scenarios.push(await queryLoadScenario(size, size, db('api-load'), work, opts));
         rmSync(db('api-load'), { force: true });
+      }
+    }
+    if (want('watch_arrival_to_alert')) {
+      if (!rulesRan) {
+        scenarios.push({ ...skipped('watch_arrival_to_alert', WATCH_BATCH_ROWS, notLoaded ?? 'no flags: the rule run (rules_pack) did not run', 'none: an absolute goal'), details: { size } });
+      } else {
+        // This scenario writes (batch, flags, chained events): the copy needs the event log's key and checkpoints too.
+        copyDb(db('rules'), db('watch'));
+        const logFiles = [defaultKeyPath(db('watch')), defaultCheckpointsPath(defaultKeyPath(db('watch')))];
+        copyFileSync(defaultKeyPath(db('rules')), logFiles[0]!);
+        copyFileSync(defaultCheckpointsPath(defaultKeyPath(db('rules'))), logFiles[1]!);
+        scenarios.push(await watchScenario(size, db('watch'), work, fx, opts));
+        for (const f of [db('watch'), `${db('watch')}.wal`, ...logFiles]) rmSync(f, { force: true });
       }
     }
     if (!opts.keep) rmSync(work, { recursive: true, force: true });

@@ -14,7 +14,15 @@ export const BENCH_TOKEN = 'bench-token-0123456789abcdef';
 
 type BuildServer = (opts: Record<string, unknown>) => Promise<FastifyInstance>;
 
-export async function startServer(kind: string, a: Record<string, unknown>): Promise<{ port: number; close: () => Promise<void> }> {
+export interface StartedServer {
+  port: number;
+  close: () => Promise<void>;
+  /** What the server saw while it ran (serve_watch: the watcher's events with their times). */
+  details?: () => Record<string, unknown>;
+}
+
+export async function startServer(kind: string, a: Record<string, unknown>): Promise<StartedServer> {
+  if (kind === 'serve_watch') return startWatchServer(a);
   if (kind === 'serve_ours') {
     const buildServer = await need<BuildServer>('api/server.ts', 'buildServer');
     const store: Store = await openStore(String(a.db));
@@ -50,4 +58,46 @@ export async function startServer(kind: string, a: Record<string, unknown>): Pro
     return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
   }
   throw new Error(`unknown server kind ${kind}`);
+}
+
+/**
+ * watch_arrival_to_alert: `fiscus serve --watch DIR` as deployed (locked down, the default
+ * settle interval unless told), on a copy of the database with the pack's flags. The parent
+ * subscribes to SSE from now, copies a batch into DIR and times the first alert; this side
+ * records when the watcher ingested the file and when the rule run ended (epoch ms, the same
+ * clock as the parent's).
+ */
+async function startWatchServer(a: Record<string, unknown>): Promise<StartedServer> {
+  const buildServer = await need<BuildServer>('api/server.ts', 'buildServer');
+  const store: Store = await openStore(String(a.db));
+  const seen: Record<string, unknown>[] = [];
+  const app = await buildServer({
+    store,
+    tokens: [{ token: BENCH_TOKEN, role: 'admin', name: 'bench' }],
+    logger: { level: 'error', stream: process.stderr },
+    rateLimitPerMinute: false,
+    watch: {
+      dir: String(a.watchDir),
+      ...(typeof a.settleMs === 'number' ? { settleMs: a.settleMs } : {}),
+      rules: { asOf: String(a.asOf) },
+      onEvent: (e: { type: string; rel?: string; report?: Record<string, unknown>; summary?: { millis: number; totals: unknown; rules: { outcome: string; mode: string | null }[] } }) => {
+        const at = Date.now();
+        if (e.type === 'ingested') {
+          const r = e.report!;
+          seen.push({ type: e.type, at, file: e.rel, status: r.status, accepted: r.accepted, rejected: r.rejected, started_at: r.started_at, finished_at: r.finished_at });
+        } else if (e.type === 'rules') {
+          const modes: Record<string, number> = {};
+          for (const r of e.summary!.rules) modes[`${r.outcome}${r.mode ? `/${r.mode}` : ''}`] = (modes[`${r.outcome}${r.mode ? `/${r.mode}` : ''}`] ?? 0) + 1;
+          seen.push({ type: e.type, at, millis: e.summary!.millis, totals: e.summary!.totals, modes });
+        } else if (e.type === 'error' || e.type === 'ignored') seen.push({ ...e, at });
+      },
+    },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    port: (app.server.address() as AddressInfo).port,
+    // As serve_ours: the child exits right after reporting.
+    close: async () => undefined,
+    details: () => ({ watch_events: seen }),
+  };
 }

@@ -6,7 +6,7 @@ import { formatTable } from '../../bench/results.ts';
 import { FULL_SIZES, QUICK_SIZES, runBench } from '../../bench/run.ts';
 import type { RegisterCommand } from './index.ts';
 
-const SCENARIOS = ['ingest_payments', 'rules_pack', 'rules_incremental', 'api_alerts', 'api_flags', 'api_flags_query_load'];
+const SCENARIOS = ['ingest_payments', 'rules_pack', 'rules_incremental', 'api_alerts', 'api_flags', 'api_flags_query_load', 'watch_arrival_to_alert'];
 
 export function parseSizes(text: string): number[] {
   const sizes = text.split(',').map((s) => {
