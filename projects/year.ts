@@ -17,6 +17,8 @@ export interface ProjectProblem {
   flag_id: string;
   rule_id: string;
   title: string;
+  /** The English title, for the English report. */
+  title_en: string;
   status: string;
   due_date: string | null;
   overdue: boolean;
@@ -105,7 +107,7 @@ export async function projectYear(store: Store, year: number, asOf: string, run:
     const m = money.get(p.project_code)!;
     const mine = problems.filter((f) => f.entity.type === 'project' && f.entity.id === `${year}|${p.project_code}`);
     const probs: ProjectProblem[] = mine.map((f) => ({
-      flag_id: f.flag_id, rule_id: f.rule_id, title: f.title, status: f.status, due_date: f.due_date ?? null,
+      flag_id: f.flag_id, rule_id: f.rule_id, title: f.title, title_en: f.title_en, status: f.status, due_date: f.due_date ?? null,
       overdue: f.overdue, fixed: FIXED.has(f.status),
     }));
     const mm = msBy.get(p.project_code);

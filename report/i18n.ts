@@ -127,6 +127,15 @@ const STRINGS = {
 export type StringKey = keyof typeof STRINGS;
 
 /** The text of `key`; `{name}` placeholders are filled from `vars`. */
+/**
+ * A parenthetical in the report's language: full-width brackets in Chinese, "Budget（万元）",
+ * an ASCII space and brackets in English, "Budget (10k yuan)". Brackets inside data values
+ * (an agency's or a bond's own name) are the data's and stay as they are.
+ */
+export function paren(lang: Lang, inner: string | number): string {
+  return lang === 'zh' ? `（${inner}）` : ` (${inner})`;
+}
+
 export function t(lang: Lang, key: StringKey, vars?: Record<string, string | number>): string {
   const text: string = STRINGS[key][lang];
   return vars ? text.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m)) : text;

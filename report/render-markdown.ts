@@ -1,6 +1,6 @@
 /** The Markdown twin of the HTML report: same sections and tables; charts are named, not drawn. */
 import { date } from './format.ts';
-import { t } from './i18n.ts';
+import { paren, t } from './i18n.ts';
 import type { Block, QuarterlyReport } from './model.ts';
 
 function cell(s: string): string {
@@ -21,7 +21,7 @@ function renderBlock(b: Block, lang: QuarterlyReport['lang']): string {
       return `#### ${b.title}\n\n${head}\n${sep}\n${rows}\n${src(b.queryId)}`;
     }
     case 'chart':
-      return `_${lang === 'zh' ? '图' : 'Chart'}: ${b.title}（${lang === 'zh' ? '见 HTML/PDF 版' : 'see the HTML/PDF edition'}）_${src(b.queryId)}`;
+      return `_${lang === 'zh' ? '图' : 'Chart'}: ${b.title}${paren(lang, lang === 'zh' ? '见 HTML/PDF 版' : 'see the HTML/PDF edition')}_${src(b.queryId)}`;
     case 'text':
       return `${b.text}\n`;
     case 'note':

@@ -21,6 +21,7 @@ import { GRADE_EN, GRADES } from '../../projects/evaluation.ts';
 import { STATUS_LABELS } from '../../tracker/index.ts';
 import { shortFlagId } from '../../flags/short-id.ts';
 import { S, type Key } from './strings.ts';
+import { paren } from '../i18n.ts';
 
 /** The renderers' report shape; `quarter` is 0 (a whole year), `headline` holds the totals. */
 export type ProjectReport = QuarterlyReport & { kind: 'projects'; data: ProjectYear };
@@ -47,7 +48,11 @@ export async function buildProjectReport(store: Store, opts: ProjectReportOption
   const end = `${year}-12-31`;
   const asOf = opts.asOf ?? (today < end ? today : end);
   const q = new TracedQueries(store);
-  const data = await projectYear(store, year, asOf, q.run.bind(q));
+  // projects/ names its queries in both languages, "中文 / English": the annex lists them in the report's.
+  const data = await projectYear(store, year, asOf, (id, title, sql, params) => {
+    const [zh, en] = title.split(/\s*\/\s+/);
+    return q.run(id, lang === 'en' && en ? en : zh!, sql, params);
+  });
   const T = data.totals;
   const sections: Section[] = [];
   const missing = data.projects.length ? [] : ['projects.projects'];
@@ -69,9 +74,9 @@ export async function buildProjectReport(store: Store, opts: ProjectReportOption
   });
 
   const moneyRows = data.projects.map((p) => ({
-    project: `${p.project_name}（${p.project_code}）`, agency: p.agency_name, budget: money(p.budget), spent: money(p.spent),
+    project: `${p.project_name}${paren(lang, p.project_code)}`, agency: p.agency_name, budget: money(p.budget), spent: money(p.spent),
     payments: count(p.payments), execution: pctText(p.execution_pct), time: pctText(p.time_pct),
-    progress: p.percent_complete === null ? '—' : `${p.percent_complete}%（${date(p.progress_date, lang)}）`,
+    progress: p.percent_complete === null ? '—' : `${p.percent_complete}%${paren(lang, date(p.progress_date, lang))}`,
   }));
   sections.push({
     id: 'money', title: tr(lang, 'moneyTitle'), missing,
@@ -111,8 +116,8 @@ export async function buildProjectReport(store: Store, opts: ProjectReportOption
     columns: [{ key: 'project', label: tr(lang, 'project') }, { key: 'source', label: tr(lang, 'source'), nowrap: true }, { key: 'title', label: tr(lang, 'problem') },
       { key: 'status', label: tr(lang, 'status'), nowrap: true }, { key: 'due', label: tr(lang, 'due'), nowrap: true }, { key: 'flag', label: 'ID', nowrap: true }],
     rows: problems.map(({ p, x }) => ({
-      project: p.project_name, source: tr(lang, x.rule_id === 'deputy.checklist' ? 'checklist' : 'deputyReport'), title: x.title,
-      status: `${STATUS_LABELS[x.status as keyof typeof STATUS_LABELS]?.[lang] ?? x.status}${x.overdue ? `（${tr(lang, 'overdue')}）` : ''}`,
+      project: p.project_name, source: tr(lang, x.rule_id === 'deputy.checklist' ? 'checklist' : 'deputyReport'), title: lang === 'en' && x.title_en ? x.title_en : x.title,
+      status: `${STATUS_LABELS[x.status as keyof typeof STATUS_LABELS]?.[lang] ?? x.status}${x.overdue ? `${paren(lang, tr(lang, 'overdue'))}` : ''}`,
       due: date(x.due_date, lang), flag: shortFlagId(x.flag_id),
     })),
   });

@@ -8,7 +8,7 @@
 import { measure, moneyUnit, wan, type MeasureKind } from '../format.ts';
 import { agencyNames, ruleNames } from '../rule-names.ts';
 import { STATUS_LABELS, isStatus } from '../../tracker/states.ts';
-import { t } from '../i18n.ts';
+import { paren, t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, SCOPE_CTE } from '../traced-queries.ts';
 import type { SectionContext } from './context.ts';
@@ -48,13 +48,13 @@ export async function appendixSection(ctx: SectionContext): Promise<Section> {
   const unit = moneyUnit('wan', lang);
   section.blocks.push({
     kind: 'table',
-    title: `${t(lang, 'appendix')}（${rows.length}）`,
+    title: `${t(lang, 'appendix')}${paren(lang, rows.length)}`,
     columns: [
       { key: 'rule', label: t(lang, 'rule') },
       { key: 'unit', label: t(lang, 'unit') },
       { key: 'period', label: t(lang, 'findingPeriod'), nowrap: true },
-      { key: 'measure', label: `${t(lang, 'measureThreshold')}（${t(lang, 'moneyIn', { unit })}）`, align: 'right' },
-      { key: 'amount', label: `${t(lang, 'amountInvolved')}（${unit}）`, align: 'right' },
+      { key: 'measure', label: `${t(lang, 'measureThreshold')}${paren(lang, t(lang, 'moneyIn', { unit }))}`, align: 'right' },
+      { key: 'amount', label: `${t(lang, 'amountInvolved')}${paren(lang, unit)}`, align: 'right' },
       { key: 'status_label', label: t(lang, 'status'), nowrap: true },
       { key: 'short_id', label: t(lang, 'shortId'), nowrap: true },
     ],

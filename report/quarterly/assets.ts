@@ -1,7 +1,7 @@
 /** 五、国有资产: disposals, idle assets, SOE leverage. */
 import { barChart } from '../charts.ts';
 import { count, moneyUnit, pct, wan } from '../format.ts';
-import { t } from '../i18n.ts';
+import { paren, t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, SCOPE_CTE } from '../traced-queries.ts';
 import { num, r2, SECTION_ROWS, sectionTable, type SectionContext } from './context.ts';
@@ -41,9 +41,9 @@ export async function assetsSection(ctx: SectionContext): Promise<Section> {
     section.blocks.push({
       kind: 'figures',
       items: [
-        { label: `${t(lang, 'disposals')}（${t(lang, 'count')}）`, text: count(disposals?.n), value: Number(disposals?.n ?? 0), queryId: 'asset_disposals' },
-        { label: `${t(lang, 'amount')}（${wanUnit}）`, text: wan(disposals?.amount), value: disposals?.amount ?? null, queryId: 'asset_disposals' },
-        { label: `${t(lang, 'appraised')}（${wanUnit}）`, text: wan(disposals?.appraised), value: disposals?.appraised ?? null, queryId: 'asset_disposals' },
+        { label: `${t(lang, 'disposals')}${paren(lang, t(lang, 'count'))}`, text: count(disposals?.n), value: Number(disposals?.n ?? 0), queryId: 'asset_disposals' },
+        { label: `${t(lang, 'amount')}${paren(lang, wanUnit)}`, text: wan(disposals?.amount), value: disposals?.amount ?? null, queryId: 'asset_disposals' },
+        { label: `${t(lang, 'appraised')}${paren(lang, wanUnit)}`, text: wan(disposals?.appraised), value: disposals?.appraised ?? null, queryId: 'asset_disposals' },
         { label: t(lang, 'belowAppraisal'), text: count(disposals?.below), value: Number(disposals?.below ?? 0), queryId: 'asset_disposals' },
         { label: t(lang, 'noApproval'), text: count(disposals?.no_approval), value: Number(disposals?.no_approval ?? 0), queryId: 'asset_disposals' },
       ],
@@ -67,7 +67,7 @@ export async function assetsSection(ctx: SectionContext): Promise<Section> {
       columns: [
         { key: 'category', label: t(lang, 'category') },
         { key: 'n', label: t(lang, 'count'), align: 'right' },
-        { key: 'value', label: `${t(lang, 'originalValue')}（${wanUnit}）`, align: 'right' },
+        { key: 'value', label: `${t(lang, 'originalValue')}${paren(lang, wanUnit)}`, align: 'right' },
       ],
       rows: idle.map((r) => ({ category: lang === 'zh' ? (CATEGORY_ZH[r.category] ?? r.category) : r.category, n: count(r.n), value: wan(r.original_value) })),
       queryId: 'idle_assets',
@@ -93,7 +93,7 @@ export async function assetsSection(ctx: SectionContext): Promise<Section> {
     const charted = soe.slice(0, SECTION_ROWS);
     section.blocks.push({
       kind: 'chart',
-      title: soe.length > charted.length ? `${t(lang, 'soeLeverage')}（${t(lang, 'highestN', { n: charted.length, total: soe.length })}）` : t(lang, 'soeLeverage'),
+      title: soe.length > charted.length ? `${t(lang, 'soeLeverage')}${paren(lang, t(lang, 'highestN', { n: charted.length, total: soe.length }))}` : t(lang, 'soeLeverage'),
       svg: barChart({
         categories: charted.map((s) => s.enterprise_name),
         series: [{ name: t(lang, 'leverage'), data: charted.map((s) => r2(num(s.leverage) * 100)) }],
@@ -109,10 +109,10 @@ export async function assetsSection(ctx: SectionContext): Promise<Section> {
       columns: [
         { key: 'name', label: t(lang, 'enterprise') },
         { key: 'period', label: lang === 'zh' ? '期间' : 'Period' },
-        { key: 'assets', label: `${t(lang, 'totalAssets')}（${wanUnit}）`, align: 'right' },
-        { key: 'liabilities', label: `${t(lang, 'totalLiabilities')}（${wanUnit}）`, align: 'right' },
+        { key: 'assets', label: `${t(lang, 'totalAssets')}${paren(lang, wanUnit)}`, align: 'right' },
+        { key: 'liabilities', label: `${t(lang, 'totalLiabilities')}${paren(lang, wanUnit)}`, align: 'right' },
         { key: 'leverage', label: t(lang, 'leverage'), align: 'right' },
-        { key: 'profit', label: `${t(lang, 'netProfit')}（${wanUnit}）`, align: 'right' },
+        { key: 'profit', label: `${t(lang, 'netProfit')}${paren(lang, wanUnit)}`, align: 'right' },
       ],
       rows: soe.map((s) => ({
         name: s.enterprise_name,

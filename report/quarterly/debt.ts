@@ -1,7 +1,7 @@
 /** 三、政府债务: limits, balances and ratios by region against the warning lines; special bonds (借用还). */
 import { thresholdBarChart } from '../charts.ts';
 import { count, fenToYuan, moneyUnit, pct, toFen, wan, yi } from '../format.ts';
-import { t } from '../i18n.ts';
+import { paren, t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, SCOPE_CTE } from '../traced-queries.ts';
 import { num, r2, SECTION_ROWS, sectionTable, type SectionContext } from './context.ts';
@@ -40,7 +40,7 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
     const charted = positions.slice(0, SECTION_ROWS);
     section.blocks.push({
       kind: 'chart',
-      title: positions.length > charted.length ? `${t(lang, 'debtRatioChart')}（${t(lang, 'highestN', { n: charted.length, total: positions.length })}）` : t(lang, 'debtRatioChart'),
+      title: positions.length > charted.length ? `${t(lang, 'debtRatioChart')}${paren(lang, t(lang, 'highestN', { n: charted.length, total: positions.length }))}` : t(lang, 'debtRatioChart'),
       svg: thresholdBarChart({
         categories: charted.map((p) => p.region_name),
         name: t(lang, 'debtRatio'),
@@ -58,8 +58,8 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
       title: t(lang, 'debtPositions'),
       columns: [
         { key: 'region', label: t(lang, 'region') },
-        { key: 'limit', label: `${t(lang, 'debtLimit')}（${yiUnit}）`, align: 'right' },
-        { key: 'balance', label: `${t(lang, 'debtBalance')}（${yiUnit}）`, align: 'right' },
+        { key: 'limit', label: `${t(lang, 'debtLimit')}${paren(lang, yiUnit)}`, align: 'right' },
+        { key: 'balance', label: `${t(lang, 'debtBalance')}${paren(lang, yiUnit)}`, align: 'right' },
         { key: 'ratio', label: t(lang, 'debtRatio'), align: 'right' },
         { key: 'limit_use', label: t(lang, 'limitUse'), align: 'right' },
         { key: 'interest', label: t(lang, 'interestBurden'), align: 'right' },
@@ -96,12 +96,12 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
       title: t(lang, 'specialBonds'),
       columns: [
         { key: 'bond', label: t(lang, 'bond') },
-        { key: 'face', label: `${t(lang, 'faceAmount')}（${wanUnit}）`, align: 'right' },
-        { key: 'allocated', label: `${t(lang, 'allocated')}（${wanUnit}）`, align: 'right' },
-        { key: 'spent', label: `${t(lang, 'bondSpent')}（${wanUnit}）`, align: 'right' },
+        { key: 'face', label: `${t(lang, 'faceAmount')}${paren(lang, wanUnit)}`, align: 'right' },
+        { key: 'allocated', label: `${t(lang, 'allocated')}${paren(lang, wanUnit)}`, align: 'right' },
+        { key: 'spent', label: `${t(lang, 'bondSpent')}${paren(lang, wanUnit)}`, align: 'right' },
         { key: 'share', label: t(lang, 'spentShare'), align: 'right' },
       ],
-      rows: bonds.map((b) => ({ bond: `${b.bond_name}（${b.bond_code}）`, face: wan(b.face_amount), allocated: wan(b.allocated), spent: wan(b.spent), share: pct(b.share) })),
+      rows: bonds.map((b) => ({ bond: `${b.bond_name}${paren(lang, b.bond_code)}`, face: wan(b.face_amount), allocated: wan(b.allocated), spent: wan(b.spent), share: pct(b.share) })),
       queryId: 'special_bonds',
     }));
 
@@ -120,8 +120,8 @@ export async function debtSection(ctx: SectionContext): Promise<Section> {
     section.blocks.push({
       kind: 'figures',
       items: [
-        { label: `${t(lang, 'serviceDue')}（${wanUnit}）`, text: wan(service?.due), value: service?.due ?? null, queryId: 'debt_service' },
-        { label: `${t(lang, 'servicePaid')}（${wanUnit}）`, text: wan(service?.paid), value: service?.paid ?? null, queryId: 'debt_service' },
+        { label: `${t(lang, 'serviceDue')}${paren(lang, wanUnit)}`, text: wan(service?.due), value: service?.due ?? null, queryId: 'debt_service' },
+        { label: `${t(lang, 'servicePaid')}${paren(lang, wanUnit)}`, text: wan(service?.paid), value: service?.paid ?? null, queryId: 'debt_service' },
         { label: t(lang, 'serviceOverdue'), text: count(service?.overdue), value: Number(service?.overdue ?? 0), queryId: 'debt_service' },
       ],
     });

@@ -1,7 +1,7 @@
 /** 一、预算执行: execution by department against time progress, the four books, the monthly curve. */
 import { barChart, lineChart } from '../charts.ts';
 import { count, decimal, moneyUnit, pct, wan } from '../format.ts';
-import { fundSourceName, t } from '../i18n.ts';
+import { fundSourceName, paren, t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import type { EngineSql } from '../../engine/sql-dialect.ts';
 import { inScope, positionIn, SCOPE_CTE } from '../traced-queries.ts';
@@ -48,8 +48,8 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
   section.blocks.push({
     kind: 'figures',
     items: [
-      { label: `${t(lang, 'totalBudget')}（${wanUnit}）`, text: wan(totals?.budget), value: totals?.budget ?? null, queryId: 'execution_totals' },
-      { label: `${t(lang, 'totalSpent')}（${wanUnit}）`, text: wan(totals?.spent), value: totals?.spent ?? null, queryId: 'execution_totals' },
+      { label: `${t(lang, 'totalBudget')}${paren(lang, wanUnit)}`, text: wan(totals?.budget), value: totals?.budget ?? null, queryId: 'execution_totals' },
+      { label: `${t(lang, 'totalSpent')}${paren(lang, wanUnit)}`, text: wan(totals?.spent), value: totals?.spent ?? null, queryId: 'execution_totals' },
       { label: t(lang, 'execRate'), text: pct(execRate), value: execRate, queryId: 'execution_totals' },
       { label: t(lang, 'timeProgress'), text: pct(timeProgress), value: timeProgress, queryId: 'execution_totals' },
       { label: t(lang, 'payments'), text: count(totals?.payments), value: Number(totals?.payments ?? 0), queryId: 'execution_totals' },
@@ -91,8 +91,8 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
   }));
   const deptColumns = [
     { key: 'dept', label: t(lang, 'department') },
-    { key: 'budget', label: `${t(lang, 'budget')}（${wanUnit}）`, align: 'right' as const },
-    { key: 'spent', label: `${t(lang, 'spent')}（${wanUnit}）`, align: 'right' as const },
+    { key: 'budget', label: `${t(lang, 'budget')}${paren(lang, wanUnit)}`, align: 'right' as const },
+    { key: 'spent', label: `${t(lang, 'spent')}${paren(lang, wanUnit)}`, align: 'right' as const },
     { key: 'rate', label: t(lang, 'execRate'), align: 'right' as const },
     { key: 'gap', label: t(lang, 'gap'), align: 'right' as const },
   ];
@@ -105,8 +105,8 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
     section.blocks.push({
       kind: 'chart',
       title: many
-        ? `${t(lang, 'execByDeptTopBottom', { n: DEPTS_SHOWN, total: withBudget.length })}（${t(lang, 'timeProgress')} ${pct(timeProgress)}）`
-        : `${t(lang, 'execByDept')}（${t(lang, 'timeProgress')} ${pct(timeProgress)}）`,
+        ? `${t(lang, 'execByDeptTopBottom', { n: DEPTS_SHOWN, total: withBudget.length })}${paren(lang, `${t(lang, 'timeProgress')} ${pct(timeProgress)}`)}`
+        : `${t(lang, 'execByDept')}${paren(lang, `${t(lang, 'timeProgress')} ${pct(timeProgress)}`)}`,
       svg: barChart({
         categories: charted.map((d) => d.dept_name),
         series: [{ name: t(lang, 'execRate'), data: charted.map((d) => r2(num(d.rate) * 100)) }],
@@ -118,7 +118,7 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
     });
   }
   const fullTable = { kind: 'table' as const, title: t(lang, 'execByDept'), columns: deptColumns, rows: deptRows, queryId: 'execution_by_department' };
-  if (many) ctx.annex.push({ ...fullTable, title: `${t(lang, 'execByDept')}（${t(lang, 'allDepts', { total: depts.length })}）` });
+  if (many) ctx.annex.push({ ...fullTable, title: `${t(lang, 'execByDept')}${paren(lang, t(lang, 'allDepts', { total: depts.length }))}` });
   else section.blocks.push(fullTable);
   const shown = many ? DEPTS_SHOWN : 5;
   const slowest = deptRows.filter((_, i) => depts[i]!.rate !== null).slice(0, shown);
@@ -148,8 +148,8 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
     svg: barChart({
       categories: books.map((b) => fundSourceName(b.fund_source, lang)),
       series: [
-        { name: `${t(lang, 'budget')}（${wanUnit}）`, data: books.map((b) => r2(num(b.budget) / 10000)) },
-        { name: `${t(lang, 'spent')}（${wanUnit}）`, data: books.map((b) => r2(num(b.spent) / 10000)) },
+        { name: `${t(lang, 'budget')}${paren(lang, wanUnit)}`, data: books.map((b) => r2(num(b.budget) / 10000)) },
+        { name: `${t(lang, 'spent')}${paren(lang, wanUnit)}`, data: books.map((b) => r2(num(b.spent) / 10000)) },
       ],
     }),
     queryId: 'four_books',
@@ -159,8 +159,8 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
     title: t(lang, 'fourBooks'),
     columns: [
       { key: 'book', label: t(lang, 'fundSource') },
-      { key: 'budget', label: `${t(lang, 'budget')}（${wanUnit}）`, align: 'right' },
-      { key: 'spent', label: `${t(lang, 'spent')}（${wanUnit}）`, align: 'right' },
+      { key: 'budget', label: `${t(lang, 'budget')}${paren(lang, wanUnit)}`, align: 'right' },
+      { key: 'spent', label: `${t(lang, 'spent')}${paren(lang, wanUnit)}`, align: 'right' },
       { key: 'rate', label: t(lang, 'execRate'), align: 'right' },
     ],
     rows: books.map((b) => ({ book: fundSourceName(b.fund_source, lang), budget: wan(b.budget), spent: wan(b.spent), rate: pct(b.rate) })),
@@ -188,7 +188,7 @@ export async function executionSection(ctx: SectionContext): Promise<Section> {
   const hasLastYear = months.some((m) => num(m.last_year) !== 0);
   section.blocks.push({
     kind: 'chart',
-    title: `${t(lang, 'monthly')}（${wanUnit}）`,
+    title: `${t(lang, 'monthly')}${paren(lang, wanUnit)}`,
     svg: lineChart({
       categories: months.map((m) => monthLabel(Number(m.month))),
       series: [

@@ -14,7 +14,7 @@
  */
 import { barChart, SEVERITY_COLORS } from '../charts.ts';
 import { count, date, fenToYuan, moneyUnit, pct, toFen, wan } from '../format.ts';
-import { t } from '../i18n.ts';
+import { paren, t } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, positionIn, SCOPE_CTE } from '../traced-queries.ts';
 import { endOfDaySql } from '../../tracker/as-of.ts';
@@ -95,9 +95,9 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
       { key: 'severity', label: lang === 'zh' ? '等级' : 'Severity', nowrap: true },
       { key: 'q', label: t(lang, 'flagsInQuarter'), align: 'right' },
       { key: 'ytd', label: t(lang, 'flagsYtd'), align: 'right' },
-      { key: 'amount', label: `${t(lang, 'amountInvolved')}（${wanUnit}）`, align: 'right' },
+      { key: 'amount', label: `${t(lang, 'amountInvolved')}${paren(lang, wanUnit)}`, align: 'right' },
     ],
-    rows: byRule.map((r) => ({ rule: `${ruleName(r.rule_id)}（${r.rule_id}）`, severity: t(lang, r.severity as 'high'), q: count(r.in_quarter), ytd: count(r.ytd), amount: wan(r.amount) })),
+    rows: byRule.map((r) => ({ rule: `${ruleName(r.rule_id)}${paren(lang, r.rule_id)}`, severity: t(lang, r.severity as 'high'), q: count(r.in_quarter), ytd: count(r.ytd), amount: wan(r.amount) })),
     queryId: 'flags_by_rule',
   });
 
@@ -148,9 +148,9 @@ export async function flagsSection(ctx: SectionContext): Promise<Section> {
       { label: lang === 'zh' ? '逾期' : 'Overdue', text: count(f.overdue), value: f.overdue, queryId: statsRef },
       { label: lang === 'zh' ? '整改率' : 'Rectification rate', text: pct(f.rectification_rate), value: f.rectification_rate, queryId: statsRef },
       { label: lang === 'zh' ? '按期率' : 'On-time rate', text: pct(f.on_time_rate), value: f.on_time_rate, queryId: statsRef },
-      { label: `${t(lang, 'moneyFunds')}（${wanUnit}）`, text: wan(fenToYuan(fundsFen)), value: fenToYuan(fundsFen), queryId: statsRef },
-      { label: `${t(lang, 'moneyOverLines')}（${wanUnit}）`, text: wan(fenToYuan(linesFen)), value: fenToYuan(linesFen), queryId: statsRef },
-      { label: `${lang === 'zh' ? '追回/规范资金' : 'Recovered/regularised'}（${wanUnit}）`, text: wan(f.money_recovered), value: f.money_recovered, queryId: statsRef },
+      { label: `${t(lang, 'moneyFunds')}${paren(lang, wanUnit)}`, text: wan(fenToYuan(fundsFen)), value: fenToYuan(fundsFen), queryId: statsRef },
+      { label: `${t(lang, 'moneyOverLines')}${paren(lang, wanUnit)}`, text: wan(fenToYuan(linesFen)), value: fenToYuan(linesFen), queryId: statsRef },
+      { label: `${lang === 'zh' ? '追回/规范资金' : 'Recovered/regularised'}${paren(lang, wanUnit)}`, text: wan(f.money_recovered), value: f.money_recovered, queryId: statsRef },
     ],
   });
   section.blocks.push({ kind: 'note', text: t(lang, 'moneyNote') });

@@ -1,6 +1,6 @@
 /** 四、转移支付: timeliness of issuance (预算法第五十二条) and direct-fund disbursement. */
 import { count, moneyUnit, pct, wan, date } from '../format.ts';
-import { t, transferCategoryName } from '../i18n.ts';
+import { paren, t, transferCategoryName } from '../i18n.ts';
 import type { Section } from '../model.ts';
 import { inScope, positionIn, SCOPE_CTE } from '../traced-queries.ts';
 import { sectionTable, type SectionContext } from './context.ts';
@@ -41,7 +41,7 @@ export async function transfersSection(ctx: SectionContext): Promise<Section> {
     columns: [
       { key: 'kind', label: t(lang, 'category') },
       { key: 'n', label: t(lang, 'count'), align: 'right' },
-      { key: 'amount', label: `${t(lang, 'amount')}（${wanUnit}）`, align: 'right' },
+      { key: 'amount', label: `${t(lang, 'amount')}${paren(lang, wanUnit)}`, align: 'right' },
       { key: 'avg', label: t(lang, 'avgDays'), align: 'right' },
       { key: 'late', label: t(lang, 'lateCount'), align: 'right' },
     ],
@@ -75,12 +75,12 @@ export async function transfersSection(ctx: SectionContext): Promise<Section> {
     columns: [
       { key: 'program', label: t(lang, 'program') },
       { key: 'issued', label: t(lang, 'issuedDate') },
-      { key: 'amount', label: `${t(lang, 'amount')}（${wanUnit}）`, align: 'right' },
-      { key: 'disbursed', label: `${t(lang, 'disbursed')}（${wanUnit}）`, align: 'right' },
+      { key: 'amount', label: `${t(lang, 'amount')}${paren(lang, wanUnit)}`, align: 'right' },
+      { key: 'disbursed', label: `${t(lang, 'disbursed')}${paren(lang, wanUnit)}`, align: 'right' },
       { key: 'share', label: t(lang, 'disbursedShare'), align: 'right' },
     ],
     rows: direct.map((r) => ({
-      program: `${r.program_name}（${r.transfer_id}）`,
+      program: `${r.program_name}${paren(lang, r.transfer_id)}`,
       issued: date(r.issued_date, lang),
       amount: wan(r.amount),
       disbursed: wan(r.disbursed),

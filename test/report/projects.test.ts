@@ -16,6 +16,7 @@ import { findChromium } from '../../report/render-pdf.ts';
 import { buildQuarterlyReport } from '../../report/quarterly/index.ts';
 import { performAction } from '../../tracker/index.ts';
 import { testDbLocation } from '../helpers/postgres.ts';
+import { dataValues, fullWidthOutsideData } from './full-width.ts';
 import { P1, P2, TOTAL_BUDGET, TOTAL_SPENT } from '../projects/scenario.ts';
 
 const SAMPLE = join(import.meta.dirname, '..', '..', 'fixtures', 'sample');
@@ -90,6 +91,9 @@ describe('project report', () => {
   it('in English', async () => {
     const en = await buildProjectReport(store, { year: 2025, asOf: '2025-12-31', lang: 'en' });
     expect(en.title).toBe('Livelihood projects 2025: implementation report');
+    // Its own words use ASCII punctuation; only names and text stored in the data (the deputies' problems) keep full-width marks.
+    expect(fullWidthOutsideData(en, await dataValues(store))).toEqual([]);
+    expect(en.queries.map((q) => q.title)).toContain('project spending from treasury.payments');
     expect(en.headline).toEqual(zh.headline);
     const ev = en.sections.find((s) => s.id === 'evaluation')!.blocks.find((b) => b.kind === 'table')!;
     expect(ev.kind === 'table' && ev.rows.find((r) => r.grades === 'fair')).toBeTruthy();

@@ -21,6 +21,7 @@ import { t } from '../../report/i18n.ts';
 import { flagDaySql } from '../../tracker/stats.ts';
 import { performAction, scanDeadlines, trackStats, type Actor, type TrackAction } from '../../tracker/index.ts';
 import { runCli } from '../helpers/cli.ts';
+import { dataValues, fullWidthOutsideData } from './full-width.ts';
 import { testDbLocation, testEngine } from '../helpers/postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fiscus-report-'));
@@ -136,6 +137,14 @@ describe('quarterly report on a dataset with all feeds', () => {
       const en = await buildQuarterlyReport(s, { year: 2025, quarter: 4, lang: 'en' });
       expect(en.title).toBe('Treasury Funds Review Report: 山东省, Q4 2025');
       expect(en.sections[0]!.title).toBe('1. Budget execution');
+      // Its own words use ASCII punctuation; only names and text stored in the data keep full-width marks.
+      const values = await dataValues(s);
+      expect(values).toContain('2025年山东省政府专项债券（六期）');
+      expect(fullWidthOutsideData(en, values)).toEqual([]);
+      const table = en.sections.flatMap((x) => x.blocks).find((b) => b.kind === 'table' && b.columns.some((c) => c.label.startsWith('Budget (')));
+      expect(table && table.kind === 'table' && table.columns.map((c) => c.label)).toContain('Budget (10k yuan)');
+      // The Chinese edition keeps its full-width brackets.
+      expect(fullWidthOutsideData(report, values).length).toBeGreaterThan(0);
     } finally {
       await s.close();
     }
