@@ -2,10 +2,11 @@
  * `fiscus serve --watch DIR`: a real listening server (locked down, as deployed) with the
  * watcher inside; an SSE client subscribed with ?from=now gets the alert of a file dropped
  * into DIR, and not the events from before it subscribed (which a client without a cursor
- * replays). Also `fiscus watch DIR --once` through the CLI, in English.
+ * replays); the webhook (from now) gets the same alert. Also `fiscus watch DIR --once` through the CLI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -65,6 +66,10 @@ let store: Store;
 let app: FastifyInstance;
 let base: string;
 const watchEvents: WatchEvent[] = [];
+/** Webhook deliveries received (a real receiver on loopback, allow-listed). */
+const hooks: { flag_id: string; evidence: { key: string }[]; event: { type: string } }[] = [];
+let receiver: Server;
+const SECRET = `whsec_${Buffer.from('a-test-secret-of-32-bytes-length!').toString('base64')}`;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'fiscus-serve-watch-'));
@@ -76,10 +81,23 @@ beforeAll(async () => {
   const first = await startWatcher({ store, dir, settleMs: 50, rules: RULES });
   await first.idle();
   await first.stop();
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const parsed = JSON.parse(body) as { type: string; data: unknown };
+      if (parsed.type.startsWith('flag.')) hooks.push(parsed.data as (typeof hooks)[number]); // not the log checkpoints
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const hookPort = (receiver.address() as AddressInfo).port;
   app = await buildServer({
     store,
     tokens: TOKENS,
     logger: false,
+    webhookAllowTargets: ['127.0.0.1/32'],
+    webhooks: [{ id: 'portal', url: `http://127.0.0.1:${hookPort}/hook`, secret: SECRET, from: 'now' }],
     closeStore: true,
     pollIntervalMs: 200,
     watch: { dir, settleMs: 100, rescanMs: 300, rules: RULES, onEvent: (e) => watchEvents.push(e) },
@@ -90,6 +108,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
+  receiver?.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -115,6 +134,9 @@ describe('fiscus serve --watch', () => {
     expect(fromStart.events.map((e) => e.data!.evidence[0]!.key)).toEqual(['OLD-S0', 'NEW-S0']);
     expect(readdirSync(join(dir, DONE_DIR)).sort()).toEqual(['treasury.payments_new.csv', 'treasury.payments_old.csv']);
     expect(ofType(watchEvents, 'rules')).toHaveLength(1);
+    // The same alert reaches the webhook (subscribed from now: not the old one).
+    await waitFor('the webhook delivery', () => hooks[0]);
+    expect(hooks.map((h) => h.evidence[0]!.key)).toEqual(['NEW-S0']);
     fromNow.close();
     fromStart.close();
     await app.close();
