@@ -101,12 +101,21 @@ export const register: RegisterCommand = (program, ctx) => {
         logger: { level: o.logLevel, stream: process.stderr, redact: ['req.headers.authorization', 'req.headers.cookie'] },
       });
       const closed = new Promise<void>((resolve) => app.addHook('onClose', async () => resolve()));
-      closeWithGrace({ delay: 10_000, logger: false }, async ({ signal, err }) => {
+      const grace = closeWithGrace({ delay: 10_000, logger: false }, async ({ signal, err }) => {
         if (err) app.log.error({ err }, 'closing after an error');
         else app.log.info({ signal }, 'closing');
         await app.close();
       });
-      const address = await app.listen({ port, host: o.host });
+      let address: string;
+      try {
+        address = await app.listen({ port, host: o.host });
+      } catch (err) {
+        // A start that fails (port in use, a --watch folder that is not one) must keep its exit code:
+        // close-with-grace would otherwise close on beforeExit and exit 0.
+        grace.uninstall();
+        await app.close().catch(() => undefined);
+        throw err;
+      }
       ctx.log(`fiscus serve: listening on ${address} (PID ${process.pid}, database ${store.path}, ${tokens.size} token(s)); docs at ${address}/docs`);
       ctx.log(consoleBuilt() ? `fiscus serve: committee console at ${address}/ (sign in with a token from ${o.tokens})` : 'fiscus serve: the console is not built (run npm ci or npm run build:console, then restart); the API works meanwhile');
       await closed;

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -169,6 +170,22 @@ describe('fiscus watch --once (CLI)', () => {
       const usage = await runCli(['--db', db, 'watch', join(r2, 'missing'), '--once']);
       expect(usage.code).toBe(2);
       expect(usage.stderr).toMatch(/not a folder/);
+    } finally {
+      rmSync(r2, { recursive: true, force: true });
+    }
+  });
+
+  it('serve --watch with a folder that is not one stops the start with exit 2, not 0', () => {
+    const r2 = mkdtempSync(join(tmpdir(), 'fiscus-serve-watch-bad-'));
+    try {
+      writeFileSync(join(r2, 'tokens.json'), JSON.stringify(TOKENS));
+      const bin = join(import.meta.dirname, '../../cli/bin.js');
+      const r = spawnSync(process.execPath, [bin, '--db', testDbLocation(join(r2, 'db.duckdb')), 'serve', '--tokens', join(r2, 'tokens.json'), '--port', '0', '--watch', join(r2, 'missing')], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/cannot watch .*missing: not a folder/);
     } finally {
       rmSync(r2, { recursive: true, force: true });
     }
