@@ -27,6 +27,7 @@ const CSS = `
   table { border-collapse: collapse; width: 100%; font-size: 10pt; margin: 0.4em 0 1em; break-inside: auto; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; page-break-inside: avoid; }
+  .keep { break-inside: avoid; page-break-inside: avoid; }
   th, td { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; }
   th { background: #f3f3f3; }
   td.nowrap { white-space: nowrap; }
@@ -46,6 +47,9 @@ const CSS = `
   @media print { details.queries { display: block; } details.queries > summary { display: none; } }
 `;
 
+/** Tables up to this many rows take at most half an A4 page however their cells wrap, and are not split. */
+const KEEP_TOGETHER_ROWS = 10;
+
 function sourceRef(queryId: string | undefined, lang: QuarterlyReport['lang']): string {
   return queryId ? `<div class="source">${t(lang, 'source')}: <a href="#q-${queryId}">${queryId}</a></div>` : '';
 }
@@ -63,7 +67,9 @@ function renderBlock(b: Block, lang: QuarterlyReport['lang']): string {
             .map((r) => `<tr>${b.columns.map((c) => `<td${c.align === 'right' ? ' class="num"' : c.nowrap ? ' class="nowrap"' : ''}>${escapeHtml(r[c.key] ?? '')}</td>`).join('')}</tr>`)
             .join('\n')
         : `<tr><td colspan="${b.columns.length}">${escapeHtml(b.empty ?? '—')}</td></tr>`;
-      return `<h3>${escapeHtml(b.title)}</h3><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>${sourceRef(b.queryId, lang)}`;
+      const html = `<h3>${escapeHtml(b.title)}</h3><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>${sourceRef(b.queryId, lang)}`;
+      // A table that fits on a page is printed whole, with its heading, rather than one row on one page and the rest on the next.
+      return b.rows.length <= KEEP_TOGETHER_ROWS ? `<div class="keep">${html}</div>` : html;
     }
     case 'chart':
       return `<figure class="chart">${b.svg}<figcaption>${escapeHtml(b.title)}</figcaption>${sourceRef(b.queryId, lang)}</figure>`;

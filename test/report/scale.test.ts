@@ -2,8 +2,8 @@
  * The quarterly report at a city's scale: with 76 departments the execution chart and
  * tables show the slowest and fastest DEPTS_SHOWN, every department is in the annex
  * (附表), no section table runs past SECTION_ROWS rows, the heading names the region the
- * data lies in, the appendix prints one line a flag with measures by their kind, and
- * `--format json` writes only the JSON.
+ * data lies in, the appendix prints one line a flag with measures by their kind, short
+ * tables print whole in the PDF, and `--format json` writes only the JSON.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import type { QuarterlyReport } from '../../report/model.ts';
 import { DEPTS_SHOWN } from '../../report/quarterly/execution.ts';
 import { SECTION_ROWS } from '../../report/quarterly/context.ts';
 import { buildQuarterlyReport, writeQuarterlyReport } from '../../report/quarterly/index.ts';
+import { renderHtml } from '../../report/render-html.ts';
 import { measureKind } from '../../report/quarterly/appendix.ts';
 import { compileLoaded, loadDefinitions, withConfig } from '../../rules/run/catalog.ts';
 import { runRules } from '../../rules/run/runner.ts';
@@ -65,6 +66,17 @@ describe('quarterly report at scale', () => {
     const tables = exec.blocks.filter((b) => b.kind === 'table' && b.queryId === 'execution_by_department');
     expect(tables.map((t) => (t.kind === 'table' ? t.rows.length : 0))).toEqual([DEPTS_SHOWN, DEPTS_SHOWN]);
     expect(exec.blocks.some((b) => b.kind === 'note' && b.text.includes(`共${departments}个部门`))).toBe(true);
+  });
+
+  it('prints a short table whole, with its heading, and lets a long one run over pages', () => {
+    const html = renderHtml(report);
+    // The slowest and the fastest departments: one block each, not one row on one page and the rest on the next.
+    const kept = [...html.matchAll(/<div class="keep"><h3>([^<]*)<\/h3><table>([\s\S]*?)<\/table>/g)];
+    expect(kept.map((m) => m[1])).toEqual(expect.arrayContaining(['执行最慢的部门', '执行最快的部门']));
+    for (const m of kept) expect((m[2]!.match(/<tr>/g) ?? []).length - 1, m[1]).toBeLessThanOrEqual(10);
+    // The annex table of every department is free to break between rows.
+    expect(html).toMatch(new RegExp(`(?<!<div class="keep">)<h3>各部门预算执行进度（全部${departments}个部门）</h3>`));
+    expect(html).toContain('.keep { break-inside: avoid;');
   });
 
   it('keeps every section table within SECTION_ROWS rows', () => {
