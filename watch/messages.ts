@@ -41,12 +41,14 @@ export function describeEvent(e: WatchEvent, lang: Lang = 'zh'): string {
         const more = [t.flags_reproduced ? `重新出现 ${t.flags_reproduced} 条` : '', t.flags_not_reproduced ? `不再出现 ${t.flags_not_reproduced} 条` : '', t.errors ? `${t.errors} 条规则出错` : '']
           .filter(Boolean)
           .join('，');
-        return `规则运行（${n} 个文件之后，${e.summary.millis} 毫秒）：新增预警 ${t.flags_new} 条${more ? `，${more}` : ''}`;
+        const after = n ? `${n} 个文件之后` : '补上此前已导入、尚未运行规则的数据';
+        return `规则运行（${after}，${e.summary.millis} 毫秒）：新增预警 ${t.flags_new} 条${more ? `，${more}` : ''}`;
       }
       const more = [t.flags_reproduced ? `${t.flags_reproduced} reproduced` : '', t.flags_not_reproduced ? `${t.flags_not_reproduced} no longer reproduced` : '', t.errors ? `${t.errors} rule(s) failed` : '']
         .filter(Boolean)
         .join(', ');
-      return `rule run after ${n} file(s), ${e.summary.millis} ms: ${t.flags_new} new alert(s)${more ? `, ${more}` : ''}`;
+      const after = n ? `after ${n} file(s)` : 'catching up on batches loaded since the last run';
+      return `rule run ${after}, ${e.summary.millis} ms: ${t.flags_new} new alert(s)${more ? `, ${more}` : ''}`;
     }
     case 'ingested': {
       const r = e.report;

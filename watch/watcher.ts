@@ -115,6 +115,9 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
   let burstTimer: NodeJS.Timeout | undefined;
   /** Committed batches since the last rule run, and when the first of them committed. */
   let pendingRun: { files: string[]; since: number } | undefined;
+  // A batch committed after the last rule run (a watcher stopped between its ingest and its
+  // run, or a plain `fiscus ingest`): its alerts are still owed, so the rules run once at start.
+  if (pack && (await rulesBehind(opts.store))) pendingRun = { files: [], since: Date.now() };
   let lastError = '';
 
   const error = (where: Extract<WatchEvent, { type: 'error' }>['where'], err: unknown, rel?: string) => {
@@ -340,7 +343,7 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
   };
 
   // Files already present are settled like new arrivals (one may still be being written).
-  await scan();
+  await scan(); // then the work loop: ingests, and the rule run (a catch-up run too)
   emit({ type: 'ready', dir, files: [...files.values()].filter((f) => f.status !== 'ignored').length });
 
   return {
@@ -363,6 +366,15 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
       await loop?.catch(() => undefined);
     },
   };
+}
+
+/** Did a batch commit after the newest rule run started? */
+async function rulesBehind(store: Store): Promise<boolean> {
+  const r = await store.one<{ behind: boolean | null }>(
+    `SELECT (SELECT max(finished_at) FROM fiscus.batches WHERE status = 'committed')
+            > coalesce((SELECT max(started_at) FROM fiscus.rule_runs), TIMESTAMPTZ '1900-01-01 00:00:00+00') AS behind`,
+  );
+  return r?.behind === true;
 }
 
 /** The database file, its WAL, the log key and the checkpoints: never read as a feed. */

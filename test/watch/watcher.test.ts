@@ -176,6 +176,23 @@ describe('fiscus watch (library)', () => {
     expect((await batches(store)).map((b) => b.status).sort()).toEqual(['committed', 'failed', 'rolled_back']);
   });
 
+  it('runs the rules once at start when a batch committed after the last run (a stop between ingest and run)', async () => {
+    const { ingestPath } = await import('../../ingest/index.ts');
+    writeFileSync(join(root, 'treasury.payments.csv'), paymentsCsv('U', 2, 1));
+    await ingestPath(store, join(root, 'treasury.payments.csv'));
+    await start();
+    await waitFor('the catch-up run', () => ofType(events, 'rules')[0]);
+    expect(ofType(events, 'rules')[0]!.files).toEqual([]);
+    expect(await flagCount()).toBe(1);
+    // Caught up: a restart does not run them again.
+    await watcher!.stop();
+    events = [];
+    await start();
+    await sleep(400);
+    await watcher!.idle();
+    expect(ofType(events, 'rules')).toEqual([]);
+  });
+
   it('reads the folder-feed layout: a schema folder names the table', async () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'treasury'));
