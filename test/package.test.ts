@@ -1,7 +1,8 @@
 /**
  * Issue 15's leftovers, checked on the repository itself: `npm ci` on the Node
  * version package.json declares warns no EBADENGINE, every dependency is used,
- * no benchmark harness sits inside a library folder, and no export is dead.
+ * no benchmark harness sits inside a library folder, dates and SQL strings go
+ * through their one parser and quoter, and no export is dead.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -84,6 +85,18 @@ describe('library folders', () => {
   it('hold no benchmark harness (those live in bench/; cli/commands/bench.ts only starts them)', () => {
     expect(library.filter((f) => /^bench[-_]/.test(f.split('/').pop()!))).toEqual([]);
     expect(library.filter((f) => /(^|\/)(bench|autocannon)\b/.test(f.split('/').pop()!) && f !== 'cli/commands/bench.ts')).toEqual([]);
+  });
+
+  it('check dates with the one parser (engine/dates.ts) and quote SQL text with the one quoter (engine/sql-quote.ts)', () => {
+    // A regex ending in a whole YYYY-MM-DD is a date validator of its own; timestamps' patterns go on past the day.
+    const dateRegex = /\\d\{4\}-\\d\{2\}-\\d\{2\}\)?\$/;
+    expect(dateRegex.test(String.raw`/^\d{4}-\d{2}-\d{2}$/`)).toBe(true);
+    expect(library.filter((f) => f !== 'engine/dates.ts' && dateRegex.test(text.get(f)!))).toEqual([]);
+    // Doubling single quotes by hand is a SQL string quoter of its own.
+    const quoter = /replace(All)?\(\s*(\/'\/g|"'"|`'`)\s*,\s*("''"|`''`|'\\'\\'')/;
+    expect(quoter.test(`s.replace(/'/g, "''")`)).toBe(true);
+    expect(library.filter((f) => f !== 'engine/sql-quote.ts' && quoter.test(text.get(f)!))).toEqual([]);
+    expect(quoter.test(text.get('engine/sql-quote.ts')!)).toBe(true);
   });
 
   it('export nothing that no file, not even their own, uses', () => {
