@@ -96,8 +96,16 @@ async function startWatchServer(a: Record<string, unknown>): Promise<StartedServ
   await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     port: (app.server.address() as AddressInfo).port,
-    // As serve_ours: the child exits right after reporting.
-    close: async () => undefined,
+    // The alert reaches SSE when the run commits, a moment before the run returns: wait (a little)
+    // for its event, so the details hold the run's time. Then, as serve_ours, the child exits.
+    close: async () => {
+      const t0 = Date.now();
+      const ranAfterIngest = () => {
+        const last = seen.map((e) => e.type).lastIndexOf('ingested');
+        return last < 0 || seen.slice(last).some((e) => e.type === 'rules');
+      };
+      while (!ranAfterIngest() && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 20));
+    },
     details: () => ({ watch_events: seen }),
   };
 }
