@@ -31,6 +31,8 @@ const TITLES: Record<string, [zh: string, en: string]> = {
   FORBIDDEN: ['无权访问', 'Forbidden'],
   NOT_FOUND: ['未找到', 'Not found'],
   VALIDATION: ['请求参数无效', 'Invalid request'],
+  CONFLICT: ['与当前状态冲突', 'Conflict with the current state'],
+  ILLEGAL_TRANSITION: ['当前状态不允许此操作', 'Action not allowed in the current state'],
   BAD_JSON: ['请求体不是有效的 JSON', 'Malformed JSON body'],
   BODY_TOO_LARGE: ['请求体过大', 'Request body too large'],
   UNSUPPORTED_MEDIA_TYPE: ['不支持的内容类型', 'Unsupported media type'],
@@ -64,7 +66,8 @@ export function problem(
   detail?: string,
   extra: Record<string, unknown> = {},
 ): Problem {
-  const t = TITLES[code] ?? TITLES[status >= 500 ? 'INTERNAL' : 'VALIDATION']!;
+  // A code without a title of its own is titled by its status (a 409 is a conflict, not "invalid request").
+  const t = TITLES[code] ?? (status === 400 ? TITLES.VALIDATION! : TITLES[codeForStatus(status)]!);
   return {
     type: `${PROBLEM_TYPE_BASE}${code.toLowerCase().replaceAll('_', '-')}`,
     title: wantsEnglish(req) ? t[1] : t[0],
@@ -122,6 +125,7 @@ export function codeForStatus(status: number): string {
     case 405: return 'METHOD_NOT_ALLOWED';
     case 406: return 'NOT_ACCEPTABLE';
     case 408: return 'REQUEST_TIMEOUT';
+    case 409: return 'CONFLICT';
     case 413: return 'BODY_TOO_LARGE';
     case 414: return 'URI_TOO_LONG';
     case 415: return 'UNSUPPORTED_MEDIA_TYPE';

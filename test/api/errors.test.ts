@@ -308,6 +308,21 @@ describe('404, 405 and errors from our own routes', () => {
     expect(body.detail).toBe('already there');
   });
 
+  it('an action out of order is a 409 titled as a conflict of state, not as an invalid request', async () => {
+    const act = (body: string, lang = 'zh-CN') =>
+      raw(`POST /v1/flags/F1/actions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${T.supervisor}\r\nAccept-Language: ${lang}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const zh = expectProblem(await act(JSON.stringify({ action: 'verify' })), 409, 'ILLEGAL_TRANSITION');
+    expect(zh.title).toBe('当前状态不允许此操作');
+    expect(String(zh.detail)).toContain('discovered');
+    const en = expectProblem(await act(JSON.stringify({ action: 'verify' }), 'en'), 409, 'ILLEGAL_TRANSITION');
+    expect(en.title).toBe('Action not allowed in the current state');
+    // A request that is invalid keeps the validation title.
+    const bad = expectProblem(await act(JSON.stringify({ action: 'no-such-action' })), 400);
+    expect(bad.title).toBe('请求参数无效');
+    // A 409 a plugin sends without a code of ours is titled by its status too.
+    expect(expectProblem(await raw(get('/test/raw-409')), 409).title).toBe('与当前状态冲突');
+  });
+
   it('401 and 403 are problems', async () => {
     expectProblem(await raw(get('/v1/flags')), 401, 'UNAUTHORIZED');
     expectProblem(await raw(get('/v1/flags', { Authorization: 'Bearer not-a-token-at-all-xx' })), 401, 'UNAUTHORIZED');
