@@ -250,6 +250,19 @@ export const MIGRATIONS: readonly Migration[] = [
       await s.run('ALTER TABLE fiscus.calendar_days ADD COLUMN workday_ord INTEGER');
     },
   },
+  {
+    version: 8,
+    description: 'fiscus.flag_delta_keys: the delta key of each flag, so a run after new batches re-evaluates only the keys they touched',
+    up: async (s) => {
+      // Written by the runner with each evaluation (rules/run/store-flags.ts). A delta run may call
+      // "not reproduced" only flags whose key it re-evaluated; a flag without a row here never is.
+      await s.run(`CREATE TABLE fiscus.flag_delta_keys (
+        flag_id VARCHAR PRIMARY KEY,
+        rule_id VARCHAR NOT NULL,
+        delta_key VARCHAR NOT NULL           -- key parts joined by U+001F, as the rule's delta_key column
+      )`);
+    },
+  },
 ];
 
 /** Apply every migration newer than the database, in order. */

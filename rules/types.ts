@@ -89,6 +89,13 @@ export interface CompiledRule {
    */
   scope?: { table: string; column: string };
   /**
+   * Delta evaluation (rules/language/passes/delta.ts): the main SQL's `delta_key` column is
+   * each finding's key (parts joined by U+001F); `sql` is the main SQL evaluated only over
+   * rows whose key columns (`tables[t]`, one per part of `keys`) equal a tuple bound as
+   * the text lists `$delta_0 … $delta_n`.
+   */
+  delta?: { keys: string[]; tables: Record<string, string[]>; sql: string; parameters?: BoundParameter[] };
+  /**
    * What each source of the logic reads, for the run summary: `sql` returns one row with
    * `rows` (the table's rows visible at `$as_of`) and, per `requires:` column, how many of
    * those rows miss it and so are not judged. The first entry is the rule's main input

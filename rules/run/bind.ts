@@ -84,6 +84,17 @@ export interface BindContext {
   asOf: string;
   /** Partition values for an incremental run; null = everything. */
   scope?: string[] | null;
+  /** Delta evaluation: the touched key tuples, column-wise (`$delta_i` = part i of every tuple). */
+  delta?: readonly (readonly string[])[];
+}
+
+/** Part `name` (`delta_<i>`) of the touched keys, or undefined when `name` is no delta parameter. */
+export function deltaPart(name: string, ctx: BindContext): string[] | undefined {
+  const m = /^delta_(\d+)$/.exec(name);
+  if (!m) return undefined;
+  const part = ctx.delta?.[Number(m[1])];
+  if (!part) throw new BindError(`the SQL uses $${name}, but no delta keys were given for it`);
+  return [...part];
 }
 
 /** Bind everything the prepared rule SQL mentions; an unknown parameter is an error naming it. */
@@ -95,6 +106,8 @@ export function bindRule(p: DuckDBPreparedStatement, rule: Pick<CompiledRule, 'p
     else if (name === 'scope') {
       if (ctx.scope) p.bindList(i, ctx.scope, LIST(VARCHAR));
       else p.bindValue(i, null, LIST(VARCHAR));
+    } else if (/^delta_\d+$/.test(name)) {
+      p.bindList(i, deltaPart(name, ctx)!, LIST(VARCHAR));
     } else if (Object.hasOwn(rule.params, name)) {
       bindTyped(p, i, name, rule.params[name] as ParamValue, defs.get(name));
     } else {
@@ -119,7 +132,7 @@ export function describeBindings(rule: Pick<CompiledRule, 'params' | 'meta'>, ct
 
 /**
  * The named values for a DuckDB `conn.run(sql, values)` call (tests and tools; the runner
- * binds through prepared statements, bindRule): `$as_of`, every `$p_<param>`, and `$scope`,
+ * binds through prepared statements, bindRule): `$as_of`, every `$p_<param>`, `$scope` and `$delta_<i>`,
  * only those `sql` uses (DuckDB refuses unknown names). Lists must be DuckDB list values.
  * The rule language itself knows no DuckDB value classes: this adapter is here.
  */
@@ -128,11 +141,15 @@ export function bindValues(
   asOf: string,
   scope?: string[] | null,
   sql: string = rule.sql,
+  delta?: readonly (readonly string[])[],
 ): Record<string, DuckDBValue> {
   const used = new Set([...sql.matchAll(/\$([A-Za-z_]\w*)/g)].map((m) => m[1]!));
   const all: Record<string, DuckDBValue> = { as_of: asOf };
   for (const [k, v] of Object.entries(rule.params)) all[k] = Array.isArray(v) ? listValue(v) : v;
   all.scope = scope && scope.length ? listValue(scope) : null;
+  (delta ?? []).forEach((part, i) => {
+    all[`delta_${i}`] = listValue([...part]);
+  });
   const out: Record<string, DuckDBValue> = {};
   for (const k of used) if (k in all) out[k] = all[k]!;
   return out;

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../../engine/db.ts';
 import { canonicalJson } from '../../engine/flag-events.ts';
-import { FEEDS, quoteIdent } from '../../engine/feeds.ts';
+import { FEEDS, quoteIdent, requireFeedTable, sqlType } from '../../engine/feeds.ts';
 import type { CompiledRule } from '../types.ts';
 import type { AllowEntry } from './config.ts';
 
@@ -166,12 +166,91 @@ export const SCOPE_FLAG_COLUMNS = ['agency_code', 'region_code'] as const;
 export type Decision =
   | { mode: 'full'; why: string }
   | { mode: 'unchanged'; since: string; flagsRaised: number }
-  | { mode: 'incremental'; scope: string[]; newBatches: string[] };
+  | { mode: 'incremental'; scope: string[]; newBatches: string[] }
+  /** Only the rows of these keys can have changed: `keys` column-wise (bound as `$delta_i`), `touched` as the flags' delta_key text. */
+  | { mode: 'delta'; keys: string[][]; touched: string[]; newBatches: string[] };
+
+/** Separates the parts of a delta key (as the rule language's DELTA_KEY_SEPARATOR). */
+const KEY_SEPARATOR = '\u001f';
+
+/**
+ * The batches new in `table` since `before`, when that is all that changed: no batch gained
+ * rows, and rows left an old batch only by being replaced (a correction, kept in row_history).
+ */
+async function newBatchesOnly(store: Store, table: string, before: TableState | undefined, after: TableState | undefined): Promise<{ batches: string[] } | { why: string }> {
+  if (!before || !after || !('batches' in before) || !('batches' in after)) return { why: `${table} has no batch ids` };
+  const newBatches = Object.keys(after.batches).filter((b) => !(b in before.batches));
+  if (newBatches.length === 0) return { why: `rows of ${table} changed without a new batch` };
+  const shrunk: Record<string, number> = {};
+  for (const [b, n] of Object.entries(before.batches)) {
+    const m = after.batches[b] ?? 0;
+    if (m > n) return { why: `batch ${b} gained rows` };
+    if (m < n) shrunk[b] = n - m;
+  }
+  if (Object.keys(shrunk).length) {
+    const hist = await store.all<{ b: string; n: string | number }>(
+      `SELECT old_batch_id AS b, count(*) AS n FROM fiscus.row_history
+       WHERE table_name = $t AND ${store.dialect.inJsonStrings('replaced_by_batch', '$nb')} GROUP BY old_batch_id`,
+      { t: table, nb: JSON.stringify(newBatches) },
+    );
+    const replaced = new Map(hist.map((h) => [h.b, Number(h.n)]));
+    for (const [b, n] of Object.entries(shrunk)) {
+      if ((replaced.get(b) ?? 0) < n) return { why: `rows of batch ${b} disappeared without history` };
+    }
+  }
+  return { batches: newBatches.sort() };
+}
+
+/**
+ * The key tuples the new batches of `table` touched: their rows' keys, and the keys of the
+ * rows they replaced (the old version in row_history: a correction may move a row to another key).
+ * Each part is the column's text (CAST AS VARCHAR), as the rule's delta_key shows it.
+ */
+async function touchedKeys(store: Store, table: string, columns: readonly string[], newBatches: readonly string[]): Promise<(string | null)[][]> {
+  const t = requireFeedTable(table);
+  const d = store.dialect;
+  const text = (x: string) => `CAST(${x} AS VARCHAR)`;
+  const fresh = columns.map((c, i) => `${text(quoteIdent(c))} AS k${i}`);
+  const old = columns.map((c, i) => {
+    const col = t.columns.find((x) => x.name === c)!;
+    return `${text(`CAST(${d.jsonTextAt('old_row', `$c${i}`)} AS ${sqlType(col.type)})`)} AS k${i}`;
+  });
+  const params: Record<string, string> = { nb: JSON.stringify(newBatches), t: table };
+  columns.forEach((c, i) => { params[`c${i}`] = c; });
+  const rows = await store.all<Record<string, string | null>>(
+    `SELECT DISTINCT ${fresh.join(', ')} FROM ${sqlName(table)} WHERE ${d.inJsonStrings('_batch_id', '$nb')}
+     UNION
+     SELECT DISTINCT ${old.join(', ')} FROM fiscus.row_history WHERE table_name = $t AND ${d.inJsonStrings('replaced_by_batch', '$nb')}`,
+    params,
+  );
+  return rows.map((r) => columns.map((_, i) => r[`k${i}`] ?? null));
+}
+
+/** Delta evaluation when every changed table is one the rule's delta key covers and only gained batches. */
+async function deltaDecision(store: Store, rule: CompiledRule, prev: Fingerprint, now: TablesState, changed: readonly string[]): Promise<Decision | undefined> {
+  const delta = rule.delta;
+  if (!delta || !changed.every((t) => t in delta.tables)) return undefined;
+  const tuples = new Map<string, string[]>();
+  const batches: string[] = [];
+  for (const t of changed) {
+    const only = await newBatchesOnly(store, t, prev.tables[t], now[t]);
+    if ('why' in only) return { mode: 'full', why: only.why };
+    batches.push(...only.batches);
+    for (const k of await touchedKeys(store, t, delta.tables[t]!, only.batches)) {
+      // A NULL part matches no key: findings of such rows are not reachable key by key.
+      if (k.some((v) => v === null)) return { mode: 'full', why: `a changed row of ${t} has no ${delta.keys.join(', ')}` };
+      tuples.set(k.join(KEY_SEPARATOR), k as string[]);
+    }
+  }
+  const touched = [...tuples.keys()].sort();
+  const keys = delta.keys.map((_, i) => touched.map((k) => tuples.get(k)![i]!));
+  return { mode: 'delta', keys, touched, newBatches: batches.sort() };
+}
 
 /**
  * Compare the last evaluation with now. Anything not provably "only new
- * batches in the scoped table" is a full evaluation: being wrong here would
- * silently leave stale flags.
+ * batches in tables the rule's delta key (or scope) covers" is a full evaluation:
+ * being wrong here would silently leave stale flags.
  */
 export async function decide(
   store: Store,
@@ -186,35 +265,17 @@ export async function decide(
     (t) => canonicalJson(prev.tables[t] ?? null) !== canonicalJson(now.tables[t] ?? null),
   );
   if (changed.length === 0) return { mode: 'unchanged', since: prev.run_id, flagsRaised: prev.flags_raised };
+  const delta = await deltaDecision(store, rule, prev, now.tables, changed);
+  if (delta) return delta;
   const scope = rule.scope;
-  if (!scope) return { mode: 'full', why: 'input changed; rule has no scope' };
+  if (!scope) return { mode: 'full', why: `input changed: ${changed.join(', ')}` };
   if (!(SCOPE_FLAG_COLUMNS as readonly string[]).includes(scope.column)) {
     return { mode: 'full', why: `scope column ${scope.column} is not a flag column` };
   }
   if (changed.length > 1 || changed[0] !== scope.table) return { mode: 'full', why: `changed: ${changed.join(', ')}` };
-  const before = prev.tables[scope.table];
-  const after = now.tables[scope.table];
-  if (!before || !after || !('batches' in before) || !('batches' in after)) return { mode: 'full', why: 'scope table has no batch ids' };
-  const newBatches = Object.keys(after.batches).filter((b) => !(b in before.batches));
-  if (newBatches.length === 0) return { mode: 'full', why: 'rows changed without a new batch' };
-  // Rows may leave an old batch only by being replaced by a new one (a correction, kept in row_history).
-  const shrunk: Record<string, number> = {};
-  for (const [b, n] of Object.entries(before.batches)) {
-    const m = after.batches[b] ?? 0;
-    if (m > n) return { mode: 'full', why: `batch ${b} gained rows` };
-    if (m < n) shrunk[b] = n - m;
-  }
-  if (Object.keys(shrunk).length) {
-    const hist = await store.all<{ b: string; n: string | number }>(
-      `SELECT old_batch_id AS b, count(*) AS n FROM fiscus.row_history
-       WHERE table_name = $t AND ${store.dialect.inJsonStrings('replaced_by_batch', '$nb')} GROUP BY old_batch_id`,
-      { t: scope.table, nb: JSON.stringify(newBatches) },
-    );
-    const replaced = new Map(hist.map((h) => [h.b, Number(h.n)]));
-    for (const [b, n] of Object.entries(shrunk)) {
-      if ((replaced.get(b) ?? 0) < n) return { mode: 'full', why: `rows of batch ${b} disappeared without history` };
-    }
-  }
+  const only = await newBatchesOnly(store, scope.table, prev.tables[scope.table], now.tables[scope.table]);
+  if ('why' in only) return { mode: 'full', why: only.why };
+  const newBatches = only.batches;
   const col = quoteIdent(scope.column);
   const values = await store.all<{ v: string | null }>(
     `SELECT DISTINCT CAST(${col} AS VARCHAR) AS v FROM ${sqlName(scope.table)} WHERE ${store.dialect.inJsonStrings('_batch_id', '$nb')}
@@ -231,5 +292,5 @@ export async function decide(
   if (values.length * 2 > partitions) {
     return { mode: 'full', why: `new batches touch ${values.length} of ${partitions} ${scope.column} values` };
   }
-  return { mode: 'incremental', scope: values.map((v) => v.v as string).sort(), newBatches: newBatches.sort() };
+  return { mode: 'incremental', scope: values.map((v) => v.v as string).sort(), newBatches };
 }

@@ -104,7 +104,7 @@ export function shareWarning(ruleId: string, flags: number, inputRows: number | 
 /** The parts of a rule's outcome this module reads and fills (see RuleOutcome in runner.ts). */
 export interface OutcomeInputs {
   outcome: 'evaluated' | 'skipped' | 'error';
-  mode: 'full' | 'incremental' | 'unchanged' | null;
+  mode: 'full' | 'incremental' | 'delta' | 'unchanged' | null;
   reason: string | null;
   flags_raised: number;
   input_rows: number | null;
@@ -142,12 +142,12 @@ export async function noteInputCounts(
 
 /**
  * After the rule's flags are stored: the share warning if it flagged too much of its counted input.
- * An incremental run raised only its partitions' flags: the rule's standing total is what counts.
+ * An incremental or delta run raised only its partitions' (keys') flags: the rule's standing total is what counts.
  */
 export async function inputShareWarning(store: Store, rule: CompiledRule, out: OutcomeInputs, config: FiscusConfig): Promise<ShareWarning | null> {
   if (out.input_rows === null || out.outcome === 'error') return null;
   let flags = out.flags_raised;
-  if (out.mode === 'incremental') {
+  if (out.mode === 'incremental' || out.mode === 'delta') {
     const r = await store.one<{ n: string | number }>('SELECT count(*) AS n FROM fiscus.flags WHERE rule_id = $r AND reproduced', { r: rule.meta.id });
     flags = Number(r?.n ?? 0);
   }

@@ -49,7 +49,7 @@ export interface RunOptions {
 }
 
 export type Outcome = 'evaluated' | 'skipped' | 'error';
-export type Mode = 'full' | 'incremental' | 'unchanged';
+export type Mode = 'full' | 'incremental' | 'delta' | 'unchanged';
 
 export interface RuleOutcome {
   rule_id: string;
@@ -71,7 +71,7 @@ export interface RuleOutcome {
   /** Rows the rule could not judge because a figure it `requires:` is missing. */
   not_judged: NotJudged[];
   by_severity: Record<Severity, number>;
-  /** Partition values evaluated in an incremental run. */
+  /** Partition values (incremental) or delta keys (delta) evaluated. */
   scope_size: number | null;
   millis: number;
   flags?: FlagFinding[];
@@ -215,6 +215,8 @@ interface PendingWrite {
   suppressedIds: string[];
   /** The partition values evaluated (incremental), or null for all. */
   scope: string[] | null;
+  /** Each finding's delta key (rules with one), to record beside the flag. */
+  deltaKeys: [string, string][];
   decision: Decision;
   hash: string;
   state: TablesState;
@@ -287,12 +289,14 @@ async function writeRule(store: Store, e: Evaluated, ctx: WriteContext, events: 
   const counts = await mergeRuleFlags(store, {
     ruleId: id, runId: ctx.runId, now: ctx.started.toISOString(), flags: w.flags, suppressedIds: w.suppressedIds,
     scope: w.scope ? { column: rule.scope!.column as 'agency_code' | 'region_code', values: w.scope } : undefined,
+    deltaKeys: w.deltaKeys,
+    touchedKeys: w.decision.mode === 'delta' ? w.decision.touched : undefined,
     events,
   });
   if (!ctx.manualScope) {
     await writeFingerprint(store, {
       rule_id: id, rule_version: rule.meta.version, rule_hash: w.hash, as_of: ctx.asOf, tables: w.state, run_id: ctx.runId,
-      flags_raised: w.decision.mode === 'incremental' ? await countReproduced(store, id) : w.flags.length,
+      flags_raised: w.decision.mode === 'incremental' || w.decision.mode === 'delta' ? await countReproduced(store, id) : w.flags.length,
     });
   }
   out.flags_new = counts.new;
@@ -385,7 +389,10 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   const gate = await unmet(false);
   if (gate) return done({ ...out, outcome: 'skipped', reason: gate });
 
-  const result = await queryRule(store, rule, rule, { asOf: opts.asOf, scope }, via);
+  // Delta: only the keys the new batches touched (rules/language/passes/delta.ts).
+  const result = decision.mode === 'delta'
+    ? await queryRule(store, rule, rule.delta!, { asOf: opts.asOf, scope: null, delta: decision.keys }, via)
+    : await queryRule(store, rule, rule, { asOf: opts.asOf, scope }, via);
   checkResultColumns(result.columns);
   const raw = result.rows;
   if (raw.length === 0) {
@@ -394,6 +401,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   }
 
   const staged = new Map<string, FlagFinding>();
+  const deltaKeys: [string, string][] = [];
   const suppressedIds: string[] = [];
   const suppressedSet = new Set<string>();
   const suppressedReasons = new Map<string, number>();
@@ -418,6 +426,8 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
       continue;
     }
     staged.set(fid, toStaged(rule, row, fid, severity));
+    const key = raw[i]!.delta_key;
+    if (typeof key === 'string') deltaKeys.push([fid, key]);
   }
   const flags = [...staged.values()];
   for (const f of flags) out.by_severity[f.severity as Severity]++;
@@ -425,15 +435,16 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   out.suppressed = suppressedIds.length;
   out.suppressed_reasons = [...suppressedReasons].map(([reason, count]) => ({ reason, count }));
   out.mode = decision.mode;
-  out.scope_size = scope ? scope.length : null;
+  out.scope_size = decision.mode === 'delta' ? decision.touched.length : scope ? scope.length : null;
   const notes: string[] = [];
+  if (decision.mode === 'delta') notes.push(`增量：${decision.touched.length} 个键（${rule.delta!.keys.join(', ')}） / delta: ${decision.touched.length} key(s) of (${rule.delta!.keys.join(', ')})`);
   if (decision.mode === 'incremental') notes.push(`增量：${scope!.length} 个分区 / incremental: ${scope!.length} partition(s) of ${rule.scope!.column}`);
   else if (decision.mode === 'full' && !opts.dryRun) notes.push(`全量 / full: ${decision.why}`);
   if (duplicates) notes.push(`${duplicates} 条重复结果已合并 / ${duplicates} duplicate result row(s) merged`);
   out.reason = notes.length ? notes.join('; ') : null;
   if (opts.collect) out.flags = flags;
   if (opts.dryRun) return done(out);
-  return { rule, out, millis: 0, write: { flags, suppressedIds, scope, decision, hash, state: state! } };
+  return { rule, out, millis: 0, write: { flags, suppressedIds, scope, deltaKeys, decision, hash, state: state! } };
 }
 
 async function countReproduced(store: Store, ruleId: string): Promise<number> {

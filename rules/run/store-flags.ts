@@ -28,6 +28,10 @@ export interface MergeInput {
   suppressedIds: readonly string[];
   /** Incremental run: only flags whose `column` is in `values` were evaluated. */
   scope?: { column: 'agency_code' | 'region_code'; values: readonly string[] };
+  /** Each finding's delta key (rules with one): recorded in fiscus.flag_delta_keys. */
+  deltaKeys?: readonly (readonly [string, string])[];
+  /** Delta run: only flags whose recorded delta key is one of these were evaluated. */
+  touchedKeys?: readonly string[];
   /** Collect the events here instead of appending them: the caller appends many rules' at once, in the same transaction. */
   events?: NewFlagEvent[];
 }
@@ -76,7 +80,13 @@ export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<M
 
   const newIds = await ids(store, 'SELECT s.flag_id FROM rr_stage s WHERE NOT EXISTS (SELECT 1 FROM fiscus.flags f WHERE f.flag_id = s.flag_id) ORDER BY s.flag_id');
   const backIds = await ids(store, 'SELECT f.flag_id FROM fiscus.flags f JOIN rr_stage s ON f.flag_id = s.flag_id WHERE NOT f.reproduced ORDER BY f.flag_id');
-  const scopeCond = input.scope ? `AND f.${input.scope.column} IN (SELECT v FROM rr_scope)` : '';
+  await stage(store, 'rr_touched', [['k', 'VARCHAR']], (input.touchedKeys ?? []).map((k) => ({ k })));
+  const scopeCond = [
+    input.scope ? `AND f.${input.scope.column} IN (SELECT v FROM rr_scope)` : '',
+    input.touchedKeys
+      ? 'AND f.flag_id IN (SELECT k.flag_id FROM fiscus.flag_delta_keys k JOIN rr_touched t ON k.delta_key = t.k WHERE k.rule_id = $rule)'
+      : '',
+  ].join(' ');
   const goneIds = await ids(
     store,
     `SELECT f.flag_id FROM fiscus.flags f
@@ -110,6 +120,11 @@ export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<M
      FROM rr_stage s WHERE NOT EXISTS (SELECT 1 FROM fiscus.flags f WHERE f.flag_id = s.flag_id)`,
     { now: p.now, run: p.run },
   );
+  if (input.deltaKeys?.length) {
+    await stage(store, 'rr_keys', [['flag_id', 'VARCHAR'], ['delta_key', 'VARCHAR']], input.deltaKeys.map(([flag_id, delta_key]) => ({ flag_id, delta_key })));
+    await store.run('DELETE FROM fiscus.flag_delta_keys WHERE flag_id IN (SELECT flag_id FROM rr_keys)');
+    await store.run('INSERT INTO fiscus.flag_delta_keys SELECT flag_id, $rule, delta_key FROM rr_keys', { rule: input.ruleId });
+  }
   if (goneIds.length) {
     await stage(store, 'rr_gone', [['flag_id', 'VARCHAR']], goneIds.map((flag_id) => ({ flag_id })));
     await store.run('UPDATE fiscus.flags SET reproduced = false WHERE flag_id IN (SELECT flag_id FROM rr_gone)');
@@ -124,6 +139,6 @@ export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<M
   ];
   if (input.events) for (const e of events) input.events.push(e); // (no spread: a first run may raise 100k+)
   else await appendFlagEvents(store, events);
-  await store.run('DROP TABLE IF EXISTS rr_stage; DROP TABLE IF EXISTS rr_suppressed; DROP TABLE IF EXISTS rr_scope; DROP TABLE IF EXISTS rr_gone');
+  await store.run('DROP TABLE IF EXISTS rr_stage; DROP TABLE IF EXISTS rr_suppressed; DROP TABLE IF EXISTS rr_scope; DROP TABLE IF EXISTS rr_gone; DROP TABLE IF EXISTS rr_touched; DROP TABLE IF EXISTS rr_keys');
   return { new: newIds.length, existing, reproduced: backIds.length, notReproduced: goneIds.length };
 }

@@ -8,6 +8,7 @@ import type { Dialect } from '../dialects/types.ts';
 import { RuleError, didYouMean } from '../errors.ts';
 import { kindModule } from '../kinds.ts';
 import type { RulePlan } from '../plan/types.ts';
+import { deltaPlan } from '../passes/delta.ts';
 import { scopePass } from '../passes/scope.ts';
 import { CheckContext } from './context.ts';
 import { checkEnvelope } from './envelope.ts';
@@ -47,6 +48,10 @@ export function checkRule(def: RuleDefinition, dialect: Dialect): CheckResult {
       c.diagnostics.push(...r.diagnostics);
       plan = r.plan;
     }
+  }
+  if (plan) {
+    const delta = deltaPlan(plan);
+    if (delta) plan = { ...plan, delta };
   }
   const diagnostics = [...c.diagnostics].sort((a, b) => a.line - b.line || a.column - b.column);
   return { ...(plan ? { plan } : {}), diagnostics };

@@ -69,6 +69,9 @@ export const duckdb: Dialect = {
     const p = duckdb.param(name, 'list');
     return `(${p} IS NULL OR list_contains(${p}, ${x}))`;
   },
+  // Several unnest() in one SELECT list run in lockstep: the lists zip into tuples.
+  inDeltaKeys: (cols) => `EXISTS (SELECT 1 FROM (SELECT ${cols.map((_, i) => `unnest(${duckdb.param(`delta_${i}`, 'list')}) AS k${i}`).join(', ')}) AS __dk WHERE ${cols
+    .map((c, i) => `${c.sql} = CAST(__dk.k${i} AS ${c.type})`).join(' AND ')})`,
   keyList: (x) => `list_sort(list_distinct(list(${x})))`,
   orderedList: (x, o) => `list(${x} ORDER BY ${o.join(', ')})`,
   firstOf: (x, o) => `first(${x} ORDER BY ${o.join(', ')})`,

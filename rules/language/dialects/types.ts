@@ -93,6 +93,11 @@ export interface Dialect {
   listOf(items: string[]): string;
   /** `x` is in the bound text-list parameter `name`, or the parameter is NULL. */
   inListParamOrAll(name: string, x: string): string;
+  /**
+   * Delta evaluation: the row's key columns (`sql`, of SQL type `type`) equal one of the key
+   * tuples bound as text lists `$delta_0 … $delta_n` (zipped: tuple i is element i of each list).
+   */
+  inDeltaKeys(columns: readonly { sql: string; type: string }[]): string;
   /** Sorted (binary order) distinct list of the values of a group. */
   keyList(x: string): string;
   /** The values of a group as a list in the given order. */

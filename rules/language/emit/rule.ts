@@ -9,7 +9,10 @@ import type { Dialect } from '../dialects/types.ts';
 import { kindModule } from '../kinds.ts';
 import type { RulePlan } from '../plan/types.ts';
 import { asOfFilter } from './as-of.ts';
+import { deltaVariant } from '../passes/delta.ts';
 import { findingLookupsFrom, emitEnvelope } from './envelope.ts';
+import { emitExpr } from './expr.ts';
+import type { Findings } from './kind.ts';
 
 /** One row: the rows of a source visible at the as-of date and how many miss each `requires:` column. */
 function inputCountsSql(d: Dialect, t: TableDef, requires: readonly string[]): string {
@@ -28,15 +31,13 @@ export function emitRule(
   def: RuleDefinition, plan: RulePlan, d: Dialect, params: CompiledRule['params'], meta: CompiledRule['meta'], skipReason: string,
 ): CompiledRule {
   const ptypes = new Map<string, RuleParamDef['type']>(def.meta.params.map((p) => [`p_${p.name}`, p.type]));
-  const typeOf = (name: string): RuleParamDef['type'] => (name === 'as_of' ? 'date' : name === 'scope' ? 'list' : ptypes.get(name) ?? 'string');
+  const typeOf = (name: string): RuleParamDef['type'] =>
+    name === 'as_of' ? 'date' : name === 'scope' || /^delta_\d+$/.test(name) ? 'list' : ptypes.get(name) ?? 'string';
   const emit = (text: string) => d.finalize(text, typeOf);
 
   const f = kindModule(plan.kind).emit(d, plan.logic, plan);
-  const from = findingLookupsFrom(d, plan.envelope, f);
-  const select = emitEnvelope(d, plan.envelope, f);
   const workdays = plan.workdays ? [d.workdayCte()] : [];
-  const ctes = [...workdays, ...f.ctes];
-  const sql = `${ctes.length ? `WITH ${ctes.join(',\n')}\n` : ''}SELECT ${select.join(',\n  ')}\nFROM ${from}${f.where.length ? `\nWHERE ${f.where.join('\n  AND ')}` : ''}`;
+  const sql = findingsSql(d, plan, f, workdays);
 
   const preconditions: Precondition[] = [];
   for (const [t, u] of plan.tables) {
@@ -63,5 +64,29 @@ export function emitRule(
     }),
   };
   if (plan.scope) out.scope = { ...plan.scope };
+  if (plan.delta) {
+    const variant = deltaVariant(plan, plan.delta);
+    const v = emit(findingsSql(d, variant, kindModule(plan.kind).emit(d, variant.logic, variant), workdays));
+    out.delta = {
+      keys: plan.delta.keys.map((k) => k.name),
+      tables: Object.fromEntries(Object.entries(plan.delta.tables).map(([t, cols]) => [t, [...cols]])),
+      sql: v.sql, parameters: v.parameters,
+    };
+  }
   return out;
+}
+
+/** Separates the parts of a finding's `delta_key` (a control character no code or date contains). */
+export const DELTA_KEY_SEPARATOR = '\u001f';
+
+/** The findings query: the kind's CTEs and FROM, the envelope projection and, with a delta key, `delta_key`. */
+function findingsSql(d: Dialect, plan: RulePlan, f: Findings, workdays: string[]): string {
+  const from = findingLookupsFrom(d, plan.envelope, f);
+  const select = emitEnvelope(d, plan.envelope, f);
+  if (plan.delta) {
+    const parts = plan.delta.keys.map((k) => d.cast(emitExpr(k.finding, f.ctx), 'string'));
+    select.push(`${parts.join(` || ${d.stringLiteral(DELTA_KEY_SEPARATOR)} || `)} AS "delta_key"`);
+  }
+  const ctes = [...workdays, ...f.ctes];
+  return `${ctes.length ? `WITH ${ctes.join(',\n')}\n` : ''}SELECT ${select.join(',\n  ')}\nFROM ${from}${f.where.length ? `\nWHERE ${f.where.join('\n  AND ')}` : ''}`;
 }

@@ -1,4 +1,5 @@
 /** A source (`from` + lookups + `where` + `requires` + the as-of cut-off + incremental scope) as FROM and WHERE parts. */
+import { sqlType } from '../../../engine/feeds.ts';
 import type { Dialect } from '../dialects/types.ts';
 import type { Named, SourcePlan } from '../plan/types.ts';
 import { asOfFilter } from './as-of.ts';
@@ -23,6 +24,12 @@ export function emitSource(d: Dialect, s: SourcePlan): EmittedSource {
   const asOf = asOfFilter(d, t, rel);
   if (asOf) base.push(asOf);
   if (s.scopeColumn) base.push(d.inListParamOrAll('scope', `${rel}.${d.ident(s.scopeColumn)}`));
+  if (s.deltaColumns) {
+    base.push(d.inDeltaKeys(s.deltaColumns.map((name) => {
+      const col = t.columns.find((c) => c.name === name)!;
+      return { sql: `${rel}.${d.ident(name)}`, type: sqlType(col.type) };
+    })));
+  }
   for (const l of s.lookups) {
     const lRel = d.ident(l.rel);
     let joined = tableFrom(d, l.table, lRel);

@@ -99,6 +99,8 @@ export interface SourcePlan {
   readonly requires: readonly string[];
   /** Incremental scoping: the column of the primary table restricted to `$scope` (set by passes/scope). */
   readonly scopeColumn?: string;
+  /** Delta evaluation: columns of the primary table restricted to the bound key lists `$delta_0…` (set by passes/delta). */
+  readonly deltaColumns?: readonly string[];
 }
 
 /** A grouped side: the aggregate kind, each side of compare. */
@@ -215,6 +217,17 @@ export interface EnvelopePlan {
   readonly lookups: readonly { readonly alias: string; readonly rel: string; readonly table: TableDef; readonly on: IR }[];
 }
 
+/**
+ * The rule's delta key (passes/delta): findings depend only on rows sharing their key values,
+ * so a run after new batches re-evaluates only the keys the batches touched.
+ */
+export interface DeltaPlan {
+  /** Each key part: its name and how a finding shows it (over the kind's finding scope). */
+  readonly keys: readonly { readonly name: string; readonly finding: IR }[];
+  /** Per table a source reads: the column of each key part. */
+  readonly tables: Readonly<Record<string, readonly string[]>>;
+}
+
 export interface RulePlan {
   readonly id: string;
   readonly kind: LogicKind;
@@ -228,4 +241,6 @@ export interface RulePlan {
   readonly scope?: { readonly table: string; readonly column: string };
   /** The plan uses the working-day calendar. */
   readonly workdays: boolean;
+  /** Set by passes/delta when findings can be re-evaluated key by key. */
+  readonly delta?: DeltaPlan;
 }

@@ -28,6 +28,7 @@ function statements(c: CompiledRule): { what: string; sql: string; parameters: {
     { what: 'rule', sql: c.sql, parameters: c.parameters ?? [] },
     ...c.preconditions.map((p, i) => ({ what: `precondition ${i + 1} (${p.reason})`, sql: p.sql, parameters: p.parameters ?? [] })),
     ...(c.inputs ?? []).map((p, i) => ({ what: `input ${i + 1} (${p.table})`, sql: p.sql, parameters: p.parameters ?? [] })),
+    ...(c.delta ? [{ what: `delta (${c.delta.keys.join(', ')})`, sql: c.delta.sql, parameters: c.delta.parameters ?? [] }] : []),
   ];
 }
 
@@ -156,9 +157,12 @@ measure: { name: spending, value: spending, threshold: budget }
         return undefined;
       },
     };
-    const sql = compileRule(pack.find((d) => d.meta.id === 'treasury.individual_large')!, { dialect: watching }).sql;
-    expect(sql).toContain(`("p"."payee_type" = 'individual' /* typed */)`);
-    expect(seen).toEqual([expect.stringMatching(/^\d+:\d+ string = 'individual'$/)]);
+    const compiled = compileRule(pack.find((d) => d.meta.id === 'treasury.individual_large')!, { dialect: watching });
+    expect(compiled.sql).toContain(`("p"."payee_type" = 'individual' /* typed */)`);
+    expect(compiled.delta!.sql).toContain(`("p"."payee_type" = 'individual' /* typed */)`);
+    // The one node, seen once for the main SQL and once for the delta variant.
+    expect(seen).toEqual([expect.stringMatching(/^\d+:\d+ string = 'individual'$/), expect.stringMatching(/^\d+:\d+ string = 'individual'$/)]);
+    expect(seen[0]).toBe(seen[1]);
     // Rules that need neither still compile.
     expect(compileRule(pack.find((d) => d.meta.id === 'treasury.individual_large')!, { dialect: old }).dialect).toBe('clickhouse-18');
   });

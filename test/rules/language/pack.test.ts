@@ -51,8 +51,14 @@ describe('built-in pack', () => {
     for (const def of pack) {
       const c = compileRule(def);
       const reader = await store.withConnection((conn) => conn.runAndReadAll(c.sql, bindValues(c, '2025-12-31', null)));
-      expect(reader.columnNames(), def.meta.id).toEqual([...RESULT_COLUMNS]);
+      expect(reader.columnNames(), def.meta.id).toEqual([...RESULT_COLUMNS, ...(c.delta ? ['delta_key'] : [])]);
       expect(reader.currentRowCount, def.meta.id).toBe(0);
+      if (c.delta) {
+        // The delta variant runs too, with one bound key tuple, and returns the same columns.
+        const keys = c.delta.keys.map(() => ['X']);
+        const d = await store.withConnection((conn) => conn.runAndReadAll(c.delta!.sql, bindValues(c, '2025-12-31', null, c.delta!.sql, keys)));
+        expect(d.columnNames(), `${def.meta.id} delta`).toEqual([...RESULT_COLUMNS, 'delta_key']);
+      }
       // Every feed table read is empty, so at least one precondition fails and says which table.
       const reasons: string[] = [];
       for (const p of c.preconditions) {

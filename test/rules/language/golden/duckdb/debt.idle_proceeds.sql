@@ -15,7 +15,8 @@ SELECT 'allocation' AS "entity_type",
   CAST(("a"."amount" - (coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0))) AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("a"."allocation_id" AS VARCHAR)], k -> struct_pack("table" := 'debt.allocations', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('project_name', CAST(("a"."project_name") AS VARCHAR), 'bond_name', CAST(("b"."bond_name") AS VARCHAR), 'allocated', CAST(CAST(("a"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'after_days', CAST((CAST($p_days AS BIGINT)) AS BIGINT), 'spent', CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars"
+  json_object('project_name', CAST(("a"."project_name") AS VARCHAR), 'bond_name', CAST(("b"."bond_name") AS VARCHAR), 'allocated', CAST(CAST(("a"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'after_days', CAST((CAST($p_days AS BIGINT)) AS BIGINT), 'spent', CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  CAST("a"."allocation_id" AS VARCHAR) AS "delta_key"
 FROM "debt"."allocations" AS "a" JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "a"."bond_code") AND "b"."issue_date" <= CAST($as_of AS DATE)
 WHERE "a"."allocation_date" <= CAST($as_of AS DATE)
   AND ("b"."bond_type" = 'special')
@@ -36,3 +37,28 @@ SELECT EXISTS (SELECT 1 FROM "debt"."spending") AS ok;
 -- input 1 (debt.allocations)
 -- parameters: $as_of=as_of:date
 SELECT count(*) AS "rows" FROM "debt"."allocations" AS __in WHERE __in."allocation_date" <= CAST($as_of AS DATE);
+
+-- delta (allocation_id)
+-- parameters: $p_days=p_days:days, $as_of=as_of:date, $p_min_share_pct=p_min_share_pct:percent, $delta_0=delta_0:list
+SELECT 'allocation' AS "entity_type",
+  CAST("a"."allocation_id" AS VARCHAR) AS "entity_id",
+  CAST("a"."project_name" AS VARCHAR) AS "entity_name",
+  CAST("b"."region_code" AS VARCHAR) AS "region_code",
+  CAST("a"."agency_code" AS VARCHAR) AS "agency_code",
+  CAST(year("b"."issue_date") AS INTEGER) AS "fiscal_year",
+  CAST("b"."issue_date" AS DATE) AS "period_start",
+  CAST(("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'spent_share_pct' AS "measure_name",
+  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(round(TRY_CAST(CAST($p_min_share_pct AS DOUBLE) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "threshold",
+  CAST(("a"."amount" - (coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0))) AS DECIMAL(18,2)) AS "amount",
+  CAST(list_transform([CAST("a"."allocation_id" AS VARCHAR)], k -> struct_pack("table" := 'debt.allocations', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
+  CAST(NULL AS VARCHAR) AS "evidence_query",
+  json_object('project_name', CAST(("a"."project_name") AS VARCHAR), 'bond_name', CAST(("b"."bond_name") AS VARCHAR), 'allocated', CAST(CAST(("a"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'after_days', CAST((CAST($p_days AS BIGINT)) AS BIGINT), 'spent', CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  CAST("a"."allocation_id" AS VARCHAR) AS "delta_key"
+FROM "debt"."allocations" AS "a" JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "a"."bond_code") AND "b"."issue_date" <= CAST($as_of AS DATE)
+WHERE "a"."allocation_date" <= CAST($as_of AS DATE)
+  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "a"."allocation_id" = CAST(__dk.k0 AS VARCHAR))
+  AND ("b"."bond_type" = 'special')
+  AND (("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($p_min_share_pct AS DOUBLE) * "a"."amount")), FALSE));

@@ -15,7 +15,8 @@ SELECT 'region' AS "entity_type",
   CAST(("d"."debt_balance" - "d"."debt_limit") AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("d"."region_code" AS VARCHAR) || '|' || CAST("d"."fiscal_year" AS VARCHAR)], k -> struct_pack("table" := 'debt.positions', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'debt_balance', CAST(CAST("d"."debt_balance" AS DECIMAL(18,2)) AS VARCHAR), 'debt_limit', CAST(CAST("d"."debt_limit" AS DECIMAL(18,2)) AS VARCHAR)) AS "vars"
+  json_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'debt_balance', CAST(CAST("d"."debt_balance" AS DECIMAL(18,2)) AS VARCHAR), 'debt_limit', CAST(CAST("d"."debt_limit" AS DECIMAL(18,2)) AS VARCHAR)) AS "vars",
+  CAST("d"."region_code" AS VARCHAR) || '' || CAST("d"."fiscal_year" AS VARCHAR) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= year(CAST($as_of AS DATE))
   AND ("d"."debt_balance" > "d"."debt_limit");
@@ -27,3 +28,27 @@ SELECT EXISTS (SELECT 1 FROM "debt"."positions") AS ok;
 -- input 1 (debt.positions)
 -- parameters: $as_of=as_of:date
 SELECT count(*) AS "rows" FROM "debt"."positions" AS __in WHERE __in."fiscal_year" <= year(CAST($as_of AS DATE));
+
+-- delta (region_code, fiscal_year)
+-- parameters: $as_of=as_of:date, $delta_0=delta_0:list, $delta_1=delta_1:list
+SELECT 'region' AS "entity_type",
+  CAST("d"."region_code" AS VARCHAR) AS "entity_id",
+  CAST("r"."region_name" AS VARCHAR) AS "entity_name",
+  CAST("d"."region_code" AS VARCHAR) AS "region_code",
+  CAST(NULL AS VARCHAR) AS "agency_code",
+  CAST("d"."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST(make_date(CAST("d"."fiscal_year" AS INTEGER), CAST(1 AS INTEGER), CAST(1 AS INTEGER)) AS DATE) AS "period_start",
+  CAST(make_date(CAST("d"."fiscal_year" AS INTEGER), CAST(12 AS INTEGER), CAST(31 AS INTEGER)) AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'debt_balance' AS "measure_name",
+  CAST(CAST("d"."debt_balance" AS DECIMAL(18,2)) AS VARCHAR) AS "measure_value",
+  CAST(CAST("d"."debt_limit" AS DECIMAL(18,2)) AS VARCHAR) AS "threshold",
+  CAST(("d"."debt_balance" - "d"."debt_limit") AS DECIMAL(18,2)) AS "amount",
+  CAST(list_transform([CAST("d"."region_code" AS VARCHAR) || '|' || CAST("d"."fiscal_year" AS VARCHAR)], k -> struct_pack("table" := 'debt.positions', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
+  CAST(NULL AS VARCHAR) AS "evidence_query",
+  json_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'debt_balance', CAST(CAST("d"."debt_balance" AS DECIMAL(18,2)) AS VARCHAR), 'debt_limit', CAST(CAST("d"."debt_limit" AS DECIMAL(18,2)) AS VARCHAR)) AS "vars",
+  CAST("d"."region_code" AS VARCHAR) || '' || CAST("d"."fiscal_year" AS VARCHAR) AS "delta_key"
+FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
+WHERE "d"."fiscal_year" <= year(CAST($as_of AS DATE))
+  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0, unnest(CAST($delta_1 AS VARCHAR[])) AS k1) AS __dk WHERE "d"."region_code" = CAST(__dk.k0 AS VARCHAR) AND "d"."fiscal_year" = CAST(__dk.k1 AS INTEGER))
+  AND ("d"."debt_balance" > "d"."debt_limit");

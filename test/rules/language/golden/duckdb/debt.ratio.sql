@@ -15,7 +15,8 @@ SELECT 'region' AS "entity_type",
   CAST(("d"."debt_balance" - (CAST(("d"."fiscal_capacity" * CAST($p_warn_pct AS DOUBLE)) AS DOUBLE) / NULLIF(CAST(100 AS DOUBLE), 0))) AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("d"."region_code" AS VARCHAR) || '|' || CAST("d"."fiscal_year" AS VARCHAR)], k -> struct_pack("table" := 'debt.positions', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'ratio', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."debt_balance" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."fiscal_capacity" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR), 'debt_balance', CAST(CAST("d"."debt_balance" AS DECIMAL(18,2)) AS VARCHAR), 'fiscal_capacity', CAST(CAST("d"."fiscal_capacity" AS DECIMAL(18,2)) AS VARCHAR)) AS "vars"
+  json_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'ratio', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."debt_balance" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."fiscal_capacity" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR), 'debt_balance', CAST(CAST("d"."debt_balance" AS DECIMAL(18,2)) AS VARCHAR), 'fiscal_capacity', CAST(CAST("d"."fiscal_capacity" AS DECIMAL(18,2)) AS VARCHAR)) AS "vars",
+  CAST("d"."region_code" AS VARCHAR) || '' || CAST("d"."fiscal_year" AS VARCHAR) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= year(CAST($as_of AS DATE))
   AND "d"."fiscal_capacity" IS NOT NULL
@@ -28,3 +29,28 @@ SELECT EXISTS (SELECT 1 FROM "debt"."positions") AS ok;
 -- input 1 (debt.positions)
 -- parameters: $as_of=as_of:date
 SELECT count(*) AS "rows", count(*) FILTER (WHERE __in."fiscal_capacity" IS NULL) AS "not_judged", count(*) FILTER (WHERE __in."fiscal_capacity" IS NULL) AS "missing_fiscal_capacity" FROM "debt"."positions" AS __in WHERE __in."fiscal_year" <= year(CAST($as_of AS DATE));
+
+-- delta (region_code, fiscal_year)
+-- parameters: $p_high_pct=p_high_pct:percent, $p_warn_pct=p_warn_pct:percent, $as_of=as_of:date, $delta_0=delta_0:list, $delta_1=delta_1:list
+SELECT 'region' AS "entity_type",
+  CAST("d"."region_code" AS VARCHAR) AS "entity_id",
+  CAST("r"."region_name" AS VARCHAR) AS "entity_name",
+  CAST("d"."region_code" AS VARCHAR) AS "region_code",
+  CAST(NULL AS VARCHAR) AS "agency_code",
+  CAST("d"."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST(make_date(CAST("d"."fiscal_year" AS INTEGER), CAST(1 AS INTEGER), CAST(1 AS INTEGER)) AS DATE) AS "period_start",
+  CAST(make_date(CAST("d"."fiscal_year" AS INTEGER), CAST(12 AS INTEGER), CAST(31 AS INTEGER)) AS DATE) AS "period_end",
+  CASE WHEN (("d"."debt_balance" * 100) > (CAST($p_high_pct AS DOUBLE) * "d"."fiscal_capacity")) THEN 'high' END AS "severity",
+  'debt_ratio_pct' AS "measure_name",
+  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."debt_balance" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."fiscal_capacity" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(round(TRY_CAST(CAST($p_warn_pct AS DOUBLE) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "threshold",
+  CAST(("d"."debt_balance" - (CAST(("d"."fiscal_capacity" * CAST($p_warn_pct AS DOUBLE)) AS DOUBLE) / NULLIF(CAST(100 AS DOUBLE), 0))) AS DECIMAL(18,2)) AS "amount",
+  CAST(list_transform([CAST("d"."region_code" AS VARCHAR) || '|' || CAST("d"."fiscal_year" AS VARCHAR)], k -> struct_pack("table" := 'debt.positions', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
+  CAST(NULL AS VARCHAR) AS "evidence_query",
+  json_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'ratio', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."debt_balance" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."fiscal_capacity" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR), 'debt_balance', CAST(CAST("d"."debt_balance" AS DECIMAL(18,2)) AS VARCHAR), 'fiscal_capacity', CAST(CAST("d"."fiscal_capacity" AS DECIMAL(18,2)) AS VARCHAR)) AS "vars",
+  CAST("d"."region_code" AS VARCHAR) || '' || CAST("d"."fiscal_year" AS VARCHAR) AS "delta_key"
+FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
+WHERE "d"."fiscal_year" <= year(CAST($as_of AS DATE))
+  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0, unnest(CAST($delta_1 AS VARCHAR[])) AS k1) AS __dk WHERE "d"."region_code" = CAST(__dk.k0 AS VARCHAR) AND "d"."fiscal_year" = CAST(__dk.k1 AS INTEGER))
+  AND "d"."fiscal_capacity" IS NOT NULL
+  AND (("d"."debt_balance" * 100) > (CAST($p_warn_pct AS DOUBLE) * "d"."fiscal_capacity"));

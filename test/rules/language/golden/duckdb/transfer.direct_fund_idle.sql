@@ -15,7 +15,8 @@ SELECT 'transfer' AS "entity_type",
   CAST(("g"."amount" - (coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0))) AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("g"."transfer_id" AS VARCHAR)], k -> struct_pack("table" := 'transfers.grants', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('program_name', CAST(("g"."program_name") AS VARCHAR), 'amount', CAST(CAST(("g"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'issued_date', CAST(("g"."issued_date") AS VARCHAR), 'after_days', CAST((CAST($p_days AS BIGINT)) AS BIGINT), 'disbursed', CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("g"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars"
+  json_object('program_name', CAST(("g"."program_name") AS VARCHAR), 'amount', CAST(CAST(("g"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'issued_date', CAST(("g"."issued_date") AS VARCHAR), 'after_days', CAST((CAST($p_days AS BIGINT)) AS BIGINT), 'disbursed', CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("g"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  CAST("g"."transfer_id" AS VARCHAR) AS "delta_key"
 FROM "transfers"."grants" AS "g"
 WHERE "g"."issued_date" <= CAST($as_of AS DATE)
   AND ("g"."direct_fund" AND ("g"."amount" > 0))
@@ -32,3 +33,28 @@ SELECT EXISTS (SELECT 1 FROM "transfers"."disbursements") AS ok;
 -- input 1 (transfers.grants)
 -- parameters: $as_of=as_of:date
 SELECT count(*) AS "rows" FROM "transfers"."grants" AS __in WHERE __in."issued_date" <= CAST($as_of AS DATE);
+
+-- delta (transfer_id)
+-- parameters: $p_days=p_days:days, $as_of=as_of:date, $p_min_share_pct=p_min_share_pct:percent, $delta_0=delta_0:list
+SELECT 'transfer' AS "entity_type",
+  CAST("g"."transfer_id" AS VARCHAR) AS "entity_id",
+  CAST("g"."program_name" AS VARCHAR) AS "entity_name",
+  CAST("g"."to_region" AS VARCHAR) AS "region_code",
+  CAST(NULL AS VARCHAR) AS "agency_code",
+  CAST("g"."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST("g"."issued_date" AS DATE) AS "period_start",
+  CAST(("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'disbursed_share_pct' AS "measure_name",
+  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("g"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(round(TRY_CAST(CAST($p_min_share_pct AS DOUBLE) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "threshold",
+  CAST(("g"."amount" - (coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0))) AS DECIMAL(18,2)) AS "amount",
+  CAST(list_transform([CAST("g"."transfer_id" AS VARCHAR)], k -> struct_pack("table" := 'transfers.grants', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
+  CAST(NULL AS VARCHAR) AS "evidence_query",
+  json_object('program_name', CAST(("g"."program_name") AS VARCHAR), 'amount', CAST(CAST(("g"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'issued_date', CAST(("g"."issued_date") AS VARCHAR), 'after_days', CAST((CAST($p_days AS BIGINT)) AS BIGINT), 'disbursed', CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("g"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  CAST("g"."transfer_id" AS VARCHAR) AS "delta_key"
+FROM "transfers"."grants" AS "g"
+WHERE "g"."issued_date" <= CAST($as_of AS DATE)
+  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "g"."transfer_id" = CAST(__dk.k0 AS VARCHAR))
+  AND ("g"."direct_fund" AND ("g"."amount" > 0))
+  AND (("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($p_min_share_pct AS DOUBLE) * "g"."amount")), FALSE));

@@ -21,7 +21,8 @@ SELECT 'payment' AS "entity_type",
   CAST("p"."amount" AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("p"."payment_id" AS VARCHAR)], k -> struct_pack("table" := 'treasury.payments', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(TRY_CAST((round(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)), 2)) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars"
+  json_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(TRY_CAST((round(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)), 2)) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  CAST("p"."econ_code" AS VARCHAR) AS "delta_key"
 FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" IS NOT DISTINCT FROM "p"."econ_code"
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND ("p"."amount" > 0)
@@ -41,3 +42,34 @@ SELECT EXISTS (SELECT 1 FROM fiscus_zm) AS ok;
 -- input 1 (treasury.payments)
 -- parameters: $as_of=as_of:date
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($as_of AS DATE);
+
+-- delta (econ_code)
+-- parameters: $as_of=as_of:date, $delta_0=delta_0:list, $p_min_peers=p_min_peers:integer, $p_max_z=p_max_z:number
+WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) AS __v
+        FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "p"."econ_code" = CAST(__dk.k0 AS VARCHAR)) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
+fiscus_zm AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT)),
+fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, median(abs(v.__v - m.__med)) AS __mad
+        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" IS NOT DISTINCT FROM m."econ_code"
+        GROUP BY m."econ_code", m.__med, m.__n)
+SELECT 'payment' AS "entity_type",
+  CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
+  CAST("p"."payee_name" AS VARCHAR) AS "entity_name",
+  CAST("p"."region_code" AS VARCHAR) AS "region_code",
+  CAST("p"."agency_code" AS VARCHAR) AS "agency_code",
+  CAST("p"."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST("p"."pay_date" AS DATE) AS "period_start",
+  CAST("p"."pay_date" AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'robust_z' AS "measure_name",
+  CAST(CAST(round(TRY_CAST(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(round(TRY_CAST(CAST($p_max_z AS DOUBLE) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "threshold",
+  CAST("p"."amount" AS DECIMAL(18,2)) AS "amount",
+  CAST(list_transform([CAST("p"."payment_id" AS VARCHAR)], k -> struct_pack("table" := 'treasury.payments', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
+  CAST(NULL AS VARCHAR) AS "evidence_query",
+  json_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(TRY_CAST((round(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)), 2)) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  CAST("p"."econ_code" AS VARCHAR) AS "delta_key"
+FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" IS NOT DISTINCT FROM "p"."econ_code"
+WHERE "p"."pay_date" <= CAST($as_of AS DATE)
+  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "p"."econ_code" = CAST(__dk.k0 AS VARCHAR))
+  AND ("p"."amount" > 0)
+  AND (((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) > CAST($p_max_z AS DOUBLE));

@@ -16,7 +16,8 @@ SELECT 'payment' AS "entity_type",
   CAST("p"."amount" AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("p"."payment_id" AS VARCHAR)], k -> struct_pack("table" := 'treasury.payments', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'pay_date', CAST(("p"."pay_date") AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR)) AS "vars"
+  json_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'pay_date', CAST(("p"."pay_date") AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR)) AS "vars",
+  CAST("p"."payment_id" AS VARCHAR) AS "delta_key"
 FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "p"."agency_code"))
@@ -29,3 +30,29 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 -- input 1 (treasury.payments)
 -- parameters: $as_of=as_of:date
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($as_of AS DATE);
+
+-- delta (payment_id)
+-- parameters: $p_min_amount=p_min_amount:money, $as_of=as_of:date, $scope=scope:list, $delta_0=delta_0:list
+WITH fiscus_workdays AS (SELECT day, is_workday, workday_ord AS ord FROM "fiscus"."calendar_days")
+SELECT 'payment' AS "entity_type",
+  CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
+  CAST("p"."payee_name" AS VARCHAR) AS "entity_name",
+  CAST("p"."region_code" AS VARCHAR) AS "region_code",
+  CAST("p"."agency_code" AS VARCHAR) AS "agency_code",
+  CAST("p"."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST("p"."pay_date" AS DATE) AS "period_start",
+  CAST("p"."pay_date" AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'amount' AS "measure_name",
+  CAST(CAST("p"."amount" AS DECIMAL(18,2)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(CAST($p_min_amount AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS VARCHAR) AS "threshold",
+  CAST("p"."amount" AS DECIMAL(18,2)) AS "amount",
+  CAST(list_transform([CAST("p"."payment_id" AS VARCHAR)], k -> struct_pack("table" := 'treasury.payments', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
+  CAST(NULL AS VARCHAR) AS "evidence_query",
+  json_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'pay_date', CAST(("p"."pay_date") AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR)) AS "vars",
+  CAST("p"."payment_id" AS VARCHAR) AS "delta_key"
+FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
+WHERE "p"."pay_date" <= CAST($as_of AS DATE)
+  AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "p"."agency_code"))
+  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "p"."payment_id" = CAST(__dk.k0 AS VARCHAR))
+  AND (("p"."amount" >= CAST($p_min_amount AS DECIMAL(18,2))) AND (NOT coalesce((SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = "p"."pay_date"), isodow("p"."pay_date") <= 5)));

@@ -22,7 +22,8 @@ SELECT 'payee' AS "entity_type",
   CAST(w."total" AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform((SELECT list_sort(list_distinct(list(q2.__key))) FROM fiscus_wq AS q2 WHERE q2."agency_code" = w."agency_code" AND q2."payee_account" = w."payee_account" AND q2.__d BETWEEN w.__start AND w.__end), k -> struct_pack("table" := 'treasury.payments', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('agency_name', CAST((coalesce("ag"."agency_name", w."agency_code")) AS VARCHAR), 'payee_name', CAST(w."payee_name" AS VARCHAR), 'window_days', CAST((CAST($p_window_days AS BIGINT)) AS BIGINT), 'n', CAST(w."n" AS BIGINT), 'total', CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR)) AS "vars"
+  json_object('agency_name', CAST((coalesce("ag"."agency_name", w."agency_code")) AS VARCHAR), 'payee_name', CAST(w."payee_name" AS VARCHAR), 'window_days', CAST((CAST($p_window_days AS BIGINT)) AS BIGINT), 'n', CAST(w."n" AS BIGINT), 'total', CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR)) AS "vars",
+  CAST(w."agency_code" AS VARCHAR) || '' || CAST(w."payee_account" AS VARCHAR) AS "delta_key"
 FROM fiscus_wf AS w LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = w."agency_code")
 WHERE NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE w2."agency_code" = w."agency_code" AND w2."payee_account" = w."payee_account" AND w2.__start < w.__start AND w2.__start + (CAST(CAST($p_window_days AS BIGINT) AS INTEGER) - 1) >= w.__end);
 
@@ -33,3 +34,32 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 -- input 1 (treasury.payments)
 -- parameters: $as_of=as_of:date
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($as_of AS DATE);
+
+-- delta (agency_code, payee_account)
+-- parameters: $as_of=as_of:date, $scope=scope:list, $delta_0=delta_0:list, $delta_1=delta_1:list, $p_max_single=p_max_single:money, $p_min_count=p_min_count:integer, $p_min_total=p_min_total:money, $p_window_days=p_window_days:days
+WITH fiscus_wq AS MATERIALIZED (SELECT "p"."agency_code" AS "agency_code", "p"."payee_account" AS "payee_account", "p"."pay_date" AS __d, CAST("p"."payment_id" AS VARCHAR) AS __key, "p"."amount" AS "__c_p_amount", "p"."payee_name" AS "__c_p_payee_name", "p"."region_code" AS "__c_p_region_code", "p"."fiscal_year" AS "__c_p_fiscal_year" FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "p"."agency_code")) AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0, unnest(CAST($delta_1 AS VARCHAR[])) AS k1) AS __dk WHERE "p"."agency_code" = CAST(__dk.k0 AS VARCHAR) AND "p"."payee_account" = CAST(__dk.k1 AS VARCHAR)) AND (("p"."amount" > 0) AND ("p"."amount" < CAST($p_max_single AS DECIMAL(18,2))))),
+fiscus_wp AS (SELECT "agency_code", "payee_account" FROM fiscus_wq AS q GROUP BY "agency_code", "payee_account" HAVING (count(*) >= CAST($p_min_count AS BIGINT)) AND (sum(q."__c_p_amount") >= CAST($p_min_total AS DECIMAL(18,2)))),
+fiscus_ws AS (SELECT DISTINCT q."agency_code", q."payee_account", q.__d FROM fiscus_wq AS q SEMI JOIN fiscus_wp AS wp ON q."agency_code" = wp."agency_code" AND q."payee_account" = wp."payee_account"),
+fiscus_w AS (SELECT st."agency_code" AS "agency_code", st."payee_account" AS "payee_account", st.__d AS __start, max(q.__d) AS __end, count(*) AS "n", sum(q."__c_p_amount") AS "total", max(q."__c_p_payee_name") AS "payee_name", max(q."__c_p_region_code") AS "region_code", min(q."__c_p_fiscal_year") AS "fiscal_year", count(*) AS __n
+        FROM fiscus_ws st JOIN fiscus_wq q ON q."agency_code" = st."agency_code" AND q."payee_account" = st."payee_account" AND q.__d BETWEEN st.__d AND st.__d + (CAST(CAST($p_window_days AS BIGINT) AS INTEGER) - 1)
+        GROUP BY st."agency_code", st."payee_account", st.__d),
+fiscus_wf AS MATERIALIZED (SELECT * FROM fiscus_w AS w WHERE ((w."n" >= CAST($p_min_count AS BIGINT)) AND (w."total" >= CAST($p_min_total AS DECIMAL(18,2)))))
+SELECT 'payee' AS "entity_type",
+  CAST((CAST((CAST(w."agency_code" AS VARCHAR) || CAST('|' AS VARCHAR)) AS VARCHAR) || CAST(w."payee_account" AS VARCHAR)) AS VARCHAR) AS "entity_id",
+  CAST(w."payee_name" AS VARCHAR) AS "entity_name",
+  CAST(w."region_code" AS VARCHAR) AS "region_code",
+  CAST(w."agency_code" AS VARCHAR) AS "agency_code",
+  CAST(w."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST(w.__start AS DATE) AS "period_start",
+  CAST(w.__end AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'window_total' AS "measure_name",
+  CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(CAST($p_min_total AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS VARCHAR) AS "threshold",
+  CAST(w."total" AS DECIMAL(18,2)) AS "amount",
+  CAST(list_transform((SELECT list_sort(list_distinct(list(q2.__key))) FROM fiscus_wq AS q2 WHERE q2."agency_code" = w."agency_code" AND q2."payee_account" = w."payee_account" AND q2.__d BETWEEN w.__start AND w.__end), k -> struct_pack("table" := 'treasury.payments', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
+  CAST(NULL AS VARCHAR) AS "evidence_query",
+  json_object('agency_name', CAST((coalesce("ag"."agency_name", w."agency_code")) AS VARCHAR), 'payee_name', CAST(w."payee_name" AS VARCHAR), 'window_days', CAST((CAST($p_window_days AS BIGINT)) AS BIGINT), 'n', CAST(w."n" AS BIGINT), 'total', CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR)) AS "vars",
+  CAST(w."agency_code" AS VARCHAR) || '' || CAST(w."payee_account" AS VARCHAR) AS "delta_key"
+FROM fiscus_wf AS w LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = w."agency_code")
+WHERE NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE w2."agency_code" = w."agency_code" AND w2."payee_account" = w."payee_account" AND w2.__start < w.__start AND w2.__start + (CAST(CAST($p_window_days AS BIGINT) AS INTEGER) - 1) >= w.__end);

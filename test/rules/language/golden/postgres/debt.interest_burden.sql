@@ -15,7 +15,8 @@ SELECT 'region' AS "entity_type",
   CAST(("d"."interest_paid" - (CAST(("d"."general_expenditure" * CAST($1 AS DOUBLE PRECISION)) AS DOUBLE PRECISION) / NULLIF(CAST(100 AS DOUBLE PRECISION), 0))) AS DECIMAL(18,2)) AS "amount",
   CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'debt.positions', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest(ARRAY[CAST("d"."region_code" AS TEXT) || '|' || CAST("d"."fiscal_year" AS TEXT)]) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  CAST(json_build_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'interest_paid', CAST(CAST("d"."interest_paid" AS DECIMAL(18,2)) AS VARCHAR), 'burden', CAST(CAST(round(CAST(((div(CAST("d"."interest_paid" AS NUMERIC) * 1000000000000, NULLIF(CAST("d"."general_expenditure" AS NUMERIC), 0)) * 0.0000000001)) AS NUMERIC), 2) AS DECIMAL(24,2)) AS TEXT)) AS TEXT) AS "vars"
+  CAST(json_build_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'interest_paid', CAST(CAST("d"."interest_paid" AS DECIMAL(18,2)) AS VARCHAR), 'burden', CAST(CAST(round(CAST(((div(CAST("d"."interest_paid" AS NUMERIC) * 1000000000000, NULLIF(CAST("d"."general_expenditure" AS NUMERIC), 0)) * 0.0000000001)) AS NUMERIC), 2) AS DECIMAL(24,2)) AS TEXT)) AS TEXT) AS "vars",
+  CAST("d"."region_code" AS TEXT) || '' || CAST("d"."fiscal_year" AS TEXT) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= CAST(EXTRACT(YEAR FROM CAST($2 AS DATE)) AS INTEGER)
   AND "d"."interest_paid" IS NOT NULL
@@ -29,3 +30,29 @@ SELECT EXISTS (SELECT 1 FROM "debt"."positions") AS ok;
 -- input 1 (debt.positions)
 -- parameters: $1=as_of:date
 SELECT count(*) AS "rows", count(*) FILTER (WHERE __in."interest_paid" IS NULL OR __in."general_expenditure" IS NULL) AS "not_judged", count(*) FILTER (WHERE __in."interest_paid" IS NULL) AS "missing_interest_paid", count(*) FILTER (WHERE __in."general_expenditure" IS NULL) AS "missing_general_expenditure" FROM "debt"."positions" AS __in WHERE __in."fiscal_year" <= CAST(EXTRACT(YEAR FROM CAST($1 AS DATE)) AS INTEGER);
+
+-- delta (region_code, fiscal_year)
+-- parameters: $1=p_max_pct:percent, $2=as_of:date, $3=delta_0:list, $4=delta_1:list
+SELECT 'region' AS "entity_type",
+  CAST("d"."region_code" AS VARCHAR) AS "entity_id",
+  CAST("r"."region_name" AS VARCHAR) AS "entity_name",
+  CAST("d"."region_code" AS VARCHAR) AS "region_code",
+  CAST(NULL AS VARCHAR) AS "agency_code",
+  CAST("d"."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST(make_date(CAST("d"."fiscal_year" AS INTEGER), CAST(1 AS INTEGER), CAST(1 AS INTEGER)) AS DATE) AS "period_start",
+  CAST(make_date(CAST("d"."fiscal_year" AS INTEGER), CAST(12 AS INTEGER), CAST(31 AS INTEGER)) AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'interest_burden_pct' AS "measure_name",
+  CAST(CAST(round(CAST(((div(CAST("d"."interest_paid" AS NUMERIC) * 1000000000000, NULLIF(CAST("d"."general_expenditure" AS NUMERIC), 0)) * 0.0000000001)) AS NUMERIC), 4) AS DECIMAL(24,4)) AS TEXT) AS "measure_value",
+  CAST(CAST(round(CAST(CAST($1 AS DOUBLE PRECISION) AS NUMERIC), 4) AS DECIMAL(24,4)) AS TEXT) AS "threshold",
+  CAST(("d"."interest_paid" - (CAST(("d"."general_expenditure" * CAST($1 AS DOUBLE PRECISION)) AS DOUBLE PRECISION) / NULLIF(CAST(100 AS DOUBLE PRECISION), 0))) AS DECIMAL(18,2)) AS "amount",
+  CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'debt.positions', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest(ARRAY[CAST("d"."region_code" AS TEXT) || '|' || CAST("d"."fiscal_year" AS TEXT)]) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
+  CAST(NULL AS VARCHAR) AS "evidence_query",
+  CAST(json_build_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'interest_paid', CAST(CAST("d"."interest_paid" AS DECIMAL(18,2)) AS VARCHAR), 'burden', CAST(CAST(round(CAST(((div(CAST("d"."interest_paid" AS NUMERIC) * 1000000000000, NULLIF(CAST("d"."general_expenditure" AS NUMERIC), 0)) * 0.0000000001)) AS NUMERIC), 2) AS DECIMAL(24,2)) AS TEXT)) AS TEXT) AS "vars",
+  CAST("d"."region_code" AS TEXT) || '' || CAST("d"."fiscal_year" AS TEXT) AS "delta_key"
+FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
+WHERE "d"."fiscal_year" <= CAST(EXTRACT(YEAR FROM CAST($2 AS DATE)) AS INTEGER)
+  AND EXISTS (SELECT 1 FROM unnest(CAST($3 AS TEXT[]), CAST($4 AS TEXT[])) AS __dk(k0, k1) WHERE "d"."region_code" = CAST(__dk.k0 AS VARCHAR) AND "d"."fiscal_year" = CAST(__dk.k1 AS INTEGER))
+  AND "d"."interest_paid" IS NOT NULL
+  AND "d"."general_expenditure" IS NOT NULL
+  AND (("d"."interest_paid" * 100) > (CAST($1 AS DOUBLE PRECISION) * "d"."general_expenditure"));

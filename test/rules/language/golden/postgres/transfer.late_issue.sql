@@ -15,7 +15,8 @@ SELECT 'transfer' AS "entity_type",
   CAST("g"."amount" AS DECIMAL(18,2)) AS "amount",
   CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'transfers.grants', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest(ARRAY[CAST("g"."transfer_id" AS TEXT)]) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  CAST(json_build_object('program_name', CAST(("g"."program_name") AS VARCHAR), 'doc_no', CAST(("g"."doc_no") AS VARCHAR), 'amount', CAST(CAST(("g"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'issued_date', CAST(("g"."issued_date") AS VARCHAR), 'basis_label', CAST((CASE WHEN ("g"."received_date" IS NOT NULL) THEN '收到上级资金' ELSE '人代会批准预算' END) AS VARCHAR), 'days_taken', CAST((("g"."issued_date" - (coalesce("g"."received_date", "s"."congress_approved_date")))) AS BIGINT), 'limit_days', CAST(((CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($1 AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END END)) AS BIGINT), 'basis_label_en', CAST((CASE WHEN ("g"."received_date" IS NOT NULL) THEN 'the funds arrived' ELSE 'the congress approved the budget' END) AS VARCHAR)) AS TEXT) AS "vars"
+  CAST(json_build_object('program_name', CAST(("g"."program_name") AS VARCHAR), 'doc_no', CAST(("g"."doc_no") AS VARCHAR), 'amount', CAST(CAST(("g"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'issued_date', CAST(("g"."issued_date") AS VARCHAR), 'basis_label', CAST((CASE WHEN ("g"."received_date" IS NOT NULL) THEN '收到上级资金' ELSE '人代会批准预算' END) AS VARCHAR), 'days_taken', CAST((("g"."issued_date" - (coalesce("g"."received_date", "s"."congress_approved_date")))) AS BIGINT), 'limit_days', CAST(((CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($1 AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END END)) AS BIGINT), 'basis_label_en', CAST((CASE WHEN ("g"."received_date" IS NOT NULL) THEN 'the funds arrived' ELSE 'the congress approved the budget' END) AS VARCHAR)) AS TEXT) AS "vars",
+  CAST("g"."transfer_id" AS TEXT) AS "delta_key"
 FROM "transfers"."grants" AS "g" LEFT JOIN "ref"."budget_sessions" AS "s" ON (("s"."region_code" = "g"."from_region") AND ("s"."fiscal_year" = "g"."fiscal_year"))
 WHERE "g"."issued_date" <= CAST($4 AS DATE)
   AND ((coalesce("g"."received_date", "s"."congress_approved_date")) IS NOT NULL)
@@ -28,3 +29,28 @@ SELECT EXISTS (SELECT 1 FROM "transfers"."grants") AS ok;
 -- input 1 (transfers.grants)
 -- parameters: $1=as_of:date
 SELECT count(*) AS "rows" FROM "transfers"."grants" AS __in WHERE __in."issued_date" <= CAST($1 AS DATE);
+
+-- delta (transfer_id)
+-- parameters: $1=p_pass_through_days:days, $2=p_general_days:days, $3=p_special_days:days, $4=as_of:date, $5=delta_0:list
+SELECT 'transfer' AS "entity_type",
+  CAST("g"."transfer_id" AS VARCHAR) AS "entity_id",
+  CAST("g"."program_name" AS VARCHAR) AS "entity_name",
+  CAST("g"."from_region" AS VARCHAR) AS "region_code",
+  CAST(NULL AS VARCHAR) AS "agency_code",
+  CAST("g"."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST((coalesce("g"."received_date", "s"."congress_approved_date")) AS DATE) AS "period_start",
+  CAST("g"."issued_date" AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'days' AS "measure_name",
+  CAST(CAST(("g"."issued_date" - (coalesce("g"."received_date", "s"."congress_approved_date"))) AS BIGINT) AS TEXT) AS "measure_value",
+  CAST(CAST((CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($1 AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END END) AS BIGINT) AS TEXT) AS "threshold",
+  CAST("g"."amount" AS DECIMAL(18,2)) AS "amount",
+  CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'transfers.grants', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest(ARRAY[CAST("g"."transfer_id" AS TEXT)]) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
+  CAST(NULL AS VARCHAR) AS "evidence_query",
+  CAST(json_build_object('program_name', CAST(("g"."program_name") AS VARCHAR), 'doc_no', CAST(("g"."doc_no") AS VARCHAR), 'amount', CAST(CAST(("g"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'issued_date', CAST(("g"."issued_date") AS VARCHAR), 'basis_label', CAST((CASE WHEN ("g"."received_date" IS NOT NULL) THEN '收到上级资金' ELSE '人代会批准预算' END) AS VARCHAR), 'days_taken', CAST((("g"."issued_date" - (coalesce("g"."received_date", "s"."congress_approved_date")))) AS BIGINT), 'limit_days', CAST(((CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($1 AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END END)) AS BIGINT), 'basis_label_en', CAST((CASE WHEN ("g"."received_date" IS NOT NULL) THEN 'the funds arrived' ELSE 'the congress approved the budget' END) AS VARCHAR)) AS TEXT) AS "vars",
+  CAST("g"."transfer_id" AS TEXT) AS "delta_key"
+FROM "transfers"."grants" AS "g" LEFT JOIN "ref"."budget_sessions" AS "s" ON (("s"."region_code" = "g"."from_region") AND ("s"."fiscal_year" = "g"."fiscal_year"))
+WHERE "g"."issued_date" <= CAST($4 AS DATE)
+  AND EXISTS (SELECT 1 FROM unnest(CAST($5 AS TEXT[])) AS __dk(k0) WHERE "g"."transfer_id" = CAST(__dk.k0 AS VARCHAR))
+  AND ((coalesce("g"."received_date", "s"."congress_approved_date")) IS NOT NULL)
+  AND (("g"."issued_date" > ((coalesce("g"."received_date", "s"."congress_approved_date")) + CAST(CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($1 AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END END AS INTEGER))) OR ("g"."issued_date" IS NULL AND ((coalesce("g"."received_date", "s"."congress_approved_date")) + CAST(CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($1 AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END END AS INTEGER)) < CAST($4 AS DATE)));

@@ -16,7 +16,8 @@ SELECT 'agency' AS "entity_type",
   CAST(__g."initial_total" AS DECIMAL(18,2)) AS "amount",
   CAST(coalesce(CASE WHEN __g.__n <= 500 THEN (SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.budget_indicators', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest((SELECT array_agg(DISTINCT CAST(CAST("i"."indicator_id" AS TEXT) AS TEXT) COLLATE "C" ORDER BY CAST(CAST("i"."indicator_id" AS TEXT) AS TEXT) COLLATE "C") FROM "treasury"."budget_indicators" AS "i" JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "i"."agency_code") JOIN "ref"."budget_sessions" AS "s" ON (("s"."region_code" = "ag"."region_code") AND ("s"."fiscal_year" = "i"."fiscal_year")) WHERE "i"."approved_date" <= CAST($1 AS DATE) AND (CAST($2 AS TEXT[]) IS NULL OR "i"."agency_code" = ANY(CAST($2 AS TEXT[]))) AND ("i"."kind" = 'initial') AND "i"."agency_code" IS NOT DISTINCT FROM __g."agency_code" AND "i"."fiscal_year" IS NOT DISTINCT FROM __g."fiscal_year")) WITH ORDINALITY AS __ek(k, o)) ELSE CAST('[]' AS JSONB) END, CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
   CAST(CASE WHEN __g.__n > 500 THEN 'SELECT * FROM treasury.budget_indicators WHERE ' || 'agency_code = ' || '''' || replace(CAST(__g."agency_code" AS VARCHAR), '''', '''''') || '''' || ' AND ' || 'fiscal_year = ' || CAST(__g."fiscal_year" AS VARCHAR) || ' AND ' || 'approved_date <= ' || 'DATE ''' || CAST(CAST($1 AS DATE) AS VARCHAR) || '''' END AS VARCHAR) AS "evidence_query",
-  CAST(json_build_object('agency_name', CAST(__g."agency_name" AS VARCHAR), 'fiscal_year', CAST(__g."fiscal_year" AS BIGINT), 'first_approved', CAST(__g."first_approved" AS VARCHAR), 'days_late', CAST(((__g."first_approved" - __g."congress_date")) AS BIGINT)) AS TEXT) AS "vars"
+  CAST(json_build_object('agency_name', CAST(__g."agency_name" AS VARCHAR), 'fiscal_year', CAST(__g."fiscal_year" AS BIGINT), 'first_approved', CAST(__g."first_approved" AS VARCHAR), 'days_late', CAST(((__g."first_approved" - __g."congress_date")) AS BIGINT)) AS TEXT) AS "vars",
+  CAST(__g."agency_code" AS TEXT) || '' || CAST(__g."fiscal_year" AS TEXT) AS "delta_key"
 FROM fiscus_g AS __g
 WHERE (((__g."first_approved" - __g."congress_date")) > CAST($3 AS BIGINT));
 
@@ -35,3 +36,26 @@ SELECT EXISTS (SELECT 1 FROM "ref"."budget_sessions") AS ok;
 -- input 1 (treasury.budget_indicators)
 -- parameters: $1=as_of:date
 SELECT count(*) AS "rows" FROM "treasury"."budget_indicators" AS __in WHERE __in."approved_date" <= CAST($1 AS DATE);
+
+-- delta (agency_code, fiscal_year)
+-- parameters: $1=as_of:date, $2=scope:list, $3=delta_0:list, $4=delta_1:list, $5=p_max_days:days
+WITH fiscus_g AS (SELECT "i"."agency_code" AS "agency_code", "i"."fiscal_year" AS "fiscal_year", min("i"."approved_date") AS "first_approved", max("s"."congress_approved_date") AS "congress_date", sum("i"."amount") AS "initial_total", max("ag"."agency_name") AS "agency_name", max("ag"."region_code") AS "region_code", count(*) AS __n FROM "treasury"."budget_indicators" AS "i" JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "i"."agency_code") JOIN "ref"."budget_sessions" AS "s" ON (("s"."region_code" = "ag"."region_code") AND ("s"."fiscal_year" = "i"."fiscal_year")) WHERE "i"."approved_date" <= CAST($1 AS DATE) AND (CAST($2 AS TEXT[]) IS NULL OR "i"."agency_code" = ANY(CAST($2 AS TEXT[]))) AND EXISTS (SELECT 1 FROM unnest(CAST($3 AS TEXT[]), CAST($4 AS TEXT[])) AS __dk(k0, k1) WHERE "i"."agency_code" = CAST(__dk.k0 AS VARCHAR) AND "i"."fiscal_year" = CAST(__dk.k1 AS INTEGER)) AND ("i"."kind" = 'initial') GROUP BY "i"."agency_code", "i"."fiscal_year")
+SELECT 'agency' AS "entity_type",
+  CAST(__g."agency_code" AS VARCHAR) AS "entity_id",
+  CAST(__g."agency_name" AS VARCHAR) AS "entity_name",
+  CAST(__g."region_code" AS VARCHAR) AS "region_code",
+  CAST(__g."agency_code" AS VARCHAR) AS "agency_code",
+  CAST(__g."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST(make_date(CAST(__g."fiscal_year" AS INTEGER), CAST(1 AS INTEGER), CAST(1 AS INTEGER)) AS DATE) AS "period_start",
+  CAST(make_date(CAST(__g."fiscal_year" AS INTEGER), CAST(12 AS INTEGER), CAST(31 AS INTEGER)) AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'days_after_congress' AS "measure_name",
+  CAST(CAST(((__g."first_approved" - __g."congress_date")) AS BIGINT) AS TEXT) AS "measure_value",
+  CAST(CAST(CAST($5 AS BIGINT) AS BIGINT) AS TEXT) AS "threshold",
+  CAST(__g."initial_total" AS DECIMAL(18,2)) AS "amount",
+  CAST(coalesce(CASE WHEN __g.__n <= 500 THEN (SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.budget_indicators', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest((SELECT array_agg(DISTINCT CAST(CAST("i"."indicator_id" AS TEXT) AS TEXT) COLLATE "C" ORDER BY CAST(CAST("i"."indicator_id" AS TEXT) AS TEXT) COLLATE "C") FROM "treasury"."budget_indicators" AS "i" JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "i"."agency_code") JOIN "ref"."budget_sessions" AS "s" ON (("s"."region_code" = "ag"."region_code") AND ("s"."fiscal_year" = "i"."fiscal_year")) WHERE "i"."approved_date" <= CAST($1 AS DATE) AND (CAST($2 AS TEXT[]) IS NULL OR "i"."agency_code" = ANY(CAST($2 AS TEXT[]))) AND EXISTS (SELECT 1 FROM unnest(CAST($3 AS TEXT[]), CAST($4 AS TEXT[])) AS __dk(k0, k1) WHERE "i"."agency_code" = CAST(__dk.k0 AS VARCHAR) AND "i"."fiscal_year" = CAST(__dk.k1 AS INTEGER)) AND ("i"."kind" = 'initial') AND "i"."agency_code" IS NOT DISTINCT FROM __g."agency_code" AND "i"."fiscal_year" IS NOT DISTINCT FROM __g."fiscal_year")) WITH ORDINALITY AS __ek(k, o)) ELSE CAST('[]' AS JSONB) END, CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
+  CAST(CASE WHEN __g.__n > 500 THEN 'SELECT * FROM treasury.budget_indicators WHERE ' || 'agency_code = ' || '''' || replace(CAST(__g."agency_code" AS VARCHAR), '''', '''''') || '''' || ' AND ' || 'fiscal_year = ' || CAST(__g."fiscal_year" AS VARCHAR) || ' AND ' || 'approved_date <= ' || 'DATE ''' || CAST(CAST($1 AS DATE) AS VARCHAR) || '''' END AS VARCHAR) AS "evidence_query",
+  CAST(json_build_object('agency_name', CAST(__g."agency_name" AS VARCHAR), 'fiscal_year', CAST(__g."fiscal_year" AS BIGINT), 'first_approved', CAST(__g."first_approved" AS VARCHAR), 'days_late', CAST(((__g."first_approved" - __g."congress_date")) AS BIGINT)) AS TEXT) AS "vars",
+  CAST(__g."agency_code" AS TEXT) || '' || CAST(__g."fiscal_year" AS TEXT) AS "delta_key"
+FROM fiscus_g AS __g
+WHERE (((__g."first_approved" - __g."congress_date")) > CAST($5 AS BIGINT));

@@ -22,7 +22,8 @@ SELECT 'payee' AS "entity_type",
   CAST(w."total" AS DECIMAL(18,2)) AS "amount",
   CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.payments', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest((SELECT array_agg(DISTINCT CAST(q2.__key AS TEXT) COLLATE "C" ORDER BY CAST(q2.__key AS TEXT) COLLATE "C") FROM fiscus_wq AS q2 WHERE q2."agency_code" = w."agency_code" AND q2."payee_account" = w."payee_account" AND q2.__d BETWEEN w.__start AND w.__end)) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", w."agency_code")) AS VARCHAR), 'payee_name', CAST(w."payee_name" AS VARCHAR), 'window_days', CAST((CAST($6 AS BIGINT)) AS BIGINT), 'n', CAST(w."n" AS BIGINT), 'total', CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR)) AS TEXT) AS "vars"
+  CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", w."agency_code")) AS VARCHAR), 'payee_name', CAST(w."payee_name" AS VARCHAR), 'window_days', CAST((CAST($6 AS BIGINT)) AS BIGINT), 'n', CAST(w."n" AS BIGINT), 'total', CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR)) AS TEXT) AS "vars",
+  CAST(w."agency_code" AS TEXT) || '' || CAST(w."payee_account" AS TEXT) AS "delta_key"
 FROM fiscus_wf AS w LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = w."agency_code")
 WHERE NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE w2."agency_code" = w."agency_code" AND w2."payee_account" = w."payee_account" AND w2.__start < w.__start AND w2.__start + (CAST(CAST($6 AS BIGINT) AS INTEGER) - 1) >= w.__end);
 
@@ -33,3 +34,32 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 -- input 1 (treasury.payments)
 -- parameters: $1=as_of:date
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($1 AS DATE);
+
+-- delta (agency_code, payee_account)
+-- parameters: $1=as_of:date, $2=scope:list, $3=delta_0:list, $4=delta_1:list, $5=p_max_single:money, $6=p_min_count:integer, $7=p_min_total:money, $8=p_window_days:days
+WITH fiscus_wq AS MATERIALIZED (SELECT "p"."agency_code" AS "agency_code", "p"."payee_account" AS "payee_account", "p"."pay_date" AS __d, CAST("p"."payment_id" AS TEXT) AS __key, "p"."amount" AS "__c_p_amount", "p"."payee_name" AS "__c_p_payee_name", "p"."region_code" AS "__c_p_region_code", "p"."fiscal_year" AS "__c_p_fiscal_year" FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND (CAST($2 AS TEXT[]) IS NULL OR "p"."agency_code" = ANY(CAST($2 AS TEXT[]))) AND EXISTS (SELECT 1 FROM unnest(CAST($3 AS TEXT[]), CAST($4 AS TEXT[])) AS __dk(k0, k1) WHERE "p"."agency_code" = CAST(__dk.k0 AS VARCHAR) AND "p"."payee_account" = CAST(__dk.k1 AS VARCHAR)) AND (("p"."amount" > 0) AND ("p"."amount" < CAST($5 AS DECIMAL(18,2))))),
+fiscus_wp AS (SELECT "agency_code", "payee_account" FROM fiscus_wq AS q GROUP BY "agency_code", "payee_account" HAVING (count(*) >= CAST($6 AS BIGINT)) AND (sum(q."__c_p_amount") >= CAST($7 AS DECIMAL(18,2)))),
+fiscus_ws AS (SELECT DISTINCT q."agency_code", q."payee_account", q.__d FROM fiscus_wq AS q JOIN fiscus_wp AS wp ON q."agency_code" = wp."agency_code" AND q."payee_account" = wp."payee_account"),
+fiscus_w AS (SELECT st."agency_code" AS "agency_code", st."payee_account" AS "payee_account", st.__d AS __start, max(q.__d) AS __end, count(*) AS "n", sum(q."__c_p_amount") AS "total", max(q."__c_p_payee_name") AS "payee_name", max(q."__c_p_region_code") AS "region_code", min(q."__c_p_fiscal_year") AS "fiscal_year", count(*) AS __n
+        FROM fiscus_ws st JOIN fiscus_wq q ON q."agency_code" = st."agency_code" AND q."payee_account" = st."payee_account" AND q.__d BETWEEN st.__d AND st.__d + (CAST(CAST($8 AS BIGINT) AS INTEGER) - 1)
+        GROUP BY st."agency_code", st."payee_account", st.__d),
+fiscus_wf AS MATERIALIZED (SELECT * FROM fiscus_w AS w WHERE ((w."n" >= CAST($6 AS BIGINT)) AND (w."total" >= CAST($7 AS DECIMAL(18,2)))))
+SELECT 'payee' AS "entity_type",
+  CAST((CAST((CAST(w."agency_code" AS TEXT) || CAST('|' AS TEXT)) AS TEXT) || CAST(w."payee_account" AS TEXT)) AS VARCHAR) AS "entity_id",
+  CAST(w."payee_name" AS VARCHAR) AS "entity_name",
+  CAST(w."region_code" AS VARCHAR) AS "region_code",
+  CAST(w."agency_code" AS VARCHAR) AS "agency_code",
+  CAST(w."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST(w.__start AS DATE) AS "period_start",
+  CAST(w.__end AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'window_total' AS "measure_name",
+  CAST(CAST(w."total" AS DECIMAL(18,2)) AS TEXT) AS "measure_value",
+  CAST(CAST(CAST($7 AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS TEXT) AS "threshold",
+  CAST(w."total" AS DECIMAL(18,2)) AS "amount",
+  CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.payments', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest((SELECT array_agg(DISTINCT CAST(q2.__key AS TEXT) COLLATE "C" ORDER BY CAST(q2.__key AS TEXT) COLLATE "C") FROM fiscus_wq AS q2 WHERE q2."agency_code" = w."agency_code" AND q2."payee_account" = w."payee_account" AND q2.__d BETWEEN w.__start AND w.__end)) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
+  CAST(NULL AS VARCHAR) AS "evidence_query",
+  CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", w."agency_code")) AS VARCHAR), 'payee_name', CAST(w."payee_name" AS VARCHAR), 'window_days', CAST((CAST($8 AS BIGINT)) AS BIGINT), 'n', CAST(w."n" AS BIGINT), 'total', CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR)) AS TEXT) AS "vars",
+  CAST(w."agency_code" AS TEXT) || '' || CAST(w."payee_account" AS TEXT) AS "delta_key"
+FROM fiscus_wf AS w LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = w."agency_code")
+WHERE NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE w2."agency_code" = w."agency_code" AND w2."payee_account" = w."payee_account" AND w2.__start < w.__start AND w2.__start + (CAST(CAST($8 AS BIGINT) AS INTEGER) - 1) >= w.__end);

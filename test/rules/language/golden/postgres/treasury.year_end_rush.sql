@@ -16,7 +16,8 @@ SELECT 'agency' AS "entity_type",
   CAST(coalesce(__g."december", 0) AS DECIMAL(18,2)) AS "amount",
   CAST(coalesce(CASE WHEN __g.__n <= 500 THEN (SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.payments', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest((SELECT array_agg(DISTINCT CAST(CAST("p"."payment_id" AS TEXT) AS TEXT) COLLATE "C" ORDER BY CAST(CAST("p"."payment_id" AS TEXT) AS TEXT) COLLATE "C") FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND (CAST($2 AS TEXT[]) IS NULL OR "p"."agency_code" = ANY(CAST($2 AS TEXT[]))) AND "p"."agency_code" IS NOT DISTINCT FROM __g."agency_code" AND "p"."fiscal_year" IS NOT DISTINCT FROM __g."fiscal_year")) WITH ORDINALITY AS __ek(k, o)) ELSE CAST('[]' AS JSONB) END, CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
   CAST(CASE WHEN __g.__n > 500 THEN 'SELECT * FROM treasury.payments WHERE ' || 'agency_code = ' || '''' || replace(CAST(__g."agency_code" AS VARCHAR), '''', '''''') || '''' || ' AND ' || 'fiscal_year = ' || CAST(__g."fiscal_year" AS VARCHAR) || ' AND ' || 'pay_date <= ' || 'DATE ''' || CAST(CAST($1 AS DATE) AS VARCHAR) || '''' END AS VARCHAR) AS "evidence_query",
-  CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", __g."agency_code")) AS VARCHAR), 'fiscal_year', CAST(__g."fiscal_year" AS BIGINT), 'december', CAST(CAST(__g."december" AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(CAST(((div(CAST(__g."december" AS NUMERIC) * 1000000000000, NULLIF(CAST(__g."year_total" AS NUMERIC), 0)) * 0.0000000001)) AS NUMERIC), 2) AS DECIMAL(24,2)) AS TEXT)) AS TEXT) AS "vars"
+  CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", __g."agency_code")) AS VARCHAR), 'fiscal_year', CAST(__g."fiscal_year" AS BIGINT), 'december', CAST(CAST(__g."december" AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(CAST(((div(CAST(__g."december" AS NUMERIC) * 1000000000000, NULLIF(CAST(__g."year_total" AS NUMERIC), 0)) * 0.0000000001)) AS NUMERIC), 2) AS DECIMAL(24,2)) AS TEXT)) AS TEXT) AS "vars",
+  CAST(__g."agency_code" AS TEXT) || '' || CAST(__g."fiscal_year" AS TEXT) AS "delta_key"
 FROM fiscus_g AS __g LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = __g."agency_code")
 WHERE ((__g."year_total" >= CAST($4 AS DECIMAL(18,2))) AND ((__g."december" * 100) > (CAST($3 AS DOUBLE PRECISION) * __g."year_total")));
 
@@ -27,3 +28,26 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 -- input 1 (treasury.payments)
 -- parameters: $1=as_of:date
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($1 AS DATE);
+
+-- delta (agency_code, fiscal_year)
+-- parameters: $1=as_of:date, $2=scope:list, $3=delta_0:list, $4=delta_1:list, $5=p_max_share_pct:percent, $6=p_min_year_total:money
+WITH fiscus_g AS (SELECT "p"."agency_code" AS "agency_code", "p"."fiscal_year" AS "fiscal_year", sum("p"."amount") AS "year_total", sum("p"."amount") FILTER (WHERE ((CAST(EXTRACT(MONTH FROM "p"."pay_date") AS INTEGER) = 12) AND (CAST(EXTRACT(YEAR FROM "p"."pay_date") AS INTEGER) = "p"."fiscal_year"))) AS "december", max("p"."region_code") AS "region_code", count(*) AS __n FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND (CAST($2 AS TEXT[]) IS NULL OR "p"."agency_code" = ANY(CAST($2 AS TEXT[]))) AND EXISTS (SELECT 1 FROM unnest(CAST($3 AS TEXT[]), CAST($4 AS TEXT[])) AS __dk(k0, k1) WHERE "p"."agency_code" = CAST(__dk.k0 AS VARCHAR) AND "p"."fiscal_year" = CAST(__dk.k1 AS INTEGER)) GROUP BY "p"."agency_code", "p"."fiscal_year")
+SELECT 'agency' AS "entity_type",
+  CAST(__g."agency_code" AS VARCHAR) AS "entity_id",
+  CAST("ag"."agency_name" AS VARCHAR) AS "entity_name",
+  CAST(__g."region_code" AS VARCHAR) AS "region_code",
+  CAST(__g."agency_code" AS VARCHAR) AS "agency_code",
+  CAST(__g."fiscal_year" AS INTEGER) AS "fiscal_year",
+  CAST(make_date(CAST(__g."fiscal_year" AS INTEGER), CAST(1 AS INTEGER), CAST(1 AS INTEGER)) AS DATE) AS "period_start",
+  CAST(make_date(CAST(__g."fiscal_year" AS INTEGER), CAST(12 AS INTEGER), CAST(31 AS INTEGER)) AS DATE) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "severity",
+  'december_share_pct' AS "measure_name",
+  CAST(CAST(round(CAST(((div(CAST(__g."december" AS NUMERIC) * 1000000000000, NULLIF(CAST(__g."year_total" AS NUMERIC), 0)) * 0.0000000001)) AS NUMERIC), 4) AS DECIMAL(24,4)) AS TEXT) AS "measure_value",
+  CAST(CAST(round(CAST(CAST($5 AS DOUBLE PRECISION) AS NUMERIC), 4) AS DECIMAL(24,4)) AS TEXT) AS "threshold",
+  CAST(coalesce(__g."december", 0) AS DECIMAL(18,2)) AS "amount",
+  CAST(coalesce(CASE WHEN __g.__n <= 500 THEN (SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.payments', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest((SELECT array_agg(DISTINCT CAST(CAST("p"."payment_id" AS TEXT) AS TEXT) COLLATE "C" ORDER BY CAST(CAST("p"."payment_id" AS TEXT) AS TEXT) COLLATE "C") FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND (CAST($2 AS TEXT[]) IS NULL OR "p"."agency_code" = ANY(CAST($2 AS TEXT[]))) AND EXISTS (SELECT 1 FROM unnest(CAST($3 AS TEXT[]), CAST($4 AS TEXT[])) AS __dk(k0, k1) WHERE "p"."agency_code" = CAST(__dk.k0 AS VARCHAR) AND "p"."fiscal_year" = CAST(__dk.k1 AS INTEGER)) AND "p"."agency_code" IS NOT DISTINCT FROM __g."agency_code" AND "p"."fiscal_year" IS NOT DISTINCT FROM __g."fiscal_year")) WITH ORDINALITY AS __ek(k, o)) ELSE CAST('[]' AS JSONB) END, CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
+  CAST(CASE WHEN __g.__n > 500 THEN 'SELECT * FROM treasury.payments WHERE ' || 'agency_code = ' || '''' || replace(CAST(__g."agency_code" AS VARCHAR), '''', '''''') || '''' || ' AND ' || 'fiscal_year = ' || CAST(__g."fiscal_year" AS VARCHAR) || ' AND ' || 'pay_date <= ' || 'DATE ''' || CAST(CAST($1 AS DATE) AS VARCHAR) || '''' END AS VARCHAR) AS "evidence_query",
+  CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", __g."agency_code")) AS VARCHAR), 'fiscal_year', CAST(__g."fiscal_year" AS BIGINT), 'december', CAST(CAST(__g."december" AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(CAST(((div(CAST(__g."december" AS NUMERIC) * 1000000000000, NULLIF(CAST(__g."year_total" AS NUMERIC), 0)) * 0.0000000001)) AS NUMERIC), 2) AS DECIMAL(24,2)) AS TEXT)) AS TEXT) AS "vars",
+  CAST(__g."agency_code" AS TEXT) || '' || CAST(__g."fiscal_year" AS TEXT) AS "delta_key"
+FROM fiscus_g AS __g LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = __g."agency_code")
+WHERE ((__g."year_total" >= CAST($6 AS DECIMAL(18,2))) AND ((__g."december" * 100) > (CAST($5 AS DOUBLE PRECISION) * __g."year_total")));
