@@ -160,7 +160,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const compiled = await compileLoaded(one(loaded, id), {}, engineOf(ctx.dbPath));
       const bindings = describeBindings(compiled, { asOf, scope: compiled.scope ? null : undefined });
       if (opts.format === 'json') {
-        ctx.io.out(`${JSON.stringify({ rule_id: id, sql: compiled.sql, params: bindings, preconditions: compiled.preconditions, scope: compiled.scope ?? null }, null, 2)}\n`);
+        ctx.io.out(`${JSON.stringify({ rule_id: id, sql: compiled.sql, params: bindings, preconditions: compiled.preconditions, scope: compiled.scope ?? null, delta: compiled.delta ?? null }, null, 2)}\n`);
         return;
       }
       const lines = [
@@ -168,6 +168,9 @@ export const register: RegisterCommand = (program, ctx) => {
         `-- parameters: ${bindings.map((b) => `$${b.name} ${b.type} = ${b.value}`).join(', ')}`,
         ...compiled.preconditions.map((p) => `-- precondition (${p.reason}):\n--   ${p.sql.replaceAll('\n', '\n--   ')}`),
         compiled.sql.trim(),
+        ...(compiled.delta
+          ? [`-- delta variant, after batches that touch only ${Object.keys(compiled.delta.tables).join(', ')}: only the key tuples ($delta_0 …) of (${compiled.delta.keys.join(', ')}) the batches touched:\n--   ${compiled.delta.sql.trim().replaceAll('\n', '\n--   ')}`]
+          : []),
       ];
       ctx.io.out(`${lines.join('\n')}\n`);
     });

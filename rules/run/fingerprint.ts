@@ -84,6 +84,7 @@ export class TableStateCache {
   private readonly cache = new Map<string, Promise<TableState>>();
   private catalog?: Promise<Map<string, string[]>>;
   private readonly checks = new Map<string, Promise<boolean>>();
+  private readonly memos = new Map<string, Promise<unknown>>();
   constructor(private readonly store: Store) {}
 
   /**
@@ -95,6 +96,16 @@ export class TableStateCache {
     if (!p) {
       p = run();
       this.checks.set(sql, p);
+    }
+    return p;
+  }
+
+  /** Any read answered once per run under `key` (e.g. the keys new batches touched, shared by rules with the same key). */
+  memo<T>(key: string, run: () => Promise<T>): Promise<T> {
+    let p = this.memos.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = run();
+      this.memos.set(key, p);
     }
     return p;
   }
@@ -227,16 +238,22 @@ async function touchedKeys(store: Store, table: string, columns: readonly string
 }
 
 /** Delta evaluation when every changed table is one the rule's delta key covers and only gained batches. */
-async function deltaDecision(store: Store, rule: CompiledRule, prev: Fingerprint, now: TablesState, changed: readonly string[]): Promise<Decision | undefined> {
+async function deltaDecision(
+  store: Store, rule: CompiledRule, prev: Fingerprint, now: TablesState, changed: readonly string[], cache?: TableStateCache,
+): Promise<Decision | undefined> {
+  const once = <T>(key: string, run: () => Promise<T>) => (cache ? cache.memo(key, run) : run());
   const delta = rule.delta;
   if (!delta || !changed.every((t) => t in delta.tables)) return undefined;
   const tuples = new Map<string, string[]>();
   const batches: string[] = [];
   for (const t of changed) {
-    const only = await newBatchesOnly(store, t, prev.tables[t], now[t]);
+    const before = prev.tables[t];
+    const only = await once(`batches\u0000${t}\u0000${canonicalJson(before ?? null)}`, () => newBatchesOnly(store, t, before, now[t]));
     if ('why' in only) return { mode: 'full', why: only.why };
     batches.push(...only.batches);
-    for (const k of await touchedKeys(store, t, delta.tables[t]!, only.batches)) {
+    const cols = delta.tables[t]!;
+    const keys = await once(`keys\u0000${t}\u0000${cols.join(',')}\u0000${only.batches.join(',')}`, () => touchedKeys(store, t, cols, only.batches));
+    for (const k of keys) {
       // A NULL part matches no key: findings of such rows are not reachable key by key.
       if (k.some((v) => v === null)) return { mode: 'full', why: `a changed row of ${t} has no ${delta.keys.join(', ')}` };
       tuples.set(k.join(KEY_SEPARATOR), k as string[]);
@@ -257,6 +274,8 @@ export async function decide(
   rule: CompiledRule,
   prev: Fingerprint | undefined,
   now: { rule_hash: string; as_of: string; tables: TablesState },
+  /** The run's cache: rules sharing a table and key read the touched keys once. */
+  cache?: TableStateCache,
 ): Promise<Decision> {
   if (!prev) return { mode: 'full', why: 'first run' };
   if (prev.rule_hash !== now.rule_hash) return { mode: 'full', why: 'rule, parameters or allow-list changed' };
@@ -265,7 +284,7 @@ export async function decide(
     (t) => canonicalJson(prev.tables[t] ?? null) !== canonicalJson(now.tables[t] ?? null),
   );
   if (changed.length === 0) return { mode: 'unchanged', since: prev.run_id, flagsRaised: prev.flags_raised };
-  const delta = await deltaDecision(store, rule, prev, now.tables, changed);
+  const delta = await deltaDecision(store, rule, prev, now.tables, changed, cache);
   if (delta) return delta;
   const scope = rule.scope;
   if (!scope) return { mode: 'full', why: `input changed: ${changed.join(', ')}` };

@@ -361,7 +361,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   if (!opts.dryRun) {
     state = await tables.states(inputTables(rule));
     if (!opts.full && !opts.scope) {
-      decision = await decide(store, rule, await readFingerprint(store, id), { rule_hash: hash, as_of: opts.asOf, tables: state });
+      decision = await decide(store, rule, await readFingerprint(store, id), { rule_hash: hash, as_of: opts.asOf, tables: state }, tables);
     }
   }
   if (opts.scope && rule.scope && (SCOPE_FLAG_COLUMNS as readonly string[]).includes(rule.scope.column)) {

@@ -84,9 +84,9 @@ export const postgres: Dialect = {
     const p = postgres.param(name, 'list');
     return `(${p} IS NULL OR ${x} = ANY(${p}))`;
   },
-  // unnest(a, b, …) in FROM zips the arrays into rows.
-  inDeltaKeys: (cols) => `EXISTS (SELECT 1 FROM unnest(${cols.map((_, i) => postgres.param(`delta_${i}`, 'list')).join(', ')}) AS __dk(${cols.map((_, i) => `k${i}`).join(', ')}) WHERE ${cols
-    .map((c, i) => `${c.sql} = CAST(__dk.k${i} AS ${c.type})`).join(' AND ')})`,
+  // unnest(a, b, …) in FROM zips the arrays into rows; a row-value IN plans as a hashed semi join.
+  inDeltaKeys: (cols) => `${cols.length === 1 ? cols[0]!.sql : `(${cols.map((c) => c.sql).join(', ')})`} IN (SELECT ${cols
+    .map((c, i) => `CAST(__dk.k${i} AS ${c.type})`).join(', ')} FROM unnest(${cols.map((_, i) => postgres.param(`delta_${i}`, 'list')).join(', ')}) AS __dk(${cols.map((_, i) => `k${i}`).join(', ')}))`,
   keyList: (x) => `array_agg(DISTINCT CAST(${x} AS TEXT) COLLATE "C" ORDER BY CAST(${x} AS TEXT) COLLATE "C")`,
   orderedList: (x, o) => `array_agg(${x} ORDER BY ${o.join(', ')})`,
   firstOf: (x, o) => `(array_agg(${x} ORDER BY ${o.join(', ')}))[1]`,

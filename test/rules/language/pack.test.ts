@@ -55,7 +55,7 @@ describe('built-in pack', () => {
       expect(reader.currentRowCount, def.meta.id).toBe(0);
       if (c.delta) {
         // The delta variant runs too, with one bound key tuple, and returns the same columns.
-        const keys = c.delta.keys.map(() => ['X']);
+        const keys = c.delta.keys.map(() => ['1']);
         const d = await store.withConnection((conn) => conn.runAndReadAll(c.delta!.sql, bindValues(c, '2025-12-31', null, c.delta!.sql, keys)));
         expect(d.columnNames(), `${def.meta.id} delta`).toEqual([...RESULT_COLUMNS, 'delta_key']);
       }

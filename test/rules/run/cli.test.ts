@@ -71,6 +71,9 @@ describe('fiscus rules / fiscus flags', () => {
     expect(explain.stdout).toMatch(/\$as_of DATE = 2025-12-31/);
     expect(explain.stdout).toMatch(/\$p_min_amount DECIMAL\(18,2\) = 50000/);
     expect(explain.stdout).toMatch(/SELECT/);
+    // The delta variant: evaluated only over the payments the new batches touched.
+    expect(explain.stdout).toMatch(/-- delta variant, after batches that touch only treasury\.payments: only the key tuples \(\$delta_0 …\) of \(payment_id\)/);
+    expect(explain.stdout).toMatch(/\$delta_0/);
   });
 
   it('runs rules, prints the summary, and lists flags in the FLAGS.md shape', async () => {

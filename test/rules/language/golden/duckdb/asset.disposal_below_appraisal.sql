@@ -56,5 +56,5 @@ SELECT 'asset_change' AS "entity_type",
 FROM "assets"."changes" AS "c" LEFT JOIN "assets"."cards" AS "k" ON ("k"."asset_id" = "c"."asset_id") AND "k"."acquired_date" <= CAST($as_of AS DATE) LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "c"."agency_code")
 WHERE "c"."change_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "c"."agency_code"))
-  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "c"."change_id" = CAST(__dk.k0 AS VARCHAR))
+  AND "c"."change_id" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk)
   AND (("c"."change_type" = 'dispose') AND ((("c"."appraised_value" IS NOT NULL) AND (("c"."amount" * 100) < (CAST($p_min_pct AS DOUBLE) * "c"."appraised_value"))) OR (("c"."appraised_value" IS NULL) AND ("k"."original_value" >= CAST($p_appraisal_required_from AS DECIMAL(18,2))))));

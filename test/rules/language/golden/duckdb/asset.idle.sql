@@ -52,5 +52,5 @@ SELECT 'asset' AS "entity_type",
 FROM "assets"."cards" AS "k" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "k"."agency_code")
 WHERE "k"."acquired_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "k"."agency_code"))
-  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "k"."asset_id" = CAST(__dk.k0 AS VARCHAR))
+  AND "k"."asset_id" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk)
   AND ((list_contains(CAST($p_categories AS VARCHAR[]), CAST("k"."category" AS VARCHAR)) AND ("k"."status" = 'idle')) AND ("k"."original_value" >= CAST($p_min_value AS DECIMAL(18,2))));

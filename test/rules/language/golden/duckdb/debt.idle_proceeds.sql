@@ -59,6 +59,6 @@ SELECT 'allocation' AS "entity_type",
   CAST("a"."allocation_id" AS VARCHAR) AS "delta_key"
 FROM "debt"."allocations" AS "a" JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "a"."bond_code") AND "b"."issue_date" <= CAST($as_of AS DATE)
 WHERE "a"."allocation_date" <= CAST($as_of AS DATE)
-  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "a"."allocation_id" = CAST(__dk.k0 AS VARCHAR))
+  AND "a"."allocation_id" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk)
   AND ("b"."bond_type" = 'special')
   AND (("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($p_min_share_pct AS DOUBLE) * "a"."amount")), FALSE));

@@ -50,5 +50,5 @@ SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS VARCHAR) || '' || CAST("d"."fiscal_year" AS VARCHAR) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= year(CAST($as_of AS DATE))
-  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0, unnest(CAST($delta_1 AS VARCHAR[])) AS k1) AS __dk WHERE "d"."region_code" = CAST(__dk.k0 AS VARCHAR) AND "d"."fiscal_year" = CAST(__dk.k1 AS INTEGER))
+  AND ("d"."region_code", "d"."fiscal_year") IN (SELECT CAST(k0 AS VARCHAR), CAST(k1 AS INTEGER) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0, unnest(CAST($delta_1 AS VARCHAR[])) AS k1) AS __dk)
   AND ("d"."debt_balance" > "d"."debt_limit");

@@ -52,5 +52,5 @@ SELECT 'debt_service' AS "entity_type",
   json_object('bond_name', CAST((coalesce("b"."bond_name", "v"."bond_code")) AS VARCHAR), 'due_date', CAST(("v"."due_date") AS VARCHAR), 'due_total', CAST(CAST((("v"."principal_due" + "v"."interest_due")) AS DECIMAL(18,2)) AS VARCHAR), 'paid', CAST(CAST((CASE WHEN ("v"."paid_date" <= CAST($as_of AS DATE)) THEN coalesce("v"."paid_amount", 0) ELSE 0 END) AS DECIMAL(18,2)) AS VARCHAR)) AS "vars",
   CAST("v"."service_id" AS VARCHAR) AS "delta_key"
 FROM "debt"."service" AS "v" LEFT JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "v"."bond_code") AND "b"."issue_date" <= CAST($as_of AS DATE)
-WHERE EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "v"."service_id" = CAST(__dk.k0 AS VARCHAR))
+WHERE "v"."service_id" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk)
   AND (("v"."due_date" + CAST(1 AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce(((CASE WHEN ("v"."paid_date" <= CAST($as_of AS DATE)) THEN coalesce("v"."paid_amount", 0) ELSE 0 END) >= (("v"."principal_due" + "v"."interest_due"))), FALSE));

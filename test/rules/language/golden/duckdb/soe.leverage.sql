@@ -50,5 +50,5 @@ SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS VARCHAR) AS "delta_key"
 FROM "assets"."soe_financials" AS "f"
 WHERE "f"."period" <= strftime(CAST($as_of AS DATE), '%Y-%m')
-  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "f"."enterprise_code" = CAST(__dk.k0 AS VARCHAR))
+  AND "f"."enterprise_code" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk)
   AND (("f"."period" = (SELECT max(t0."period") FROM "assets"."soe_financials" AS t0 WHERE t0."period" <= strftime(CAST($as_of AS DATE), '%Y-%m') AND (t0."enterprise_code" = "f"."enterprise_code"))) AND (("f"."total_liabilities" * 100) > (CAST($p_max_pct AS DOUBLE) * "f"."total_assets")));

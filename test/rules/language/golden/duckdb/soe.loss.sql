@@ -50,5 +50,5 @@ SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS VARCHAR) || '' || CAST("f"."period" AS VARCHAR) AS "delta_key"
 FROM "assets"."soe_financials" AS "f"
 WHERE "f"."period" <= strftime(CAST($as_of AS DATE), '%Y-%m')
-  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0, unnest(CAST($delta_1 AS VARCHAR[])) AS k1) AS __dk WHERE "f"."enterprise_code" = CAST(__dk.k0 AS VARCHAR) AND "f"."period" = CAST(__dk.k1 AS VARCHAR))
+  AND ("f"."enterprise_code", "f"."period") IN (SELECT CAST(k0 AS VARCHAR), CAST(k1 AS VARCHAR) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0, unnest(CAST($delta_1 AS VARCHAR[])) AS k1) AS __dk)
   AND (ends_with("f"."period", '-12') AND ("f"."net_profit" < 0));

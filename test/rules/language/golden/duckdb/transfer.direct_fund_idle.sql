@@ -55,6 +55,6 @@ SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS VARCHAR) AS "delta_key"
 FROM "transfers"."grants" AS "g"
 WHERE "g"."issued_date" <= CAST($as_of AS DATE)
-  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "g"."transfer_id" = CAST(__dk.k0 AS VARCHAR))
+  AND "g"."transfer_id" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk)
   AND ("g"."direct_fund" AND ("g"."amount" > 0))
   AND (("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($p_min_share_pct AS DOUBLE) * "g"."amount")), FALSE));

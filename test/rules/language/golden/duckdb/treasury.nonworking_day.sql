@@ -54,5 +54,5 @@ SELECT 'payment' AS "entity_type",
 FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "p"."agency_code"))
-  AND EXISTS (SELECT 1 FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk WHERE "p"."payment_id" = CAST(__dk.k0 AS VARCHAR))
+  AND "p"."payment_id" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk)
   AND (("p"."amount" >= CAST($p_min_amount AS DECIMAL(18,2))) AND (NOT coalesce((SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = "p"."pay_date"), isodow("p"."pay_date") <= 5)));

@@ -56,5 +56,5 @@ SELECT 'asset_change' AS "entity_type",
 FROM "assets"."changes" AS "c" LEFT JOIN "assets"."cards" AS "k" ON ("k"."asset_id" = "c"."asset_id") AND "k"."acquired_date" <= CAST($2 AS DATE) LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "c"."agency_code")
 WHERE "c"."change_date" <= CAST($2 AS DATE)
   AND (CAST($3 AS TEXT[]) IS NULL OR "c"."agency_code" = ANY(CAST($3 AS TEXT[])))
-  AND EXISTS (SELECT 1 FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0) WHERE "c"."change_id" = CAST(__dk.k0 AS VARCHAR))
+  AND "c"."change_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0))
   AND (("c"."change_type" = 'dispose') AND ((("c"."appraised_value" IS NOT NULL) AND (("c"."amount" * 100) < (CAST($1 AS DOUBLE PRECISION) * "c"."appraised_value"))) OR (("c"."appraised_value" IS NULL) AND ("k"."original_value" >= CAST($5 AS DECIMAL(18,2))))));

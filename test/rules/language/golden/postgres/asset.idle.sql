@@ -52,5 +52,5 @@ SELECT 'asset' AS "entity_type",
 FROM "assets"."cards" AS "k" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "k"."agency_code")
 WHERE "k"."acquired_date" <= CAST($2 AS DATE)
   AND (CAST($3 AS TEXT[]) IS NULL OR "k"."agency_code" = ANY(CAST($3 AS TEXT[])))
-  AND EXISTS (SELECT 1 FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0) WHERE "k"."asset_id" = CAST(__dk.k0 AS VARCHAR))
+  AND "k"."asset_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0))
   AND (((CAST("k"."category" AS TEXT) = ANY(CAST($5 AS TEXT[]))) AND ("k"."status" = 'idle')) AND ("k"."original_value" >= CAST($1 AS DECIMAL(18,2))));

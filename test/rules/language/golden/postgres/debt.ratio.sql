@@ -51,6 +51,6 @@ SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS TEXT) || '' || CAST("d"."fiscal_year" AS TEXT) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= CAST(EXTRACT(YEAR FROM CAST($3 AS DATE)) AS INTEGER)
-  AND EXISTS (SELECT 1 FROM unnest(CAST($4 AS TEXT[]), CAST($5 AS TEXT[])) AS __dk(k0, k1) WHERE "d"."region_code" = CAST(__dk.k0 AS VARCHAR) AND "d"."fiscal_year" = CAST(__dk.k1 AS INTEGER))
+  AND ("d"."region_code", "d"."fiscal_year") IN (SELECT CAST(__dk.k0 AS VARCHAR), CAST(__dk.k1 AS INTEGER) FROM unnest(CAST($4 AS TEXT[]), CAST($5 AS TEXT[])) AS __dk(k0, k1))
   AND "d"."fiscal_capacity" IS NOT NULL
   AND (("d"."debt_balance" * 100) > (CAST($2 AS DOUBLE PRECISION) * "d"."fiscal_capacity"));

@@ -53,6 +53,6 @@ SELECT 'project' AS "entity_type",
   CAST(json_build_object('project_name', CAST(("p"."project_name") AS VARCHAR), 'agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'budget', CAST(CAST(("p"."budget") AS DECIMAL(18,2)) AS VARCHAR), 'fiscal_year', CAST(("p"."fiscal_year") AS BIGINT), 'project_code', CAST(("p"."project_code") AS VARCHAR)) AS TEXT) AS "vars",
   CAST("p"."fiscal_year" AS TEXT) || '' || CAST("p"."project_code" AS TEXT) AS "delta_key"
 FROM "projects"."projects" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
-WHERE EXISTS (SELECT 1 FROM unnest(CAST($2 AS TEXT[]), CAST($3 AS TEXT[])) AS __dk(k0, k1) WHERE "p"."fiscal_year" = CAST(__dk.k0 AS INTEGER) AND "p"."project_code" = CAST(__dk.k1 AS VARCHAR))
+WHERE ("p"."fiscal_year", "p"."project_code") IN (SELECT CAST(__dk.k0 AS INTEGER), CAST(__dk.k1 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[]), CAST($3 AS TEXT[])) AS __dk(k0, k1))
   AND (("p"."vote_result" = 'passed') AND ("p"."budget" > CAST($4 AS DECIMAL(18,2))))
   AND ((make_date(CAST("p"."fiscal_year" AS INTEGER), CAST(6 AS INTEGER), CAST(30 AS INTEGER)) + CAST(1 AS INTEGER)) <= CAST($1 AS DATE) AND NOT coalesce(((coalesce((SELECT sum(t0."amount") FROM "treasury"."payments" AS t0 WHERE t0."pay_date" <= CAST($1 AS DATE) AND (((t0."project_code" = "p"."project_code") AND (t0."fiscal_year" = "p"."fiscal_year")) AND (t0."pay_date" <= make_date(CAST("p"."fiscal_year" AS INTEGER), CAST(6 AS INTEGER), CAST(30 AS INTEGER))))), 0)) > 0), FALSE));

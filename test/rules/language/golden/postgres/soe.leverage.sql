@@ -50,5 +50,5 @@ SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS TEXT) AS "delta_key"
 FROM "assets"."soe_financials" AS "f"
 WHERE "f"."period" <= to_char(CAST($2 AS DATE), 'YYYY-MM')
-  AND EXISTS (SELECT 1 FROM unnest(CAST($3 AS TEXT[])) AS __dk(k0) WHERE "f"."enterprise_code" = CAST(__dk.k0 AS VARCHAR))
+  AND "f"."enterprise_code" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($3 AS TEXT[])) AS __dk(k0))
   AND (("f"."period" = (SELECT max(t0."period") FROM "assets"."soe_financials" AS t0 WHERE t0."period" <= to_char(CAST($2 AS DATE), 'YYYY-MM') AND (t0."enterprise_code" = "f"."enterprise_code"))) AND (("f"."total_liabilities" * 100) > (CAST($1 AS DOUBLE PRECISION) * "f"."total_assets")));

@@ -50,5 +50,5 @@ SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS TEXT) || '' || CAST("f"."period" AS TEXT) AS "delta_key"
 FROM "assets"."soe_financials" AS "f"
 WHERE "f"."period" <= to_char(CAST($1 AS DATE), 'YYYY-MM')
-  AND EXISTS (SELECT 1 FROM unnest(CAST($2 AS TEXT[]), CAST($3 AS TEXT[])) AS __dk(k0, k1) WHERE "f"."enterprise_code" = CAST(__dk.k0 AS VARCHAR) AND "f"."period" = CAST(__dk.k1 AS VARCHAR))
+  AND ("f"."enterprise_code", "f"."period") IN (SELECT CAST(__dk.k0 AS VARCHAR), CAST(__dk.k1 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[]), CAST($3 AS TEXT[])) AS __dk(k0, k1))
   AND ((right("f"."period", length('-12')) = '-12') AND ("f"."net_profit" < 0));

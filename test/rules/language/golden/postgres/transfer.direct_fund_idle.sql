@@ -55,6 +55,6 @@ SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS TEXT) AS "delta_key"
 FROM "transfers"."grants" AS "g"
 WHERE "g"."issued_date" <= CAST($2 AS DATE)
-  AND EXISTS (SELECT 1 FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0) WHERE "g"."transfer_id" = CAST(__dk.k0 AS VARCHAR))
+  AND "g"."transfer_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0))
   AND ("g"."direct_fund" AND ("g"."amount" > 0))
   AND (("g"."issued_date" + CAST(CAST($1 AS BIGINT) AS INTEGER)) <= CAST($2 AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($2 AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($1 AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($3 AS DOUBLE PRECISION) * "g"."amount")), FALSE));

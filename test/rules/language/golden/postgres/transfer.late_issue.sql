@@ -51,6 +51,6 @@ SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS TEXT) AS "delta_key"
 FROM "transfers"."grants" AS "g" LEFT JOIN "ref"."budget_sessions" AS "s" ON (("s"."region_code" = "g"."from_region") AND ("s"."fiscal_year" = "g"."fiscal_year"))
 WHERE "g"."issued_date" <= CAST($4 AS DATE)
-  AND EXISTS (SELECT 1 FROM unnest(CAST($5 AS TEXT[])) AS __dk(k0) WHERE "g"."transfer_id" = CAST(__dk.k0 AS VARCHAR))
+  AND "g"."transfer_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($5 AS TEXT[])) AS __dk(k0))
   AND ((coalesce("g"."received_date", "s"."congress_approved_date")) IS NOT NULL)
   AND (("g"."issued_date" > ((coalesce("g"."received_date", "s"."congress_approved_date")) + CAST(CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($1 AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END END AS INTEGER))) OR ("g"."issued_date" IS NULL AND ((coalesce("g"."received_date", "s"."congress_approved_date")) + CAST(CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($1 AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END END AS INTEGER)) < CAST($4 AS DATE)));

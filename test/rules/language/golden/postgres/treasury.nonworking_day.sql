@@ -54,5 +54,5 @@ SELECT 'payment' AS "entity_type",
 FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($2 AS DATE)
   AND (CAST($3 AS TEXT[]) IS NULL OR "p"."agency_code" = ANY(CAST($3 AS TEXT[])))
-  AND EXISTS (SELECT 1 FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0) WHERE "p"."payment_id" = CAST(__dk.k0 AS VARCHAR))
+  AND "p"."payment_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0))
   AND (("p"."amount" >= CAST($1 AS DECIMAL(18,2))) AND (NOT coalesce((SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = "p"."pay_date"), CAST(EXTRACT(ISODOW FROM "p"."pay_date") AS INTEGER) <= 5)));
