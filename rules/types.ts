@@ -133,6 +133,9 @@ export interface RuleResultRow {
 }
 
 /** The columns, in order, that a compiled rule's SELECT must produce. */
+/** Separates the parts of a finding's `delta_key` (a control character no code or date contains); the runner joins touched keys with it too. */
+export const DELTA_KEY_SEPARATOR = '\u001f';
+
 export const RESULT_COLUMNS = [
   'entity_type', 'entity_id', 'entity_name', 'region_code', 'agency_code', 'fiscal_year',
   'period_start', 'period_end', 'severity', 'measure_name', 'measure_value', 'threshold',

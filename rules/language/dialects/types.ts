@@ -149,3 +149,8 @@ export interface Dialect {
 }
 
 export const PARAM_MARK = '\u0001';
+
+/** `a` or `(a, b)`: the left side of a (row-value) IN. */
+export function rowValue(xs: readonly string[]): string {
+  return xs.length === 1 ? xs[0]! : `(${xs.join(', ')})`;
+}

@@ -3,7 +3,7 @@
  * the preconditions and the input counts, each as `{ sql, parameters }` for one dialect.
  */
 import { feedTable, type TableDef } from '../../../engine/feeds.ts';
-import type { CompiledRule, Precondition, RuleParamDef } from '../../types.ts';
+import { DELTA_KEY_SEPARATOR, type CompiledRule, type Precondition, type RuleParamDef } from '../../types.ts';
 import type { RuleDefinition } from '../definition.ts';
 import type { Dialect } from '../dialects/types.ts';
 import { kindModule } from '../kinds.ts';
@@ -75,9 +75,6 @@ export function emitRule(
   }
   return out;
 }
-
-/** Separates the parts of a finding's `delta_key` (a control character no code or date contains). */
-export const DELTA_KEY_SEPARATOR = '\u001f';
 
 /** The findings query: the kind's CTEs and FROM, the envelope projection and, with a delta key, `delta_key`. */
 function findingsSql(d: Dialect, plan: RulePlan, f: Findings, workdays: string[]): string {
