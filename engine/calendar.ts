@@ -16,7 +16,7 @@
  * `ref.calendar` rows counts weekends only: `calendarWarning` says so, and how
  * to load one, wherever such a year is used (rules run, track, the report).
  */
-import chineseDays from 'chinese-days';
+import { createRequire } from 'node:module';
 import { isIsoDate, isoWeekday, todayInShanghai, yearOf, type IsoDate } from './dates.ts';
 import type { Store } from './db.ts';
 
@@ -30,30 +30,36 @@ export const CALENDAR_BUILTIN_LAST_YEAR = 2026;
 export const CALENDAR_LAST_YEAR = 2030;
 export const CALENDAR_YEARS_AHEAD = 30;
 
-function* daysOf(fromYear: number, toYear: number): Generator<IsoDate> {
-  const d = new Date(Date.UTC(fromYear, 0, 1));
-  const end = Date.UTC(toYear, 11, 31);
-  while (d.getTime() <= end) {
-    yield d.toISOString().slice(0, 10);
-    d.setUTCDate(d.getUTCDate() + 1);
-  }
-}
-
 function isWeekend(day: IsoDate): boolean {
   return isoWeekday(day) >= 6;
 }
 
-/** Days where the official calendar differs from plain Monday–Friday. */
+interface ChineseDaysData {
+  /** Official days off (weekends inside a holiday included), by ISO date. */
+  holidays: Record<string, string>;
+  /** Official working days (调休 weekends among them), by ISO date. */
+  workdays: Record<string, string>;
+}
+
+let exceptions: { holidays: IsoDate[]; workdays: IsoDate[] } | undefined;
+
+/**
+ * Days where the official calendar differs from plain Monday–Friday. Read from
+ * the package's own data file rather than by asking `isWorkday` of each of the
+ * 2,900 days: that took 0.55 s, paid by every new database (the calendar is
+ * built at creation) and so by every `fiscus` command that made one.
+ */
 export function builtinExceptions(): { holidays: IsoDate[]; workdays: IsoDate[] } {
-  const holidays: IsoDate[] = [];
-  const workdays: IsoDate[] = [];
-  for (const day of daysOf(CALENDAR_BUILTIN_FIRST_YEAR, CALENDAR_BUILTIN_LAST_YEAR)) {
-    const official = chineseDays.isWorkday(day);
-    const weekend = isWeekend(day);
-    if (weekend && official) workdays.push(day);
-    if (!weekend && !official) holidays.push(day);
-  }
-  return { holidays, workdays };
+  if (exceptions) return exceptions;
+  const data = createRequire(import.meta.url)('chinese-days/dist/chinese-days.json') as ChineseDaysData;
+  const builtin = (day: string): boolean => {
+    const y = yearOf(day);
+    return isIsoDate(day) && y >= CALENDAR_BUILTIN_FIRST_YEAR && y <= CALENDAR_BUILTIN_LAST_YEAR;
+  };
+  const holidays = Object.keys(data.holidays).filter((d) => builtin(d) && !isWeekend(d) && !(d in data.workdays));
+  const workdays = Object.keys(data.workdays).filter((d) => builtin(d) && isWeekend(d));
+  exceptions = { holidays: holidays.sort(), workdays: workdays.sort() };
+  return exceptions;
 }
 
 function dateList(days: IsoDate[]): string[] {

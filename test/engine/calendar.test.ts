@@ -1,8 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../engine/db.ts';
-import { refreshCalendar, todayInShanghai, WorkCalendar } from '../../engine/calendar.ts';
+import chineseDays from 'chinese-days';
+import { builtinExceptions, CALENDAR_BUILTIN_FIRST_YEAR, CALENDAR_BUILTIN_LAST_YEAR, refreshCalendar, todayInShanghai, WorkCalendar } from '../../engine/calendar.ts';
 
 describe('working-day calendar', () => {
+  it('reads the same exceptions from the package data as its isWorkday answers, day by day', () => {
+    const holidays: string[] = [];
+    const workdays: string[] = [];
+    const d = new Date(Date.UTC(CALENDAR_BUILTIN_FIRST_YEAR, 0, 1));
+    while (d.getUTCFullYear() <= CALENDAR_BUILTIN_LAST_YEAR) {
+      const day = d.toISOString().slice(0, 10);
+      const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6;
+      const official = chineseDays.isWorkday(day);
+      if (weekend && official) workdays.push(day);
+      if (!weekend && !official) holidays.push(day);
+      d.setUTCDate(d.getUTCDate() + 1);
+    }
+    expect(builtinExceptions()).toEqual({ holidays, workdays });
+    expect(holidays.length).toBeGreaterThan(100);
+  });
+
   it('knows PRC holidays and adjusted working days (调休)', async () => {
     const store = await openStore(':memory:');
     try {
