@@ -45,6 +45,7 @@ export async function ingestFileToPostgres(pg: PostgresStore, job: FileJob, opts
         await writeBatchRow(pg, report).catch(() => undefined);
         return report;
       }
+      if (report.status === 'committed' && job.table) await analyzeIfGrown(pg, job.table, report.inserted + report.corrected, opts);
       if (report.status === 'committed' && job.table?.name === 'ref.calendar' && report.inserted + report.corrected > 0) {
         await refreshCalendar(pg).catch((err: Error) =>
           opts.log?.(`warning: ref.calendar loaded but fiscus.calendar_days was not refreshed: ${err.message}`),
@@ -71,6 +72,23 @@ function stagingFor(pg: PostgresStore): Promise<Store> {
     STAGING.set(pg, s);
   }
   return s;
+}
+
+/**
+ * Refresh the planner's statistics of a table a batch changed by a tenth or more. A fresh bulk load
+ * otherwise leaves PostgreSQL planning the rules on "never analysed" guesses until autovacuum gets
+ * there (minutes later); a small batch into a big table is left to autovacuum, as ANALYZE costs a
+ * sample of the whole table.
+ */
+async function analyzeIfGrown(pg: PostgresStore, t: TableDef, changed: number, opts: IngestOptions): Promise<void> {
+  if (changed <= 0) return;
+  const r = await pg.one<{ n: number | string | null }>(
+    `SELECT c.reltuples AS n FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE ns.nspname = $s AND c.relname = $t`,
+    { s: t.schema, t: t.table },
+  );
+  const known = Number(r?.n ?? -1);
+  if (known >= 0 && changed * 10 < known) return;
+  await pg.run(`ANALYZE ${qualifiedName(t)}`).catch((err: Error) => opts.log?.(`warning: ANALYZE ${t.name} failed: ${err.message}`));
 }
 
 /** Empty what a batch left in the staging database, so the next one starts from an empty table. */

@@ -4,11 +4,14 @@ import { evidenceQuery, limitedEvidence } from './evidence.ts';
 import { emitExpr, type EmitCtx } from './expr.ts';
 import type { KindEmitter } from './kind.ts';
 import { emitSource, plainColumns } from './source.ts';
+import { sameKey } from './grouped.ts';
+import { neverNull, optionalRows } from '../passes/never-null.ts';
 
 export const emitBenford: KindEmitter<BenfordPlan> = (d, p) => {
   const src = emitSource(d, p.source);
   const c: EmitCtx = { d };
-  const groups = p.groups.map((x) => ({ name: x.name, sql: emitExpr(x.expr, c) }));
+  const optional = optionalRows(p.source);
+  const groups = p.groups.map((x) => ({ name: x.name, sql: emitExpr(x.expr, c), nullable: !neverNull(x.expr, optional) }));
   const digit = d.firstDigit(emitExpr(p.value, c));
   const g = groups.map((x) => d.ident(x.name));
   const ctes = [
@@ -19,13 +22,13 @@ export const emitBenford: KindEmitter<BenfordPlan> = (d, p) => {
     `fiscus_bm AS (SELECT ${g.map((x) => `n.${x}`).join(', ')}, n.__n,
         sum(abs(coalesce(d.__c, 0) / ${d.cast('n.__n', 'number')} - log10(1 + 1 / ${d.cast('dg.digit', 'number')}))) / 9 AS __mad
         FROM fiscus_bn n CROSS JOIN (SELECT range AS digit FROM ${d.integerRange('1', '10', '__r')}) dg
-        LEFT JOIN fiscus_bd d ON ${g.map((x) => `d.${x} IS NOT DISTINCT FROM n.${x}`).join(' AND ')} AND d.__digit = dg.digit
+        LEFT JOIN fiscus_bd d ON ${groups.map((x) => sameKey(`d.${d.ident(x.name)}`, `n.${d.ident(x.name)}`, x.nullable)).join(' AND ')} AND d.__digit = dg.digit
         GROUP BY ${g.map((x) => `n.${x}`).join(', ')}, n.__n)`,
   ];
   const keys = `(SELECT ${d.keyList(src.key)} FROM ${src.from} WHERE ${[
     ...src.where,
     `${digit} IS NOT NULL`,
-    ...groups.map((x) => `${x.sql} IS NOT DISTINCT FROM __b.${d.ident(x.name)}`),
+    ...groups.map((x) => sameKey(x.sql, `__b.${d.ident(x.name)}`, x.nullable)),
   ].join(' AND ')})`;
   const table = p.source.primary.table;
   const ev = limitedEvidence(d, table.name, '__b.__n', keys, evidenceQuery(d, table, plainColumns(p.groups, p.source.primary.alias), '__b'));

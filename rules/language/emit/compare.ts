@@ -1,7 +1,7 @@
 import type { ComparePlan } from '../plan/types.ts';
 import { EVIDENCE_LIMIT, evidenceQuery } from './evidence.ts';
 import { emitExpr } from './expr.ts';
-import { atDatesCte, emitGrouped } from './grouped.ts';
+import { atDatesCte, emitGrouped, sameKey } from './grouped.ts';
 import type { KindEmitter } from './kind.ts';
 
 export const emitCompare: KindEmitter<ComparePlan> = (d, p) => {
@@ -9,7 +9,7 @@ export const emitCompare: KindEmitter<ComparePlan> = (d, p) => {
   const r = emitGrouped(d, p.right, 'fiscus_r', !!p.at);
   const ctes = [...(p.at ? [atDatesCte(d, p.at, p.left.source.primary.table)] : []), l.cte, r.cte];
   const keys = [...(p.at ? ['at'] : []), ...p.left.groups.map((g) => g.name)];
-  const on = keys.map((k) => `__l.${d.ident(k)} IS NOT DISTINCT FROM __r.${d.ident(k)}`).join(' AND ');
+  const on = keys.map((k) => sameKey(`__l.${d.ident(k)}`, `__r.${d.ident(k)}`, !!l.nullable.get(k) && r.nullable.get(k) !== false)).join(' AND ');
   const ctx = { d };
   const keysSql = `(coalesce(__l.__n, 0) + coalesce(__r.__n, 0))`;
   const ev = `CASE WHEN ${keysSql} <= ${EVIDENCE_LIMIT} THEN ${d.evidenceConcat([

@@ -5,6 +5,16 @@ import type { AtDates, GroupedPlan } from '../plan/types.ts';
 import { AS_OF_COLUMNS, asOfParam } from './as-of.ts';
 import { emitExpr } from './expr.ts';
 import { emitSource, plainColumns, whereSql, type EmittedSource } from './source.ts';
+import { neverNull, optionalRows } from '../passes/never-null.ts';
+
+/**
+ * Two group keys that must match: `=` where one side can never be NULL (the same rows in a
+ * join or filter, and hashable everywhere), `IS NOT DISTINCT FROM` where both can (a NULL
+ * group meets its NULL twin; PostgreSQL then cannot hash the join).
+ */
+export function sameKey(a: string, b: string, bothNullable: boolean): string {
+  return bothNullable ? `${a} IS NOT DISTINCT FROM ${b}` : `${a} = ${b}`;
+}
 
 export interface EmittedSide {
   cte: string;
@@ -12,12 +22,15 @@ export interface EmittedSide {
   plain: ReturnType<typeof plainColumns>;
   /** The sorted keys of the rows of the group `ref` (a correlated subquery, run for findings only). */
   evidenceKeys(ref: string): string;
+  /** Per group key, by name: whether it can be NULL. */
+  nullable: ReadonlyMap<string, boolean>;
 }
 
 export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, at: boolean): EmittedSide {
   const c = { d };
   const src = emitSource(d, side.source);
-  const groups = side.groups.map((g) => ({ name: g.name, sql: emitExpr(g.expr, c) }));
+  const optional = optionalRows(side.source);
+  const groups = side.groups.map((g) => ({ name: g.name, sql: emitExpr(g.expr, c), nullable: !neverNull(g.expr, optional) }));
   const cols = [
     ...(at ? ['fiscus_at.at AS "at"'] : []),
     ...groups.map((g) => `${g.sql} AS ${d.ident(g.name)}`),
@@ -29,13 +42,14 @@ export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, at: 
   const cte = `${cteName} AS (SELECT ${cols.join(', ')} FROM ${from}${whereSql(src.where)} GROUP BY ${groupBy.join(', ')})`;
   // Evidence keys are listed for the findings only (a correlated subquery over the same rows),
   // not for every group: listing keys of every group costs more than the rule itself.
-  const keyExprs = [...(at ? [{ sql: 'fiscus_at.at', name: 'at' }] : []), ...groups];
+  const keyExprs = [...(at ? [{ sql: 'fiscus_at.at', name: 'at', nullable: false }] : []), ...groups];
   const evidenceKeys = (ref: string) =>
     `(SELECT ${d.keyList(src.key)} FROM ${from} WHERE ${[
       ...src.where,
-      ...keyExprs.map((k) => `${k.sql} IS NOT DISTINCT FROM ${ref}.${d.ident(k.name)}`),
+      ...keyExprs.map((k) => sameKey(k.sql, `${ref}.${d.ident(k.name)}`, k.nullable)),
     ].join(' AND ')})`;
-  return { cte, src, plain: plainColumns(side.groups, side.source.primary.alias), evidenceKeys };
+  const nullable = new Map(keyExprs.map((k) => [k.name, k.nullable]));
+  return { cte, src, plain: plainColumns(side.groups, side.source.primary.alias), evidenceKeys, nullable };
 }
 
 const MONTHS: Record<AtDates, string> = {

@@ -3,11 +3,14 @@ import type { RobustZPlan } from '../plan/types.ts';
 import { emitExpr, type EmitCtx } from './expr.ts';
 import type { KindEmitter } from './kind.ts';
 import { emitSource } from './source.ts';
+import { sameKey } from './grouped.ts';
+import { neverNull, optionalRows } from '../passes/never-null.ts';
 
 export const emitRobustZ: KindEmitter<RobustZPlan> = (d, p) => {
   const src = emitSource(d, p.source);
   const c: EmitCtx = { d };
-  const groups = p.groups.map((x) => ({ name: x.name, sql: emitExpr(x.expr, c) }));
+  const optional = optionalRows(p.source);
+  const groups = p.groups.map((x) => ({ name: x.name, sql: emitExpr(x.expr, c), nullable: !neverNull(x.expr, optional) }));
   const g = groups.map((x) => d.ident(x.name));
   const v = d.cast(emitExpr(p.value, c), 'number');
   const ctes = [
@@ -15,10 +18,10 @@ export const emitRobustZ: KindEmitter<RobustZPlan> = (d, p) => {
         FROM ${src.from} WHERE ${[...src.where, `${v} IS NOT NULL`].join(' AND ')})`,
     `fiscus_zm AS (SELECT ${g.join(', ')}, ${d.median('__v')} AS __med, count(*) AS __n FROM fiscus_zv GROUP BY ${g.join(', ')} HAVING count(*) >= ${emitExpr(p.minSize, c)})`,
     `fiscus_zs AS (SELECT ${g.map((x) => `m.${x}`).join(', ')}, m.__med, m.__n, ${d.median('abs(v.__v - m.__med)')} AS __mad
-        FROM fiscus_zv v JOIN fiscus_zm m ON ${g.map((x) => `v.${x} IS NOT DISTINCT FROM m.${x}`).join(' AND ')}
+        FROM fiscus_zv v JOIN fiscus_zm m ON ${groups.map((x) => sameKey(`v.${d.ident(x.name)}`, `m.${d.ident(x.name)}`, x.nullable)).join(' AND ')}
         GROUP BY ${g.map((x) => `m.${x}`).join(', ')}, m.__med, m.__n)`,
   ];
-  const from = `${src.from} JOIN fiscus_zs AS zs ON ${groups.map((x) => `zs.${d.ident(x.name)} IS NOT DISTINCT FROM ${x.sql}`).join(' AND ')}`;
+  const from = `${src.from} JOIN fiscus_zs AS zs ON ${groups.map((x) => sameKey(`zs.${d.ident(x.name)}`, x.sql, x.nullable)).join(' AND ')}`;
   return {
     ctes, from, where: [...src.where, ...(p.having ? [emitExpr(p.having, c)] : [])], ctx: c,
     evidence: d.evidence(p.source.primary.table.name, d.listOf([src.key])), evidenceQuery: 'NULL',

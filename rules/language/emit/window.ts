@@ -51,12 +51,19 @@ export const emitWindow: KindEmitter<WindowPlan> = (d, p) => {
   ];
   const having = p.having ? emitExpr(p.having, plain) : 'TRUE';
   ctes.push(d.materialized('fiscus_wf', `SELECT * FROM fiscus_w AS w WHERE ${having}`));
+  // Each finding's rows, listed by a join of the findings with the rows (not a subquery per
+  // finding: PostgreSQL runs that once per finding over the whole row CTE, 21 s of split_payment's
+  // 34 s at 1M payments).
+  ctes.push(`fiscus_we AS (SELECT ${pk.map((k) => `w.${k}`).join(', ')}, w.__start, ${d.keyList('q.__key')} AS __keys
+        FROM fiscus_wf AS w JOIN fiscus_wq AS q ON ${pk.map((k) => `q.${k} = w.${k}`).join(' AND ')} AND q.__d BETWEEN w.__start AND w.__end
+        GROUP BY ${[...pk.map((k) => `w.${k}`), 'w.__start'].join(', ')})`);
   // Maximal windows only: drop one whose rows all lie in an earlier finding's span.
   const where = [`NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE ${pk.map((k) => `w2.${k} = w.${k}`).join(' AND ')} AND w2.__start < w.__start AND w2.__start + ${span} >= w.__end)`];
   return {
-    ctes, from: 'fiscus_wf AS w', where, ctx: plain,
-    evidence: d.evidence(p.source.primary.table.name,
-      `(SELECT ${d.keyList('q2.__key')} FROM fiscus_wq AS q2 WHERE ${pk.map((k) => `q2.${k} = w.${k}`).join(' AND ')} AND q2.__d BETWEEN w.__start AND w.__end)`),
+    ctes,
+    from: `fiscus_wf AS w JOIN fiscus_we AS we ON ${[...pk.map((k) => `we.${k} = w.${k}`), 'we.__start = w.__start'].join(' AND ')}`,
+    where, ctx: plain,
+    evidence: d.evidence(p.source.primary.table.name, 'we.__keys'),
     evidenceQuery: 'NULL', preconditions: [],
   };
 };

@@ -404,3 +404,50 @@ measure: { name: n, value: n }
     expect(early).toEqual({ rows: '0', not_judged: '0', missing_fiscal_capacity: '0' });
   });
 });
+
+describe('group keys that can be NULL', () => {
+  // project_code is optional in treasury.payments: a payment without a project is its own
+  // group, and it must meet the budget side's NULL group too. agency_code is required, so it is
+  // matched with plain `=` (hashable on PostgreSQL); project_code keeps IS NOT DISTINCT FROM.
+  const rule = HEAD(`reads: [treasury.payments, treasury.budget_indicators]
+compare:
+  left:
+    from: treasury.payments
+    group_by: [agency_code, project_code]
+    compute: { n: count(), spent: sum(amount) }
+  right:
+    from: treasury.budget_indicators
+    group_by: [agency_code, project_code]
+    compute: { budget: sum(amount) }
+  join: left
+  having: spent > coalesce(budget, 0)
+entity:
+  type: agency
+  id: agency_code || '|' || coalesce(project_code, '-')
+let:
+  limit: coalesce(budget, 0)
+measure: { name: spent, value: spent, threshold: limit }
+`);
+
+  it('matches a NULL group with its NULL twin, and evidence lists that group’s rows', async () => {
+    const c = compileRule(parseRuleText(rule, 'rules/t.rule.yaml'));
+    expect(c.sql).toContain('__l."agency_code" = __r."agency_code"');
+    expect(c.sql).toContain('__l."project_code" IS NOT DISTINCT FROM __r."project_code"');
+    await load('treasury.payments', PAY, [
+      { payment_id: 'P1', project_code: null, amount: '300.00', pay_date: '2025-03-01' },
+      { payment_id: 'P2', project_code: null, amount: '300.00', pay_date: '2025-03-02' },
+      { payment_id: 'P3', project_code: 'X1', amount: '50.00', pay_date: '2025-03-02' },
+    ]);
+    await load('treasury.budget_indicators', {
+      fiscal_year: 2025, region_code: '370811', agency_code: 'A01', func_code: '2050201', econ_code: '30201',
+      fund_source: 'general', approved_date: '2025-01-10', kind: 'initial',
+    }, [
+      { indicator_id: 'I1', project_code: null, amount: '500.00' },
+      { indicator_id: 'I2', project_code: 'X1', amount: '100.00' },
+    ]);
+    const rows = await run(rule);
+    expect(rows.map((r) => [r.entity_id, r.measure_value, r.threshold, r.evidence])).toEqual([
+      ['A01|-', '600.00', '500.00', ['P1', 'P2', 'I1']],
+    ]);
+  });
+});

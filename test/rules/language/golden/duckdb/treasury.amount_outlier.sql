@@ -4,7 +4,7 @@ WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p
         FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
 fiscus_zm AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT)),
 fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, median(abs(v.__v - m.__med)) AS __mad
-        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" IS NOT DISTINCT FROM m."econ_code"
+        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" = m."econ_code"
         GROUP BY m."econ_code", m.__med, m.__n)
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
@@ -23,7 +23,7 @@ SELECT 'payment' AS "entity_type",
   CAST(NULL AS VARCHAR) AS "evidence_query",
   json_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(TRY_CAST((round(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)), 2)) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
   CAST("p"."econ_code" AS VARCHAR) AS "delta_key"
-FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" IS NOT DISTINCT FROM "p"."econ_code"
+FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code"
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND ("p"."amount" > 0)
   AND (((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) > CAST($p_max_z AS DOUBLE));
@@ -49,7 +49,7 @@ WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p
         FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND "p"."econ_code" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
 fiscus_zm AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT)),
 fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, median(abs(v.__v - m.__med)) AS __mad
-        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" IS NOT DISTINCT FROM m."econ_code"
+        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" = m."econ_code"
         GROUP BY m."econ_code", m.__med, m.__n)
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
@@ -68,7 +68,7 @@ SELECT 'payment' AS "entity_type",
   CAST(NULL AS VARCHAR) AS "evidence_query",
   json_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(TRY_CAST((round(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)), 2)) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
   CAST("p"."econ_code" AS VARCHAR) AS "delta_key"
-FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" IS NOT DISTINCT FROM "p"."econ_code"
+FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code"
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND "p"."econ_code" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(CAST($delta_0 AS VARCHAR[])) AS k0) AS __dk)
   AND ("p"."amount" > 0)

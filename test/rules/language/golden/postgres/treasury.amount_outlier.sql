@@ -4,7 +4,7 @@ WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p
         FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") WHERE "p"."pay_date" <= CAST($1 AS DATE) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) IS NOT NULL),
 fiscus_zm AS (SELECT "econ_code", percentile_cont(0.5) WITHIN GROUP (ORDER BY __v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($2 AS BIGINT)),
 fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.__v - m.__med)) AS __mad
-        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" IS NOT DISTINCT FROM m."econ_code"
+        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" = m."econ_code"
         GROUP BY m."econ_code", m.__med, m.__n)
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
@@ -23,7 +23,7 @@ SELECT 'payment' AS "entity_type",
   CAST(NULL AS VARCHAR) AS "evidence_query",
   CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(CAST((round(CAST(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) AS NUMERIC), CAST(2 AS INTEGER))) AS NUMERIC), 2) AS DECIMAL(24,2)) AS TEXT)) AS TEXT) AS "vars",
   CAST("p"."econ_code" AS TEXT) AS "delta_key"
-FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" IS NOT DISTINCT FROM "p"."econ_code"
+FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code"
 WHERE "p"."pay_date" <= CAST($1 AS DATE)
   AND ("p"."amount" > 0)
   AND (((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) > CAST($3 AS DOUBLE PRECISION));
@@ -49,7 +49,7 @@ WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p
         FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") WHERE "p"."pay_date" <= CAST($1 AS DATE) AND "p"."econ_code" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[])) AS __dk(k0)) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) IS NOT NULL),
 fiscus_zm AS (SELECT "econ_code", percentile_cont(0.5) WITHIN GROUP (ORDER BY __v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($3 AS BIGINT)),
 fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.__v - m.__med)) AS __mad
-        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" IS NOT DISTINCT FROM m."econ_code"
+        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" = m."econ_code"
         GROUP BY m."econ_code", m.__med, m.__n)
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
@@ -68,7 +68,7 @@ SELECT 'payment' AS "entity_type",
   CAST(NULL AS VARCHAR) AS "evidence_query",
   CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(CAST((round(CAST(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) AS NUMERIC), CAST(2 AS INTEGER))) AS NUMERIC), 2) AS DECIMAL(24,2)) AS TEXT)) AS TEXT) AS "vars",
   CAST("p"."econ_code" AS TEXT) AS "delta_key"
-FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" IS NOT DISTINCT FROM "p"."econ_code"
+FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code"
 WHERE "p"."pay_date" <= CAST($1 AS DATE)
   AND "p"."econ_code" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[])) AS __dk(k0))
   AND ("p"."amount" > 0)

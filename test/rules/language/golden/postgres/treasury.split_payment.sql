@@ -6,7 +6,10 @@ fiscus_ws AS (SELECT DISTINCT q."agency_code", q."payee_account", q.__d FROM fis
 fiscus_w AS (SELECT st."agency_code" AS "agency_code", st."payee_account" AS "payee_account", st.__d AS __start, max(q.__d) AS __end, count(*) AS "n", sum(q."__c_p_amount") AS "total", max(q."__c_p_payee_name") AS "payee_name", max(q."__c_p_region_code") AS "region_code", min(q."__c_p_fiscal_year") AS "fiscal_year", count(*) AS __n
         FROM fiscus_ws st JOIN fiscus_wq q ON q."agency_code" = st."agency_code" AND q."payee_account" = st."payee_account" AND q.__d BETWEEN st.__d AND st.__d + (CAST(CAST($6 AS BIGINT) AS INTEGER) - 1)
         GROUP BY st."agency_code", st."payee_account", st.__d),
-fiscus_wf AS MATERIALIZED (SELECT * FROM fiscus_w AS w WHERE ((w."n" >= CAST($4 AS BIGINT)) AND (w."total" >= CAST($5 AS DECIMAL(18,2)))))
+fiscus_wf AS MATERIALIZED (SELECT * FROM fiscus_w AS w WHERE ((w."n" >= CAST($4 AS BIGINT)) AND (w."total" >= CAST($5 AS DECIMAL(18,2))))),
+fiscus_we AS (SELECT w."agency_code", w."payee_account", w.__start, array_agg(DISTINCT CAST(q.__key AS TEXT) COLLATE "C" ORDER BY CAST(q.__key AS TEXT) COLLATE "C") AS __keys
+        FROM fiscus_wf AS w JOIN fiscus_wq AS q ON q."agency_code" = w."agency_code" AND q."payee_account" = w."payee_account" AND q.__d BETWEEN w.__start AND w.__end
+        GROUP BY w."agency_code", w."payee_account", w.__start)
 SELECT 'payee' AS "entity_type",
   CAST((CAST((CAST(w."agency_code" AS TEXT) || CAST('|' AS TEXT)) AS TEXT) || CAST(w."payee_account" AS TEXT)) AS VARCHAR) AS "entity_id",
   CAST(w."payee_name" AS VARCHAR) AS "entity_name",
@@ -20,11 +23,11 @@ SELECT 'payee' AS "entity_type",
   CAST(CAST(w."total" AS DECIMAL(18,2)) AS TEXT) AS "measure_value",
   CAST(CAST(CAST($5 AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS TEXT) AS "threshold",
   CAST(w."total" AS DECIMAL(18,2)) AS "amount",
-  CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.payments', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest((SELECT array_agg(DISTINCT CAST(q2.__key AS TEXT) COLLATE "C" ORDER BY CAST(q2.__key AS TEXT) COLLATE "C") FROM fiscus_wq AS q2 WHERE q2."agency_code" = w."agency_code" AND q2."payee_account" = w."payee_account" AND q2.__d BETWEEN w.__start AND w.__end)) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
+  CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.payments', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest(we.__keys) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
   CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", w."agency_code")) AS VARCHAR), 'payee_name', CAST(w."payee_name" AS VARCHAR), 'window_days', CAST((CAST($6 AS BIGINT)) AS BIGINT), 'n', CAST(w."n" AS BIGINT), 'total', CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR)) AS TEXT) AS "vars",
   CAST(w."agency_code" AS TEXT) || '' || CAST(w."payee_account" AS TEXT) AS "delta_key"
-FROM fiscus_wf AS w LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = w."agency_code")
+FROM fiscus_wf AS w JOIN fiscus_we AS we ON we."agency_code" = w."agency_code" AND we."payee_account" = w."payee_account" AND we.__start = w.__start LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = w."agency_code")
 WHERE NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE w2."agency_code" = w."agency_code" AND w2."payee_account" = w."payee_account" AND w2.__start < w.__start AND w2.__start + (CAST(CAST($6 AS BIGINT) AS INTEGER) - 1) >= w.__end);
 
 -- precondition 1 (treasury.payments 为空 / treasury.payments is empty)
@@ -43,7 +46,10 @@ fiscus_ws AS (SELECT DISTINCT q."agency_code", q."payee_account", q.__d FROM fis
 fiscus_w AS (SELECT st."agency_code" AS "agency_code", st."payee_account" AS "payee_account", st.__d AS __start, max(q.__d) AS __end, count(*) AS "n", sum(q."__c_p_amount") AS "total", max(q."__c_p_payee_name") AS "payee_name", max(q."__c_p_region_code") AS "region_code", min(q."__c_p_fiscal_year") AS "fiscal_year", count(*) AS __n
         FROM fiscus_ws st JOIN fiscus_wq q ON q."agency_code" = st."agency_code" AND q."payee_account" = st."payee_account" AND q.__d BETWEEN st.__d AND st.__d + (CAST(CAST($8 AS BIGINT) AS INTEGER) - 1)
         GROUP BY st."agency_code", st."payee_account", st.__d),
-fiscus_wf AS MATERIALIZED (SELECT * FROM fiscus_w AS w WHERE ((w."n" >= CAST($6 AS BIGINT)) AND (w."total" >= CAST($7 AS DECIMAL(18,2)))))
+fiscus_wf AS MATERIALIZED (SELECT * FROM fiscus_w AS w WHERE ((w."n" >= CAST($6 AS BIGINT)) AND (w."total" >= CAST($7 AS DECIMAL(18,2))))),
+fiscus_we AS (SELECT w."agency_code", w."payee_account", w.__start, array_agg(DISTINCT CAST(q.__key AS TEXT) COLLATE "C" ORDER BY CAST(q.__key AS TEXT) COLLATE "C") AS __keys
+        FROM fiscus_wf AS w JOIN fiscus_wq AS q ON q."agency_code" = w."agency_code" AND q."payee_account" = w."payee_account" AND q.__d BETWEEN w.__start AND w.__end
+        GROUP BY w."agency_code", w."payee_account", w.__start)
 SELECT 'payee' AS "entity_type",
   CAST((CAST((CAST(w."agency_code" AS TEXT) || CAST('|' AS TEXT)) AS TEXT) || CAST(w."payee_account" AS TEXT)) AS VARCHAR) AS "entity_id",
   CAST(w."payee_name" AS VARCHAR) AS "entity_name",
@@ -57,9 +63,9 @@ SELECT 'payee' AS "entity_type",
   CAST(CAST(w."total" AS DECIMAL(18,2)) AS TEXT) AS "measure_value",
   CAST(CAST(CAST($7 AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS TEXT) AS "threshold",
   CAST(w."total" AS DECIMAL(18,2)) AS "amount",
-  CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.payments', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest((SELECT array_agg(DISTINCT CAST(q2.__key AS TEXT) COLLATE "C" ORDER BY CAST(q2.__key AS TEXT) COLLATE "C") FROM fiscus_wq AS q2 WHERE q2."agency_code" = w."agency_code" AND q2."payee_account" = w."payee_account" AND q2.__d BETWEEN w.__start AND w.__end)) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
+  CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.payments', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest(we.__keys) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
   CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", w."agency_code")) AS VARCHAR), 'payee_name', CAST(w."payee_name" AS VARCHAR), 'window_days', CAST((CAST($8 AS BIGINT)) AS BIGINT), 'n', CAST(w."n" AS BIGINT), 'total', CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR)) AS TEXT) AS "vars",
   CAST(w."agency_code" AS TEXT) || '' || CAST(w."payee_account" AS TEXT) AS "delta_key"
-FROM fiscus_wf AS w LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = w."agency_code")
+FROM fiscus_wf AS w JOIN fiscus_we AS we ON we."agency_code" = w."agency_code" AND we."payee_account" = w."payee_account" AND we.__start = w.__start LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = w."agency_code")
 WHERE NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE w2."agency_code" = w."agency_code" AND w2."payee_account" = w."payee_account" AND w2.__start < w.__start AND w2.__start + (CAST(CAST($8 AS BIGINT) AS INTEGER) - 1) >= w.__end);
