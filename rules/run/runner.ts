@@ -433,7 +433,11 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   for (const f of flags) out.by_severity[f.severity as Severity]++;
   out.flags_raised = flags.length;
   out.suppressed = suppressedIds.length;
-  out.suppressed_reasons = [...suppressedReasons].map(([reason, count]) => ({ reason, count }));
+  // In the order of the allow-list, not of the result rows (which the engine may return in any order).
+  const allowOrder = (reason: string) => allow.findIndex((a) => a.reason === reason);
+  out.suppressed_reasons = [...suppressedReasons]
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => allowOrder(a.reason) - allowOrder(b.reason));
   out.mode = decision.mode;
   out.scope_size = decision.mode === 'delta' ? decision.touched.length : scope ? scope.length : null;
   const notes: string[] = [];
