@@ -14,6 +14,7 @@ import { ConfigError, parseConfig, ruleOverrides, type FiscusConfig } from '../.
 import { shareWarning } from '../../../rules/run/input-counts.ts';
 import { runRules } from '../../../rules/run/runner.ts';
 import { runCli } from '../../helpers/cli.ts';
+import { testDbLocation } from '../../helpers/postgres.ts';
 import { addAgency, tempStore } from './helpers.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -38,10 +39,11 @@ async function seed(s: Store, n: number, pairs: number): Promise<void> {
     FROM (VALUES ${rows.join(', ')}) v(id, amount, d)`);
 }
 
-async function dup(config: FiscusConfig) {
+/** The pack's duplicate-payment rule with the config's parameters, compiled for the Store's engine. */
+async function dup(config: FiscusConfig, s: Store) {
   const def = await loadRuleFile(RULE, { builtin: true });
   const o = ruleOverrides(config, def.meta.id);
-  return compileRule(def, { params: o.params });
+  return compileRule(def, { params: o.params, dialect: s.engine });
 }
 
 const cfg = (text: string) => parseConfig(text, 'fiscus.config.yaml');
@@ -51,7 +53,7 @@ describe('the flag-share warning', () => {
     store = await tempStore('fiscus-share-');
     await seed(store, 150, 4); // 154 payments, 4 clusters: 2.60%
     const config = cfg('');
-    const s = await runRules(store, [await dup(config)], { asOf: '2025-12-31', config });
+    const s = await runRules(store, [await dup(config, store)], { asOf: '2025-12-31', config });
     expect(s.rules[0]).toMatchObject({ outcome: 'evaluated', flags_raised: 4, input_rows: 154 });
     expect(s.warnings).toHaveLength(1);
     const w = s.warnings[0]!;
@@ -66,13 +68,13 @@ describe('the flag-share warning', () => {
     store = await tempStore('fiscus-share-');
     await seed(store, 98, 2); // 100 payments, 2 clusters: exactly 2%
     const none = cfg('');
-    const at = await runRules(store, [await dup(none)], { asOf: '2025-12-31', config: none, dryRun: true });
+    const at = await runRules(store, [await dup(none, store)], { asOf: '2025-12-31', config: none, dryRun: true });
     expect(at.rules[0]!.flags_raised).toBe(2);
     expect(at.warnings).toEqual([]);
     const tight = cfg('run:\n  warn_flag_share_pct: 1.5\n');
-    expect((await runRules(store, [await dup(tight)], { asOf: '2025-12-31', config: tight, dryRun: true })).warnings.map((w) => w.limit_pct)).toEqual([1.5]);
+    expect((await runRules(store, [await dup(tight, store)], { asOf: '2025-12-31', config: tight, dryRun: true })).warnings.map((w) => w.limit_pct)).toEqual([1.5]);
     const perRule = cfg('run:\n  warn_flag_share_pct: 1.5\nrules:\n  treasury.duplicate_payment:\n    warn_flag_share_pct: 5\n');
-    expect((await runRules(store, [await dup(perRule)], { asOf: '2025-12-31', config: perRule, dryRun: true })).warnings).toEqual([]);
+    expect((await runRules(store, [await dup(perRule, store)], { asOf: '2025-12-31', config: perRule, dryRun: true })).warnings).toEqual([]);
   });
 
   it('does not judge inputs smaller than run.warn_min_input_rows (default 100)', () => {
@@ -94,7 +96,7 @@ describe('the flag-share warning', () => {
 
   it('rules run prints it on stderr, and in the JSON summary', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fiscus-share-cli-'));
-    const db = join(dir, 'f.duckdb');
+    const db = testDbLocation(join(dir, 'f.duckdb'));
     const s = await openStore(db);
     await seed(s, 150, 4);
     await s.close();
@@ -133,7 +135,7 @@ describe('treasury.duplicate_payment reference field', () => {
       );
     }
     const withRef = cfg('rules:\n  treasury.duplicate_payment:\n    params:\n      reference_field: invoice_no\n');
-    const a = await runRules(store, [await dup(withRef)], { asOf: '2025-12-31', config: withRef, dryRun: true, collect: true });
+    const a = await runRules(store, [await dup(withRef, store)], { asOf: '2025-12-31', config: withRef, dryRun: true, collect: true });
     const flags = a.rules[0]!.flags!;
     expect(flags.map((f) => [f.entity_id, f.period_start, f.period_end, f.measure_value, f.amount])).toEqual([['M1', '2025-06-02', '2025-06-22', '2', '500.00']]);
     expect(JSON.parse(flags[0]!.evidence).map((e: { key: string }) => e.key)).toEqual(['M1', 'M2', 'M3']);
@@ -141,17 +143,17 @@ describe('treasury.duplicate_payment reference field', () => {
 
     // Without the reference field, the invoice lines are duplicates of each other.
     const plain = cfg('');
-    const b = await runRules(store, [await dup(plain)], { asOf: '2025-12-31', config: plain, dryRun: true, collect: true });
+    const b = await runRules(store, [await dup(plain, store)], { asOf: '2025-12-31', config: plain, dryRun: true, collect: true });
     expect(b.rules[0]!.flags!.map((f) => [f.entity_id, f.measure_value, f.amount]).sort()).toEqual([['L1', '3', '1000.00'], ['M1', '3', '1000.00']]);
 
     // The allow-list's payee_account reaches cluster flags (the account is a title value).
     const allowed = cfg('allow:\n  - rule: treasury.duplicate_payment\n    payee_account: "6222000011112222"\n    reason: 物业费按月缴纳\n    until: 2026-12-31\n');
-    const z = await runRules(store, [await dup(allowed)], { asOf: '2025-12-31', config: allowed, dryRun: true, collect: true });
+    const z = await runRules(store, [await dup(allowed, store)], { asOf: '2025-12-31', config: allowed, dryRun: true, collect: true });
     expect(z.rules[0]).toMatchObject({ flags_raised: 0, suppressed: 2, suppressed_reasons: [{ reason: '物业费按月缴纳', count: 2 }] });
 
     // A field no row has: every payment is its own document (same as without).
     const missing = cfg('rules:\n  treasury.duplicate_payment:\n    params:\n      reference_field: "no such \\"field\\""\n');
-    const c = await runRules(store, [await dup(missing)], { asOf: '2025-12-31', config: missing, dryRun: true, collect: true });
+    const c = await runRules(store, [await dup(missing, store)], { asOf: '2025-12-31', config: missing, dryRun: true, collect: true });
     expect(c.rules[0]!.flags!.map((f) => f.entity_id).sort()).toEqual(['L1', 'M1']);
   });
 });
@@ -159,7 +161,7 @@ describe('treasury.duplicate_payment reference field', () => {
 describe('a bureau export with an invoice column, end to end', () => {
   it('ingest keeps invoice_no in extra; the config names it; lines of one invoice are not flagged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fiscus-dupref-cli-'));
-    const db = join(dir, 'f.duckdb');
+    const db = testDbLocation(join(dir, 'f.duckdb'));
     const head = 'payment_id,fiscal_year,region_code,agency_code,indicator_id,func_code,econ_code,fund_source,project_code,payee_name,payee_account,payee_type,amount,pay_date,pay_method,purpose,direct_fund,invoice_no';
     const line = (id: string, date: string, inv: string) => `${id},2025,370811,A01,,2050201,30201,general,,某某物业公司,6222000011112222,org,1250.00,${date},direct,物业费,false,${inv}`;
     writeFileSync(join(dir, 'treasury.payments.csv'), [

@@ -1,12 +1,19 @@
-/** Shared fixtures for the runner tests: a real DuckDB file and hand-made compiled rules. */
+/**
+ * Shared fixtures for the runner tests: a fresh database (a DuckDB file, or a PostgreSQL
+ * database under FISCUS_TEST_ENGINE=postgres) and a small rule written in the rule language,
+ * compiled for the Store's engine, so the runner is tested on the SQL the compiler really writes.
+ */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store } from '../../../engine/db.ts';
+import type { Engine } from '../../../engine/sql-dialect.ts';
+import { compileRule, parseRuleText } from '../../../rules/language/index.ts';
 import type { CompiledRule, RuleMeta } from '../../../rules/types.ts';
+import { testDbLocation } from '../../helpers/postgres.ts';
 
 export async function tempStore(prefix = 'fiscus-run-'): Promise<Store> {
-  return openStore(join(mkdtempSync(join(tmpdir(), prefix)), 'f.duckdb'));
+  return openStore(testDbLocation(join(mkdtempSync(join(tmpdir(), prefix)), 'f.duckdb')));
 }
 
 export interface Pay {
@@ -18,13 +25,14 @@ export interface Pay {
   account?: string;
 }
 
-/** Insert payments as one batch (the way ingest would: same _batch_id for all rows). */
+/** Insert payments as one batch (the way ingest would: same _batch_id for all rows). SQL both engines accept. */
 export async function addPayments(store: Store, batch: string, rows: Pay[]): Promise<void> {
   for (const r of rows) {
     await store.run(
       `INSERT INTO treasury.payments VALUES ($id, 2025, '370811', $agency, NULL, '2050201', '30201', 'general', NULL,
-        $payee, $acct, 'org', $amount::DECIMAL(18,2), $date::DATE, 'direct', '材料费', false, NULL, $batch, md5($id || $amount), now())`,
-      { id: r.id, agency: r.agency, payee: r.payee ?? '某某公司', acct: r.account ?? '6222000011112222', amount: r.amount, date: r.date, batch },
+        $payee, $acct, 'org', CAST($amount AS DECIMAL(18,2)), CAST($date AS DATE), 'direct', '材料费', false, NULL, $batch,
+        md5(CAST($hashed AS VARCHAR)), now())`,
+      { id: r.id, agency: r.agency, payee: r.payee ?? '某某公司', acct: r.account ?? '6222000011112222', amount: r.amount, date: r.date, batch, hashed: r.id + r.amount },
     );
   }
 }
@@ -33,13 +41,14 @@ export async function addPayments(store: Store, batch: string, rows: Pay[]): Pro
 export async function correctPayment(store: Store, batch: string, id: string, amount: string): Promise<void> {
   await store.transaction(async () => {
     await store.run(
-      `INSERT INTO fiscus.row_history SELECT 'treasury.payments', payment_id, to_json(p), _batch_id, $batch, now()
+      `INSERT INTO fiscus.row_history SELECT 'treasury.payments', payment_id, to_json(p), _batch_id, CAST($batch AS VARCHAR), now()
        FROM treasury.payments p WHERE payment_id = $id`,
       { id, batch },
     );
     await store.run(
-      `UPDATE treasury.payments SET amount = $amount::DECIMAL(18,2), _batch_id = $batch, _row_hash = md5($id || $amount) WHERE payment_id = $id`,
-      { id, amount, batch },
+      `UPDATE treasury.payments SET amount = CAST($amount AS DECIMAL(18,2)), _batch_id = $batch, _row_hash = md5(CAST($hashed AS VARCHAR))
+       WHERE payment_id = $id`,
+      { id, amount, batch, hashed: id + amount },
     );
   });
 }
@@ -48,42 +57,57 @@ export async function addAgency(store: Store, code: string, name: string): Promi
   await store.run(`INSERT INTO ref.agencies VALUES ($c, $n, $c, '370811', NULL, 'ref1', 'h', now())`, { c: code, n: name });
 }
 
-export function meta(over: Partial<RuleMeta> = {}): RuleMeta {
-  return {
-    id: 'test.big_payment',
-    version: 1,
-    status: 'stable',
-    severity: 'medium',
-    title: { zh: '大额支付', en: 'Large payment' },
-    titleTemplate: { zh: '大额支付：{entity_name} 向 {payee_name} 支付 {total} 元', en: 'Large payment: {entity_name} paid {total} yuan to {payee_name}' },
-    description: {},
-    references: [],
-    params: [{ name: 'min', type: 'money', default: '100000.00' }],
-    reads: ['treasury.payments', 'ref.agencies'],
-    entityType: 'payment',
-    source: { file: 'test', builtin: false },
-    ...over,
-  };
+/**
+ * Payments of at least $min, one flag per payment, scoped by agency_code; a payment of a
+ * million or more is high. The payee account is a title value, so an allow entry naming
+ * an account reaches these flags (rules/run/config.ts reads it from `vars`).
+ */
+export const BIG_PAYMENT_RULE = `id: test.big_payment
+version: 1
+status: stable
+severity: medium
+severity_if:
+  high: p.amount >= 1000000
+name: { zh: 大额支付, en: Large payment }
+title:
+  zh: "大额支付：{entity_name} 向 {payee_name}（账户{payee_account}）支付 {total} 元"
+  en: "Large payment: {entity_name} paid {total} yuan to {payee_name} (account {payee_account})"
+params:
+  min: { type: money, default: "100000.00" }
+reads: [treasury.payments, ref.agencies]
+scope: agency_code
+
+match:
+  from: treasury.payments as p
+  lookup:
+    a: { table: ref.agencies, on: a.agency_code = p.agency_code }
+  where: p.amount >= $min
+
+let:
+  payee_name: p.payee_name
+  payee_account: p.payee_account
+  total: p.amount
+entity: { type: payment, id: p.payment_id, name: a.agency_name }
+region_code: p.region_code
+agency_code: p.agency_code
+fiscal_year: p.fiscal_year
+period: { start: p.pay_date, end: p.pay_date }
+measure: { name: amount, value: p.amount, threshold: $min }
+amount: p.amount
+`;
+
+/**
+ * A rule text compiled for `engine`, without its delta variant: these tests exercise the
+ * full and the scoped (incremental) evaluation; delta evaluation has its own (delta.test.ts).
+ * `over`/`metaOver` replace fields of the result (e.g. a hand-made `sql`, which must then
+ * give its own `parameters`: PostgreSQL binds positionally).
+ */
+export function compileTestRule(text: string, engine: Engine = 'duckdb', over: Partial<CompiledRule> = {}, metaOver: Partial<RuleMeta> = {}): CompiledRule {
+  const { delta: _delta, ...compiled } = compileRule(parseRuleText(text, 'test/rules/run/test.rule.yaml'), { dialect: engine });
+  return { ...compiled, ...over, meta: { ...compiled.meta, ...metaOver } };
 }
 
-/** Payments of at least $p_min, one flag per payment; scoped by agency_code. */
-export const BIG_PAYMENT_SQL = `
-SELECT 'payment' AS entity_type, p.payment_id AS entity_id, a.agency_name AS entity_name, p.region_code, p.agency_code,
-  p.fiscal_year, p.pay_date AS period_start, p.pay_date AS period_end,
-  CASE WHEN p.amount >= 1000000 THEN 'high' END AS severity,
-  'amount' AS measure_name, p.amount::VARCHAR AS measure_value, $p_min::VARCHAR AS threshold, p.amount AS amount,
-  [{'table': 'treasury.payments', 'key': p.payment_id}] AS evidence, NULL AS evidence_query,
-  {'payee_name': p.payee_name, 'total': p.amount::VARCHAR, 'payee_account': p.payee_account} AS vars
-FROM treasury.payments p LEFT JOIN ref.agencies a USING (agency_code)
-WHERE p.pay_date <= $as_of AND p.amount >= $p_min AND ($scope IS NULL OR list_contains($scope, p.agency_code))`;
-
-export function bigPaymentRule(over: Partial<CompiledRule> = {}, metaOver: Partial<RuleMeta> = {}): CompiledRule {
-  return {
-    meta: meta(metaOver),
-    sql: BIG_PAYMENT_SQL,
-    params: { p_min: '100000.00' },
-    preconditions: [{ sql: 'SELECT count(*) > 0 AS ok FROM treasury.payments', reason: 'treasury.payments 为空 / treasury.payments is empty' }],
-    scope: { table: 'treasury.payments', column: 'agency_code' },
-    ...over,
-  };
+/** The big-payment rule for `engine` (the Store's; DuckDB by default, as the rule-test runner uses). */
+export function bigPaymentRule(engine: Engine = 'duckdb', over: Partial<CompiledRule> = {}, metaOver: Partial<RuleMeta> = {}): CompiledRule {
+  return compileTestRule(BIG_PAYMENT_RULE, engine, over, metaOver);
 }

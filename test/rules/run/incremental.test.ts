@@ -3,7 +3,7 @@ import type { Store } from '../../../engine/db.ts';
 import { listFlags } from '../../../flags/list.ts';
 import { runRules } from '../../../rules/run/runner.ts';
 import { refreshCalendar } from '../../../engine/calendar.ts';
-import { addAgency, addPayments, bigPaymentRule, BIG_PAYMENT_SQL, correctPayment, tempStore, type Pay } from './helpers.ts';
+import { addAgency, addPayments, bigPaymentRule, BIG_PAYMENT_RULE, compileTestRule, correctPayment, tempStore, type Pay } from './helpers.ts';
 
 let store: Store;
 afterEach(async () => {
@@ -26,7 +26,7 @@ describe('incremental re-runs', () => {
       for (let k = 0; k < 5; k++) rows.push({ id: `${a}-${k}`, agency: a, amount: `${(k + 1) * 60000}.00`, date: `2025-0${k + 1}-10` });
     }
     await addPayments(store, 'b1', rows);
-    const rule = bigPaymentRule();
+    const rule = bigPaymentRule(store.engine);
     const first = await runRules(store, [rule], { asOf: '2025-12-31' });
     expect(first.rules[0]).toMatchObject({ mode: 'full', flags_raised: 80 });
 
@@ -50,7 +50,7 @@ describe('incremental re-runs', () => {
     // And a fresh database with the same final data raises exactly the reproduced flags.
     const fresh = await tempStore('fiscus-run-fresh-');
     try {
-      const data = await store.all(`SELECT payment_id, agency_code, amount, strftime(pay_date, '%Y-%m-%d') AS d FROM treasury.payments`);
+      const data = await store.all(`SELECT payment_id, agency_code, amount, ${store.dialect.dayText('pay_date')} AS d FROM treasury.payments`);
       await addPayments(fresh, 'x', data.map((d) => ({ id: String(d.payment_id), agency: String(d.agency_code), amount: String(d.amount), date: String(d.d) })));
       await runRules(fresh, [rule], { asOf: '2025-12-31' });
       const freshIds = (await listFlags(fresh, {})).items.map((r) => r.flag_id).sort();
@@ -64,7 +64,7 @@ describe('incremental re-runs', () => {
   it('falls back to a full evaluation when a non-scope table changes or the rule changes', async () => {
     store = await tempStore();
     await addPayments(store, 'b1', [{ id: 'P1', agency: 'A01', amount: '612000.00', date: '2025-03-03' }]);
-    const rule = bigPaymentRule();
+    const rule = bigPaymentRule(store.engine);
     await runRules(store, [rule], { asOf: '2025-12-31' });
     await addAgency(store, 'A01', '市教育局');
     const s = await runRules(store, [rule], { asOf: '2025-12-31' });
@@ -73,7 +73,7 @@ describe('incremental re-runs', () => {
     // The title picked up the agency name.
     expect((await listFlags(store, {}, { sort: 'rule' })).items[0]!.title).toContain('市教育局');
 
-    const changed = bigPaymentRule({ params: { p_min: '700000.00' } });
+    const changed = bigPaymentRule(store.engine, { params: { p_min: '700000.00' } });
     const s2 = await runRules(store, [changed], { asOf: '2025-12-31' });
     expect(s2.rules[0]).toMatchObject({ mode: 'full', flags_raised: 0, flags_not_reproduced: 1 });
     expect(s2.rules[0]!.reason).toMatch(/parameters/);
@@ -82,9 +82,10 @@ describe('incremental re-runs', () => {
   it('sees a working-day calendar change even though no rule lists fiscus.calendar_days in reads', async () => {
     store = await tempStore();
     await addPayments(store, 'b1', [{ id: 'P1', agency: 'A01', amount: '612000.00', date: '2025-03-04' }]); // a Tuesday
-    const rule = bigPaymentRule({
-      sql: BIG_PAYMENT_SQL.replace('WHERE p.pay_date', 'JOIN fiscus.calendar_days c ON c.day = p.pay_date WHERE NOT c.is_workday AND p.pay_date'),
-    }, { id: 'test.holiday_payment' });
+    // is_workday reads fiscus.calendar_days; the rule language does not list it in reads.
+    const text = BIG_PAYMENT_RULE.replace('id: test.big_payment', 'id: test.holiday_payment')
+      .replace('where: p.amount >= $min', 'where: p.amount >= $min and not is_workday(p.pay_date)');
+    const rule = compileTestRule(text, store.engine);
     expect((await runRules(store, [rule], { asOf: '2025-12-31' })).rules[0]!.flags_raised).toBe(0);
     await store.run(`INSERT INTO ref.calendar VALUES (DATE '2025-03-04', 'holiday', NULL, 'cal1', 'h', now())`);
     await refreshCalendar(store);

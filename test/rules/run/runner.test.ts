@@ -25,15 +25,15 @@ describe('runRules', () => {
       { id: 'P2', agency: 'A01', amount: '1500000.00', date: '2025-03-04' },
       { id: 'P3', agency: 'A01', amount: '99.00', date: '2025-03-05' },
     ]);
-    const rule = bigPaymentRule();
+    const rule = bigPaymentRule(store.engine);
     const s1 = await runRules(store, [rule], { asOf: '2025-12-31', actor: 'tester' });
     expect(s1.rules[0]).toMatchObject({ outcome: 'evaluated', mode: 'full', flags_raised: 2, flags_new: 2, flags_existing: 0 });
     const flags = await flagsOf(store);
     expect(flags.map((f) => f.entity.id)).toEqual(['P1', 'P2']);
     const p1 = flags[0]!;
     expect(p1.flag_id).toBe(flagId('test.big_payment', 'payment', 'P1', '2025-03-03', '2025-03-03'));
-    expect(p1.title).toBe('大额支付：市教育局 向 某某公司 支付 612,000.00 元');
-    expect(p1.title_en).toBe('Large payment: 市教育局 paid 612,000.00 yuan to 某某公司');
+    expect(p1.title).toBe('大额支付：市教育局 向 某某公司（账户6222000011112222）支付 612,000.00 元');
+    expect(p1.title_en).toBe('Large payment: 市教育局 paid 612,000.00 yuan to 某某公司 (account 6222000011112222)');
     expect(p1).toMatchObject({
       severity: 'medium', status: 'discovered', reproduced: true, amount: '612000.00', agency_code: 'A01', fiscal_year: 2025,
       period: { start: '2025-03-03', end: '2025-03-03' }, measure: { name: 'amount', value: '612000.00', threshold: '100000.00' },
@@ -67,7 +67,7 @@ describe('runRules', () => {
       { id: 'P1', agency: 'A01', amount: '612000.00', date: '2025-03-03' },
       { id: 'P2', agency: 'A02', amount: '300000.00', date: '2025-03-04' },
     ]);
-    const rule = bigPaymentRule();
+    const rule = bigPaymentRule(store.engine);
     await runRules(store, [rule], { asOf: '2025-12-31' });
     // The tracker moves P1 on; the runner must never touch that.
     await store.run(`UPDATE fiscus.flags SET status = 'assigned' WHERE entity_id = 'P1'`);
@@ -94,8 +94,8 @@ describe('runRules', () => {
 
   it('skips with a reason on an empty table and isolates a failing rule', async () => {
     store = await tempStore();
-    const ok = bigPaymentRule();
-    const broken = bigPaymentRule({ sql: 'SELECT * FROM treasury.no_such_table' }, { id: 'test.broken' });
+    const ok = bigPaymentRule(store.engine);
+    const broken = bigPaymentRule(store.engine, { sql: 'SELECT * FROM treasury.no_such_table', parameters: [] }, { id: 'test.broken' });
     const s1 = await runRules(store, [broken, ok], { asOf: '2025-12-31' });
     // With no payments both are skipped on their precondition, before any SQL runs.
     expect(s1.rules.map((r) => [r.rule_id, r.outcome])).toEqual([['test.broken', 'skipped'], ['test.big_payment', 'skipped']]);
@@ -111,7 +111,7 @@ describe('runRules', () => {
     expect(rr.map((r) => r.outcome)).toEqual(['evaluated', 'error']);
 
     // A result of the wrong shape is an error too, not a crash.
-    const shapeless = bigPaymentRule({ sql: 'SELECT 1 AS x' }, { id: 'test.shapeless' });
+    const shapeless = bigPaymentRule(store.engine, { sql: 'SELECT 1 AS x', parameters: [] }, { id: 'test.shapeless' });
     const s3 = await runRules(store, [shapeless], { asOf: '2025-12-31' });
     expect(s3.rules[0]!.outcome).toBe('error');
     expect(s3.rules[0]!.reason).toMatch(/lacks column\(s\) entity_type/);
@@ -134,7 +134,7 @@ allow:
 `,
       'inline.yaml',
     );
-    const s = await runRules(store, [bigPaymentRule()], { asOf: '2025-12-31', config });
+    const s = await runRules(store, [bigPaymentRule(store.engine)], { asOf: '2025-12-31', config });
     expect(s.rules[0]).toMatchObject({ flags_raised: 1, suppressed: 2 });
     expect(s.rules[0]!.suppressed_reasons).toEqual([
       { reason: '经核实为合同分期款', count: 1 },
@@ -144,11 +144,11 @@ allow:
     expect(flags.map((f) => [f.entity.id, f.severity])).toEqual([['P3', 'low']]);
 
     // A later as-of: the payee entry has expired, so P2 is now raised.
-    const s2 = await runRules(store, [bigPaymentRule()], { asOf: '2026-02-01', config });
+    const s2 = await runRules(store, [bigPaymentRule(store.engine)], { asOf: '2026-02-01', config });
     expect(s2.rules[0]).toMatchObject({ flags_raised: 2, flags_new: 1, suppressed: 1 });
 
     const off = parseConfig('rules: { test.big_payment: { enabled: false } }', 'off.yaml');
-    const s3 = await runRules(store, [bigPaymentRule()], { asOf: '2026-02-01', config: off });
+    const s3 = await runRules(store, [bigPaymentRule(store.engine)], { asOf: '2026-02-01', config: off });
     expect(s3.rules[0]).toMatchObject({ outcome: 'skipped', reason: '配置中已停用 / disabled in config' });
   });
 
@@ -158,7 +158,7 @@ allow:
       { id: 'P1', agency: 'A01', amount: '612000.00', date: '2025-03-03' },
       { id: 'P2', agency: 'A01', amount: '1500000.00', date: '2025-09-04' },
     ]);
-    const s = await runRules(store, [bigPaymentRule()], { asOf: '2025-06-30', dryRun: true });
+    const s = await runRules(store, [bigPaymentRule(store.engine)], { asOf: '2025-06-30', dryRun: true });
     expect(s.rules[0]).toMatchObject({ outcome: 'evaluated', flags_raised: 1, by_severity: { high: 0, medium: 1, low: 0 } });
     const counts = await store.one(`SELECT (SELECT count(*) FROM fiscus.flags) AS f, (SELECT count(*) FROM fiscus.rule_runs) AS r,
       (SELECT count(*) FROM fiscus.flag_events) AS e, (SELECT count(*) FROM fiscus.rule_fingerprints) AS fp`);
@@ -177,7 +177,7 @@ describe('preconditions implied by findings', () => {
       { id: 'P1', agency: 'A01', amount: '99.00', date: '2025-03-03' },
       { id: 'P2', agency: 'A01', amount: '98.00', date: '2025-03-04' },
     ]);
-    const rule = bigPaymentRule({ preconditions: [...bigPaymentRule().preconditions, atLeast3] });
+    const rule = bigPaymentRule(store.engine, { preconditions: [...bigPaymentRule(store.engine).preconditions, atLeast3] });
     const few = await runRules(store, [rule], { asOf: '2025-12-31' });
     expect(few.rules[0]).toMatchObject({ outcome: 'skipped', reason: '支付不足3笔 / fewer than 3 payments', flags_raised: 0 });
     await addPayments(store, 'b2', [{ id: 'P3', agency: 'A01', amount: '97.00', date: '2025-03-05' }]);
@@ -190,14 +190,14 @@ describe('preconditions implied by findings', () => {
     await addAgency(store, 'A01', '市教育局');
     await addPayments(store, 'b1', [{ id: 'P1', agency: 'A01', amount: '612000.00', date: '2025-03-03' }]);
     const never = { sql: 'SELECT false AS ok', reason: 'never', impliedByFindings: true };
-    const rule = bigPaymentRule({ preconditions: [...bigPaymentRule().preconditions, never] });
+    const rule = bigPaymentRule(store.engine, { preconditions: [...bigPaymentRule(store.engine).preconditions, never] });
     const s = await runRules(store, [rule], { asOf: '2025-12-31' });
     expect(s.rules[0]).toMatchObject({ outcome: 'evaluated', flags_raised: 1 });
   });
 
   it('gates that are not implied still stop a rule before it runs', async () => {
     store = await tempStore();
-    const s = await runRules(store, [bigPaymentRule()], { asOf: '2025-12-31' });
+    const s = await runRules(store, [bigPaymentRule(store.engine)], { asOf: '2025-12-31' });
     expect(s.rules[0]).toMatchObject({ outcome: 'skipped', reason: 'treasury.payments 为空 / treasury.payments is empty' });
   });
 });
