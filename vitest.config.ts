@@ -7,6 +7,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Vitest's default on 2 cores is ONE worker (cores − 1): the suite ran file after file, 20 min.
+    // Most files wait on something (a DuckDB file, PostgreSQL, a child process, Chromium, HTTP),
+    // so three at a time keeps both cores busy.
+    maxWorkers: 3,
     // One private PostgreSQL 15 for the run (when installed): the PostgreSQL engine's tests.
     globalSetup: ['test/helpers/pg-global-setup.ts'],
     // CI reads the machine-readable summary to print "N passed, N failed".

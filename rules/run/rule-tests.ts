@@ -8,7 +8,7 @@
  * are checked against the feed catalogue, and every error names the test
  * file's line.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
@@ -374,6 +374,25 @@ export function compareFlags(expected: readonly ExpectedFlag[], actual: readonly
   return problems;
 }
 
+let template: Promise<string> | undefined;
+
+/**
+ * A new, migrated database file for one case: a copy of one made for the first case of the
+ * process (45 ms instead of the 180 ms of creating and migrating each; a pack has 170 cases).
+ * The copy is a plain file copy of a closed DuckDB database, so nothing is shared between cases.
+ */
+async function freshCaseStore(path: string): Promise<Store> {
+  template ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fiscus-ruletest-template-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'template.duckdb');
+    await (await openStore(file)).close();
+    return file;
+  })();
+  copyFileSync(await template, path);
+  return openStore(path);
+}
+
 export async function runCase(file: string, rule: string, c: RuleTestCase, resolveRule: ResolveRule): Promise<CaseResult> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'fiscus-ruletest-'));
@@ -383,7 +402,7 @@ export async function runCase(file: string, rule: string, c: RuleTestCase, resol
   let store: Store | undefined;
   try {
     const compiled = await resolveRule(rule, c.params);
-    store = await openStore(join(dir, 'case.duckdb'));
+    store = await freshCaseStore(join(dir, 'case.duckdb'));
     await loadGiven(store, dir, file, c);
     const summary = await runRules(store, [compiled], { asOf: c.as_of, full: true, actor: 'rule-test' });
     const o = summary.rules[0]!;

@@ -478,7 +478,7 @@ describe('CLI: fiscus webhooks secret / check, fiscus serve --webhook-allow', ()
       rcv.server.close();
       rmSync(t.dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  });
 
   it('serve refuses to start with an internal webhook target and names the way out', async () => {
     const t = await tempStore();

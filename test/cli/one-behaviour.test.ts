@@ -62,7 +62,7 @@ describe('output to a closed pipe', () => {
     expect(r.stderr).not.toMatch(/EPIPE|Unhandled|Error/);
     expect(r.signal).toBeNull();
     expect(r.code).toBe(0);
-  }, 60_000);
+  });
 });
 
 describe('--version', () => {

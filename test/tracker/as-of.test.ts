@@ -151,7 +151,7 @@ beforeAll(async () => {
     await runStep(s);
   }
   await record(day);
-}, 60_000);
+});
 afterAll(async () => {
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });

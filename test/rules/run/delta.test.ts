@@ -18,7 +18,6 @@ import { compileLoaded, loadDefinitions, withConfig } from '../../../rules/run/c
 import { runRules } from '../../../rules/run/runner.ts';
 import type { CompiledRule } from '../../../rules/types.ts';
 import { freshDatabase } from '../../helpers/postgres.ts';
-import { tempStore } from './helpers.ts';
 
 const SAMPLE = resolve(import.meta.dirname, '../../../fixtures/sample');
 const AS_OF = '2026-01-31';
@@ -124,7 +123,8 @@ const flagsSql = `SELECT flag_id, rule_id, reproduced, severity, title, title_en
 const ENGINES: ('duckdb' | 'postgres')[] = ['duckdb', ...(process.env.FISCUS_TEST_PG_URL ? (['postgres'] as const) : [])];
 
 async function engineStore(engine: 'duckdb' | 'postgres', name: string): Promise<Store> {
-  return engine === 'duckdb' ? tempStore(`fiscus-delta-${name}-`) : openStore(await freshDatabase(`delta_${name}`));
+  // Each engine explicitly (not tempStore, which follows FISCUS_TEST_ENGINE): the rules are compiled per engine.
+  return openStore(engine === 'duckdb' ? join(mkdtempSync(join(tmpdir(), `fiscus-delta-${name}-`)), 'f.duckdb') : await freshDatabase(`delta_${name}`));
 }
 
 describe.each(ENGINES)('delta evaluation equals a full run (%s)', (engine) => {
