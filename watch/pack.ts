@@ -1,14 +1,14 @@
 /**
  * The rules the watcher re-runs after a batch: the built-in pack (plus an analyst's
  * rules folder) with the deployment config, as `fiscus rules run` and POST /v1/rules/run
- * load them; the runner then decides per rule what to evaluate (incremental, skip, full). Compiling the pack takes about a second, so it is compiled once and again
+ * load them (rules/run/catalog.ts compileRuleSet); the runner then decides per rule what to evaluate (incremental, skip, full). Compiling the pack takes about a second, so it is compiled once and again
  * only when the config file changes (its size or mtime).
  */
 import { statSync } from 'node:fs';
 import type { Engine } from '../engine/sql-dialect.ts';
 import type { CompiledRule } from '../rules/types.ts';
-import { compileLoaded, loadDefinitions, selectRules, withConfig } from '../rules/run/catalog.ts';
-import { checkConfigRules, loadConfig, resolveConfigPath, type FiscusConfig } from '../rules/run/config.ts';
+import { compileRuleSet } from '../rules/run/catalog.ts';
+import { resolveConfigPath, type FiscusConfig } from '../rules/run/config.ts';
 
 export interface PackOptions {
   /** Deployment config (default: env FISCUS_CONFIG or ./fiscus.config.yaml if present). */
@@ -37,12 +37,7 @@ export class RulePack {
     const file = resolveConfigPath(this.opts.configPath);
     const key = configKey(file);
     if (this.cached?.key === key) return this.cached.pack;
-    const config = loadConfig(file);
-    const defs = await loadDefinitions({ rulesDir: this.opts.rulesDir });
-    checkConfigRules(config, defs.map((d) => d.meta.id));
-    const rules: CompiledRule[] = [];
-    for (const r of selectRules(withConfig(defs, config), this.opts.ruleIds)) rules.push(await compileLoaded(r, {}, this.engine));
-    const pack = { rules, config };
+    const pack = await compileRuleSet({ configPath: file, rulesDir: this.opts.rulesDir, ids: this.opts.ruleIds }, this.engine);
     this.cached = { key, pack };
     return pack;
   }

@@ -14,8 +14,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { todayInShanghai } from '../../engine/calendar.ts';
 import { ingestSources, isUrl } from '../../ingest/index.ts';
-import { compileLoaded, loadDefinitions, selectRules, withConfig } from '../../rules/run/catalog.ts';
-import { checkConfigRules, loadConfig, resolveConfigPath } from '../../rules/run/config.ts';
+import { compileRuleSet } from '../../rules/run/catalog.ts';
 import { runRules } from '../../rules/run/runner.ts';
 import type { ApiContext } from '../context.ts';
 import { isoDateSchema } from '../../engine/dates.ts';
@@ -45,12 +44,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext, opts: { inges
     const asOf = body.as_of ?? todayInShanghai();
     // The Store's exclusive section: no tracker action, scan or ingest interleaves (runRules takes it too).
     const summary = await ctx.store.exclusive(async () => {
-      const config = loadConfig(resolveConfigPath(opts.rulesConfigPath));
-      const defs = await loadDefinitions({});
-      checkConfigRules(config, defs.map((d) => d.meta.id));
-      const selected = selectRules(withConfig(defs, config), body.rules);
-      const compiled = [];
-      for (const rule of selected) compiled.push(await compileLoaded(rule, {}, ctx.store.engine));
+      const { rules: compiled, config } = await compileRuleSet({ configPath: opts.rulesConfigPath, ids: body.rules }, ctx.store.engine);
       return runRules(ctx.store, compiled, { asOf, config, full: body.full ?? false, actor: req.principal.name });
     });
     return summary;

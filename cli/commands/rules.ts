@@ -12,15 +12,14 @@ import { FiscusError, UsageError } from '../../engine/errors.ts';
 import { formatRows, toTable } from '../../engine/format.ts';
 import { describeBindings } from '../../rules/run/bind.ts';
 import {
-  compileLoaded, loadDefinitions, selectRules, withConfig, type LoadedRule,
+  compileLoaded, compileRuleSet, loadRuleSet, selectRules, type LoadedRule,
 } from '../../rules/run/catalog.ts';
-import { checkConfigRules, loadConfig, resolveConfigPath, type FiscusConfig } from '../../rules/run/config.ts';
+import type { FiscusConfig } from '../../rules/run/config.ts';
 import { findTestFiles, formatCaseResults, runRuleTestFile, parseRuleTestFile, type CaseResult } from '../../rules/run/rule-tests.ts';
 import { runRules } from '../../rules/run/runner.ts';
 import { fillParams } from '../../rules/run/template.ts';
 import { summaryTable } from '../../rules/run/summary-text.ts';
 import { ruleBesideTest } from '../../rules/run/test-resolver.ts';
-import type { CliContext } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
 import { engineOf } from '../../engine/db.ts';
 import * as language from '../../rules/language/index.ts';
@@ -33,12 +32,8 @@ interface RuleSetOpts {
   config?: string;
 }
 
-async function loadRuleSet(ctx: CliContext, o: RuleSetOpts): Promise<{ rules: LoadedRule[]; config: FiscusConfig }> {
-  const config = loadConfig(resolveConfigPath(o.config));
-  const defs = await loadDefinitions({ rulesDir: o.rulesDir });
-  // A misspelled rule id in the config is an error (with a did-you-mean), as unknown keys are.
-  checkConfigRules(config, defs.map((d) => d.meta.id));
-  return { rules: withConfig(defs, config), config };
+function ruleSet(o: RuleSetOpts): Promise<{ rules: LoadedRule[]; config: FiscusConfig }> {
+  return loadRuleSet({ configPath: o.config, rulesDir: o.rulesDir });
 }
 
 function one(rules: LoadedRule[], id: string): LoadedRule {
@@ -61,10 +56,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .addOption(formatOpt())
     .action(async (opts) => {
       const asOf = checkDate(opts.asOf ?? todayInShanghai(), '--as-of');
-      const { rules: loaded, config } = await loadRuleSet(ctx, opts);
-      const selected = selectRules(loaded, opts.rule);
-      const compiled = [];
-      for (const r of selected) compiled.push(await compileLoaded(r, {}, engineOf(ctx.dbPath)));
+      const { rules: compiled, config } = await compileRuleSet({ configPath: opts.config, rulesDir: opts.rulesDir, ids: opts.rule }, engineOf(ctx.dbPath));
       const store = await ctx.open();
       const summary = await runRules(store, compiled, { asOf, config, full: opts.full ?? false, actor: process.env.USER ?? 'cli' });
       ctx.io.out(opts.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : summaryTable(summary));
@@ -85,7 +77,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--config <file>', 'deployment config (effective severity, enabled)')
     .addOption(new Option('--format <format>', 'table | csv | json | jsonl').choices(['table', 'csv', 'json', 'jsonl'] as const).default('table' as const))
     .action(async (opts) => {
-      const { rules: loaded } = await loadRuleSet(ctx, opts);
+      const { rules: loaded } = await ruleSet(opts);
       const rows = loaded.map((r) => ({
         id: r.def.meta.id,
         version: r.def.meta.version,
@@ -106,7 +98,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--config <file>', 'deployment config')
     .addOption(formatOpt())
     .action(async (id, opts) => {
-      const { rules: loaded } = await loadRuleSet(ctx, opts);
+      const { rules: loaded } = await ruleSet(opts);
       const r = one(loaded, id);
       const compiled = await compileLoaded(r);
       const m = r.def.meta;
@@ -156,7 +148,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .addOption(formatOpt())
     .action(async (id, opts) => {
       const asOf = checkDate(opts.asOf ?? todayInShanghai(), '--as-of');
-      const { rules: loaded } = await loadRuleSet(ctx, opts);
+      const { rules: loaded } = await ruleSet(opts);
       const compiled = await compileLoaded(one(loaded, id), {}, engineOf(ctx.dbPath));
       const bindings = describeBindings(compiled, { asOf, scope: compiled.scope ? null : undefined });
       if (opts.format === 'json') {
@@ -252,7 +244,7 @@ export const register: RegisterCommand = (program, ctx) => {
       if (from > to) throw new UsageError('--from must not be after --to');
       const dates = periodEnds(from, to, opts.every);
       if (dates.length > 240) throw new UsageError(`${dates.length} as-of dates: narrow --from/--to`);
-      const { rules: loaded, config } = await loadRuleSet(ctx, opts);
+      const { rules: loaded, config } = await ruleSet(opts);
       const compiled = await compileLoaded(one(loaded, id), {}, engineOf(ctx.dbPath));
       const store = await ctx.open();
       const rows = [];

@@ -9,7 +9,7 @@ import { UsageError } from '../../engine/errors.ts';
 import * as language from '../language/index.ts';
 import type { RuleDefinition } from '../language/index.ts';
 import type { CompiledRule, Severity } from '../types.ts';
-import { EMPTY_CONFIG, ruleOverrides, type FiscusConfig } from './config.ts';
+import { checkConfigRules, EMPTY_CONFIG, loadConfig, resolveConfigPath, ruleOverrides, type FiscusConfig } from './config.ts';
 
 /** A checked rule definition (rules/language). */
 export type RuleDefinitionLike = RuleDefinition;
@@ -79,3 +79,33 @@ export async function compileLoaded(
   return language.compileRule(rule.def, { params: { ...rule.params, ...extraParams }, severity: rule.severity, dialect });
 }
 
+
+export interface RuleSetOptions {
+  /** Deployment config (`--config`; default env FISCUS_CONFIG or ./fiscus.config.yaml if present). */
+  configPath?: string;
+  /** An analyst's folder of *.rule.yaml, loaded alongside the built-in pack. */
+  rulesDir?: string;
+}
+
+/**
+ * The pack as a deployment runs it: built-in rules (plus an analyst's folder) with the deployment
+ * config applied. A misspelled rule id in the config is an error with a did-you-mean, as unknown
+ * keys are. The one way the CLI, the API and the watcher load rules.
+ */
+export async function loadRuleSet(o: RuleSetOptions = {}): Promise<{ rules: LoadedRule[]; config: FiscusConfig }> {
+  const config = loadConfig(resolveConfigPath(o.configPath));
+  const defs = await loadDefinitions({ rulesDir: o.rulesDir });
+  checkConfigRules(config, defs.map((d) => d.meta.id));
+  return { rules: withConfig(defs, config), config };
+}
+
+/** `loadRuleSet`, then the selected rules (`ids`; default every enabled one) compiled for `engine`. */
+export async function compileRuleSet(
+  o: RuleSetOptions & { ids?: readonly string[] },
+  engine: 'duckdb' | 'postgres',
+): Promise<{ rules: CompiledRule[]; config: FiscusConfig }> {
+  const { rules, config } = await loadRuleSet(o);
+  const compiled: CompiledRule[] = [];
+  for (const r of selectRules(rules, o.ids)) compiled.push(await compileLoaded(r, {}, engine));
+  return { rules: compiled, config };
+}
