@@ -40,7 +40,7 @@ export const postgres: Dialect = {
   name: 'postgres',
   unsupported: {
     // FULL JOIN needs merge- or hash-joinable conditions; group keys match with IS NOT DISTINCT FROM.
-    full_join_nullable_keys: 'PostgreSQL cannot FULL JOIN on IS NOT DISTINCT FROM (null-safe) keys; use `join: left` or `inner`',
+    full_join_nullable_keys: 'PostgreSQL cannot FULL JOIN on IS NOT DISTINCT FROM (null-safe) keys; group by keys that are never missing, or use `join: left` or `inner`',
   },
   ident: quoteIdent,
   table: (s, t) => `${quoteIdent(s)}.${quoteIdent(t)}`,

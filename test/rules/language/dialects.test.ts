@@ -105,8 +105,8 @@ severity: low
 title: { zh: "比对 {agency_code}", en: "Compare {agency_code}" }
 reads: [treasury.budget_indicators, treasury.payments]
 compare:
-  left: { from: treasury.budget_indicators, group_by: [agency_code], compute: { budget: sum(amount) } }
-  right: { from: treasury.payments, group_by: [agency_code], compute: { spending: sum(amount) } }
+  left: { from: treasury.budget_indicators, group_by: [agency_code, project_code], compute: { budget: sum(amount) } }
+  right: { from: treasury.payments, group_by: [agency_code, project_code], compute: { spending: sum(amount) } }
   join: full
   having: spending > budget
 entity: { type: agency, id: agency_code }
@@ -123,8 +123,11 @@ measure: { name: spending, value: spending, threshold: budget }
     expect(err).toBeInstanceOf(RuleError);
     const e = err as RuleError;
     expect(e.diagnostic).toBe('dialect-unsupported');
-    expect(e.message).toMatch(/^rules\/full\.rule\.yaml:10:9: rule local\.full: `join: full` is not available on postgres/);
+    expect(e.message).toMatch(/^rules\/full\.rule\.yaml:10:9: rule local\.full: `join: full` on a key that can be missing on both sides is not available on postgres/);
     expect(postgresDialect.unsupported.median).toBeUndefined();
+    // Keys the feed contract makes NOT NULL are matched with plain `=`: PostgreSQL FULL JOINs those.
+    const required = parseRuleText(text.replaceAll('group_by: [agency_code, project_code]', 'group_by: [agency_code]'), 'rules/full.rule.yaml');
+    expect(compileRule(required, { dialect: 'postgres' }).sql).toContain('FULL JOIN fiscus_r AS __r ON __l."agency_code" = __r."agency_code"');
   });
 
   it('a dialect without window functions or an exact median refuses the rules that need them, by name and construct', () => {
@@ -219,5 +222,40 @@ describe.skipIf(!PG_URL)('PostgreSQL 15 accepts every statement', () => {
     expect(JSON.parse(r.rows[0].evidence)).toEqual([{ table: 'treasury.payments', key: 'P1' }]);
     expect(r.rows[0].amount).toBe('88000.00');
     expect(r.rows[0].period_start).toBeInstanceOf(Date);
+  });
+
+  it('runs a FULL JOIN compare on keys that are never missing: groups found on one side only', async () => {
+    const t = feedTable('treasury.budget_indicators')!;
+    const row: Record<string, unknown> = { indicator_id: 'I1', agency_code: 'B01', amount: '100.00' };
+    const dflt = (c: (typeof t.columns)[number]) =>
+      c.values?.[0] ?? ({ money: '1.00', rate: 0, year: 2025, date: '2025-01-01', bool: false } as Record<string, unknown>)[c.type] ?? 'x';
+    const cols = [...t.columns.map((c) => c.name), '_batch_id', '_row_hash', '_ingested_at'];
+    const vals = [...t.columns.map((c) => (c.name in row ? row[c.name] : c.nullable ? null : dflt(c))), 'b', 'h', new Date()];
+    await db.query(`INSERT INTO treasury.budget_indicators (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, vals);
+    const def = parseRuleText(`id: local.full
+version: 1
+status: test
+severity: low
+title: { zh: "比对 {agency_code}", en: "Compare {agency_code}" }
+reads: [treasury.budget_indicators, treasury.payments]
+compare:
+  left: { from: treasury.budget_indicators, group_by: [agency_code], compute: { budget: sum(amount) } }
+  right: { from: treasury.payments, group_by: [agency_code], compute: { spending: sum(amount) } }
+  join: full
+  having: not left_found or not right_found
+let:
+  spent: coalesce(spending, 0)
+  limit: coalesce(budget, 0)
+entity: { type: agency, id: agency_code }
+measure: { name: spending, value: spent, threshold: limit }
+`, 'rules/full.rule.yaml');
+    const c = compileRule(def, { dialect: 'postgres' });
+    const values = c.parameters!.map((p) => (p.name === 'as_of' ? '2025-12-31' : p.name === 'scope' ? null : c.params[p.name]));
+    const r = await db.query(c.sql, values);
+    // I1 budgets B01, which spent nothing; the previous test's P1 is A01's spending without a budget.
+    expect(r.rows.map((x) => [x.entity_id, x.measure_value, x.threshold]).sort()).toEqual([
+      ['A01', '88000.00', '0.00'],
+      ['B01', '0.00', '100.00'],
+    ]);
   });
 });
