@@ -6,6 +6,9 @@ export default defineConfig({
     // Real DuckDB files, real servers and a real browser on a 2-core machine: give them room.
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // expect.poll waits 1 s by default: too short for a browser page updating on a loaded 2-core
+    // machine (the console's vote count missed it once with three test files running).
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     // Vitest's default on 2 cores is ONE worker (cores − 1): the suite ran file after file, 20 min.
     // Most files wait on something (a DuckDB file, PostgreSQL, a child process, Chromium, HTTP),
