@@ -3,7 +3,7 @@ import type { ComparePlan, IR } from '../plan/types.ts';
 import { newScope } from './scope.ts';
 import { checkGrouped } from './grouped.ts';
 import type { KindChecker } from './kind.ts';
-import { neverNull, optionalRows } from '../passes/never-null.ts';
+import { nullSafeCompareKeys } from '../passes/never-null.ts';
 
 export const checkCompare: KindChecker<ComparePlan> = (c, m) => {
   c.attempt(() => c.y.keys(m, ['left', 'right', 'join', 'having', 'at'], '`compare`'));
@@ -19,13 +19,7 @@ export const checkCompare: KindChecker<ComparePlan> = (c, m) => {
   }
   // A key that may be NULL on both sides is matched null-safely, which some engines cannot FULL JOIN
   // on (emit/grouped.ts sameKey); keys the feed contract makes NOT NULL are plain `=`, which every engine can.
-  const lOpt = optionalRows(l.plan.source);
-  const rOpt = optionalRows(r.plan.source);
-  const nullSafeKey = l.plan.groups.some((g, i) => {
-    const other = r.plan.groups[i];
-    return !neverNull(g.expr, lOpt) && (!other || !neverNull(other.expr, rOpt));
-  });
-  if (join === 'full' && nullSafeKey) c.needs(joinNode, 'full_join_nullable_keys', '`join: full` on a key that can be missing on both sides');
+  if (join === 'full' && nullSafeCompareKeys(l.plan, r.plan).some(Boolean)) c.needs(joinNode, 'full_join_nullable_keys', '`join: full` on a key that can be missing on both sides');
   const ln = l.groups.map((g) => g.name);
   const rn = r.groups.map((g) => g.name);
   if (ln.join() !== rn.join()) {

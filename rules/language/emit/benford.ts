@@ -5,13 +5,12 @@ import { emitExpr, type EmitCtx } from './expr.ts';
 import type { KindEmitter } from './kind.ts';
 import { emitSource, plainColumns } from './source.ts';
 import { sameKey } from './grouped.ts';
-import { neverNull, optionalRows } from '../passes/never-null.ts';
+import { keyMayBeNull } from '../passes/never-null.ts';
 
 export const emitBenford: KindEmitter<BenfordPlan> = (d, p) => {
   const src = emitSource(d, p.source);
   const c: EmitCtx = { d };
-  const optional = optionalRows(p.source);
-  const groups = p.groups.map((x) => ({ name: x.name, sql: emitExpr(x.expr, c), nullable: !neverNull(x.expr, optional) }));
+  const groups = p.groups.map((x) => ({ name: x.name, sql: emitExpr(x.expr, c), nullable: keyMayBeNull(x, p.source) }));
   const digit = d.firstDigit(emitExpr(p.value, c));
   const g = groups.map((x) => d.ident(x.name));
   const ctes = [

@@ -3,13 +3,15 @@ import { EVIDENCE_LIMIT, evidenceQuery } from './evidence.ts';
 import { emitExpr } from './expr.ts';
 import { atDatesCte, emitGrouped, sameKey } from './grouped.ts';
 import type { KindEmitter } from './kind.ts';
+import { nullSafeCompareKeys } from '../passes/never-null.ts';
 
 export const emitCompare: KindEmitter<ComparePlan> = (d, p) => {
   const l = emitGrouped(d, p.left, 'fiscus_l', !!p.at);
   const r = emitGrouped(d, p.right, 'fiscus_r', !!p.at);
   const ctes = [...(p.at ? [atDatesCte(d, p.at, p.left.source.primary.table)] : []), l.cte, r.cte];
-  const keys = [...(p.at ? ['at'] : []), ...p.left.groups.map((g) => g.name)];
-  const on = keys.map((k) => sameKey(`__l.${d.ident(k)}`, `__r.${d.ident(k)}`, !!l.nullable.get(k) && r.nullable.get(k) !== false)).join(' AND ');
+  const nullSafe = nullSafeCompareKeys(p.left, p.right);
+  const keys = [...(p.at ? [{ name: 'at', nullSafe: false }] : []), ...p.left.groups.map((g, i) => ({ name: g.name, nullSafe: nullSafe[i]! }))];
+  const on = keys.map((k) => sameKey(`__l.${d.ident(k.name)}`, `__r.${d.ident(k.name)}`, k.nullSafe)).join(' AND ');
   const ctx = { d };
   const keysSql = `(coalesce(__l.__n, 0) + coalesce(__r.__n, 0))`;
   const ev = `CASE WHEN ${keysSql} <= ${EVIDENCE_LIMIT} THEN ${d.evidenceConcat([

@@ -5,7 +5,7 @@ import type { AtDates, GroupedPlan } from '../plan/types.ts';
 import { AS_OF_COLUMNS, asOfParam } from './as-of.ts';
 import { emitExpr } from './expr.ts';
 import { emitSource, plainColumns, whereSql, type EmittedSource } from './source.ts';
-import { neverNull, optionalRows } from '../passes/never-null.ts';
+import { keyMayBeNull } from '../passes/never-null.ts';
 
 /**
  * Two group keys that must match: `=` where one side can never be NULL (the same rows in a
@@ -22,15 +22,12 @@ export interface EmittedSide {
   plain: ReturnType<typeof plainColumns>;
   /** The sorted keys of the rows of the group `ref` (a correlated subquery, run for findings only). */
   evidenceKeys(ref: string): string;
-  /** Per group key, by name: whether it can be NULL. */
-  nullable: ReadonlyMap<string, boolean>;
 }
 
 export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, at: boolean): EmittedSide {
   const c = { d };
   const src = emitSource(d, side.source);
-  const optional = optionalRows(side.source);
-  const groups = side.groups.map((g) => ({ name: g.name, sql: emitExpr(g.expr, c), nullable: !neverNull(g.expr, optional) }));
+  const groups = side.groups.map((g) => ({ name: g.name, sql: emitExpr(g.expr, c), nullable: keyMayBeNull(g, side.source) }));
   const cols = [
     ...(at ? ['fiscus_at.at AS "at"'] : []),
     ...groups.map((g) => `${g.sql} AS ${d.ident(g.name)}`),
@@ -48,8 +45,7 @@ export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, at: 
       ...src.where,
       ...keyExprs.map((k) => sameKey(k.sql, `${ref}.${d.ident(k.name)}`, k.nullable)),
     ].join(' AND ')})`;
-  const nullable = new Map(keyExprs.map((k) => [k.name, k.nullable]));
-  return { cte, src, plain: plainColumns(side.groups, side.source.primary.alias), evidenceKeys, nullable };
+  return { cte, src, plain: plainColumns(side.groups, side.source.primary.alias), evidenceKeys };
 }
 
 const MONTHS: Record<AtDates, string> = {

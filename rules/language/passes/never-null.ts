@@ -11,7 +11,7 @@
  *
  * Conservative by construction: anything not proven non-null is nullable.
  */
-import type { IR, RowRef, SourcePlan } from '../plan/types.ts';
+import type { GroupedPlan, IR, Named, RowRef, SourcePlan } from '../plan/types.ts';
 
 /** Functions whose result is non-null when every argument is (none of them turns a value into NULL). */
 const STRICT_TOTAL = new Set([
@@ -24,11 +24,11 @@ const STRICT_TOTAL = new Set([
 const TOTAL_OPS = new Set(['and', 'or', '=', '<>', '<', '<=', '>', '>=', '+', '-', '*', '||']);
 
 /** The relations of a source whose row may be missing: lookups that are LEFT JOINed. */
-export function optionalRows(source: SourcePlan): ReadonlySet<string> {
+function optionalRows(source: SourcePlan): ReadonlySet<string> {
   return new Set(source.lookups.filter((l) => !l.inner).map((l) => l.rel));
 }
 
-export function neverNull(e: IR, optional: ReadonlySet<string>): boolean {
+function neverNull(e: IR, optional: ReadonlySet<string>): boolean {
   const nn = (x: IR): boolean => neverNull(x, optional);
   switch (e.k) {
     case 'num': case 'str': case 'date': case 'bool':
@@ -56,6 +56,23 @@ export function neverNull(e: IR, optional: ReadonlySet<string>): boolean {
       if (e.fn === 'coalesce') return e.args.some(nn);
       return STRICT_TOTAL.has(e.fn) && e.args.every(nn);
   }
+}
+
+/** Whether a group key (`group_by`, `partition_by` entry) of rows of `source` can be NULL. */
+export function keyMayBeNull(key: Named, source: SourcePlan): boolean {
+  return !neverNull(key.expr, optionalRows(source));
+}
+
+/**
+ * compare: per key, whether it may be NULL on both sides, so must be matched null-safely (where
+ * one side is never NULL, `=` matches the same groups). The sides name the same keys in the same
+ * order (checked); a key missing on the right counts as nullable there.
+ */
+export function nullSafeCompareKeys(left: GroupedPlan, right: GroupedPlan): boolean[] {
+  return left.groups.map((g, i) => {
+    const other = right.groups[i];
+    return keyMayBeNull(g, left.source) && (!other || keyMayBeNull(other, right.source));
+  });
 }
 
 function isOptional(row: RowRef, optional: ReadonlySet<string>): boolean {

@@ -98,20 +98,11 @@ describe('PostgreSQL SQL', () => {
   });
 
   it('refuses at check time what the engine lacks, naming the rule and the construct', () => {
-    const text = `id: local.full
-version: 1
-status: test
-severity: low
-title: { zh: "比对 {agency_code}", en: "Compare {agency_code}" }
-reads: [treasury.budget_indicators, treasury.payments]
-compare:
-  left: { from: treasury.budget_indicators, group_by: [agency_code, project_code], compute: { budget: sum(amount) } }
-  right: { from: treasury.payments, group_by: [agency_code, project_code], compute: { spending: sum(amount) } }
-  join: full
-  having: spending > budget
+    const rest = `  having: spending > budget
 entity: { type: agency, id: agency_code }
 measure: { name: spending, value: spending, threshold: budget }
 `;
+    const text = fullCompareRule('agency_code, project_code', rest);
     const def = parseRuleText(text, 'rules/full.rule.yaml');
     expect(compileRule(def).sql).toContain('FULL JOIN');
     let err: unknown;
@@ -126,7 +117,7 @@ measure: { name: spending, value: spending, threshold: budget }
     expect(e.message).toMatch(/^rules\/full\.rule\.yaml:10:9: rule local\.full: `join: full` on a key that can be missing on both sides is not available on postgres/);
     expect(postgresDialect.unsupported.median).toBeUndefined();
     // Keys the feed contract makes NOT NULL are matched with plain `=`: PostgreSQL FULL JOINs those.
-    const required = parseRuleText(text.replaceAll('group_by: [agency_code, project_code]', 'group_by: [agency_code]'), 'rules/full.rule.yaml');
+    const required = parseRuleText(fullCompareRule('agency_code', rest), 'rules/full.rule.yaml');
     expect(compileRule(required, { dialect: 'postgres' }).sql).toContain('FULL JOIN fiscus_r AS __r ON __l."agency_code" = __r."agency_code"');
   });
 
@@ -170,6 +161,21 @@ measure: { name: spending, value: spending, threshold: budget }
     expect(compileRule(pack.find((d) => d.meta.id === 'treasury.individual_large')!, { dialect: old }).dialect).toBe('clickhouse-18');
   });
 });
+
+/** Budget against spending per `groupBy`, `join: full` (line 10), then `rest` (having, lets, entity, measure). */
+function fullCompareRule(groupBy: string, rest: string): string {
+  return `id: local.full
+version: 1
+status: test
+severity: low
+title: { zh: "比对 {agency_code}", en: "Compare {agency_code}" }
+reads: [treasury.budget_indicators, treasury.payments]
+compare:
+  left: { from: treasury.budget_indicators, group_by: [${groupBy}], compute: { budget: sum(amount) } }
+  right: { from: treasury.payments, group_by: [${groupBy}], compute: { spending: sum(amount) } }
+  join: full
+${rest}`;
+}
 
 const PG_URL = process.env.FISCUS_TEST_PG_URL;
 const PG_TYPES: Record<string, string> = {
@@ -232,23 +238,13 @@ describe.skipIf(!PG_URL)('PostgreSQL 15 accepts every statement', () => {
     const cols = [...t.columns.map((c) => c.name), '_batch_id', '_row_hash', '_ingested_at'];
     const vals = [...t.columns.map((c) => (c.name in row ? row[c.name] : c.nullable ? null : dflt(c))), 'b', 'h', new Date()];
     await db.query(`INSERT INTO treasury.budget_indicators (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, vals);
-    const def = parseRuleText(`id: local.full
-version: 1
-status: test
-severity: low
-title: { zh: "比对 {agency_code}", en: "Compare {agency_code}" }
-reads: [treasury.budget_indicators, treasury.payments]
-compare:
-  left: { from: treasury.budget_indicators, group_by: [agency_code], compute: { budget: sum(amount) } }
-  right: { from: treasury.payments, group_by: [agency_code], compute: { spending: sum(amount) } }
-  join: full
-  having: not left_found or not right_found
+    const def = parseRuleText(fullCompareRule('agency_code', `  having: not left_found or not right_found
 let:
   spent: coalesce(spending, 0)
   limit: coalesce(budget, 0)
 entity: { type: agency, id: agency_code }
 measure: { name: spending, value: spent, threshold: limit }
-`, 'rules/full.rule.yaml');
+`), 'rules/full.rule.yaml');
     const c = compileRule(def, { dialect: 'postgres' });
     const values = c.parameters!.map((p) => (p.name === 'as_of' ? '2025-12-31' : p.name === 'scope' ? null : c.params[p.name]));
     const r = await db.query(c.sql, values);
