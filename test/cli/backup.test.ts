@@ -129,10 +129,12 @@ describe('fiscus backup / restore (CLI, database closed)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('restore would overwrite');
     expect(r.stderr).toContain('--force');
-    // Another process holds the database read-write (as fiscus serve would).
+    // Another process holds the database read-write (as fiscus serve would). The instance is kept on
+    // globalThis: a module-local one is garbage once the module has run, and a GC closes it and drops
+    // the lock (CI once restored over the 'held' database that way).
     const holder = spawn(
       process.execPath,
-      ['--input-type=module', '-e', `const m = await import('@duckdb/node-api'); const i = await m.DuckDBInstance.create(${JSON.stringify(d.db)}); await (await i.connect()).run('SELECT 1'); console.log('ready'); setInterval(() => {}, 1000);`],
+      ['--input-type=module', '-e', `const m = await import('@duckdb/node-api'); const i = await m.DuckDBInstance.create(${JSON.stringify(d.db)}); const c = await i.connect(); await c.run('SELECT 1'); globalThis.held = [i, c]; console.log('ready'); setInterval(() => {}, 1000);`],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {
