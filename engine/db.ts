@@ -325,9 +325,11 @@ async function openFresh(abs: string, opts: OpenOptions): Promise<Store> {
 
 /**
  * Refuse a database file another process holds, by taking DuckDB's write lock
- * for a moment. A read-only open takes only a shared lock, which on some file
- * systems is granted beside another process's write lock; an exclusive lock is
- * refused by every one. Opens nothing else: no migration, no writes.
+ * for a moment: it is refused beside a reader as well as a writer, where a
+ * read-only open's shared lock would be granted beside another reader. Opens
+ * nothing else: no migration, no writes. (A CI run once saw a "held" file pass
+ * this; the test's holder had let its instance be garbage-collected, which
+ * closes it and drops the lock.)
  */
 export async function assertNotHeld(path: string): Promise<void> {
   const abs = resolve(path);
