@@ -84,7 +84,10 @@ const API_GOAL = { text: 'p99 < 20 ms at ≥ 1,000 req/s', check: (s: ScenarioRe
 export const TARGETS: Record<string, { text: string; check: (s: ScenarioResult) => boolean | null }> = {
   ingest_payments: { text: '≤ 1.3x DuckDB read_csv', check: (s) => (s.ratio === null ? null : s.ratio <= 1.3) },
   rules_pack: { text: '≤ 1.2x hand-written SQL', check: (s) => (s.ratio === null ? null : s.ratio <= 1.2) },
-  rules_incremental: { text: 're-run ≤ 0.1x a full run', check: (s) => (s.ratio === null ? null : s.ratio <= 0.1) },
+  rules_incremental: {
+    text: 're-run ≤ 0.1x a full run, flags identical',
+    check: (s) => (s.ratio === null ? null : s.ratio <= 0.1 && sameFlags(s) === true),
+  },
   api_alerts: API_GOAL,
   api_flags: API_GOAL,
   watch_arrival_to_alert: { text: 'first alert on SSE < 2 s after the file arrives', check: (s) => (s.seconds === null ? null : s.seconds < 2) },
@@ -93,6 +96,15 @@ export const TARGETS: Record<string, { text: string; check: (s: ScenarioResult) 
     check: (s) => (s.p99_ms === undefined || s.ratio === null ? null : s.p99_ms < 50 && s.ratio <= 3),
   },
 };
+
+/** Did the incremental re-run leave the flags the full run left (bench/tasks flagDigest)? null: not compared. */
+export function sameFlags(s: ScenarioResult): boolean | null {
+  const digest = (side: unknown) => ((side as { flags?: { digest?: unknown } } | undefined)?.flags?.digest);
+  const d = s.details as { ours?: unknown; baseline?: unknown } | undefined;
+  const a = digest(d?.ours);
+  const b = digest(d?.baseline);
+  return typeof a === 'string' && typeof b === 'string' ? a === b : null;
+}
 
 /** Peak memory bounded as data grows: at the largest size at most 2x the smallest. */
 export const RSS_GROWTH_LIMIT = 2;

@@ -11,8 +11,7 @@ import { duckdbMemoryLimit } from '../engine/db.ts';
 import { describeMachine } from './machine.ts';
 import { REPO } from './optional.ts';
 import { finalize, growth, sizeLabel, skipped, type BenchResults, type ScenarioResult } from './results.ts';
-import { copyDb } from './tasks/index.ts';
-import { defaultCheckpointsPath, defaultKeyPath } from '../engine/log-key.ts';
+import { copyDb, removeDb } from './tasks/index.ts';
 import { BENCH_TOKEN } from './tasks/servers.ts';
 
 export interface BenchOptions {
@@ -539,8 +538,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
         const ours = await runChild('rules_incremental', { db: db('incremental'), fullDb: db('full'), incDir: join(fx, 'increment'), asOf: AS_OF }, opts.log);
         const base = ours.kind === 'result' ? await runChild('rules_full', { db: db('full'), asOf: AS_OF }, opts.log) : { kind: 'skip' as const, reason: 'incremental side failed' };
         scenarios.push(pair('rules_incremental', Math.round(size * 0.01), size, baseText, ours, base));
-        rmSync(db('incremental'), { force: true });
-        rmSync(db('full'), { force: true });
+        removeDb(db('incremental'));
+        removeDb(db('full'));
       }
     }
     if (want('api_alerts') || want('api_flags')) {
@@ -569,11 +568,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       } else {
         // This scenario writes (batch, flags, chained events): the copy needs the event log's key and checkpoints too.
         copyDb(db('rules'), db('watch'));
-        const logFiles = [defaultKeyPath(db('watch')), defaultCheckpointsPath(defaultKeyPath(db('watch')))];
-        copyFileSync(defaultKeyPath(db('rules')), logFiles[0]!);
-        copyFileSync(defaultCheckpointsPath(defaultKeyPath(db('rules'))), logFiles[1]!);
         scenarios.push(await watchScenario(size, db('watch'), work, fx, opts));
-        for (const f of [db('watch'), `${db('watch')}.wal`, ...logFiles]) rmSync(f, { force: true });
+        removeDb(db('watch'));
       }
     }
     if (!opts.keep) rmSync(work, { recursive: true, force: true });

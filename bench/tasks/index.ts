@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { duckdbMemoryLimit, openStore, type Store } from '../../engine/db.ts';
+import { defaultCheckpointsPath, defaultKeyPath } from '../../engine/log-key.ts';
 import { requireFeedTable } from '../../engine/feeds.ts';
 import { need } from '../optional.ts';
 import { chooseLoader, loadDir, loadFile, readCsvSql, type Loader } from './load.ts';
@@ -30,12 +31,22 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value:
   return { seconds: (performance.now() - t0) / 1000, value };
 }
 
-/** Copy a closed DuckDB file (and its WAL, if any). */
+/**
+ * Copy a closed deployment: the DuckDB file, its WAL, and the event log's key and checkpoints
+ * beside it (a copy that writes flag events without the key fails every rule with findings).
+ */
 export function copyDb(from: string, to: string): void {
-  rmSync(to, { force: true });
-  rmSync(`${to}.wal`, { force: true });
-  copyFileSync(from, to);
-  if (existsSync(`${from}.wal`)) copyFileSync(`${from}.wal`, `${to}.wal`);
+  const files = (db: string) => [db, `${db}.wal`, defaultKeyPath(db), defaultCheckpointsPath(defaultKeyPath(db))];
+  const dest = files(to);
+  files(from).forEach((f, i) => {
+    rmSync(dest[i]!, { force: true });
+    if (existsSync(f)) copyFileSync(f, dest[i]!);
+  });
+}
+
+/** Remove what copyDb made. */
+export function removeDb(db: string): void {
+  for (const f of [db, `${db}.wal`, defaultKeyPath(db), defaultCheckpointsPath(defaultKeyPath(db))]) rmSync(f, { force: true });
 }
 
 // ---- compiled pack, shared by the rule tasks ----
@@ -49,6 +60,33 @@ async function compiledPack(): Promise<unknown[]> {
   const loadBuiltinPack = await need<() => Promise<unknown[]>>('rules/language/index.ts', 'loadBuiltinPack');
   const compileRule = await need<(def: unknown) => unknown>('rules/language/index.ts', 'compileRule');
   return (await loadBuiltinPack()).map((d) => compileRule(d));
+}
+
+/**
+ * A run in which a rule failed measured less work than the pack: it is no measurement.
+ * (2026-12-03: the incremental copy lacked the log key, so rules with findings failed to
+ * store them and the re-run looked faster than it was.)
+ */
+function measured(s: RunSummaryLike, what: string): RunSummaryLike {
+  const failed = s.rules.filter((r) => r.outcome === 'error');
+  if (failed.length) {
+    throw new Error(`${what}: ${failed.length} rule(s) failed, so the time is not the pack's: ${failed.map((r) => `${r.rule_id}: ${r.reason ?? ''}`.slice(0, 160)).join('; ')}`);
+  }
+  return s;
+}
+
+/**
+ * What a rule run left in fiscus.flags, reduced to one digest (and a count): incremental and
+ * full runs on the same data must leave the same flags, measures, amounts, evidence and
+ * reproduced marks.
+ */
+async function flagDigest(store: Store): Promise<{ flags: number; reproduced: number; digest: string }> {
+  const r = await store.one<{ n: string; rep: string; d: string }>(
+    `SELECT count(*)::VARCHAR AS n, count(*) FILTER (WHERE reproduced)::VARCHAR AS rep,
+            coalesce(md5(string_agg(concat_ws('|', flag_id, reproduced, measure_value, amount, evidence), '\n' ORDER BY flag_id)), '') AS d
+       FROM fiscus.flags`,
+  );
+  return { flags: Number(r?.n ?? 0), reproduced: Number(r?.rep ?? 0), digest: r?.d ?? '' };
 }
 
 function summarize(s: RunSummaryLike): Record<string, unknown> {
@@ -111,7 +149,7 @@ export const TASKS: Record<string, (a: Args) => Promise<TaskResult>> = {
     const runRules = await need<RunRules>('rules/run/runner.ts', 'runRules');
     const rules = await compiledPack();
     const store = await openStore(str(a, 'db'));
-    const { seconds, value } = await timed(() => runRules(store, rules, { asOf: str(a, 'asOf'), full: true, actor: 'bench' }));
+    const { seconds, value } = await timed(async () => measured(await runRules(store, rules, { asOf: str(a, 'asOf'), full: true, actor: 'bench' }), 'the full run'));
     const recall = typeof a.manifest === 'string' ? await checkManifest(store, a.manifest) : undefined;
     await store.run('CHECKPOINT');
     await store.close();
@@ -139,9 +177,10 @@ export const TASKS: Record<string, (a: Args) => Promise<TaskResult>> = {
     // The full-run baseline starts from exactly this state.
     copyDb(str(a, 'db'), str(a, 'fullDb'));
     const again = await openStore(str(a, 'db'));
-    const { seconds, value } = await timed(() => runRules(again, rules, { asOf: str(a, 'asOf'), actor: 'bench' }));
+    const { seconds, value } = await timed(async () => measured(await runRules(again, rules, { asOf: str(a, 'asOf'), actor: 'bench' }), 'the incremental re-run'));
+    const flags = await flagDigest(again);
     await again.close();
-    return { seconds, details: { loader, ingest_seconds: round(ingest.seconds), ...summarize(value) } };
+    return { seconds, details: { loader, ingest_seconds: round(ingest.seconds), flags, ...summarize(value) } };
   },
 
   /** Baseline for incremental: a full run of the pack on the same state. */
@@ -149,9 +188,10 @@ export const TASKS: Record<string, (a: Args) => Promise<TaskResult>> = {
     const runRules = await need<RunRules>('rules/run/runner.ts', 'runRules');
     const rules = await compiledPack();
     const store = await openStore(str(a, 'db'));
-    const { seconds, value } = await timed(() => runRules(store, rules, { asOf: str(a, 'asOf'), full: true, actor: 'bench' }));
+    const { seconds, value } = await timed(async () => measured(await runRules(store, rules, { asOf: str(a, 'asOf'), full: true, actor: 'bench' }), 'the full baseline run'));
+    const flags = await flagDigest(store);
     await store.close();
-    return { seconds, details: summarize(value) };
+    return { seconds, details: { flags, ...summarize(value) } };
   },
 };
 

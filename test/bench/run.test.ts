@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.ts';
-import { validateResults, type BenchResults } from '../../bench/results.ts';
+import { sameFlags, validateResults, type BenchResults } from '../../bench/results.ts';
 
 describe('fiscus bench (tiny run)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fiscus-bench-'));
@@ -54,6 +54,25 @@ describe('fiscus bench (tiny run)', () => {
     expect(d.analyst_queries_ran_through_the_load).toBe(true);
     expect(d.non2xx).toBe(0);
     expect(s.target).toMatch(/p99/);
+  });
+
+  it('rules_incremental: the re-run writes (no rule fails for want of the log key) and leaves the flags a full run leaves', { timeout: 240_000 }, async () => {
+    const file = join(dir, 'incremental.json');
+    const err: string[] = [];
+    const code = await main(
+      ['node', 'fiscus', 'bench', '--sizes', '5k', '--only', 'rules_incremental', '--out', file, '--work-dir', join(dir, 'work-i')],
+      { out: () => undefined, err: (t) => err.push(t), interactive: false },
+    );
+    expect(code, err.join('')).toBe(0);
+    const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    const s = results.scenarios.find((x) => x.name === 'rules_incremental')!;
+    expect(s.status, s.reason).toBe('ok');
+    const d = s.details as { ours: { totals: { errors: number; flags_new: number }; flags: { flags: number; digest: string } }; baseline: { flags: { digest: string } } };
+    expect(d.ours.totals.errors).toBe(0);
+    expect(d.ours.flags.flags).toBeGreaterThan(0);
+    expect(d.ours.flags.digest).toBe(d.baseline.flags.digest);
+    expect(sameFlags(s)).toBe(true);
+    expect(s.target).toMatch(/flags identical/);
   });
 
   it('refuses a bad --sizes with a usage error', async () => {
