@@ -301,7 +301,8 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
       const { rules, config } = await pack.load();
       const asOf = (opts.rules ? opts.rules.asOf : undefined) ?? todayInShanghai();
       // As `fiscus rules run` and POST /v1/rules/run: the runner picks incremental, skip or full per rule.
-      const summary = await runRules(opts.store, rules, { asOf, config, actor: opts.actor ?? 'fiscus watch' });
+      // Findings are written as they are found, so a quick rule's alert does not wait for the slow ones.
+      const summary = await runRules(opts.store, rules, { asOf, config, actor: opts.actor ?? 'fiscus watch', publish: 'as-found' });
       emit({ type: 'rules', files: run.files, summary });
     } catch (err) {
       error('rules', err);
@@ -368,11 +369,11 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
   };
 }
 
-/** Did a batch commit after the newest rule run started? */
+/** Did a batch commit after the newest finished rule run started? (A run cut off midway has no finished_at.) */
 async function rulesBehind(store: Store): Promise<boolean> {
   const r = await store.one<{ behind: boolean | null }>(
     `SELECT (SELECT max(finished_at) FROM fiscus.batches WHERE status = 'committed')
-            > coalesce((SELECT max(started_at) FROM fiscus.rule_runs), TIMESTAMPTZ '1900-01-01 00:00:00+00') AS behind`,
+            > coalesce((SELECT max(started_at) FROM fiscus.rule_runs WHERE finished_at IS NOT NULL), TIMESTAMPTZ '1900-01-01 00:00:00+00') AS behind`,
   );
   return r?.behind === true;
 }

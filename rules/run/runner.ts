@@ -46,6 +46,14 @@ export interface RunOptions {
   now?: Date;
   /** Rules evaluated at once, each on a read connection of its own (default: `defaultConcurrency()`). */
   concurrency?: number;
+  /**
+   * When findings are written. `at-end` (default): every rule's in one transaction once all are
+   * evaluated, the events chained in rule order. `as-found` (the folder watcher): the rules whose
+   * last evaluation was quickest run first, and whatever has been evaluated is written while the
+   * rest are still running, so the first alerts reach the feed without waiting for the slowest
+   * rule. The run's row is written first (finished_at empty until the end).
+   */
+  publish?: 'at-end' | 'as-found';
 }
 
 export type Outcome = 'evaluated' | 'skipped' | 'error';
@@ -154,20 +162,35 @@ async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: R
   // Elapsed time is measured on the real clock: `now` may be a simulated day (demo, imports).
   const runT0 = performance.now();
 
+  const ctx: WriteContext = { runId, started, asOf: opts.asOf, actor: opts.actor ?? null, manualScope: Boolean(opts.scope), runT0, runRowWritten: false };
+  const asFound = !dry && opts.publish === 'as-found';
+  const order = asFound ? await quickestFirst(store, rules) : rules;
+  const writer = asFound ? new AsFoundWriter(store, ctx, rules) : undefined;
+  if (writer) await writeRunRow(store, ctx);
   const readers = await RuleReaders.open(store, Math.min(rules.length, opts.concurrency ?? defaultConcurrency()));
-  let evaluated: Evaluated[];
+  let inOrder: Evaluated[];
   try {
-    evaluated = await readers.map(rules, (rule, via) => evaluate(store, rule, resolved, tables, inputCounts, via));
+    inOrder = await readers.map(order, async (rule, via) => {
+      const e = await evaluate(store, rule, resolved, tables, inputCounts, via);
+      writer?.add(e);
+      return e;
+    });
   } finally {
     readers.close();
+    await writer?.drained();
   }
+  // The summary lists the rules as given, whatever order they ran in.
+  const byRule = new Map(inOrder.map((e) => [e.rule, e]));
+  const evaluated = rules.map((r) => byRule.get(r)!);
 
   let finished: Date;
   if (dry) {
     for (const e of evaluated) e.out.millis = round1(e.millis);
     finished = new Date(started.getTime() + Math.round(performance.now() - runT0));
+  } else if (writer) {
+    finished = await store.transaction(() => recordRun(store, evaluated, ctx));
   } else {
-    finished = await writeAll(store, evaluated, { runId, started, asOf: opts.asOf, actor: opts.actor ?? null, manualScope: Boolean(opts.scope), runT0 });
+    finished = await writeAll(store, evaluated, ctx);
   }
   const outcomes = evaluated.map((e) => e.out);
   const warnings: ShareWarning[] = [];
@@ -230,6 +253,8 @@ interface WriteContext {
   /** A manual --scope run does not describe the whole input: it keeps the last full fingerprint. */
   manualScope: boolean;
   runT0: number;
+  /** fiscus.rule_runs has the run's row already (as-found publishing writes it first). */
+  runRowWritten: boolean;
 }
 
 async function evaluate(
@@ -259,18 +284,83 @@ async function writeAll(store: Store, evaluated: Evaluated[], ctx: WriteContext)
       return recordRun(store, evaluated, ctx);
     });
   } catch {
-    // One rule's findings could not be stored (the batch rolled back whole): write rule by rule, so
-    // only the rule at fault fails. A failure that is no rule's (the disk) fails each, then the run.
-    for (const e of pending) {
-      try {
-        await store.transaction(() => writeRules(store, [e], ctx));
-      } catch (err) {
-        e.out = { ...blankOutcome(e.rule), outcome: 'error', reason: `写入失败 / storing its findings failed: ${errMessage(err)}` };
-        e.write = undefined;
-      }
-    }
+    await writeOneByOne(store, pending, ctx);
     return store.transaction(() => recordRun(store, evaluated, ctx));
   }
+}
+
+/**
+ * One rule's findings could not be stored (the batch rolled back whole): write rule by rule, so
+ * only the rule at fault fails. A failure that is no rule's (the disk) fails each, then the run.
+ */
+async function writeOneByOne(store: Store, pending: readonly Evaluated[], ctx: WriteContext): Promise<void> {
+  for (const e of pending) {
+    try {
+      await store.transaction(() => writeRules(store, [e], ctx));
+    } catch (err) {
+      e.out = { ...blankOutcome(e.rule), outcome: 'error', reason: `写入失败 / storing its findings failed: ${errMessage(err)}` };
+      e.write = undefined;
+    }
+  }
+}
+
+/**
+ * As-found publishing: every evaluated rule is queued; one write at a time takes all that
+ * are queued (in the pack's order) into one transaction, so rules finishing while a write is
+ * in progress share the next one.
+ */
+class AsFoundWriter {
+  #queue: Evaluated[] = [];
+  #tail: Promise<void> = Promise.resolve();
+  readonly #rank: Map<CompiledRule, number>;
+
+  constructor(private readonly store: Store, private readonly ctx: WriteContext, rules: readonly CompiledRule[]) {
+    this.#rank = new Map(rules.map((r, i) => [r, i]));
+  }
+
+  add(e: Evaluated): void {
+    if (!e.write) return;
+    this.#queue.push(e);
+    this.#tail = this.#tail.then(() => this.#flush());
+  }
+
+  /** Resolves once everything queued is written (a write never rejects: failures are the rule's outcome). */
+  drained(): Promise<void> {
+    return this.#tail;
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#queue.splice(0).sort((a, b) => this.#rank.get(a.rule)! - this.#rank.get(b.rule)!);
+    if (batch.length === 0) return;
+    try {
+      await this.store.transaction(() => writeRules(this.store, batch, this.ctx));
+    } catch {
+      await writeOneByOne(this.store, batch, this.ctx);
+    }
+  }
+}
+
+/**
+ * The rules ordered by how long each took when last evaluated, quickest first (never
+ * evaluated: last; ties keep the given order): with a few lanes, the quick rules' findings
+ * are written, and reach the feed, before the slow aggregates finish.
+ */
+export async function quickestFirst(store: Store, rules: readonly CompiledRule[]): Promise<readonly CompiledRule[]> {
+  const recent = await store.all<{ rule_id: string; millis: number | string | null }>(
+    `SELECT r.rule_id, r.millis FROM fiscus.rule_run_results r JOIN fiscus.rule_runs u ON u.run_id = r.run_id
+      WHERE r.outcome = 'evaluated' ORDER BY u.started_at DESC LIMIT ${Math.max(1, rules.length) * 4}`,
+  );
+  const last = new Map<string, number>();
+  for (const r of recent) if (!last.has(r.rule_id) && r.millis !== null) last.set(r.rule_id, Number(r.millis));
+  const cost = (r: CompiledRule) => last.get(r.meta.id) ?? Number.POSITIVE_INFINITY;
+  return [...rules].sort((a, b) => cost(a) - cost(b));
+}
+
+async function writeRunRow(store: Store, ctx: WriteContext): Promise<void> {
+  await store.run('INSERT INTO fiscus.rule_runs VALUES ($id, $as_of::DATE, $at::TIMESTAMPTZ, NULL, $actor)', {
+    id: ctx.runId, as_of: ctx.asOf, at: ctx.started.toISOString(), actor: ctx.actor,
+  });
+  ctx.runRowWritten = true;
 }
 
 /** Rules' findings and fingerprints, then their events as one append chained in rule order (inside a write transaction). */
@@ -310,9 +400,13 @@ async function writeRule(store: Store, e: Evaluated, ctx: WriteContext, events: 
 async function recordRun(store: Store, evaluated: Evaluated[], ctx: WriteContext): Promise<Date> {
   for (const e of evaluated) if (!e.write) e.out.millis = round1(e.millis);
   const finished = new Date(ctx.started.getTime() + Math.round(performance.now() - ctx.runT0));
-  await store.run('INSERT INTO fiscus.rule_runs VALUES ($id, $as_of::DATE, $at::TIMESTAMPTZ, $fin::TIMESTAMPTZ, $actor)', {
-    id: ctx.runId, as_of: ctx.asOf, at: ctx.started.toISOString(), fin: finished.toISOString(), actor: ctx.actor,
-  });
+  if (ctx.runRowWritten) {
+    await store.run('UPDATE fiscus.rule_runs SET finished_at = $fin::TIMESTAMPTZ WHERE run_id = $id', { id: ctx.runId, fin: finished.toISOString() });
+  } else {
+    await store.run('INSERT INTO fiscus.rule_runs VALUES ($id, $as_of::DATE, $at::TIMESTAMPTZ, $fin::TIMESTAMPTZ, $actor)', {
+      id: ctx.runId, as_of: ctx.asOf, at: ctx.started.toISOString(), fin: finished.toISOString(), actor: ctx.actor,
+    });
+  }
   for (const e of evaluated) await recordResult(store, ctx.runId, e.out);
   return finished;
 }
