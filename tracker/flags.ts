@@ -7,6 +7,7 @@ import type { IsoDate, WorkCalendar } from '../engine/calendar.ts';
 import type { Params, Store } from '../engine/db.ts';
 import { flagColumns, flagRecordFromRow, isoUtc, type FlagRowRead } from '../flags/row.ts';
 import type { FlagRecordJson } from '../flags/schema.ts';
+import { RECORD_RULE } from '../projects/records.ts';
 import type { TrackerConfig } from './config.ts';
 import { effectiveDeadline, overdueWorkdays, reportDueDate, workdaysLeft } from './deadlines.ts';
 import { allowedActions, CLOCK_STATUSES, OPEN_STATUSES, STATUS_LABELS, isStatus, type ActionName, type Status } from './states.ts';
@@ -123,6 +124,15 @@ export function toTracked(r: RawFlag, cal: WorkCalendar, cfg: TrackerConfig, tod
     failing_votes: failing,
     escalation: failing >= 2 ? 'inquiry' : failing === 1 ? 'candidate' : null,
     last_event_at: r.last_event_at === null || r.last_event_at === undefined ? null : isoUtc(r.last_event_at),
-    allowed_actions: allowedActions(r.status, { reproduced: r.reproduced, needsDecision: decide }),
+    allowed_actions: actionsFor(r),
   };
+}
+
+/**
+ * The actions a flag allows next, before role checks. A project's record (projects/records.ts)
+ * is not a finding: it never changes state, so it allows none.
+ */
+export function actionsFor(r: Pick<RawFlag, 'rule_id' | 'status' | 'reproduced'> & Parameters<typeof needsDecision>[0]): ActionName[] {
+  if (r.rule_id === RECORD_RULE) return [];
+  return allowedActions(r.status, { reproduced: r.reproduced, needsDecision: needsDecision(r) });
 }

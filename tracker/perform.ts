@@ -14,7 +14,8 @@ import { resolveConfig, type TrackerConfig } from './config.ts';
 import { isOnTime } from './deadlines.ts';
 import { fromFen, toFen } from './money.ts';
 import { agencyMatchSql, filterSql } from '../flags/filter.ts';
-import { loadRawFlags, needsDecision, toTracked, type RawFlag, type TrackedFlag } from './flags.ts';
+import { RECORD_RULE } from '../projects/records.ts';
+import { actionsFor, loadRawFlags, toTracked, type RawFlag, type TrackedFlag } from './flags.ts';
 import { ACTION_DEFS, allowedActions, describeActions, ROLES, statusLabel, type Role, type Status } from './states.ts';
 
 export interface Actor {
@@ -176,7 +177,14 @@ async function applyAction(ctx: Ctx, flagId: string, action: TrackAction, actor:
       httpStatus: 403,
     });
   }
-  const allowed = allowedActions(raw.status, { reproduced: raw.reproduced, needsDecision: needsDecision(raw) });
+  if (raw.rule_id === RECORD_RULE) {
+    throw new FiscusError(
+      `标记 ${flagId} 是民生实事项目的记录，不是问题线索，不能执行「${def.zh}」；项目的表决、进展、评议和满意度测评通过 fiscus projects 记录。 / ` +
+        `Flag ${flagId} is a livelihood project's record, not a finding: it cannot be ${name}ed. The project's vote, progress, grades and satisfaction vote are recorded with fiscus projects.`,
+      { code: 'NOT_A_FINDING', httpStatus: 409, details: { rule_id: raw.rule_id, allowed: [] } },
+    );
+  }
+  const allowed = actionsFor(raw);
   if (!allowed.includes(name)) throw illegal(raw, name, allowed);
 
   const from = raw.status as Status;

@@ -176,4 +176,17 @@ describe('project records stay out of the findings', () => {
     expect(stats.totals.discovered).toBe(5);
     expect(stats.by_rule.map((r) => r.rule_id).sort()).toEqual(['deputy.checklist', 'deputy.report']);
   });
+
+  it('allow no tracker action: a record never changes state, so confirming one is refused and nothing is written', async () => {
+    const { listTracked } = await import('../../tracker/index.ts');
+    const [record] = await listTracked(store, { rule: ['project.record'] });
+    expect(record!.allowed_actions).toEqual([]);
+    const before = (await readFlagEvents(store)).length;
+    const err = await performAction(store, record!.flag_id, { action: 'confirm' }, { name: '委员会', role: 'committee' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NOT_A_FINDING', httpStatus: 409 });
+    expect((err as Error).message).toContain('不是问题线索');
+    expect((err as Error).message).toContain('fiscus projects');
+    expect((await readFlagEvents(store)).length).toBe(before);
+    expect((await listTracked(store, { rule: ['project.record'] }))[0]!.status).toBe('discovered');
+  });
 });
