@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isoDateSchema } from '../../engine/dates.ts';
 import { eventJson } from '../../flags/events.ts';
 import type { FlagEventJson } from '../../flags/schema.ts';
 import { flagHistory, performAction, trackActionSchema, trackStats } from '../../tracker/index.ts';
@@ -60,14 +61,16 @@ export function trackerRoutes(app: FastifyInstance, ctx: ApiContext): { history:
         region: z.string().max(20).optional(),
         basis: z.enum(['first_seen', 'period']).optional().describe('first_seen (default): the day a rule first raised the flag; period: the day the finding is about'),
         ytd: z.enum(['true', 'false']).optional().describe('with quarter: January 1 through the end of the quarter'),
+        as_of: isoDateSchema('as_of must be YYYY-MM-DD').optional()
+          .describe('count the flags in their state at the end of this day (Asia/Shanghai), rebuilt from the event log; default today (as fiscus track stats --as-of)'),
       }),
       response: { 200: z.unknown(), ...problemResponses },
     },
   }, async (req) => {
-    const { year, quarter, region, basis, ytd } = req.query;
+    const { year, quarter, region, basis, ytd, as_of } = req.query;
     // An agency token sees the figures of its own flags only (same scope as GET /v1/flags).
     const agency = req.principal.role === 'agency' ? req.principal.agencyCode : undefined;
-    return trackStats(ctx.store, { year, quarter, region, basis, ytd: ytd === 'true', agency });
+    return trackStats(ctx.store, { year, quarter, region, basis, ytd: ytd === 'true', agency }, { today: as_of });
   });
 
   return {

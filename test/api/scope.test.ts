@@ -144,6 +144,15 @@ describe('agency scope', () => {
     const ana = await getJson(`${url}/v1/stats`, T.analyst);
     expect(ana.status).toBe(200);
     expect(ana.body.totals.discovered).toBe(allIds.length);
+    // As of a day before any flag was raised there was nothing to count; a bad day is a 400 problem.
+    const before = await getJson(`${url}/v1/stats?as_of=2000-01-01`, T.analyst);
+    expect(before.status).toBe(200);
+    expect(before.body.scope.as_of).toBe('2000-01-01');
+    expect(before.body.totals.discovered).toBe(0);
+    const bad = await getJson(`${url}/v1/stats?as_of=2025-02-30`, T.analyst);
+    expect(bad.status).toBe(400);
+    expect(bad.type).toContain('application/problem+json');
+    expect(JSON.stringify(bad.body)).toContain('as_of');
     // Nothing changed on B-1.
     const b1 = await store.one<{ status: string }>("SELECT status FROM fiscus.flags WHERE flag_id = 'B-1'");
     expect(b1?.status).toBe('discovered');
