@@ -1,8 +1,9 @@
 /**
  * Watch a folder: every feed file that arrives is ingested (one batch per file, the
  * naming rules of `fiscus ingest DIR`), moved to `.fiscus-done/` or `.fiscus-failed/`,
- * then the rules re-run once for the burst. Their flag events reach the live feed
- * through the Store's write notifications (the server's SSE streams and webhooks wake on
+ * then the rules re-run once for the burst, publishing as found (rules/run/runner.ts
+ * `publish: 'as-found'`: quickest rules first, each write committed while slower rules
+ * still run). Their flag events reach the live feed through the Store's write notifications (the server's SSE streams and webhooks wake on
  * every commit: api/server.ts `store.onWrite` → SeqNotifier.bump).
  *
  * When is a file complete? Once its size, mtime and inode have stayed the same for
