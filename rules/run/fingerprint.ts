@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Store } from '../../engine/db.ts';
+import { stage } from './store-flags.ts';
 import { canonicalJson } from '../../engine/flag-events.ts';
 import { FEEDS, quoteIdent, requireFeedTable, sqlType } from '../../engine/feeds.ts';
 import { DELTA_KEY_SEPARATOR, type CompiledRule } from '../types.ts';
@@ -157,12 +158,19 @@ export async function readFingerprint(store: Store, ruleId: string): Promise<Fin
   return { ...r, tables: JSON.parse(r.tables) as TablesState };
 }
 
-export async function writeFingerprint(store: Store, fp: Fingerprint): Promise<void> {
-  await store.run('DELETE FROM fiscus.rule_fingerprints WHERE rule_id = $id', { id: fp.rule_id });
+/** Replace the fingerprints of these rules, set-wise (inside the run's write transaction). */
+export async function writeFingerprints(store: Store, fps: readonly Fingerprint[]): Promise<void> {
+  if (fps.length === 0) return;
+  await stage(store, 'rr_fingerprints', [
+    ['rule_id', 'VARCHAR'], ['rule_version', 'INTEGER'], ['rule_hash', 'VARCHAR'], ['as_of', 'VARCHAR'],
+    ['tables', 'VARCHAR'], ['run_id', 'VARCHAR'], ['flags_raised', 'INTEGER'],
+  ], fps.map((fp) => ({ ...fp, tables: canonicalJson(fp.tables) })));
+  await store.run('DELETE FROM fiscus.rule_fingerprints WHERE rule_id IN (SELECT rule_id FROM rr_fingerprints)');
   await store.run(
-    `INSERT INTO fiscus.rule_fingerprints VALUES ($id, $v, $h, $as_of::DATE, $tables::JSON, $run, $n, now())`,
-    { id: fp.rule_id, v: fp.rule_version, h: fp.rule_hash, as_of: fp.as_of, tables: canonicalJson(fp.tables), run: fp.run_id, n: fp.flags_raised },
+    `INSERT INTO fiscus.rule_fingerprints
+     SELECT rule_id, rule_version, rule_hash, as_of::DATE, tables::JSON, run_id, flags_raised, now() FROM rr_fingerprints`,
   );
+  await store.run('DROP TABLE IF EXISTS rr_fingerprints');
 }
 
 /** Flag columns an incremental scope can be matched on (a partition must be visible on the flag). */

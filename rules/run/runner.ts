@@ -17,13 +17,13 @@ import { appendFlagEvents, canonicalJson, type NewFlagEvent } from '../../engine
 import type { CompiledRule, RuleResultRow, Severity } from '../types.ts';
 import { activeAllowEntries, EMPTY_CONFIG, matchAllow, type FiscusConfig } from './config.ts';
 import {
-  decide, inputTables, readFingerprint, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, writeFingerprint,
+  decide, inputTables, readFingerprint, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, writeFingerprints,
   type Decision, type TablesState,
 } from './fingerprint.ts';
 import { checkRuleDialect, queryRule, RuleReaders } from './execute.ts';
 import { inputShareWarning, noteInputCounts, type InputCountCache, type NotJudged, type ShareWarning } from './input-counts.ts';
 import { checkResultColumns, flagId, toResultRow } from './result-rows.ts';
-import { mergeRuleFlags } from './store-flags.ts';
+import { mergeRules, stage } from './store-flags.ts';
 import type { FlagFinding } from '../../flags/row.ts';
 import { renderTemplate, type TemplateVars } from './template.ts';
 
@@ -363,37 +363,47 @@ async function writeRunRow(store: Store, ctx: WriteContext): Promise<void> {
   ctx.runRowWritten = true;
 }
 
-/** Rules' findings and fingerprints, then their events as one append chained in rule order (inside a write transaction). */
+/**
+ * Rules' findings (one set-wise merge for all of them), fingerprints, then their events as one
+ * append chained in rule order (inside a write transaction). The write's time is shared equally
+ * among the rules in each one's `millis`.
+ */
 async function writeRules(store: Store, rules: readonly Evaluated[], ctx: WriteContext): Promise<void> {
-  const events: NewFlagEvent[] = [];
-  for (const e of rules) await writeRule(store, e, ctx, events);
-  await appendFlagEvents(store, events);
-}
-
-/** One rule's findings and fingerprint (inside the write transaction); its events go to `events`. */
-async function writeRule(store: Store, e: Evaluated, ctx: WriteContext, events: NewFlagEvent[]): Promise<void> {
+  if (rules.length === 0) return;
   const t0 = performance.now();
-  const { rule, out } = e;
-  const w = e.write!;
-  const id = rule.meta.id;
-  const counts = await mergeRuleFlags(store, {
-    ruleId: id, runId: ctx.runId, now: ctx.started.toISOString(), flags: w.flags, suppressedIds: w.suppressedIds,
-    scope: w.scope ? { column: rule.scope!.column as 'agency_code' | 'region_code', values: w.scope } : undefined,
-    deltaKeys: w.deltaKeys,
-    touchedKeys: w.decision.mode === 'delta' ? w.decision.touched : undefined,
-    events,
-  });
+  const events: NewFlagEvent[] = [];
+  const counts = await mergeRules(store, rules.map((e) => {
+    const w = e.write!;
+    return {
+      ruleId: e.rule.meta.id, runId: ctx.runId, now: ctx.started.toISOString(), flags: w.flags, suppressedIds: w.suppressedIds,
+      scope: w.scope ? { column: e.rule.scope!.column as 'agency_code' | 'region_code', values: w.scope } : undefined,
+      deltaKeys: w.deltaKeys,
+      touchedKeys: w.decision.mode === 'delta' ? w.decision.touched : undefined,
+    };
+  }), events);
   if (!ctx.manualScope) {
-    await writeFingerprint(store, {
-      rule_id: id, rule_version: rule.meta.version, rule_hash: w.hash, as_of: ctx.asOf, tables: w.state, run_id: ctx.runId,
-      flags_raised: w.decision.mode === 'incremental' || w.decision.mode === 'delta' ? await countReproduced(store, id) : w.flags.length,
-    });
+    // A run over part of a rule's input raised part of its flags: the fingerprint keeps all it has standing.
+    const partial = rules.filter((e) => e.write!.decision.mode === 'incremental' || e.write!.decision.mode === 'delta').map((e) => e.rule.meta.id);
+    const standing = await countReproduced(store, partial);
+    await writeFingerprints(store, rules.map((e) => {
+      const w = e.write!;
+      const id = e.rule.meta.id;
+      return {
+        rule_id: id, rule_version: e.rule.meta.version, rule_hash: w.hash, as_of: ctx.asOf, tables: w.state, run_id: ctx.runId,
+        flags_raised: partial.includes(id) ? standing.get(id) ?? 0 : w.flags.length,
+      };
+    }));
   }
-  out.flags_new = counts.new;
-  out.flags_existing = counts.existing;
-  out.flags_reproduced = counts.reproduced;
-  out.flags_not_reproduced = counts.notReproduced;
-  out.millis = round1(e.millis + performance.now() - t0);
+  await appendFlagEvents(store, events);
+  const share = (performance.now() - t0) / rules.length;
+  rules.forEach((e, i) => {
+    const c = counts[i]!;
+    e.out.flags_new = c.new;
+    e.out.flags_existing = c.existing;
+    e.out.flags_reproduced = c.reproduced;
+    e.out.flags_not_reproduced = c.notReproduced;
+    e.out.millis = round1(e.millis + share);
+  });
 }
 
 /** fiscus.rule_runs and every rule's fiscus.rule_run_results row (inside a write transaction). */
@@ -407,25 +417,33 @@ async function recordRun(store: Store, evaluated: Evaluated[], ctx: WriteContext
       id: ctx.runId, as_of: ctx.asOf, at: ctx.started.toISOString(), fin: finished.toISOString(), actor: ctx.actor,
     });
   }
-  for (const e of evaluated) await recordResult(store, ctx.runId, e.out);
+  await recordResults(store, ctx.runId, evaluated.map((e) => e.out));
   return finished;
 }
 
-async function recordResult(store: Store, runId: string, o: RuleOutcome): Promise<void> {
+/** Every rule's fiscus.rule_run_results row, set-wise. */
+async function recordResults(store: Store, runId: string, outcomes: readonly RuleOutcome[]): Promise<void> {
+  await stage(store, 'rr_results', [
+    ['run_id', 'VARCHAR'], ['rule_id', 'VARCHAR'], ['rule_version', 'INTEGER'], ['outcome', 'VARCHAR'], ['reason', 'VARCHAR'],
+    ['flags_raised', 'INTEGER'], ['flags_new', 'INTEGER'], ['flags_existing', 'INTEGER'], ['flags_not_reproduced', 'INTEGER'],
+    ['millis', 'VARCHAR'], ['mode', 'VARCHAR'], ['flags_reproduced', 'INTEGER'], ['flags_suppressed', 'INTEGER'], ['details', 'VARCHAR'],
+  ], outcomes.map((o) => ({
+    run_id: runId, rule_id: o.rule_id, rule_version: o.rule_version, outcome: o.outcome, reason: o.reason,
+    flags_raised: o.flags_raised, flags_new: o.flags_new, flags_existing: o.flags_existing, flags_not_reproduced: o.flags_not_reproduced,
+    millis: String(o.millis), mode: o.mode, flags_reproduced: o.flags_reproduced, flags_suppressed: o.suppressed,
+    details: canonicalJson({
+      suppressed_reasons: o.suppressed_reasons, by_severity: o.by_severity, scope_size: o.scope_size,
+      input_rows: o.input_rows, not_judged: o.not_judged,
+    }),
+  })));
   await store.run(
     `INSERT INTO fiscus.rule_run_results (run_id, rule_id, rule_version, outcome, reason, flags_raised, flags_new,
        flags_existing, flags_not_reproduced, millis, mode, flags_reproduced, flags_suppressed, details)
-     VALUES ($run, $rule, $v, $outcome, $reason, $raised, $new, $existing, $gone, $ms, $mode, $back, $supp, $details::JSON)`,
-    {
-      run: runId, rule: o.rule_id, v: o.rule_version, outcome: o.outcome, reason: o.reason, raised: o.flags_raised,
-      new: o.flags_new, existing: o.flags_existing, gone: o.flags_not_reproduced, ms: o.millis, mode: o.mode,
-      back: o.flags_reproduced, supp: o.suppressed,
-      details: canonicalJson({
-        suppressed_reasons: o.suppressed_reasons, by_severity: o.by_severity, scope_size: o.scope_size,
-        input_rows: o.input_rows, not_judged: o.not_judged,
-      }),
-    },
+     SELECT run_id, rule_id, rule_version, outcome, reason, flags_raised, flags_new, flags_existing, flags_not_reproduced,
+       CAST(millis AS ${store.dialect.double}), mode, flags_reproduced, flags_suppressed, CAST(details AS JSON)
+     FROM rr_results`,
   );
+  await store.run('DROP TABLE IF EXISTS rr_results');
 }
 
 type Resolved = Required<Pick<RunOptions, 'config' | 'dryRun'>> & RunOptions;
@@ -545,9 +563,15 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   return { rule, out, millis: 0, write: { flags, suppressedIds, scope, deltaKeys, decision, hash, state: state! } };
 }
 
-async function countReproduced(store: Store, ruleId: string): Promise<number> {
-  const r = await store.one<{ n: string | number }>('SELECT count(*) AS n FROM fiscus.flags WHERE rule_id = $r AND reproduced', { r: ruleId });
-  return Number(r?.n ?? 0);
+/** The flags standing (reproduced) per rule. */
+async function countReproduced(store: Store, ruleIds: readonly string[]): Promise<Map<string, number>> {
+  if (ruleIds.length === 0) return new Map();
+  await stage(store, 'rr_rule_ids', [['rule_id', 'VARCHAR']], ruleIds.map((rule_id) => ({ rule_id })));
+  const rows = await store.all<{ rule_id: string; n: string | number }>(
+    'SELECT rule_id, count(*) AS n FROM fiscus.flags WHERE reproduced AND rule_id IN (SELECT rule_id FROM rr_rule_ids) GROUP BY rule_id',
+  );
+  await store.run('DROP TABLE IF EXISTS rr_rule_ids');
+  return new Map(rows.map((r) => [r.rule_id, Number(r.n)]));
 }
 
 function toStaged(rule: CompiledRule, row: RuleResultRow, fid: string, severity: Severity): FlagFinding {

@@ -43,7 +43,8 @@ export interface MergeCounts {
   notReproduced: number;
 }
 
-async function stage(store: Store, name: string, columns: [string, 'VARCHAR' | 'INTEGER'][], rows: readonly Record<string, unknown>[]): Promise<void> {
+/** A fresh temp table `name` holding `rows` (DuckDB Appender / PostgreSQL COPY): the staging of a set-wise write. */
+export async function stage(store: Store, name: string, columns: [string, 'VARCHAR' | 'INTEGER'][], rows: readonly Record<string, unknown>[]): Promise<void> {
   const cols = columns.map(([c, t]) => `${c} ${t}`).join(', ');
   if (store.engine === 'duckdb') await store.run(`CREATE OR REPLACE TEMP TABLE ${name} (${cols})`);
   else await store.run(`DROP TABLE IF EXISTS pg_temp.${name}; CREATE TEMP TABLE ${name} (${cols})`);
@@ -67,36 +68,59 @@ async function stage(store: Store, name: string, columns: [string, 'VARCHAR' | '
   });
 }
 
-async function ids(store: Store, sql: string, params?: Record<string, string>): Promise<string[]> {
-  return (await store.all<{ flag_id: string }>(sql, params)).map((r) => r.flag_id);
+/**
+ * Merge one rule's findings. Call inside `store.transaction`. (`mergeRules` with one rule.)
+ */
+export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<MergeCounts> {
+  return (await mergeRules(store, [input], input.events))[0]!;
 }
 
-/** Merge one rule's findings. Call inside `store.transaction`. */
-export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<MergeCounts> {
-  await stage(store, 'rr_stage', STAGE_COLUMNS, input.flags as unknown as Record<string, unknown>[]);
-  await stage(store, 'rr_suppressed', [['flag_id', 'VARCHAR']], input.suppressedIds.map((flag_id) => ({ flag_id })));
-  await stage(store, 'rr_scope', [['v', 'VARCHAR']], (input.scope?.values ?? []).map((v) => ({ v })));
-  const p = { rule: input.ruleId, now: input.now, run: input.runId };
+type RuleFlagId = { flag_id: string; rule_id: string };
 
-  const newIds = await ids(store, 'SELECT s.flag_id FROM rr_stage s WHERE NOT EXISTS (SELECT 1 FROM fiscus.flags f WHERE f.flag_id = s.flag_id) ORDER BY s.flag_id');
-  const backIds = await ids(store, 'SELECT f.flag_id FROM fiscus.flags f JOIN rr_stage s ON f.flag_id = s.flag_id WHERE NOT f.reproduced ORDER BY f.flag_id');
-  await stage(store, 'rr_touched', [['k', 'VARCHAR']], (input.touchedKeys ?? []).map((k) => ({ k })));
-  const scopeCond = [
-    input.scope ? `AND f.${input.scope.column} IN (SELECT v FROM rr_scope)` : '',
-    input.touchedKeys
-      ? 'AND f.flag_id IN (SELECT k.flag_id FROM fiscus.flag_delta_keys k JOIN rr_touched t ON k.delta_key = t.k WHERE k.rule_id = $rule)'
-      : '',
-  ].join(' ');
-  const goneIds = await ids(
-    store,
-    `SELECT f.flag_id FROM fiscus.flags f
-     WHERE f.rule_id = $rule AND f.reproduced ${scopeCond}
+/**
+ * Merge several rules' findings with the same handful of statements as one rule's: a run's
+ * write costs a dozen round trips, not a dozen per rule. Each rule answers only for the flags
+ * it evaluated (all of its own, the partitions of its scope, or the flags of the delta keys it
+ * touched). Flag ids embed the rule id, so the rules' sets never meet. Events come out as if
+ * the rules had been merged one after another in the given order: per rule, new flags, then
+ * reproduced ones, then those no longer reproduced, each by flag id. Call inside `store.transaction`.
+ */
+export async function mergeRules(store: Store, inputs: readonly MergeInput[], events?: NewFlagEvent[]): Promise<MergeCounts[]> {
+  if (inputs.length === 0) return [];
+  const { runId, now } = inputs[0]!;
+  if (inputs.some((i) => i.runId !== runId || i.now !== now)) throw new Error('mergeRules: the rules of one merge belong to one run');
+  const all = <T>(pick: (i: MergeInput) => readonly T[]): T[] => {
+    const out: T[] = [];
+    for (const i of inputs) for (const x of pick(i)) out.push(x); // (no spread: a first run may raise 100k+)
+    return out;
+  };
+  await stage(store, 'rr_stage', STAGE_COLUMNS, all((i) => i.flags as unknown as Record<string, unknown>[]));
+  await stage(store, 'rr_suppressed', [['flag_id', 'VARCHAR']], all((i) => i.suppressedIds.map((flag_id) => ({ flag_id }))));
+  await stage(store, 'rr_rules', [['rule_id', 'VARCHAR'], ['scope_column', 'VARCHAR'], ['delta', 'INTEGER']],
+    inputs.map((i) => ({ rule_id: i.ruleId, scope_column: i.scope?.column ?? null, delta: i.touchedKeys ? 1 : 0 })));
+  await stage(store, 'rr_scope', [['rule_id', 'VARCHAR'], ['v', 'VARCHAR']], all((i) => (i.scope?.values ?? []).map((v) => ({ rule_id: i.ruleId, v }))));
+  await stage(store, 'rr_touched', [['rule_id', 'VARCHAR'], ['k', 'VARCHAR']], all((i) => (i.touchedKeys ?? []).map((k) => ({ rule_id: i.ruleId, k }))));
+
+  const newIds = await store.all<RuleFlagId>(
+    'SELECT s.flag_id, s.rule_id FROM rr_stage s WHERE NOT EXISTS (SELECT 1 FROM fiscus.flags f WHERE f.flag_id = s.flag_id) ORDER BY s.flag_id',
+  );
+  const backIds = await store.all<RuleFlagId>(
+    'SELECT f.flag_id, f.rule_id FROM fiscus.flags f JOIN rr_stage s ON f.flag_id = s.flag_id WHERE NOT f.reproduced ORDER BY f.flag_id',
+  );
+  // The flags each rule answers for that it did not raise (nor suppress) this time.
+  const goneIds = await store.all<RuleFlagId>(
+    `SELECT f.flag_id, f.rule_id FROM fiscus.flags f JOIN rr_rules r ON r.rule_id = f.rule_id
+     WHERE f.reproduced
+       AND (r.scope_column IS NULL OR EXISTS (
+             SELECT 1 FROM rr_scope c
+             WHERE c.rule_id = f.rule_id AND c.v = CASE r.scope_column WHEN 'agency_code' THEN f.agency_code ELSE f.region_code END))
+       AND (r.delta = 0 OR EXISTS (
+             SELECT 1 FROM fiscus.flag_delta_keys k JOIN rr_touched t ON t.rule_id = k.rule_id AND t.k = k.delta_key
+             WHERE k.flag_id = f.flag_id AND k.rule_id = f.rule_id))
        AND f.flag_id NOT IN (SELECT flag_id FROM rr_stage)
        AND f.flag_id NOT IN (SELECT flag_id FROM rr_suppressed)
      ORDER BY f.flag_id`,
-    { rule: input.ruleId },
   );
-  const existing = input.flags.length - newIds.length;
 
   // Existing flags: refresh what the finding says; the tracker's fields (status, due date…) are not ours.
   await store.run(
@@ -106,7 +130,7 @@ export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<M
        measure_threshold = s.measure_threshold, amount = s.amount::DECIMAL(18,2), evidence = s.evidence::JSON,
        evidence_query = s.evidence_query, reproduced = true, last_seen_at = $now::TIMESTAMPTZ, last_run_id = $run
      FROM rr_stage s WHERE f.flag_id = s.flag_id`,
-    { now: p.now, run: p.run },
+    { now, run: runId },
   );
   await store.run(
     `INSERT INTO fiscus.flags (flag_id, rule_id, rule_version, severity, title, title_en, entity_type, entity_id,
@@ -118,27 +142,46 @@ export async function mergeRuleFlags(store: Store, input: MergeInput): Promise<M
        s.measure_name, s.measure_value, s.measure_threshold, s.amount::DECIMAL(18,2), s.evidence::JSON,
        s.evidence_query, 'discovered', true, $now::TIMESTAMPTZ, $now::TIMESTAMPTZ, $run, $run
      FROM rr_stage s WHERE NOT EXISTS (SELECT 1 FROM fiscus.flags f WHERE f.flag_id = s.flag_id)`,
-    { now: p.now, run: p.run },
+    { now, run: runId },
   );
-  if (input.deltaKeys?.length) {
-    await stage(store, 'rr_keys', [['flag_id', 'VARCHAR'], ['delta_key', 'VARCHAR']], input.deltaKeys.map(([flag_id, delta_key]) => ({ flag_id, delta_key })));
+  const keys = all((i) => (i.deltaKeys ?? []).map(([flag_id, delta_key]) => ({ flag_id, rule_id: i.ruleId, delta_key })));
+  if (keys.length) {
+    await stage(store, 'rr_keys', [['flag_id', 'VARCHAR'], ['rule_id', 'VARCHAR'], ['delta_key', 'VARCHAR']], keys);
     await store.run('DELETE FROM fiscus.flag_delta_keys WHERE flag_id IN (SELECT flag_id FROM rr_keys)');
-    await store.run('INSERT INTO fiscus.flag_delta_keys SELECT flag_id, $rule, delta_key FROM rr_keys', { rule: input.ruleId });
+    await store.run('INSERT INTO fiscus.flag_delta_keys SELECT flag_id, rule_id, delta_key FROM rr_keys');
   }
   if (goneIds.length) {
-    await stage(store, 'rr_gone', [['flag_id', 'VARCHAR']], goneIds.map((flag_id) => ({ flag_id })));
+    await stage(store, 'rr_gone', [['flag_id', 'VARCHAR']], goneIds.map(({ flag_id }) => ({ flag_id })));
     await store.run('UPDATE fiscus.flags SET reproduced = false WHERE flag_id IN (SELECT flag_id FROM rr_gone)');
   }
 
-  const at = new Date(input.now);
+  const byRule = (rows: readonly RuleFlagId[]) => {
+    const m = new Map<string, string[]>();
+    for (const r of rows) {
+      const list = m.get(r.rule_id);
+      if (list) list.push(r.flag_id);
+      else m.set(r.rule_id, [r.flag_id]);
+    }
+    return m;
+  };
+  const [fresh, back, gone] = [byRule(newIds), byRule(backIds), byRule(goneIds)];
+  const at = new Date(now);
   const base = { actor: 'rules', role: 'system', at };
-  const events: NewFlagEvent[] = [
-    ...newIds.map((flag_id) => ({ ...base, flag_id, event_type: 'flag.discovered', from_status: null, to_status: 'discovered', data: { run_id: input.runId, rule_id: input.ruleId } })),
-    ...backIds.map((flag_id) => ({ ...base, flag_id, event_type: 'flag.reproduced', data: { run_id: input.runId, rule_id: input.ruleId } })),
-    ...goneIds.map((flag_id) => ({ ...base, flag_id, event_type: 'flag.not_reproduced', data: { run_id: input.runId, rule_id: input.ruleId } })),
-  ];
-  if (input.events) for (const e of events) input.events.push(e); // (no spread: a first run may raise 100k+)
-  else await appendFlagEvents(store, events);
-  await store.run('DROP TABLE IF EXISTS rr_stage; DROP TABLE IF EXISTS rr_suppressed; DROP TABLE IF EXISTS rr_scope; DROP TABLE IF EXISTS rr_gone; DROP TABLE IF EXISTS rr_touched; DROP TABLE IF EXISTS rr_keys');
-  return { new: newIds.length, existing, reproduced: backIds.length, notReproduced: goneIds.length };
+  const out: NewFlagEvent[] = events ?? [];
+  const counts = inputs.map((i): MergeCounts => {
+    const data = { run_id: runId, rule_id: i.ruleId };
+    const n = fresh.get(i.ruleId) ?? [];
+    const b = back.get(i.ruleId) ?? [];
+    const g = gone.get(i.ruleId) ?? [];
+    for (const flag_id of n) out.push({ ...base, flag_id, event_type: 'flag.discovered', from_status: null, to_status: 'discovered', data });
+    for (const flag_id of b) out.push({ ...base, flag_id, event_type: 'flag.reproduced', data });
+    for (const flag_id of g) out.push({ ...base, flag_id, event_type: 'flag.not_reproduced', data });
+    return { new: n.length, existing: i.flags.length - n.length, reproduced: b.length, notReproduced: g.length };
+  });
+  if (!events) await appendFlagEvents(store, out);
+  await store.run(
+    'DROP TABLE IF EXISTS rr_stage; DROP TABLE IF EXISTS rr_suppressed; DROP TABLE IF EXISTS rr_rules; DROP TABLE IF EXISTS rr_scope; ' +
+      'DROP TABLE IF EXISTS rr_gone; DROP TABLE IF EXISTS rr_touched; DROP TABLE IF EXISTS rr_keys',
+  );
+  return counts;
 }
