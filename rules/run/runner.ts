@@ -130,10 +130,12 @@ function errMessage(err: unknown): string {
  * Two phases. (1) Every rule is evaluated (decision, preconditions, its SQL, input counts) on
  * read connections of the run's own, several at once: reads only, so they see exactly the
  * committed data the exclusive section keeps still. (2) Every rule's findings, events,
- * fingerprint and result are written in one transaction, the events appended as one piece of
- * the chain. A rule whose SQL failed has nothing to write; if storing one rule's findings
- * fails, that transaction rolls back and the rules are written one transaction each, so
- * only that rule fails.
+ * fingerprint and result are written in one transaction, set-wise for all rules (a dozen
+ * statements, not a dozen per rule), the events appended as one piece of the chain. A rule
+ * whose SQL failed has nothing to write; if storing one rule's findings fails, that
+ * transaction rolls back and the rules are written one transaction each, so only that rule
+ * fails. With `publish: 'as-found'` phase 2 runs during phase 1, a write for whatever has
+ * been evaluated so far (see RunOptions.publish).
  */
 export async function runRules(store: Store, rules: readonly CompiledRule[], opts: RunOptions): Promise<RunSummary> {
   return opts.dryRun ? runRulesNow(store, rules, opts) : store.exclusive(() => runRulesNow(store, rules, opts));
