@@ -36,9 +36,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value:
  * beside it (a copy that writes flag events without the key fails every rule with findings).
  */
 export function copyDb(from: string, to: string): void {
-  const files = (db: string) => [db, `${db}.wal`, defaultKeyPath(db), defaultCheckpointsPath(defaultKeyPath(db))];
-  const dest = files(to);
-  files(from).forEach((f, i) => {
+  const dest = deploymentFiles(to);
+  deploymentFiles(from).forEach((f, i) => {
     rmSync(dest[i]!, { force: true });
     if (existsSync(f)) copyFileSync(f, dest[i]!);
   });
@@ -46,7 +45,12 @@ export function copyDb(from: string, to: string): void {
 
 /** Remove what copyDb made. */
 export function removeDb(db: string): void {
-  for (const f of [db, `${db}.wal`, defaultKeyPath(db), defaultCheckpointsPath(defaultKeyPath(db))]) rmSync(f, { force: true });
+  for (const f of deploymentFiles(db)) rmSync(f, { force: true });
+}
+
+/** A deployment's files beside its database: the file, its WAL, the log key and the checkpoints. */
+function deploymentFiles(db: string): string[] {
+  return [db, `${db}.wal`, defaultKeyPath(db), defaultCheckpointsPath(defaultKeyPath(db))];
 }
 
 // ---- compiled pack, shared by the rule tasks ----
