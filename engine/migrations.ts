@@ -17,13 +17,15 @@ export interface Migration {
   up: (store: Store) => Promise<void>;
 }
 
-function feedTableDDL(t: TableDef): string {
+/** A feed table's CREATE TABLE: with its primary key (released migrations) or, `as` another name, without. */
+function feedTableDDL(t: TableDef, rebuild?: { as: string }): string {
   const cols = t.columns.map(
     (c) => `${quoteIdent(c.name)} ${sqlType(c.type)}${c.nullable ? '' : ' NOT NULL'}`,
   );
   const sys = SYSTEM_COLUMNS.map((c) => `${quoteIdent(c.name)} ${c.sql}`);
-  const key = `PRIMARY KEY (${t.key.map(quoteIdent).join(', ')})`;
-  return `CREATE TABLE ${qualifiedName(t)} (\n  ${[...cols, ...sys, key].join(',\n  ')}\n)`;
+  const key = rebuild ? [] : [`PRIMARY KEY (${t.key.map(quoteIdent).join(', ')})`];
+  const name = rebuild ? `${quoteIdent(t.schema)}.${quoteIdent(rebuild.as)}` : qualifiedName(t);
+  return `CREATE TABLE ${name} (\n  ${[...cols, ...sys, ...key].join(',\n  ')}\n)`;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -276,6 +278,27 @@ export const MIGRATIONS: readonly Migration[] = [
       if (s.engine !== 'postgres') return;
       for (const t of FEEDS.filter((f) => f.columns.some((c) => c.name === 'agency_code') && f.key.join() !== 'agency_code')) {
         await s.run(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${t.table}_agency_code`)} ON ${qualifiedName(t)} (agency_code)`);
+      }
+    },
+  },
+  {
+    version: 10,
+    description: 'DuckDB: feed tables without a primary-key index (ingest enforces keys set-wise)',
+    up: async (s) => {
+      // DuckDB keeps a primary key as an ART index that must fit in memory: at 10M payments it
+      // took half the load's time, and at 30M the load failed with "Out of Memory" under the
+      // default 1.5 GiB limit. Keys stay unique because only ingest writes feed tables and it
+      // checks them (ingest/fast-path.ts keysClash; the full path flags duplicates and joins on
+      // the key). DuckDB cannot drop a primary key in place, so each table is rebuilt.
+      // PostgreSQL keeps its primary keys: a B-tree lives on disk and its upsert relies on it.
+      if (s.engine !== 'duckdb') return;
+      for (const t of FEEDS) {
+        const tmp = `${t.table}__rebuild`;
+        const names = [...t.columns.map((c) => c.name), ...SYSTEM_COLUMNS.map((c) => c.name)].map(quoteIdent).join(', ');
+        await s.run(feedTableDDL(t, { as: tmp }));
+        await s.run(`INSERT INTO ${quoteIdent(t.schema)}.${quoteIdent(tmp)} (${names}) SELECT ${names} FROM ${qualifiedName(t)}`);
+        await s.run(`DROP TABLE ${qualifiedName(t)}`);
+        await s.run(`ALTER TABLE ${quoteIdent(t.schema)}.${quoteIdent(tmp)} RENAME TO ${quoteIdent(t.table)}`);
       }
     },
   },

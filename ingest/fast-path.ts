@@ -1,8 +1,9 @@
 /**
  * The one-pass load for the common case: a clean file of new keys goes from
  * the file into its table in a single INSERT. The first bad row raises (via
- * error()), a duplicate or existing key violates the primary key, and either
- * way the transaction rolls back and the caller takes the full path.
+ * error()); a duplicate or existing key is found by `keysClash` (DuckDB) or
+ * violates the primary key (PostgreSQL); either way the transaction rolls back
+ * and the caller takes the full path.
  */
 import type { Store } from '../engine/db.ts';
 import { qualifiedName, quoteIdent, type TableDef } from '../engine/feeds.ts';
@@ -17,6 +18,24 @@ import { typedSelect } from './typed-select.ts';
 import type { BatchReport } from './types.ts';
 
 const BAD_ROW = 'fiscus:bad-row';
+
+/**
+ * Whether a key of batch `batchId` occurs twice in the table (within the batch or against a row
+ * already there). DuckDB feed tables carry no primary-key index (migration 10): an ART index
+ * of 10M keys cost half the load's time, and at 30M it no longer fitted the memory limit, so
+ * the load failed. Instead the table's rows whose key is one of the batch's are counted
+ * against the batch's distinct keys: one hash join, which DuckDB parallelises and can spill.
+ */
+export async function keysClash(store: Store, t: TableDef, batchId: string): Promise<boolean> {
+  const keys = t.key.map(quoteIdent);
+  const on = keys.map((k) => `c.${k} = b.${k}`).join(' AND ');
+  const r = await store.one<{ clash: boolean }>(
+    `WITH b AS (SELECT DISTINCT ${keys.join(', ')} FROM ${qualifiedName(t)} WHERE _batch_id = $b)
+     SELECT (SELECT count(*) FROM ${qualifiedName(t)} c JOIN b ON ${on}) <> (SELECT count(*) FROM b) AS clash`,
+    { b: batchId },
+  );
+  return r?.clash === true;
+}
 
 export type FastCheck = { ok: true } | { fallback: true } | { noop: string };
 
@@ -56,6 +75,7 @@ export async function tryCleanInsert(
          FROM (${typedSelect(c.src, c.plan, c.fmt)})
          WHERE CASE WHEN _bad OR _skip THEN error(${lit(BAD_ROW)}) ELSE true END`,
       );
+      if (store.engine === 'duckdb' && (await keysClash(store, t, report.batch_id))) throw new Error('fallback');
       if (c.src.preRejects?.length || (c.src.rejectsTable && (await readStructuralRejects(store, c.src.rejectsTable)).length > 0)) {
         throw new Error(BAD_ROW); // broken CSV lines need the full path's quarantine
       }

@@ -123,6 +123,8 @@ export const TASKS: Record<string, (a: Args) => Promise<TaskResult>> = {
     const count = await store.one<{ n: string }>('SELECT count(*)::VARCHAR AS n FROM treasury.payments');
     await store.close();
     const reports = Array.isArray(value) ? value : [value];
+    const first = reports[0] as { status?: string; message?: string } | undefined;
+    if (first?.status !== 'committed') throw new Error(`the ingest did not commit (${first?.status}): ${String(first?.message ?? '').slice(0, 300)}`);
     return { seconds, details: { rows_in_table: Number(count?.n), report: JSON.parse(JSON.stringify(reports[0] ?? null, (_k, v) => (typeof v === 'bigint' ? String(v) : v))) } };
   },
 

@@ -13,7 +13,7 @@ import { has, need } from '../optional.ts';
 
 export type Loader = 'ingest' | 'direct_sql';
 
-type IngestPath = (store: Store, path: string, opts?: Record<string, unknown>) => Promise<unknown>;
+type IngestPath = (store: Store, path: string, opts?: Record<string, unknown>) => Promise<{ status: string; message?: string | null }[]>;
 
 export async function chooseLoader(): Promise<Loader> {
   return (await has('ingest/index.ts', 'ingestPath')) ? 'ingest' : 'direct_sql';
@@ -33,7 +33,12 @@ export async function loadFile(store: Store, file: string, loader: Loader, batch
   if (!table) throw new Error(`${file}: not a feed table file`);
   if (loader === 'ingest') {
     const ingestPath = await need<IngestPath>('ingest/index.ts', 'ingestPath');
-    return ingestPath(store, file, { table: table.name });
+    const reports = await ingestPath(store, file, { table: table.name });
+    // A batch the ingest refused (e.g. out of memory at 30M) is reported, not thrown: without this
+    // check the rule scenarios would time a pack over an empty table and call it a pass.
+    const refused = reports.filter((r) => r.status !== 'committed');
+    if (refused.length) throw new Error(`${file}: not loaded: ${refused.map((r) => `${r.status}: ${r.message ?? ''}`.slice(0, 300)).join('; ')}`);
+    return reports;
   }
   const names = table.columns.map((c) => quoteIdent(c.name));
   await store.run(`INSERT INTO ${qualifiedName(table)} (${names.join(', ')}, extra, _batch_id, _row_hash, _ingested_at)
