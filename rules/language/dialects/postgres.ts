@@ -131,6 +131,7 @@ export const postgres: Dialect = {
   // is then an index scan on calendar_days' key; a CTE used twice would be materialised and scanned whole per row.
   workdayCte: () => `fiscus_workdays AS NOT MATERIALIZED (SELECT day, is_workday, workday_ord AS ord FROM "fiscus"."calendar_days")`,
   materialized: (name, body) => `${name} AS MATERIALIZED (${body})`,
+  sourceRows: (name, body) => `${name} AS MATERIALIZED (${body})`,
   // The right side of every semi join the compiler writes is grouped on the join keys, so a plain join keeps each left row once.
   semiJoin: 'JOIN',
 };
