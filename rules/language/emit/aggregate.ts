@@ -9,6 +9,6 @@ export const emitAggregate: KindEmitter<AggregatePlan> = (d, p) => {
   const primary = p.side.source.primary.table;
   const ctes = [...(p.at ? [atDatesCte(d, p.at, primary)] : []), side.cte];
   const ctx = { d };
-  const ev = limitedEvidence(d, primary.name, '__g.__n', side.evidenceKeys('__g'), evidenceQuery(d, primary, side.plain, '__g'));
+  const ev = limitedEvidence(d, primary.name, '__g.__n', (cap) => side.evidenceKeys('__g', cap), evidenceQuery(d, primary, side.plain, '__g'));
   return { ctes, from: 'fiscus_g AS __g', where: p.having ? [emitExpr(p.having, ctx)] : [], ctx, ...ev, preconditions: [] };
 };

@@ -24,10 +24,11 @@ export const emitBenford: KindEmitter<BenfordPlan> = (d, p) => {
         LEFT JOIN fiscus_bd d ON ${groups.map((x) => sameKey(`d.${d.ident(x.name)}`, `n.${d.ident(x.name)}`, x.nullable)).join(' AND ')} AND d.__digit = dg.digit
         GROUP BY ${g.map((x) => `n.${x}`).join(', ')}, n.__n)`,
   ];
-  const keys = `(SELECT ${d.keyList(src.key)} FROM ${src.from} WHERE ${[
+  const keys = (cap: string) => `(SELECT ${d.keyList(src.key)} FROM ${src.from} WHERE ${[
     ...src.where,
     `${digit} IS NOT NULL`,
     ...groups.map((x) => sameKey(x.sql, `__b.${d.ident(x.name)}`, x.nullable)),
+    cap,
   ].join(' AND ')})`;
   const table = p.source.primary.table;
   const ev = limitedEvidence(d, table.name, '__b.__n', keys, evidenceQuery(d, table, plainColumns(p.groups, p.source.primary.alias), '__b'));

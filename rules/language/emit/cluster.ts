@@ -74,6 +74,6 @@ export const emitCluster: KindEmitter<ClusterPlan> = (d, p, rule) => {
       : []),
   ];
   const query = `'SELECT * FROM ${primary.table.name}${q.length ? ' WHERE ' : ''}'${q.length ? ` || ${q.join(` || ' AND ' || `)}` : ''}`;
-  const ev = limitedEvidence(d, primary.table.name, 'c.__n', 'c.__keys', query);
+  const ev = limitedEvidence(d, primary.table.name, 'c.__n', () => 'c.__keys', query);
   return { ctes, from: 'fiscus_c AS c', where: p.having ? [emitExpr(p.having, ctx)] : [], ctx, ...ev, preconditions: [] };
 };

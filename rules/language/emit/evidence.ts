@@ -10,9 +10,17 @@ import { AS_OF_COLUMNS, asOfParam } from './as-of.ts';
 /** Evidence lists longer than this are replaced by `evidence_query` (FLAGS.md: "where those are thousands"). */
 export const EVIDENCE_LIMIT = 500;
 
-export function limitedEvidence(d: Dialect, table: string, n: string, keys: string, query: string): { evidence: string; evidenceQuery: string } {
+/**
+ * A finding's evidence: its keys up to EVIDENCE_LIMIT rows, else the query. `keys(cap)` gives
+ * the key list, a subquery correlated with the finding that must also be filtered by `cap`
+ * (the finding has at most EVIDENCE_LIMIT rows): DuckDB decorrelates it into one join of the
+ * findings with the table, and with `cap` the join's findings side is empty for findings above
+ * the limit, so the table is not scanned for lists the CASE throws away (treasury.benford at
+ * 10M payments: 3.3 s -> 1.3 s; its findings all have 1,000 rows or more).
+ */
+export function limitedEvidence(d: Dialect, table: string, n: string, keys: (cap: string) => string, query: string): { evidence: string; evidenceQuery: string } {
   return {
-    evidence: `CASE WHEN ${n} <= ${EVIDENCE_LIMIT} THEN ${d.evidence(table, keys)} ELSE ${d.emptyEvidence()} END`,
+    evidence: `CASE WHEN ${n} <= ${EVIDENCE_LIMIT} THEN ${d.evidence(table, keys(`${n} <= ${EVIDENCE_LIMIT}`))} ELSE ${d.emptyEvidence()} END`,
     evidenceQuery: `CASE WHEN ${n} > ${EVIDENCE_LIMIT} THEN ${query} END`,
   };
 }

@@ -21,7 +21,8 @@ export interface EmittedSide {
   src: EmittedSource;
   plain: ReturnType<typeof plainColumns>;
   /** The sorted keys of the rows of the group `ref` (a correlated subquery, run for findings only). */
-  evidenceKeys(ref: string): string;
+  /** The keys of the group `ref` names, as a correlated subquery (`cap`: a further condition on `ref`). */
+  evidenceKeys(ref: string, cap?: string): string;
 }
 
 export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, at: boolean): EmittedSide {
@@ -40,10 +41,11 @@ export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, at: 
   // Evidence keys are listed for the findings only (a correlated subquery over the same rows),
   // not for every group: listing keys of every group costs more than the rule itself.
   const keyExprs = [...(at ? [{ sql: 'fiscus_at.at', name: 'at', nullable: false }] : []), ...groups];
-  const evidenceKeys = (ref: string) =>
+  const evidenceKeys = (ref: string, cap?: string) =>
     `(SELECT ${d.keyList(src.key)} FROM ${from} WHERE ${[
       ...src.where,
       ...keyExprs.map((k) => sameKey(k.sql, `${ref}.${d.ident(k.name)}`, k.nullable)),
+      ...(cap ? [cap] : []),
     ].join(' AND ')})`;
   return { cte, src, plain: plainColumns(side.groups, side.source.primary.alias), evidenceKeys };
 }
