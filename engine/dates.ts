@@ -9,7 +9,7 @@
  * @date-fns/tz, whatever the process's own time zone is.
  */
 import { tz } from '@date-fns/tz';
-import { addDays, format, getISODay, isValid, parse } from 'date-fns';
+import { addDays, format, getISODay } from 'date-fns';
 import { z } from 'zod';
 import { UsageError } from './errors.ts';
 
@@ -22,14 +22,24 @@ export const ISO_DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Calendar arithmetic happens in UTC, so no local time zone or DST can shift a day. */
 const utc = tz('UTC');
-const REFERENCE = new Date(Date.UTC(2000, 0, 1));
 
-/** The date YYYY-MM-DD as a Date at 00:00 UTC, or null when it is not a real calendar date. */
+/**
+ * The date YYYY-MM-DD as a Date at 00:00 UTC, or null when it is not a real calendar date.
+ * Plain UTC arithmetic, not date-fns `parse` + `format`: every result row's period dates and
+ * every calendar day pass through here, and the round trip cost ~25 ms per pack run and
+ * ~100 ms per opened database (CPU profile, 2026-12-03).
+ */
 export function parseIsoDate(value: string): Date | null {
   if (typeof value !== 'string' || !ISO_DATE_SHAPE.test(value)) return null;
-  const d = parse(value, ISO_DATE_PATTERN, REFERENCE, { in: utc });
-  if (!isValid(d) || format(d, ISO_DATE_PATTERN, { in: utc }) !== value) return null;
-  return new Date(d.getTime());
+  const y = Number(value.slice(0, 4));
+  const m = Number(value.slice(5, 7));
+  const d = Number(value.slice(8, 10));
+  const out = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  out.setUTCFullYear(y, m - 1, d);
+  // A day or month out of range rolls over (2025-02-30 -> March 2): not a real date.
+  if (out.getUTCFullYear() !== y || out.getUTCMonth() !== m - 1 || out.getUTCDate() !== d) return null;
+  return out;
 }
 
 export function isIsoDate(value: unknown): value is IsoDate {

@@ -33,12 +33,18 @@ export async function referenceWarnings(store: Store, t: TableDef, batchId: stri
     const col = quoteIdent(c.column);
     const unknown = `SELECT ${col} AS code FROM ${qualifiedName(t)} x WHERE _batch_id = $b AND ${col} IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM ${refTable} r WHERE r.${quoteIdent(c.refColumn)} = x.${col})`;
-    const n = await store.one<{ rows: string; codes: string }>(`SELECT count(*) AS rows, count(DISTINCT code) AS codes FROM (${unknown}) AS u`, { b: batchId });
+    // One pass: the counts, the first few codes and whether the reference table is empty.
+    const n = await store.one<{ rows: string; codes: string; first: string[] | null; ref_rows: string }>(
+      `SELECT count(*) AS rows, count(DISTINCT code) AS codes, array_agg(DISTINCT code ORDER BY code) AS first,
+              (SELECT count(*) FROM ${refTable}) AS ref_rows
+       FROM (${unknown}) AS u`,
+      { b: batchId },
+    );
     const rows = Number(n?.rows ?? 0);
     if (rows === 0) continue;
-    const first = await store.all<{ code: string }>(`SELECT DISTINCT code FROM (${unknown}) AS u ORDER BY code LIMIT ${FIRST}`, { b: batchId });
+    const first = (n?.first ?? []).slice(0, FIRST).map((code) => ({ code }));
     const codes = Number(n?.codes ?? 0);
-    const empty = (await store.one<{ n: string }>(`SELECT count(*) AS n FROM ${refTable}`))?.n === '0';
+    const empty = Number(n?.ref_rows ?? 0) === 0;
     out.push(
       `warning: ${rows} row${rows > 1 ? 's' : ''} with ${codes} ${c.column} value${codes > 1 ? 's' : ''} unknown to ${c.ref}` +
         `${empty ? ` (${c.ref} is empty: load it first)` : ''}: ${first.map((f) => f.code).join(', ')}${codes > FIRST ? ', …' : ''}` +
