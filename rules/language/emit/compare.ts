@@ -14,9 +14,11 @@ export const emitCompare: KindEmitter<ComparePlan> = (d, p) => {
   const on = keys.map((k) => sameKey(`__l.${d.ident(k.name)}`, `__r.${d.ident(k.name)}`, k.nullSafe)).join(' AND ');
   const ctx = { d };
   const keysSql = `(coalesce(__l.__n, 0) + coalesce(__r.__n, 0))`;
-  const ev = `CASE WHEN ${keysSql} <= ${EVIDENCE_LIMIT} THEN ${d.evidenceConcat([
-    `coalesce(${d.evidence(p.left.source.primary.table.name, l.evidenceKeys('__l'))}, ${d.emptyEvidence()})`,
-    `coalesce(${d.evidence(p.right.source.primary.table.name, r.evidenceKeys('__r'))}, ${d.emptyEvidence()})`,
+  // The cap inside each key subquery too: see limitedEvidence (a finding above the limit costs no scan).
+  const cap = `${keysSql} <= ${EVIDENCE_LIMIT}`;
+  const ev = `CASE WHEN ${cap} THEN ${d.evidenceConcat([
+    `coalesce(${d.evidence(p.left.source.primary.table.name, l.evidenceKeys('__l', cap))}, ${d.emptyEvidence()})`,
+    `coalesce(${d.evidence(p.right.source.primary.table.name, r.evidenceKeys('__r', cap))}, ${d.emptyEvidence()})`,
   ])} ELSE ${d.emptyEvidence()} END`;
   const q = `CASE WHEN ${keysSql} > ${EVIDENCE_LIMIT} THEN ${evidenceQuery(d, p.right.source.primary.table, r.plain, p.join === 'full' ? '__r' : '__l')} END`;
   const jsql = p.join === 'left' ? 'LEFT JOIN' : p.join === 'inner' ? 'JOIN' : 'FULL JOIN';
