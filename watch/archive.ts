@@ -12,7 +12,7 @@
  * the same content is the same batch (status noop).
  */
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, realpath, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, realpath, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, extname, join, relative } from 'node:path';
 import type { BatchReport } from '../ingest/types.ts';
 
@@ -75,4 +75,44 @@ export async function archiveFile(dir: string, rel: string, report: BatchReport,
   }
   if (kind === 'failed') await writeFile(`${dest}.reason.txt`, reasonText(rel, report), { mode: 0o600 });
   return dest.slice(dir.length + 1);
+}
+
+/**
+ * Remove the files of `DIR/.fiscus-done/` archived more than `days` days before `now`, and the
+ * folders that leaves empty; returns their paths relative to DIR. Off unless a deployment asks
+ * for it (`fiscus watch --prune-done DAYS`): the files are the government's own exports as
+ * received, and once gone the database keeps their rows, batch reports and SHA-256 only.
+ * A file's archive time is its ctime (the link into `.fiscus-done` changes it; its mtime is
+ * the sender's). `.fiscus-failed/` is never pruned: each file there waits for a clerk.
+ * Links and anything but regular files and folders are left alone (lstat: nothing is followed).
+ */
+export async function pruneDone(dir: string, days: number, now = new Date()): Promise<string[]> {
+  const root = join(dir, DONE_DIR);
+  const cutoff = now.getTime() - days * 86_400_000;
+  const removed: string[] = [];
+  const walk = async (d: string): Promise<boolean> => {
+    const names = await readdir(d).catch(() => undefined);
+    if (!names) return false;
+    let left = names.length;
+    for (const name of names) {
+      const p = join(d, name);
+      const st = await lstat(p).catch(() => undefined);
+      if (!st) {
+        left--;
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (await walk(p)) left--;
+      } else if (st.isFile() && st.ctimeMs < cutoff) {
+        await unlink(p);
+        removed.push(relative(dir, p));
+        left--;
+      }
+    }
+    // Empty now (and not the root): remove it too. A folder something was added to meanwhile stays.
+    if (left === 0 && d !== root) return rmdir(d).then(() => true, () => false);
+    return false;
+  };
+  await walk(root);
+  return removed.sort();
 }

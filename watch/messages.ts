@@ -4,6 +4,7 @@
  * on request. File names are shown with control characters escaped, so a name with a
  * newline cannot forge a line of its own.
  */
+import { DONE_DIR } from './archive.ts';
 import type { WatchEvent } from './watcher.ts';
 
 export type Lang = 'zh' | 'en';
@@ -19,6 +20,10 @@ const IGNORED: Record<Extract<WatchEvent, { type: 'ignored' }>['reason'], { zh: 
   not_feed: { zh: '不是数据文件（按文件名和格式判断）', en: 'not a feed file (by its name and format)' },
   outside: { zh: '实际位置不在监视目录内，拒绝读取', en: 'its real path is outside the watched folder: refused' },
   protected: { zh: '是数据库或事件日志自身的文件，拒绝读取', en: 'it is the database or an event-log file itself: refused' },
+  hard_link: {
+    zh: '是硬链接（文件有多个名称，可能是监视目录外的文件），拒绝读取；请把文件复制进监视目录',
+    en: 'a hard link (the file has other names and may be a file outside the watched folder): refused; copy the file in instead',
+  },
 };
 
 export function describeEvent(e: WatchEvent, lang: Lang = 'zh'): string {
@@ -28,6 +33,10 @@ export function describeEvent(e: WatchEvent, lang: Lang = 'zh'): string {
       return zh ? `正在监视 ${printable(e.dir)}（现有 ${e.files} 个数据文件，逐一处理）` : `watching ${printable(e.dir)} (${e.files} feed file(s) already there, each processed once)`;
     case 'ignored':
       return zh ? `已忽略 ${printable(e.rel)}：${IGNORED[e.reason].zh}` : `ignored ${printable(e.rel)}: ${IGNORED[e.reason].en}`;
+    case 'pruned':
+      return zh
+        ? `已从 ${DONE_DIR} 删除 ${e.files.length} 个归档超过 ${e.days} 天的文件（数据、批次报告和 SHA-256 仍在数据库中）`
+        : `removed ${e.files.length} file(s) archived more than ${e.days} day(s) ago from ${DONE_DIR} (their rows, batch reports and SHA-256 stay in the database)`;
     case 'changed':
       return zh ? `${printable(e.rel)} 在读取时仍有变化，稳定后将重新读取` : `${printable(e.rel)} changed while it was read; it is read again once it settles`;
     case 'error':

@@ -18,8 +18,9 @@
  *   re-reads a file that changed (the ingest is idempotent, and a changed row is a
  *   correction). Where links are refused, the copy is used whatever the size.
  *
- * Either way the file's real path must lie inside DIR, it must be a regular file, and it
- * must not be one of the protected files (the database, its WAL, the log key, the
+ * Either way the file's real path must lie inside DIR, it must be a regular file with no
+ * other name (a hard link could be any file the watcher may read), and it must not be one
+ * of the protected files (the database, its WAL, the log key, the
  * checkpoints): a hard link to the log key is a regular file inside DIR, and its bytes
  * would end up in the quarantine table.
  */
@@ -30,7 +31,7 @@ import { dirname, extname, join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sameSignature, signatureOf, type Signature } from './scan.ts';
 
-export type RefuseReason = 'symlink' | 'not_regular' | 'outside' | 'protected';
+export type RefuseReason = 'symlink' | 'not_regular' | 'outside' | 'protected' | 'hard_link';
 
 export type Staged =
   | { kind: 'staged'; path: string; release: () => Promise<void> }
@@ -87,6 +88,10 @@ export async function stageFile(src: string, o: StageOptions): Promise<Staged> {
   if (first.isSymbolicLink()) return { kind: 'refused', reason: 'symlink' };
   if (!first.isFile()) return { kind: 'refused', reason: 'not_regular' };
   if (await isProtected(first, o.protect ?? [])) return { kind: 'refused', reason: 'protected' };
+  // A name with other names is a hard link: its real path is inside DIR whatever file it is, so
+  // anyone who can write DIR could have the watcher read (and quarantine, row by row) a file
+  // elsewhere that the watcher's user may read. A clerk's file has one name; copy, not link.
+  if (first.nlink > 1) return { kind: 'refused', reason: 'hard_link' };
   if (!sameSignature(signatureOf(first), o.expect)) return { kind: 'changed' };
   const dst = stagedName(o.stageDir, src);
   const release = () => rm(dst, { force: true });
@@ -121,6 +126,7 @@ async function copyNoFollow(src: string, dst: string, expect: Signature, release
   try {
     const before = await fh.stat();
     if (!before.isFile()) return { kind: 'refused', reason: 'not_regular' };
+    if (before.nlink > 1) return { kind: 'refused', reason: 'hard_link' };
     if (!sameSignature(signatureOf(before), expect)) return { kind: 'changed' };
     await pipeline(fh.createReadStream({ autoClose: false, start: 0 }), createWriteStream(dst, { flags: 'wx', mode: 0o600 }));
     // Written to during the copy: the snapshot may mix two versions; settle and copy again.

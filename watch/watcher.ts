@@ -29,7 +29,7 @@ import { ingestFile } from '../ingest/batch.ts';
 import { resolveTableName, sortPlanned, tableFromName } from '../ingest/discover.ts';
 import type { BatchReport, IngestOptions } from '../ingest/types.ts';
 import { runRules, type RunSummary } from '../rules/run/runner.ts';
-import { archiveFile, DONE_DIR, FAILED_DIR } from './archive.ts';
+import { archiveFile, DONE_DIR, FAILED_DIR, pruneDone } from './archive.ts';
 import { RulePack, type PackOptions } from './pack.ts';
 import { sameSignature, scanFolder, signatureOf, type IgnoreReason, type Signature } from './scan.ts';
 import { stageFile, type RefuseReason } from './stage.ts';
@@ -54,6 +54,8 @@ export interface WatchOptions {
   actor?: string;
   /** Leave processed files in place instead of moving them to .fiscus-done / .fiscus-failed. */
   keepFiles?: boolean;
+  /** Remove files from .fiscus-done this many days after they were moved there (at start, then hourly); default: keep them. */
+  pruneDoneAfterDays?: number;
   onEvent?: (e: WatchEvent) => void;
 }
 
@@ -62,6 +64,7 @@ export type WatchEvent =
   | { type: 'ingested'; rel: string; report: BatchReport; moved_to: string | null }
   | { type: 'ignored'; rel: string; reason: IgnoreReason | RefuseReason }
   | { type: 'changed'; rel: string }
+  | { type: 'pruned'; days: number; files: string[] }
   | { type: 'rules'; files: string[]; summary: RunSummary }
   | { type: 'error'; where: 'scan' | 'watch' | 'ingest' | 'archive' | 'rules'; rel?: string; message: string };
 
@@ -76,6 +79,7 @@ export interface Watcher {
 /** The watcher's snapshots (and the ingest's transcodes) inside DIR: hidden, so never scanned. */
 export const STAGING_DIR = '.fiscus-staging';
 const MAX_TRIES = 3;
+const PRUNE_EVERY_MS = 3_600_000;
 
 type Tracked =
   | { status: 'settling'; sig: Signature; since: number; tries: number }
@@ -120,6 +124,20 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
   // run, or a plain `fiscus ingest`): its alerts are still owed, so the rules run once at start.
   if (pack && (await rulesBehind(opts.store))) pendingRun = { files: [], since: Date.now() };
   let lastError = '';
+
+  /** When .fiscus-done was last pruned (hourly at most: a rescan runs every few seconds). */
+  let prunedAt = 0;
+  const prune = async () => {
+    const days = opts.pruneDoneAfterDays;
+    if (days === undefined || Date.now() - prunedAt < PRUNE_EVERY_MS) return;
+    prunedAt = Date.now();
+    try {
+      const removed = await pruneDone(dir, days);
+      if (removed.length) emit({ type: 'pruned', days, files: removed });
+    } catch (err) {
+      error('archive', err);
+    }
+  };
 
   const error = (where: Extract<WatchEvent, { type: 'error' }>['where'], err: unknown, rel?: string) => {
     const message = err instanceof Error ? err.message : String(err);
@@ -209,6 +227,7 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
         scanAgain = false;
         try {
           await scanOnce();
+          await prune();
         } catch (err) {
           error('scan', err);
           scheduleScan(rescanMs);

@@ -16,7 +16,7 @@ import { checkWebhookTarget, TargetAllowList, WebhookTargetError } from '../../a
 import { loadWebhooksFile } from '../../api/webhooks.ts';
 import { allowEntries, collect } from './webhooks.ts';
 import { checkIsoDate } from '../../engine/dates.ts';
-import { parseLang, parseMs } from './watch.ts';
+import { parseDays, parseLang, parseMs } from './watch.ts';
 import type { RegisterCommand } from './index.ts';
 
 function int(name: string, v: string, min: number): number {
@@ -50,6 +50,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--scan-interval <minutes>', 'append overdue / due-soon events every N minutes (0 = off)', '60')
     .option('--watch <dir>', 'watch a drop folder as `fiscus watch DIR` does: arriving files are ingested, the rules re-run, new alerts reach SSE and webhooks')
     .option('--watch-settle <ms>', "with --watch: how long a file's size and mtime must stay unchanged before it is read", '500')
+    .option('--watch-prune-done <days>', 'with --watch: delete files from .fiscus-done/ this many days after they were moved there (default: keep them)')
     .option('--watch-as-of <date>', 'with --watch: rule runs as of this date (default: today in Asia/Shanghai, at each run)')
     .option('--lang <lang>', 'language of the --watch event lines in the log: zh | en', 'zh')
     .option('--log-level <level>', 'fatal | error | warn | info | debug', 'info')
@@ -75,6 +76,7 @@ export const register: RegisterCommand = (program, ctx) => {
             dir: o.watch,
             settleMs: parseMs('--watch-settle', o.watchSettle, 0),
             rules: { asOf: o.watchAsOf === undefined ? undefined : checkIsoDate(o.watchAsOf, '--watch-as-of') },
+            pruneDoneAfterDays: o.watchPruneDone === undefined ? undefined : parseDays('--watch-prune-done', o.watchPruneDone),
             lang,
           }
         : undefined;

@@ -17,6 +17,12 @@ export function parseMs(name: string, v: string, min: number): number {
   return Number(v);
 }
 
+/** A whole number of days, at least 1 (0 would delete what was just archived). */
+export function parseDays(flag: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${flag} must be a whole number of days, at least 1 (got "${v}")`);
+  return Number(v);
+}
+
 export function parseLang(v: string): Lang {
   if (v !== 'zh' && v !== 'en') throw new UsageError(`--lang must be zh or en (got "${v}")`);
   return v;
@@ -46,6 +52,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--config <file>', 'deployment config (env FISCUS_CONFIG, default ./fiscus.config.yaml)')
     .option('--no-rules', 'ingest only; run no rules')
     .option('--keep-files', 'leave processed files in place instead of moving them to .fiscus-done/ or .fiscus-failed/')
+    .option('--prune-done <days>', 'delete files from .fiscus-done/ this many days after they were moved there (checked at start, then hourly; default: keep them)')
     .option('--lang <lang>', 'language of the event lines: zh | en', 'zh')
     .option('--format <format>', 'text | jsonl (one JSON object per event)', 'text')
     .action(async (dir, o) => {
@@ -53,6 +60,7 @@ export const register: RegisterCommand = (program, ctx) => {
       if (o.format !== 'text' && o.format !== 'jsonl') throw new UsageError(`--format must be text or jsonl (got "${o.format}")`);
       if (o.table && !FEEDS.some((f) => f.name === o.table)) throw new UsageError(`unknown table "${o.table}". Known tables: ${FEEDS.map((f) => f.name).join(', ')}`);
       const asOf = o.asOf === undefined ? undefined : checkIsoDate(o.asOf, '--as-of');
+      const pruneDays = o.pruneDone === undefined ? undefined : parseDays('--prune-done', o.pruneDone);
       const mapping = o.mapping ? loadMappingProfile(o.mapping) : undefined;
       const store = await ctx.open();
       let failed = 0;
@@ -67,6 +75,7 @@ export const register: RegisterCommand = (program, ctx) => {
         rules: o.rules === false ? false : { asOf, ruleIds: o.rule, rulesDir: o.rulesDir, configPath: o.config },
         actor: `fiscus watch (${process.env.USER ?? 'cli'})`,
         keepFiles: o.keepFiles ?? false,
+        pruneDoneAfterDays: pruneDays,
         onEvent: (e) => {
           if (e.type === 'ingested' && (e.report.status === 'failed' || e.report.status === 'rolled_back')) failed++;
           if (e.type === 'rules') ruleErrors += e.summary.totals.errors;

@@ -5,7 +5,7 @@
  * replays); the webhook (from now) gets the same alert. Also `fiscus watch DIR --once` through the CLI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -170,6 +170,13 @@ describe('fiscus watch --once (CLI)', () => {
       const usage = await runCli(['--db', db, 'watch', join(r2, 'missing'), '--once']);
       expect(usage.code).toBe(2);
       expect(usage.stderr).toMatch(/not a folder/);
+      // Zero days would delete what was just archived: refused before anything is watched.
+      for (const days of ['0', '1.5', 'a week']) {
+        const prune = await runCli(['--db', db, 'watch', d, '--once', '--prune-done', days]);
+        expect(prune.code, days).toBe(2);
+        expect(prune.stderr).toMatch(/--prune-done must be a whole number of days, at least 1/);
+      }
+      expect(readFileSync(join(d, '.fiscus-done', 'treasury.payments_2025-06.csv'), 'utf8')).toBe(paymentsCsv('C', 3, 2));
     } finally {
       rmSync(r2, { recursive: true, force: true });
     }

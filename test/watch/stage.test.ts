@@ -73,6 +73,19 @@ describe('stageFile', () => {
     const p = join(dir, 'treasury.payments_key.csv');
     linkSync(key, p);
     expect(await stageFile(p, { realDir: dir, stageDir, expect: sig(p), protect: [key] })).toEqual({ kind: 'refused', reason: 'protected' });
+    // Any other file outside DIR, hard-linked in: its real path is inside DIR, its bytes are not the clerk's.
+    const other = join(root, 'another-deployment.csv');
+    writeFileSync(other, 'payment_id,amount\nP1,1.00\n');
+    const q = join(dir, 'treasury.payments_other.csv');
+    linkSync(other, q);
+    expect(await stageFile(q, { realDir: dir, stageDir, expect: sig(q), copyMaxBytes: 1 })).toEqual({ kind: 'refused', reason: 'hard_link' });
+    expect(await stageFile(q, { realDir: dir, stageDir, expect: sig(q) })).toEqual({ kind: 'refused', reason: 'hard_link' });
+    // The clerk's own copy of it is read.
+    rmSync(q);
+    writeFileSync(q, readFileSync(other));
+    const copied = await stageFile(q, { realDir: dir, stageDir, expect: sig(q) });
+    expect(copied.kind).toBe('staged');
+    if (copied.kind === 'staged') await copied.release();
     const big = join(dir, 'treasury.payments.csv');
     writeFileSync(big, 'x'.repeat(2048));
     const s = await stageFile(big, { realDir: dir, stageDir, expect: sig(big), copyMaxBytes: 1024 });

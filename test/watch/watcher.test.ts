@@ -5,7 +5,7 @@
  * bad file lands in .fiscus-failed with its reason and the watcher carries on.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, linkSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../../engine/db.ts';
 import { DONE_DIR, FAILED_DIR, startWatcher, type WatchEvent, type Watcher } from '../../watch/index.ts';
@@ -64,6 +64,28 @@ describe('fiscus watch (library)', () => {
     await sleep(700);
     expect(await batches(store)).toHaveLength(1);
     expect(ofType(events, 'rules')).toHaveLength(1);
+  });
+
+  it('prunes .fiscus-done only when asked, and never .fiscus-failed or what a link there points to', async () => {
+    mkdirSync(join(dir, DONE_DIR, 'treasury'), { recursive: true });
+    mkdirSync(join(dir, FAILED_DIR), { recursive: true });
+    writeFileSync(join(dir, DONE_DIR, 'treasury', 'payments_2025-01.csv'), paymentsCsv('OLD', 2));
+    writeFileSync(join(dir, FAILED_DIR, 'treasury.payments_bad.csv'), 'not a feed\n');
+    writeFileSync(join(root, 'elsewhere.csv'), 'kept\n');
+    symlinkSync(join(root, 'elsewhere.csv'), join(dir, DONE_DIR, 'link.csv'));
+    // Not asked: a watcher keeps every archived file.
+    await (await start({ rules: false })).stop();
+    expect(existsSync(join(dir, DONE_DIR, 'treasury', 'payments_2025-01.csv'))).toBe(true);
+    // Asked, with "a day" shortened to 1 s so the test need not wait one.
+    await sleep(1100);
+    const w = await start({ rules: false, pruneDoneAfterDays: 1 / 86_400 });
+    const [pruned] = await waitFor('the prune', () => (ofType(events, 'pruned').length ? ofType(events, 'pruned') : undefined));
+    expect(pruned!.files).toEqual([join(DONE_DIR, 'treasury', 'payments_2025-01.csv')]);
+    expect(existsSync(join(dir, DONE_DIR, 'treasury'))).toBe(false); // left empty, removed
+    expect(readdirSync(join(dir, DONE_DIR))).toEqual(['link.csv']);
+    expect(readFileSync(join(root, 'elsewhere.csv'), 'utf8')).toBe('kept\n');
+    expect(existsSync(join(dir, FAILED_DIR, 'treasury.payments_bad.csv'))).toBe(true);
+    await w.idle();
   });
 
   it('does not read a file that is still being written until it has been still for the settle interval', async () => {
