@@ -1,9 +1,10 @@
 /**
  * Writing a validated batch into its feed table: new keys inserted, changed
  * rows replaced (the old version kept in fiscus.row_history), the rest counted
- * as unchanged. DuckDB 1.5 handles UPDATE … FROM and INSERT on a table with a
- * primary key in one transaction; 100k corrections in a 1M-row table take a
- * couple of seconds.
+ * as unchanged, all by joins on the table's key (the batch's keys are unique:
+ * duplicates were quarantined). On DuckDB the key has no index (migration 10),
+ * on PostgreSQL it is the primary key; 100k corrections in a 1M-row table take
+ * a couple of seconds.
  */
 import type { Store } from '../engine/db.ts';
 import { qualifiedName, quoteIdent, type TableDef } from '../engine/feeds.ts';
