@@ -90,8 +90,9 @@ function frameable(n: IR): boolean {
 /**
  * The windows as frames: every row of a (pre-filtered) partition sees the rows dated from its
  * own day to `span` days later. RANGE makes the rows of one day peers with one frame, so
- * DISTINCT keeps one window per start date, as the join form groups by it. Undated rows
- * belong to no window (in the join form they match no span).
+ * DISTINCT keeps one window per start date, as the join form groups by it. Undated rows and
+ * rows with a NULL partition key belong to no window (in the join form they match no row, as
+ * NULL = NULL is not true).
  */
 function framed(pk: string[], span: string, computes: string[], rows: string, dayNumber: string): string {
   return `fiscus_w AS (SELECT DISTINCT ${[
@@ -101,6 +102,6 @@ function framed(pk: string[], span: string, computes: string[], rows: string, da
     ...computes,
     'count(*) OVER fiscus_frame AS __n',
   ].join(', ')}
-        FROM ${rows} WHERE q.__d IS NOT NULL
+        FROM ${rows} WHERE ${[...pk.map((k) => `q.${k}`), 'q.__d'].map((c) => `${c} IS NOT NULL`).join(' AND ')}
         WINDOW fiscus_frame AS (PARTITION BY ${pk.map((k) => `q.${k}`).join(', ')} ORDER BY ${dayNumber} RANGE BETWEEN CURRENT ROW AND ${span} FOLLOWING))`;
 }

@@ -99,6 +99,41 @@ amount: total
     const rows = await run(rule);
     expect(rows.map((r) => r.evidence)).toEqual([['P1', 'P2', 'P3', 'P4']]);
   });
+
+  it('gives the same windows as frames (count, sum) and as a join (a median): same-day rows, NULL partitions', async () => {
+    const byProject = (computes: string) => HEAD(`reads: [treasury.payments]
+window:
+  from: treasury.payments as p
+  partition_by: [agency_code, project_code]
+  date: pay_date
+  within: 7 days
+  compute: { ${computes} }
+  having: n >= 3
+entity: { type: agency, id: agency_code }
+period: { start: window_start, end: window_end }
+measure: { name: total, value: total }
+amount: total
+`);
+    await load('treasury.payments', PAY, [
+      { payment_id: 'P1', amount: '10.00', pay_date: '2025-03-01', project_code: 'X' },
+      { payment_id: 'P2', amount: '20.00', pay_date: '2025-03-01', project_code: 'X' }, // same day: one window, not two
+      { payment_id: 'P3', amount: '30.00', pay_date: '2025-03-02', project_code: 'X' },
+      // No project: NULL is no partition, in either form.
+      { payment_id: 'Q1', amount: '10.00', pay_date: '2025-03-01' },
+      { payment_id: 'Q2', amount: '10.00', pay_date: '2025-03-02' },
+      { payment_id: 'Q3', amount: '10.00', pay_date: '2025-03-03' },
+    ]);
+    const frames = byProject('n: count(), total: sum(amount)');
+    const joined = byProject('n: count(), total: sum(amount), mid: median(amount)');
+    expect(compileRule(parseRuleText(frames, 'rules/t.rule.yaml')).sql).toMatch(/OVER fiscus_frame/);
+    expect(compileRule(parseRuleText(joined, 'rules/t.rule.yaml')).sql).not.toMatch(/OVER fiscus_frame/);
+    for (const text of [frames, joined]) {
+      const rows = await run(text);
+      expect(rows.map((r) => [r.period_start, r.period_end, r.evidence, r.amount, r.vars.n])).toEqual([
+        ['2025-03-01', '2025-03-02', ['P1', 'P2', 'P3'], '60.00', 3],
+      ]);
+    }
+  });
 });
 
 describe('sequence', () => {
