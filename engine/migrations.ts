@@ -325,6 +325,9 @@ export async function migrate(store: Store, migrations: readonly Migration[] = M
   const applied: number[] = [];
   for (const m of migrations) {
     if (m.version <= current) continue;
+    // An existing database is being upgraded: say so, since a migration may rebuild tables (10 copies
+    // every feed table: about 5 s per million payments) and the command would otherwise look hung.
+    if (current > 0) process.stderr.write(`升级数据库 ${store.path}：第 ${m.version} 步 / upgrading the database: migration ${m.version}, ${m.description}\n`);
     await store.transaction(async () => {
       await m.up(store);
       await store.run('INSERT INTO fiscus.schema_version VALUES ($v, $d, now())', { v: m.version, d: m.description });
