@@ -25,14 +25,19 @@ const BAD_ROW = 'fiscus:bad-row';
  * of 10M keys cost half the load's time, and at 30M it no longer fitted the memory limit, so
  * the load failed. Instead the table's rows whose key is one of the batch's are counted
  * against the batch's distinct keys: one hash join, which DuckDB parallelises and can spill.
+ * Into a table that was empty (`wasEmpty`: a first load) the batch is the table, and one
+ * distinct count of the keys does: no join of every row against every key.
  */
-export async function keysClash(store: Store, t: TableDef, batchId: string): Promise<boolean> {
+export async function keysClash(store: Store, t: TableDef, batchId: string, wasEmpty = false): Promise<boolean> {
   const keys = t.key.map(quoteIdent);
+  const key = keys.length === 1 ? keys[0]! : `(${keys.join(', ')})`;
   const on = keys.map((k) => `c.${k} = b.${k}`).join(' AND ');
   const r = await store.one<{ clash: boolean }>(
-    `WITH b AS (SELECT DISTINCT ${keys.join(', ')} FROM ${qualifiedName(t)} WHERE _batch_id = $b)
+    wasEmpty
+      ? `SELECT count(*) <> count(DISTINCT ${key}) AS clash FROM ${qualifiedName(t)}`
+      : `WITH b AS (SELECT DISTINCT ${keys.join(', ')} FROM ${qualifiedName(t)} WHERE _batch_id = $b)
      SELECT (SELECT count(*) FROM ${qualifiedName(t)} c JOIN b ON ${on}) <> (SELECT count(*) FROM b) AS clash`,
-    { b: batchId },
+    wasEmpty ? {} : { b: batchId },
   );
   return r?.clash === true;
 }
@@ -69,13 +74,14 @@ export async function tryCleanInsert(
   const cols = t.columns.map((col) => quoteIdent(col.name));
   try {
     await store.transaction(async () => {
+      const wasEmpty = store.engine === 'duckdb' && (await store.one<{ e: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${qualifiedName(t)}) AS e`))?.e === true;
       const r = await store.one<{ Count: string }>(
         `INSERT INTO ${qualifiedName(t)} (${cols.join(', ')}, extra, _batch_id, _row_hash, _ingested_at)
          SELECT ${cols.join(', ')}, extra, ${lit(report.batch_id)}, _row_hash, now()
          FROM (${typedSelect(c.src, c.plan, c.fmt)})
          WHERE CASE WHEN _bad OR _skip THEN error(${lit(BAD_ROW)}) ELSE true END`,
       );
-      if (store.engine === 'duckdb' && (await keysClash(store, t, report.batch_id))) throw new Error('fallback');
+      if (store.engine === 'duckdb' && (await keysClash(store, t, report.batch_id, wasEmpty))) throw new Error('fallback');
       if (c.src.preRejects?.length || (c.src.rejectsTable && (await readStructuralRejects(store, c.src.rejectsTable)).length > 0)) {
         throw new Error(BAD_ROW); // broken CSV lines need the full path's quarantine
       }

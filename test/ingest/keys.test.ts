@@ -36,7 +36,7 @@ describe('ingest: one row per key', () => {
     return (await store.one<{ n: string; k: string }>(`SELECT count(*) AS n, count(DISTINCT ${key}) AS k FROM ${t}`))!;
   }
 
-  it('a clean file that repeats one key: the second is quarantined, every other row is in', async () => {
+  it('a clean file that repeats one key (a first load): the second is quarantined, every other row is in', async () => {
     const file = rows(20);
     file[14] = payment('P0003', { amount: '1.00' }); // line 16 repeats line 4's key
     const r = await load('dup.csv', file);
@@ -79,5 +79,9 @@ describe('ingest: one row per key', () => {
     // What the check guards against: a row of the same key written beside it.
     await store.run(`INSERT INTO treasury.payments SELECT * REPLACE ('other' AS _batch_id) FROM treasury.payments WHERE payment_id = 'P0002'`);
     expect(await keysClash(store, table('treasury.payments'), r.batch_id)).toBe(true);
+    // The first-load form (the batch is the whole table) sees it too.
+    expect(await keysClash(store, table('treasury.payments'), r.batch_id, true)).toBe(true);
+    await store.run("DELETE FROM treasury.payments WHERE _batch_id = 'other'");
+    expect(await keysClash(store, table('treasury.payments'), r.batch_id, true)).toBe(false);
   });
 });
