@@ -294,11 +294,12 @@ export const MIGRATIONS: readonly Migration[] = [
       if (s.engine !== 'duckdb') return;
       for (const t of FEEDS) {
         const tmp = `${t.table}__rebuild`;
+        const rebuilt = `${quoteIdent(t.schema)}.${quoteIdent(tmp)}`;
         const names = [...t.columns.map((c) => c.name), ...SYSTEM_COLUMNS.map((c) => c.name)].map(quoteIdent).join(', ');
         await s.run(feedTableDDL(t, { as: tmp }));
-        await s.run(`INSERT INTO ${quoteIdent(t.schema)}.${quoteIdent(tmp)} (${names}) SELECT ${names} FROM ${qualifiedName(t)}`);
+        await s.run(`INSERT INTO ${rebuilt} (${names}) SELECT ${names} FROM ${qualifiedName(t)}`);
         await s.run(`DROP TABLE ${qualifiedName(t)}`);
-        await s.run(`ALTER TABLE ${quoteIdent(t.schema)}.${quoteIdent(tmp)} RENAME TO ${quoteIdent(t.table)}`);
+        await s.run(`ALTER TABLE ${rebuilt} RENAME TO ${quoteIdent(t.table)}`);
       }
     },
   },

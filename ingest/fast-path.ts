@@ -15,6 +15,7 @@ import { committedMessage, writeBatchRow } from './report.ts';
 import type { SourceRows } from './source.ts';
 import { lit } from './sql-text.ts';
 import { typedSelect } from './typed-select.ts';
+import { tableIsEmpty } from './upsert.ts';
 import type { BatchReport } from './types.ts';
 
 const BAD_ROW = 'fiscus:bad-row';
@@ -74,14 +75,16 @@ export async function tryCleanInsert(
   const cols = t.columns.map((col) => quoteIdent(col.name));
   try {
     await store.transaction(async () => {
-      const wasEmpty = store.engine === 'duckdb' && (await store.one<{ e: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${qualifiedName(t)}) AS e`))?.e === true;
+      // PostgreSQL's primary key refuses a clash inside the INSERT; DuckDB's tables have none.
+      const checkKeys = store.engine === 'duckdb';
+      const wasEmpty = checkKeys && (await tableIsEmpty(store, t));
       const r = await store.one<{ Count: string }>(
         `INSERT INTO ${qualifiedName(t)} (${cols.join(', ')}, extra, _batch_id, _row_hash, _ingested_at)
          SELECT ${cols.join(', ')}, extra, ${lit(report.batch_id)}, _row_hash, now()
          FROM (${typedSelect(c.src, c.plan, c.fmt)})
          WHERE CASE WHEN _bad OR _skip THEN error(${lit(BAD_ROW)}) ELSE true END`,
       );
-      if (store.engine === 'duckdb' && (await keysClash(store, t, report.batch_id, wasEmpty))) throw new Error('fallback');
+      if (checkKeys && (await keysClash(store, t, report.batch_id, wasEmpty))) throw new Error('fallback');
       if (c.src.preRejects?.length || (c.src.rejectsTable && (await readStructuralRejects(store, c.src.rejectsTable)).length > 0)) {
         throw new Error(BAD_ROW); // broken CSV lines need the full path's quarantine
       }

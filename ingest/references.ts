@@ -42,12 +42,12 @@ export async function referenceWarnings(store: Store, t: TableDef, batchId: stri
     );
     const rows = Number(n?.rows ?? 0);
     if (rows === 0) continue;
-    const first = (n?.first ?? []).slice(0, FIRST).map((code) => ({ code }));
+    const first = (n?.first ?? []).slice(0, FIRST);
     const codes = Number(n?.codes ?? 0);
     const empty = Number(n?.ref_rows ?? 0) === 0;
     out.push(
       `warning: ${rows} row${rows > 1 ? 's' : ''} with ${codes} ${c.column} value${codes > 1 ? 's' : ''} unknown to ${c.ref}` +
-        `${empty ? ` (${c.ref} is empty: load it first)` : ''}: ${first.map((f) => f.code).join(', ')}${codes > FIRST ? ', …' : ''}` +
+        `${empty ? ` (${c.ref} is empty: load it first)` : ''}: ${first.join(', ')}${codes > FIRST ? ', …' : ''}` +
         ` — ${rows}行的${c.zh}不在参考表${c.ref}中`,
     );
   }

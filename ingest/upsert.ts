@@ -10,6 +10,11 @@ import type { Store } from '../engine/db.ts';
 import { qualifiedName, quoteIdent, type TableDef } from '../engine/feeds.ts';
 import { lit } from './sql-text.ts';
 
+/** Whether the feed table holds no rows (a first load: nothing can be corrected or clash with it). */
+export async function tableIsEmpty(store: Store, t: TableDef): Promise<boolean> {
+  return (await store.one<{ e: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${qualifiedName(t)}) AS e`))?.e === true;
+}
+
 /** Insert new rows, replace corrected ones (old version to row_history), count unchanged. */
 export async function writeRows(
   store: Store,
@@ -23,8 +28,7 @@ export async function writeRows(
   const target = qualifiedName(t);
   const colNames = t.columns.map((c) => quoteIdent(c.name));
   const insertCols = `${colNames.join(', ')}, extra, _batch_id, _row_hash, _ingested_at`;
-  const empty = await store.one<{ e: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${target}) AS e`);
-  if (empty?.e) {
+  if (await tableIsEmpty(store, t)) {
     const r = await store.one<{ n: string }>(`SELECT count(*) AS n FROM ${typed} WHERE NOT _bad`);
     await store.run(`INSERT INTO ${target} (${insertCols})
       SELECT ${colNames.join(', ')}, extra, ${lit(batchId)}, _row_hash, now() FROM ${typed} WHERE NOT _bad`);

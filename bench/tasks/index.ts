@@ -11,7 +11,7 @@ import { duckdbMemoryLimit, openStore, type Store } from '../../engine/db.ts';
 import { defaultCheckpointsPath, defaultKeyPath } from '../../engine/log-key.ts';
 import { requireFeedTable } from '../../engine/feeds.ts';
 import { need } from '../optional.ts';
-import { chooseLoader, loadDir, loadFile, readCsvSql, type Loader } from './load.ts';
+import { chooseLoader, committed, loadDir, loadFile, readCsvSql, type Loader } from './load.ts';
 
 export interface TaskResult {
   seconds: number;
@@ -117,14 +117,12 @@ export const TASKS: Record<string, (a: Args) => Promise<TaskResult>> = {
 
   /** Ours: the real ingest of the payments CSV into a fresh fiscus database. */
   async ingest_ours(a) {
-    const ingestPath = await need<(store: Store, path: string, opts?: Record<string, unknown>) => Promise<unknown>>('ingest/index.ts', 'ingestPath');
+    const ingestPath = await need<(store: Store, path: string, opts?: Record<string, unknown>) => Promise<{ status: string; message?: string | null }[]>>('ingest/index.ts', 'ingestPath');
     const store = await openStore(str(a, 'db'));
     const { seconds, value } = await timed(() => ingestPath(store, str(a, 'csv'), { table: 'treasury.payments' }));
     const count = await store.one<{ n: string }>('SELECT count(*)::VARCHAR AS n FROM treasury.payments');
     await store.close();
-    const reports = Array.isArray(value) ? value : [value];
-    const first = reports[0] as { status?: string; message?: string } | undefined;
-    if (first?.status !== 'committed') throw new Error(`the ingest did not commit (${first?.status}): ${String(first?.message ?? '').slice(0, 300)}`);
+    const reports = committed(str(a, 'csv'), value);
     return { seconds, details: { rows_in_table: Number(count?.n), report: JSON.parse(JSON.stringify(reports[0] ?? null, (_k, v) => (typeof v === 'bigint' ? String(v) : v))) } };
   },
 

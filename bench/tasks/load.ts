@@ -13,7 +13,20 @@ import { has, need } from '../optional.ts';
 
 export type Loader = 'ingest' | 'direct_sql';
 
-type IngestPath = (store: Store, path: string, opts?: Record<string, unknown>) => Promise<{ status: string; message?: string | null }[]>;
+type Report = { status: string; message?: string | null };
+type IngestPath = (store: Store, path: string, opts?: Record<string, unknown>) => Promise<Report[]>;
+
+/**
+ * The reports, if there are some and every batch committed; else an error. A batch the ingest refused (e.g. out of
+ * memory at 30M) is reported, not thrown: without this check a rule scenario would time a pack
+ * over an empty table and call it a pass.
+ */
+export function committed<R extends Report>(file: string, reports: readonly R[]): readonly R[] {
+  if (reports.length === 0) throw new Error(`${file}: not loaded: the ingest reported no batch`);
+  const refused = reports.filter((r) => r.status !== 'committed');
+  if (refused.length) throw new Error(`${file}: not loaded: ${refused.map((r) => `${r.status}: ${r.message ?? ''}`.slice(0, 300)).join('; ')}`);
+  return reports;
+}
 
 export async function chooseLoader(): Promise<Loader> {
   return (await has('ingest/index.ts', 'ingestPath')) ? 'ingest' : 'direct_sql';
@@ -33,12 +46,7 @@ export async function loadFile(store: Store, file: string, loader: Loader, batch
   if (!table) throw new Error(`${file}: not a feed table file`);
   if (loader === 'ingest') {
     const ingestPath = await need<IngestPath>('ingest/index.ts', 'ingestPath');
-    const reports = await ingestPath(store, file, { table: table.name });
-    // A batch the ingest refused (e.g. out of memory at 30M) is reported, not thrown: without this
-    // check the rule scenarios would time a pack over an empty table and call it a pass.
-    const refused = reports.filter((r) => r.status !== 'committed');
-    if (refused.length) throw new Error(`${file}: not loaded: ${refused.map((r) => `${r.status}: ${r.message ?? ''}`.slice(0, 300)).join('; ')}`);
-    return reports;
+    return committed(file, await ingestPath(store, file, { table: table.name }));
   }
   const names = table.columns.map((c) => quoteIdent(c.name));
   await store.run(`INSERT INTO ${qualifiedName(table)} (${names.join(', ')}, extra, _batch_id, _row_hash, _ingested_at)
