@@ -46,4 +46,24 @@ describe.skipIf(!havePg)('ingest into PostgreSQL', () => {
       await store.close();
     }
   });
+
+  it('warns about codes the reference tables do not know, with counts and the first five codes in order', async () => {
+    const store = await openStore(await freshDatabase('ingest_refs'));
+    try {
+      await store.run(`INSERT INTO ref.agencies (agency_code, agency_name, dept_code, region_code, _batch_id, _row_hash, _ingested_at)
+        VALUES ('0101', '某局', '01', '370882', 'seed', 'h', now())`);
+      const rows = [
+        ...Array.from({ length: 3 }, (_, i) => payment(`K${i}`)),
+        ...['0907', '0902', '0906', '0901', '0905', '0903', '0904'].map((a, i) => payment(`U${i}`, { agency_code: a })),
+        payment('U9', { agency_code: '0901' }),
+      ];
+      const [r] = await ingestPath(store, writeCsv(join(tempDir(), 'treasury.payments.csv'), header, rows));
+      expect(r!.status, r!.message).toBe('committed');
+      expect(r!.warnings).toContainEqual(
+        expect.stringMatching(/^warning: 8 rows with 7 agency_code values unknown to ref\.agencies: 0901, 0902, 0903, 0904, 0905, … — 8行的单位代码/),
+      );
+    } finally {
+      await store.close();
+    }
+  });
 });
