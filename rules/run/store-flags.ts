@@ -107,16 +107,16 @@ export async function mergeRules(store: Store, inputs: readonly MergeInput[], ev
   const backIds = await store.all<RuleFlagId>(
     'SELECT f.flag_id, f.rule_id FROM fiscus.flags f JOIN rr_stage s ON f.flag_id = s.flag_id WHERE NOT f.reproduced ORDER BY f.flag_id',
   );
-  // The flags each rule answers for that it did not raise (nor suppress) this time.
+  // The flags each rule answers for that it did not raise (nor suppress) this time. The scope and
+  // delta-key tests are uncorrelated IN lists: a correlated EXISTS under OR is not unnested, and
+  // ran once per flag (108 ms of a 1.2 s delta re-run at 1M payments).
   const goneIds = await store.all<RuleFlagId>(
     `SELECT f.flag_id, f.rule_id FROM fiscus.flags f JOIN rr_rules r ON r.rule_id = f.rule_id
      WHERE f.reproduced
-       AND (r.scope_column IS NULL OR EXISTS (
-             SELECT 1 FROM rr_scope c
-             WHERE c.rule_id = f.rule_id AND c.v = CASE r.scope_column WHEN 'agency_code' THEN f.agency_code ELSE f.region_code END))
-       AND (r.delta = 0 OR EXISTS (
-             SELECT 1 FROM fiscus.flag_delta_keys k JOIN rr_touched t ON t.rule_id = k.rule_id AND t.k = k.delta_key
-             WHERE k.flag_id = f.flag_id AND k.rule_id = f.rule_id))
+       AND (r.scope_column IS NULL
+            OR (f.rule_id, CASE r.scope_column WHEN 'agency_code' THEN f.agency_code ELSE f.region_code END) IN (SELECT rule_id, v FROM rr_scope))
+       AND (r.delta = 0 OR (f.flag_id, f.rule_id) IN (
+             SELECT k.flag_id, k.rule_id FROM fiscus.flag_delta_keys k JOIN rr_touched t ON t.rule_id = k.rule_id AND t.k = k.delta_key))
        AND f.flag_id NOT IN (SELECT flag_id FROM rr_stage)
        AND f.flag_id NOT IN (SELECT flag_id FROM rr_suppressed)
      ORDER BY f.flag_id`,
