@@ -17,7 +17,7 @@ import { appendFlagEvents, canonicalJson, type NewFlagEvent } from '../../engine
 import type { CompiledRule, RuleResultRow, Severity } from '../types.ts';
 import { activeAllowEntries, EMPTY_CONFIG, matchAllow, type FiscusConfig } from './config.ts';
 import {
-  decide, inputTables, readFingerprint, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, writeFingerprints,
+  decide, inputTables, readFingerprints, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, writeFingerprints,
   type Decision, type TablesState,
 } from './fingerprint.ts';
 import { checkRuleDialect, queryRule, RuleReaders } from './execute.ts';
@@ -475,7 +475,8 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   if (!opts.dryRun) {
     state = await tables.states(inputTables(rule));
     if (!opts.full && !opts.scope) {
-      decision = await decide(store, rule, await readFingerprint(store, id), { rule_hash: hash, as_of: opts.asOf, tables: state }, tables);
+      const prev = (await tables.memo('fingerprints', () => readFingerprints(store))).get(id);
+      decision = await decide(store, rule, prev, { rule_hash: hash, as_of: opts.asOf, tables: state }, tables);
     }
   }
   if (opts.scope && rule.scope && (SCOPE_FLAG_COLUMNS as readonly string[]).includes(rule.scope.column)) {
