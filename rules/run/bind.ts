@@ -86,6 +86,8 @@ export interface BindContext {
   scope?: string[] | null;
   /** Delta evaluation: the touched key tuples, column-wise (`$delta_i` = part i of every tuple). */
   delta?: readonly (readonly string[])[];
+  /** Delta evaluation by batch (`$delta_batches`): the new batches' ids. */
+  deltaBatches?: readonly string[];
 }
 
 /** Part `name` (`delta_<i>`) of the touched keys, or undefined when `name` is no delta parameter. */
@@ -95,6 +97,13 @@ export function deltaPart(name: string, ctx: BindContext): string[] | undefined 
   const part = ctx.delta?.[Number(m[1])];
   if (!part) throw new BindError(`the SQL uses $${name}, but no delta keys were given for it`);
   return [...part];
+}
+
+/** The new batches for `$delta_batches`, or undefined when `name` is not that parameter. */
+export function deltaBatchesPart(name: string, ctx: BindContext): string[] | undefined {
+  if (name !== 'delta_batches') return undefined;
+  if (!ctx.deltaBatches) throw new BindError('the SQL uses $delta_batches, but no new batches were given for it');
+  return [...ctx.deltaBatches];
 }
 
 /** Bind everything the prepared rule SQL mentions; an unknown parameter is an error naming it. */
@@ -108,6 +117,8 @@ export function bindRule(p: DuckDBPreparedStatement, rule: Pick<CompiledRule, 'p
       else p.bindValue(i, null, LIST(VARCHAR));
     } else if (/^delta_\d+$/.test(name)) {
       p.bindList(i, deltaPart(name, ctx)!, LIST(VARCHAR));
+    } else if (name === 'delta_batches') {
+      p.bindList(i, deltaBatchesPart(name, ctx)!, LIST(VARCHAR));
     } else if (Object.hasOwn(rule.params, name)) {
       bindTyped(p, i, name, rule.params[name] as ParamValue, defs.get(name));
     } else {
@@ -142,6 +153,7 @@ export function bindValues(
   scope?: string[] | null,
   sql: string = rule.sql,
   delta?: readonly (readonly string[])[],
+  deltaBatches?: readonly string[],
 ): Record<string, DuckDBValue> {
   const used = new Set([...sql.matchAll(/\$([A-Za-z_]\w*)/g)].map((m) => m[1]!));
   const all: Record<string, DuckDBValue> = { as_of: asOf };
@@ -150,6 +162,7 @@ export function bindValues(
   (delta ?? []).forEach((part, i) => {
     all[`delta_${i}`] = listValue([...part]);
   });
+  if (deltaBatches) all.delta_batches = listValue([...deltaBatches]);
   const out: Record<string, DuckDBValue> = {};
   for (const k of used) if (k in all) out[k] = all[k]!;
   return out;

@@ -98,6 +98,8 @@ export interface Dialect {
    * tuples bound as text lists `$delta_0 … $delta_n` (zipped: tuple i is element i of each list).
    */
   inDeltaKeys(columns: readonly { sql: string; type: string }[]): string;
+  /** `batchColumn` is one of the new batches, bound as the text list `$delta_batches`. */
+  inDeltaBatches(batchColumn: string): string;
   /** Sorted (binary order) distinct list of the values of a group. */
   keyList(x: string): string;
   /** The values of a group as a list in the given order. */

@@ -32,7 +32,7 @@ export function emitRule(
 ): CompiledRule {
   const ptypes = new Map<string, RuleParamDef['type']>(def.meta.params.map((p) => [`p_${p.name}`, p.type]));
   const typeOf = (name: string): RuleParamDef['type'] =>
-    name === 'as_of' ? 'date' : name === 'scope' || /^delta_\d+$/.test(name) ? 'list' : ptypes.get(name) ?? 'string';
+    name === 'as_of' ? 'date' : name === 'scope' || /^delta_(\d+|batches)$/.test(name) ? 'list' : ptypes.get(name) ?? 'string';
   const emit = (text: string) => d.finalize(text, typeOf);
 
   const f = kindModule(plan.kind).emit(d, plan.logic, plan);

@@ -24,6 +24,7 @@ export function emitSource(d: Dialect, s: SourcePlan): EmittedSource {
   const asOf = asOfFilter(d, t, rel);
   if (asOf) base.push(asOf);
   if (s.scopeColumn) base.push(d.inListParamOrAll('scope', `${rel}.${d.ident(s.scopeColumn)}`));
+  if (s.deltaByBatch) base.push(d.inDeltaBatches(`${rel}.${d.ident('_batch_id')}`));
   if (s.deltaColumns) {
     base.push(d.inDeltaKeys(s.deltaColumns.map((name) => {
       const col = t.columns.find((c) => c.name === name)!;

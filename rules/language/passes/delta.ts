@@ -169,6 +169,13 @@ export function deltaPlan(plan: RulePlan): DeltaPlan | undefined {
 
 /** A copy of the plan whose sources on delta tables keep only rows with a bound key (`$delta_i`). */
 export function deltaVariant(plan: RulePlan, delta: DeltaPlan): RulePlan {
-  const logic = mapSources(plan.logic, (s) => ({ ...s, deltaColumns: delta.tables[s.primary.table.name] }));
+  const tables = Object.keys(delta.tables);
+  // Only with one delta table: the touched keys then all come from that table's batches.
+  const byBatch = (s: SourcePlan) => {
+    const cols = delta.tables[s.primary.table.name];
+    const key = s.primary.table.key;
+    return tables.length === 1 && !!cols && cols.length === key.length && key.every((k) => cols.includes(k));
+  };
+  const logic = mapSources(plan.logic, (s) => (byBatch(s) ? { ...s, deltaByBatch: true } : { ...s, deltaColumns: delta.tables[s.primary.table.name] }));
   return { ...plan, logic };
 }

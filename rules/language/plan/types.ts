@@ -101,6 +101,13 @@ export interface SourcePlan {
   readonly scopeColumn?: string;
   /** Delta evaluation: columns of the primary table restricted to the bound key lists `$delta_0…` (set by passes/delta). */
   readonly deltaColumns?: readonly string[];
+  /**
+   * Delta evaluation when the key is the table's primary key: the rows of the touched keys are
+   * exactly the rows of the new batches (a correction keeps its key), so the source keeps rows
+   * whose `_batch_id` is in `$delta_batches` — a scan the batch column's zone maps cut to the
+   * new row groups, instead of probing every row against the key list.
+   */
+  readonly deltaByBatch?: boolean;
 }
 
 /** A grouped side: the aggregate kind, each side of compare. */

@@ -31,7 +31,7 @@ SELECT EXISTS (SELECT 1 FROM "assets"."cards") AS ok;
 SELECT count(*) AS "rows" FROM "assets"."cards" AS __in WHERE __in."acquired_date" <= CAST($1 AS DATE);
 
 -- delta (asset_id)
--- parameters: $1=p_min_value:money, $2=as_of:date, $3=scope:list, $4=delta_0:list, $5=p_categories:list
+-- parameters: $1=p_min_value:money, $2=as_of:date, $3=scope:list, $4=delta_batches:list, $5=p_categories:list
 SELECT 'asset' AS "entity_type",
   CAST("k"."asset_id" AS VARCHAR) AS "entity_id",
   CAST("k"."asset_name" AS VARCHAR) AS "entity_name",
@@ -52,5 +52,5 @@ SELECT 'asset' AS "entity_type",
 FROM "assets"."cards" AS "k" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "k"."agency_code")
 WHERE "k"."acquired_date" <= CAST($2 AS DATE)
   AND (CAST($3 AS TEXT[]) IS NULL OR "k"."agency_code" = ANY(CAST($3 AS TEXT[])))
-  AND "k"."asset_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0))
+  AND "k"."_batch_id" = ANY(CAST($4 AS TEXT[]))
   AND (((CAST("k"."category" AS TEXT) = ANY(CAST($5 AS TEXT[]))) AND ("k"."status" = 'idle')) AND ("k"."original_value" >= CAST($1 AS DECIMAL(18,2))));

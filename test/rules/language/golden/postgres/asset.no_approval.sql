@@ -35,7 +35,7 @@ SELECT EXISTS (SELECT 1 FROM "assets"."cards") AS ok;
 SELECT count(*) AS "rows" FROM "assets"."changes" AS __in WHERE __in."change_date" <= CAST($1 AS DATE);
 
 -- delta (change_id)
--- parameters: $1=as_of:date, $2=scope:list, $3=delta_0:list, $4=p_change_types:list
+-- parameters: $1=as_of:date, $2=scope:list, $3=delta_batches:list, $4=p_change_types:list
 SELECT 'asset_change' AS "entity_type",
   CAST("c"."change_id" AS VARCHAR) AS "entity_id",
   CAST("k"."asset_name" AS VARCHAR) AS "entity_name",
@@ -56,5 +56,5 @@ SELECT 'asset_change' AS "entity_type",
 FROM "assets"."changes" AS "c" LEFT JOIN "assets"."cards" AS "k" ON ("k"."asset_id" = "c"."asset_id") AND "k"."acquired_date" <= CAST($1 AS DATE) LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "c"."agency_code")
 WHERE "c"."change_date" <= CAST($1 AS DATE)
   AND (CAST($2 AS TEXT[]) IS NULL OR "c"."agency_code" = ANY(CAST($2 AS TEXT[])))
-  AND "c"."change_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($3 AS TEXT[])) AS __dk(k0))
+  AND "c"."_batch_id" = ANY(CAST($3 AS TEXT[]))
   AND ((CAST("c"."change_type" AS TEXT) = ANY(CAST($4 AS TEXT[]))) AND ("c"."approval_no" IS NULL OR trim("c"."approval_no") = ''));

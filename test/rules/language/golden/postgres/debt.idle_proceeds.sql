@@ -39,7 +39,7 @@ SELECT EXISTS (SELECT 1 FROM "debt"."spending") AS ok;
 SELECT count(*) AS "rows" FROM "debt"."allocations" AS __in WHERE __in."allocation_date" <= CAST($1 AS DATE);
 
 -- delta (allocation_id)
--- parameters: $1=p_days:days, $2=as_of:date, $3=p_min_share_pct:percent, $4=delta_0:list
+-- parameters: $1=p_days:days, $2=as_of:date, $3=p_min_share_pct:percent, $4=delta_batches:list
 SELECT 'allocation' AS "entity_type",
   CAST("a"."allocation_id" AS VARCHAR) AS "entity_id",
   CAST("a"."project_name" AS VARCHAR) AS "entity_name",
@@ -59,6 +59,6 @@ SELECT 'allocation' AS "entity_type",
   CAST("a"."allocation_id" AS TEXT) AS "delta_key"
 FROM "debt"."allocations" AS "a" JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "a"."bond_code") AND "b"."issue_date" <= CAST($2 AS DATE)
 WHERE "a"."allocation_date" <= CAST($2 AS DATE)
-  AND "a"."allocation_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0))
+  AND "a"."_batch_id" = ANY(CAST($4 AS TEXT[]))
   AND ("b"."bond_type" = 'special')
   AND (("b"."issue_date" + CAST(CAST($1 AS BIGINT) AS INTEGER)) <= CAST($2 AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($2 AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($1 AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($3 AS DOUBLE PRECISION) * "a"."amount")), FALSE));

@@ -32,7 +32,7 @@ SELECT EXISTS (SELECT 1 FROM "debt"."positions") AS ok;
 SELECT count(*) AS "rows", count(*) FILTER (WHERE __in."interest_paid" IS NULL OR __in."general_expenditure" IS NULL) AS "not_judged", count(*) FILTER (WHERE __in."interest_paid" IS NULL) AS "missing_interest_paid", count(*) FILTER (WHERE __in."general_expenditure" IS NULL) AS "missing_general_expenditure" FROM "debt"."positions" AS __in WHERE __in."fiscal_year" <= CAST(EXTRACT(YEAR FROM CAST($1 AS DATE)) AS INTEGER);
 
 -- delta (region_code, fiscal_year)
--- parameters: $1=p_max_pct:percent, $2=as_of:date, $3=delta_0:list, $4=delta_1:list
+-- parameters: $1=p_max_pct:percent, $2=as_of:date, $3=delta_batches:list
 SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS VARCHAR) AS "entity_id",
   CAST("r"."region_name" AS VARCHAR) AS "entity_name",
@@ -52,7 +52,7 @@ SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS TEXT) || '' || CAST("d"."fiscal_year" AS TEXT) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= CAST(EXTRACT(YEAR FROM CAST($2 AS DATE)) AS INTEGER)
-  AND ("d"."region_code", "d"."fiscal_year") IN (SELECT CAST(__dk.k0 AS VARCHAR), CAST(__dk.k1 AS INTEGER) FROM unnest(CAST($3 AS TEXT[]), CAST($4 AS TEXT[])) AS __dk(k0, k1))
+  AND "d"."_batch_id" = ANY(CAST($3 AS TEXT[]))
   AND "d"."interest_paid" IS NOT NULL
   AND "d"."general_expenditure" IS NOT NULL
   AND (("d"."interest_paid" * 100) > (CAST($1 AS DOUBLE PRECISION) * "d"."general_expenditure"));

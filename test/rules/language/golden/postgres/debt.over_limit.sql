@@ -30,7 +30,7 @@ SELECT EXISTS (SELECT 1 FROM "debt"."positions") AS ok;
 SELECT count(*) AS "rows" FROM "debt"."positions" AS __in WHERE __in."fiscal_year" <= CAST(EXTRACT(YEAR FROM CAST($1 AS DATE)) AS INTEGER);
 
 -- delta (region_code, fiscal_year)
--- parameters: $1=as_of:date, $2=delta_0:list, $3=delta_1:list
+-- parameters: $1=as_of:date, $2=delta_batches:list
 SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS VARCHAR) AS "entity_id",
   CAST("r"."region_name" AS VARCHAR) AS "entity_name",
@@ -50,5 +50,5 @@ SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS TEXT) || '' || CAST("d"."fiscal_year" AS TEXT) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= CAST(EXTRACT(YEAR FROM CAST($1 AS DATE)) AS INTEGER)
-  AND ("d"."region_code", "d"."fiscal_year") IN (SELECT CAST(__dk.k0 AS VARCHAR), CAST(__dk.k1 AS INTEGER) FROM unnest(CAST($2 AS TEXT[]), CAST($3 AS TEXT[])) AS __dk(k0, k1))
+  AND "d"."_batch_id" = ANY(CAST($2 AS TEXT[]))
   AND ("d"."debt_balance" > "d"."debt_limit");

@@ -31,7 +31,7 @@ SELECT EXISTS (SELECT 1 FROM "debt"."positions") AS ok;
 SELECT count(*) AS "rows", count(*) FILTER (WHERE __in."fiscal_capacity" IS NULL) AS "not_judged", count(*) FILTER (WHERE __in."fiscal_capacity" IS NULL) AS "missing_fiscal_capacity" FROM "debt"."positions" AS __in WHERE __in."fiscal_year" <= CAST(EXTRACT(YEAR FROM CAST($1 AS DATE)) AS INTEGER);
 
 -- delta (region_code, fiscal_year)
--- parameters: $1=p_high_pct:percent, $2=p_warn_pct:percent, $3=as_of:date, $4=delta_0:list, $5=delta_1:list
+-- parameters: $1=p_high_pct:percent, $2=p_warn_pct:percent, $3=as_of:date, $4=delta_batches:list
 SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS VARCHAR) AS "entity_id",
   CAST("r"."region_name" AS VARCHAR) AS "entity_name",
@@ -51,6 +51,6 @@ SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS TEXT) || '' || CAST("d"."fiscal_year" AS TEXT) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= CAST(EXTRACT(YEAR FROM CAST($3 AS DATE)) AS INTEGER)
-  AND ("d"."region_code", "d"."fiscal_year") IN (SELECT CAST(__dk.k0 AS VARCHAR), CAST(__dk.k1 AS INTEGER) FROM unnest(CAST($4 AS TEXT[]), CAST($5 AS TEXT[])) AS __dk(k0, k1))
+  AND "d"."_batch_id" = ANY(CAST($4 AS TEXT[]))
   AND "d"."fiscal_capacity" IS NOT NULL
   AND (("d"."debt_balance" * 100) > (CAST($2 AS DOUBLE PRECISION) * "d"."fiscal_capacity"));

@@ -33,7 +33,7 @@ SELECT EXISTS (SELECT 1 FROM "debt"."bonds") AS ok;
 SELECT count(*) AS "rows" FROM "debt"."service" AS __in;
 
 -- delta (service_id)
--- parameters: $1=as_of:date, $2=delta_0:list
+-- parameters: $1=as_of:date, $2=delta_batches:list
 SELECT 'debt_service' AS "entity_type",
   CAST("v"."service_id" AS VARCHAR) AS "entity_id",
   CAST("b"."bond_name" AS VARCHAR) AS "entity_name",
@@ -52,5 +52,5 @@ SELECT 'debt_service' AS "entity_type",
   CAST(json_build_object('bond_name', CAST((coalesce("b"."bond_name", "v"."bond_code")) AS VARCHAR), 'due_date', CAST(("v"."due_date") AS VARCHAR), 'due_total', CAST(CAST((("v"."principal_due" + "v"."interest_due")) AS DECIMAL(18,2)) AS VARCHAR), 'paid', CAST(CAST((CASE WHEN ("v"."paid_date" <= CAST($1 AS DATE)) THEN coalesce("v"."paid_amount", 0) ELSE 0 END) AS DECIMAL(18,2)) AS VARCHAR)) AS TEXT) AS "vars",
   CAST("v"."service_id" AS TEXT) AS "delta_key"
 FROM "debt"."service" AS "v" LEFT JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "v"."bond_code") AND "b"."issue_date" <= CAST($1 AS DATE)
-WHERE "v"."service_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[])) AS __dk(k0))
+WHERE "v"."_batch_id" = ANY(CAST($2 AS TEXT[]))
   AND (("v"."due_date" + CAST(1 AS INTEGER)) <= CAST($1 AS DATE) AND NOT coalesce(((CASE WHEN ("v"."paid_date" <= CAST($1 AS DATE)) THEN coalesce("v"."paid_amount", 0) ELSE 0 END) >= (("v"."principal_due" + "v"."interest_due"))), FALSE));

@@ -38,7 +38,7 @@ SELECT EXISTS (SELECT 1 FROM "projects"."progress") AS ok;
 SELECT count(*) AS "rows" FROM "projects"."milestones" AS __in;
 
 -- delta (milestone_id)
--- parameters: $1=p_grace_days:days, $2=delta_0:list, $3=as_of:date
+-- parameters: $1=p_grace_days:days, $2=delta_batches:list, $3=as_of:date
 SELECT 'project' AS "entity_type",
   CAST((CAST((CAST(CAST("m"."fiscal_year" AS TEXT) AS TEXT) || CAST('|' AS TEXT)) AS TEXT) || CAST("m"."project_code" AS TEXT)) AS VARCHAR) AS "entity_id",
   CAST("p"."project_name" AS VARCHAR) AS "entity_name",
@@ -57,6 +57,6 @@ SELECT 'project' AS "entity_type",
   CAST(json_build_object('project_name', CAST(("p"."project_name") AS VARCHAR), 'milestone', CAST(("m"."description") AS VARCHAR), 'planned_date', CAST(("m"."planned_date") AS VARCHAR), 'grace_days', CAST((CAST($1 AS BIGINT)) AS BIGINT), 'project_code', CAST(("p"."project_code") AS VARCHAR)) AS TEXT) AS "vars",
   CAST("m"."milestone_id" AS TEXT) AS "delta_key"
 FROM "projects"."milestones" AS "m" JOIN "projects"."projects" AS "p" ON (("p"."project_code" = "m"."project_code") AND ("p"."fiscal_year" = "m"."fiscal_year"))
-WHERE "m"."milestone_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[])) AS __dk(k0))
+WHERE "m"."_batch_id" = ANY(CAST($2 AS TEXT[]))
   AND ("p"."vote_result" = 'passed')
   AND (("m"."planned_date" + CAST(CAST($1 AS BIGINT) AS INTEGER)) <= CAST($3 AS DATE) AND NOT coalesce(EXISTS (SELECT 1 FROM "projects"."progress" AS t0 WHERE ((((t0."project_code" = "m"."project_code") AND (t0."fiscal_year" = "m"."fiscal_year")) AND (t0."report_date" >= "m"."planned_date")) AND (t0."report_date" <= ("m"."planned_date" + CAST(CAST($1 AS BIGINT) AS INTEGER))))), FALSE));

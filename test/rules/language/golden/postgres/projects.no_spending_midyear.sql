@@ -34,7 +34,7 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 SELECT count(*) AS "rows" FROM "projects"."projects" AS __in;
 
 -- delta (fiscal_year, project_code)
--- parameters: $1=as_of:date, $2=delta_0:list, $3=delta_1:list, $4=p_min_budget:money
+-- parameters: $1=as_of:date, $2=delta_batches:list, $3=p_min_budget:money
 SELECT 'project' AS "entity_type",
   CAST((CAST((CAST(CAST("p"."fiscal_year" AS TEXT) AS TEXT) || CAST('|' AS TEXT)) AS TEXT) || CAST("p"."project_code" AS TEXT)) AS VARCHAR) AS "entity_id",
   CAST("p"."project_name" AS VARCHAR) AS "entity_name",
@@ -53,6 +53,6 @@ SELECT 'project' AS "entity_type",
   CAST(json_build_object('project_name', CAST(("p"."project_name") AS VARCHAR), 'agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'budget', CAST(CAST(("p"."budget") AS DECIMAL(18,2)) AS VARCHAR), 'fiscal_year', CAST(("p"."fiscal_year") AS BIGINT), 'project_code', CAST(("p"."project_code") AS VARCHAR)) AS TEXT) AS "vars",
   CAST("p"."fiscal_year" AS TEXT) || '' || CAST("p"."project_code" AS TEXT) AS "delta_key"
 FROM "projects"."projects" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
-WHERE ("p"."fiscal_year", "p"."project_code") IN (SELECT CAST(__dk.k0 AS INTEGER), CAST(__dk.k1 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[]), CAST($3 AS TEXT[])) AS __dk(k0, k1))
-  AND (("p"."vote_result" = 'passed') AND ("p"."budget" > CAST($4 AS DECIMAL(18,2))))
+WHERE "p"."_batch_id" = ANY(CAST($2 AS TEXT[]))
+  AND (("p"."vote_result" = 'passed') AND ("p"."budget" > CAST($3 AS DECIMAL(18,2))))
   AND ((make_date(CAST("p"."fiscal_year" AS INTEGER), CAST(6 AS INTEGER), CAST(30 AS INTEGER)) + CAST(1 AS INTEGER)) <= CAST($1 AS DATE) AND NOT coalesce(((coalesce((SELECT sum(t0."amount") FROM "treasury"."payments" AS t0 WHERE t0."pay_date" <= CAST($1 AS DATE) AND (((t0."project_code" = "p"."project_code") AND (t0."fiscal_year" = "p"."fiscal_year")) AND (t0."pay_date" <= make_date(CAST("p"."fiscal_year" AS INTEGER), CAST(6 AS INTEGER), CAST(30 AS INTEGER))))), 0)) > 0), FALSE));

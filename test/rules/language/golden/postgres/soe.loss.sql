@@ -30,7 +30,7 @@ SELECT EXISTS (SELECT 1 FROM "assets"."soe_financials") AS ok;
 SELECT count(*) AS "rows" FROM "assets"."soe_financials" AS __in WHERE __in."period" <= to_char(CAST($1 AS DATE), 'YYYY-MM');
 
 -- delta (enterprise_code, period)
--- parameters: $1=as_of:date, $2=delta_0:list, $3=delta_1:list
+-- parameters: $1=as_of:date, $2=delta_batches:list
 SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS VARCHAR) AS "entity_id",
   CAST("f"."enterprise_name" AS VARCHAR) AS "entity_name",
@@ -50,5 +50,5 @@ SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS TEXT) || '' || CAST("f"."period" AS TEXT) AS "delta_key"
 FROM "assets"."soe_financials" AS "f"
 WHERE "f"."period" <= to_char(CAST($1 AS DATE), 'YYYY-MM')
-  AND ("f"."enterprise_code", "f"."period") IN (SELECT CAST(__dk.k0 AS VARCHAR), CAST(__dk.k1 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[]), CAST($3 AS TEXT[])) AS __dk(k0, k1))
+  AND "f"."_batch_id" = ANY(CAST($2 AS TEXT[]))
   AND ((right("f"."period", length('-12')) = '-12') AND ("f"."net_profit" < 0));

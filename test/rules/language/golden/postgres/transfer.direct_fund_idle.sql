@@ -35,7 +35,7 @@ SELECT EXISTS (SELECT 1 FROM "transfers"."disbursements") AS ok;
 SELECT count(*) AS "rows" FROM "transfers"."grants" AS __in WHERE __in."issued_date" <= CAST($1 AS DATE);
 
 -- delta (transfer_id)
--- parameters: $1=p_days:days, $2=as_of:date, $3=p_min_share_pct:percent, $4=delta_0:list
+-- parameters: $1=p_days:days, $2=as_of:date, $3=p_min_share_pct:percent, $4=delta_batches:list
 SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS VARCHAR) AS "entity_id",
   CAST("g"."program_name" AS VARCHAR) AS "entity_name",
@@ -55,6 +55,6 @@ SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS TEXT) AS "delta_key"
 FROM "transfers"."grants" AS "g"
 WHERE "g"."issued_date" <= CAST($2 AS DATE)
-  AND "g"."transfer_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0))
+  AND "g"."_batch_id" = ANY(CAST($4 AS TEXT[]))
   AND ("g"."direct_fund" AND ("g"."amount" > 0))
   AND (("g"."issued_date" + CAST(CAST($1 AS BIGINT) AS INTEGER)) <= CAST($2 AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($2 AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($1 AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($3 AS DOUBLE PRECISION) * "g"."amount")), FALSE));

@@ -31,7 +31,7 @@ SELECT EXISTS (SELECT 1 FROM "transfers"."grants") AS ok;
 SELECT count(*) AS "rows" FROM "transfers"."grants" AS __in WHERE __in."issued_date" <= CAST($1 AS DATE);
 
 -- delta (transfer_id)
--- parameters: $1=p_pass_through_days:days, $2=p_general_days:days, $3=p_special_days:days, $4=as_of:date, $5=delta_0:list
+-- parameters: $1=p_pass_through_days:days, $2=p_general_days:days, $3=p_special_days:days, $4=as_of:date, $5=delta_batches:list
 SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS VARCHAR) AS "entity_id",
   CAST("g"."program_name" AS VARCHAR) AS "entity_name",
@@ -51,6 +51,6 @@ SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS TEXT) AS "delta_key"
 FROM "transfers"."grants" AS "g" LEFT JOIN "ref"."budget_sessions" AS "s" ON (("s"."region_code" = "g"."from_region") AND ("s"."fiscal_year" = "g"."fiscal_year"))
 WHERE "g"."issued_date" <= CAST($4 AS DATE)
-  AND "g"."transfer_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($5 AS TEXT[])) AS __dk(k0))
+  AND "g"."_batch_id" = ANY(CAST($5 AS TEXT[]))
   AND ((coalesce("g"."received_date", "s"."congress_approved_date")) IS NOT NULL)
   AND (("g"."issued_date" > ((coalesce("g"."received_date", "s"."congress_approved_date")) + CAST(CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($1 AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END END AS INTEGER))) OR ("g"."issued_date" IS NULL AND ((coalesce("g"."received_date", "s"."congress_approved_date")) + CAST(CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($1 AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($2 AS BIGINT) ELSE CAST($3 AS BIGINT) END END AS INTEGER)) < CAST($4 AS DATE)));

@@ -32,7 +32,7 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($1 AS DATE);
 
 -- delta (payment_id)
--- parameters: $1=p_min_amount:money, $2=as_of:date, $3=scope:list, $4=delta_0:list
+-- parameters: $1=p_min_amount:money, $2=as_of:date, $3=scope:list, $4=delta_batches:list
 WITH fiscus_workdays AS NOT MATERIALIZED (SELECT day, is_workday, workday_ord AS ord FROM "fiscus"."calendar_days")
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
@@ -54,5 +54,5 @@ SELECT 'payment' AS "entity_type",
 FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($2 AS DATE)
   AND (CAST($3 AS TEXT[]) IS NULL OR "p"."agency_code" = ANY(CAST($3 AS TEXT[])))
-  AND "p"."payment_id" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($4 AS TEXT[])) AS __dk(k0))
+  AND "p"."_batch_id" = ANY(CAST($4 AS TEXT[]))
   AND (("p"."amount" >= CAST($1 AS DECIMAL(18,2))) AND (NOT coalesce((SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = "p"."pay_date"), CAST(EXTRACT(ISODOW FROM "p"."pay_date") AS INTEGER) <= 5)));
