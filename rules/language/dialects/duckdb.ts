@@ -119,6 +119,6 @@ export const duckdb: Dialect = {
   // The calendar's stored ordinal (migration 7): no window over the whole calendar in every query.
   workdayCte: () => `fiscus_workdays AS (SELECT day, is_workday, workday_ord AS ord FROM "fiscus"."calendar_days")`,
   materialized: (name, body) => `${name} AS MATERIALIZED (${body})`,
-  sourceRows: (name, body) => `${name} AS NOT MATERIALIZED (${body})`,
+  sourceRows: (name, body, fewRows) => `${name} AS ${fewRows ? '' : 'NOT '}MATERIALIZED (${body})`,
   semiJoin: 'SEMI JOIN',
 };

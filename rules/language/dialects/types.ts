@@ -150,9 +150,10 @@ export interface Dialect {
    * A CTE of a kind's source rows that later CTEs read several times: materialised where a
    * rescan costs more than a copy (PostgreSQL's row scans), inlined where each read is a
    * columnar scan with its own projection and filter pushed down (DuckDB: at 10M payments
-   * split_payment took 5.0 s over a materialised copy, 1.6 s inlined).
+   * split_payment took 5.0 s over a materialised copy, 1.6 s inlined). `fewRows`: the body keeps
+   * only a delta's touched keys, a copy of which is cheaper than scanning the table again.
    */
-  sourceRows(name: string, body: string): string;
+  sourceRows(name: string, body: string, fewRows?: boolean): string;
   /** Join keyword keeping rows of the left side with a match in a right side unique on the join keys. */
   semiJoin: string;
 }
