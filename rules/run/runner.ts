@@ -54,6 +54,11 @@ export interface RunOptions {
    * rule. The run's row is written first (finished_at empty until the end).
    */
   publish?: 'at-end' | 'as-found';
+  /**
+   * A delta touching more than this share of a one-column key's values runs in full instead
+   * (default 0.5: the restriction then costs more than it saves). 1 keeps every delta (tests).
+   */
+  deltaMaxShare?: number;
 }
 
 export type Outcome = 'evaluated' | 'skipped' | 'error';
@@ -476,7 +481,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
     state = await tables.states(inputTables(rule));
     if (!opts.full && !opts.scope) {
       const prev = (await tables.memo('fingerprints', () => readFingerprints(store))).get(id);
-      decision = await decide(store, rule, prev, { rule_hash: hash, as_of: opts.asOf, tables: state }, tables);
+      decision = await decide(store, rule, prev, { rule_hash: hash, as_of: opts.asOf, tables: state }, tables, opts.deltaMaxShare);
     }
   }
   if (opts.scope && rule.scope && (SCOPE_FLAG_COLUMNS as readonly string[]).includes(rule.scope.column)) {

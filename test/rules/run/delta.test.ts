@@ -178,7 +178,8 @@ describe.each(ENGINES)('delta evaluation equals a full run (%s)', (engine) => {
         const reports = await ingestPath(s, files);
         for (const r of reports) expect(r.status, JSON.stringify(r)).toMatch(/committed/);
       }
-      const i = await runRules(inc, rules, { asOf: AS_OF });
+      // Every delta kept (deltaMaxShare 1): the sample's few agencies would otherwise send most batches to a full run.
+      const i = await runRules(inc, rules, { asOf: AS_OF, deltaMaxShare: 1 });
       const f = await runRules(full, rules, { asOf: AS_OF, full: true });
       for (const o of i.rules) {
         expect(o.outcome, `${o.rule_id}: ${o.reason}`).not.toBe('error');
@@ -200,5 +201,18 @@ describe.each(ENGINES)('delta evaluation equals a full run (%s)', (engine) => {
     expect(modes.get('delta') ?? 0).toBeGreaterThanOrEqual(BATCHES * 8);
     // …and delta runs ended findings (corrections and reversals), not only added them.
     expect(Object.values(gone).reduce((a, n) => a + n, 0)).toBeGreaterThanOrEqual(3);
+
+    // With the default share, a batch reaching most agencies runs the agency-keyed rules in full, and says so.
+    const last = makeBatch(rng, 40, payments, live, await evidencePayments(inc), indicators, BATCHES + 1);
+    const file = join(dir, 'last', 'treasury.payments.csv');
+    mkdirSync(join(dir, 'last'), { recursive: true });
+    writeFileSync(file, csvText(payments, last.payments));
+    for (const s of [inc, full]) expect((await ingestPath(s, [file]))[0]!.status).toMatch(/committed/);
+    const i = await runRules(inc, rules, { asOf: AS_OF });
+    await runRules(full, rules, { asOf: AS_OF, full: true });
+    const lag = i.rules.find((o) => o.rule_id === 'treasury.three_public_rise')!;
+    expect(lag.mode).toBe('full');
+    expect(lag.reason).toMatch(/new batches touch \d+ of \d+ agency_code values/);
+    expect(await inc.all(flagsSql)).toEqual(await full.all(flagsSql));
   });
 });
