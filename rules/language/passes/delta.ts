@@ -17,7 +17,8 @@
  *
  * The pass returns facts, never edits the plan: `deltaPlan` says what the key is and how a
  * finding shows it, `deltaVariant` is a copy whose sources on delta tables are restricted to
- * the bound key lists (`$delta_0 … $delta_n`, emitted through the dialect).
+ * the bound key lists (`$delta_0 … $delta_n`, emitted through the dialect), or to the new batches'
+ * rows (`$delta_batches`) when the key is the table's primary key.
  */
 import type { ColumnDef, TableDef } from '../../../engine/feeds.ts';
 import type { DeltaPlan, IR, LogicPlan, Named, RowRef, RulePlan, SourcePlan } from '../plan/types.ts';
