@@ -91,7 +91,7 @@ export interface BindContext {
 }
 
 /** Part `name` (`delta_<i>`) of the touched keys, or undefined when `name` is no delta parameter. */
-export function deltaPart(name: string, ctx: BindContext): string[] | undefined {
+function deltaPart(name: string, ctx: BindContext): string[] | undefined {
   const m = /^delta_(\d+)$/.exec(name);
   if (!m) return undefined;
   const part = ctx.delta?.[Number(m[1])];
@@ -99,9 +99,9 @@ export function deltaPart(name: string, ctx: BindContext): string[] | undefined 
   return [...part];
 }
 
-/** The new batches for `$delta_batches`, or undefined when `name` is not that parameter. */
-export function deltaBatchesPart(name: string, ctx: BindContext): string[] | undefined {
-  if (name !== 'delta_batches') return undefined;
+/** The value of a delta list parameter (`$delta_<i>`, `$delta_batches`), or undefined when `name` is none. */
+export function deltaList(name: string, ctx: BindContext): string[] | undefined {
+  if (name !== 'delta_batches') return deltaPart(name, ctx);
   if (!ctx.deltaBatches) throw new BindError('the SQL uses $delta_batches, but no new batches were given for it');
   return [...ctx.deltaBatches];
 }
@@ -115,10 +115,8 @@ export function bindRule(p: DuckDBPreparedStatement, rule: Pick<CompiledRule, 'p
     else if (name === 'scope') {
       if (ctx.scope) p.bindList(i, ctx.scope, LIST(VARCHAR));
       else p.bindValue(i, null, LIST(VARCHAR));
-    } else if (/^delta_\d+$/.test(name)) {
-      p.bindList(i, deltaPart(name, ctx)!, LIST(VARCHAR));
-    } else if (name === 'delta_batches') {
-      p.bindList(i, deltaBatchesPart(name, ctx)!, LIST(VARCHAR));
+    } else if (/^delta_(\d+|batches)$/.test(name)) {
+      p.bindList(i, deltaList(name, ctx)!, LIST(VARCHAR));
     } else if (Object.hasOwn(rule.params, name)) {
       bindTyped(p, i, name, rule.params[name] as ParamValue, defs.get(name));
     } else {

@@ -15,7 +15,7 @@ import type { PostgresStore } from '../../engine/pg-store.ts';
 import { prepareReadOnly } from '../../engine/sql-guard.ts';
 import type { BoundParameter } from '../language/dialects/types.ts';
 import type { CompiledRule, RuleParamDef } from '../types.ts';
-import { BindError, bindRule, deltaBatchesPart, deltaPart, type BindContext, type ParamValue } from './bind.ts';
+import { BindError, bindRule, deltaList, type BindContext, type ParamValue } from './bind.ts';
 
 export interface RuleSql {
   sql: string;
@@ -128,7 +128,7 @@ function bindValues(rule: CompiledRule, q: RuleSql, ctx: BindContext): unknown[]
   return (q.parameters ?? []).map((p) => {
     if (p.name === 'as_of') return ctx.asOf;
     if (p.name === 'scope') return ctx.scope ? [...ctx.scope] : null;
-    const delta = deltaPart(p.name, ctx) ?? deltaBatchesPart(p.name, ctx);
+    const delta = deltaList(p.name, ctx);
     if (delta) return delta;
     if (!Object.hasOwn(rule.params, p.name)) {
       throw new BindError(`the SQL uses ${p.name}, which is neither as_of, scope nor a parameter of the rule`);

@@ -235,13 +235,26 @@ async function touchedKeys(store: Store, table: string, columns: readonly string
   return rows.map((r) => columns.map((_, i) => r[`k${i}`] ?? null));
 }
 
-/** Above this share of a one-column key's values touched, a delta runs in full (RunOptions.deltaMaxShare). */
-export const DELTA_MAX_SHARE = 0.5;
+/** Above this share of a column's values touched, a delta or scoped run is a full one (RunOptions.deltaMaxShare). */
+const MAX_TOUCHED_SHARE = 0.5;
+
+/**
+ * Why restricting a run to `touched` values of `column` gains nothing: they are more than `share`
+ * of the values the table holds. The restriction costs a join, so past that a full run is cheaper.
+ */
+async function mostlyTouched(
+  store: Store, table: string, column: string, touched: number, share: number, cache?: TableStateCache,
+): Promise<string | undefined> {
+  const count = async () =>
+    Number((await store.one<{ n: string | number }>(`SELECT count(DISTINCT ${quoteIdent(column)}) AS n FROM ${sqlName(table)}`))?.n ?? 0);
+  const total = await (cache ? cache.memo(`distinct\u0000${table}\u0000${column}`, count) : count());
+  return touched > total * share ? `new batches touch ${touched} of ${total} ${column} values` : undefined;
+}
 
 /** Delta evaluation when every changed table is one the rule's delta key covers and only gained batches. */
 async function deltaDecision(
   store: Store, rule: CompiledRule, prev: Fingerprint, now: TablesState, changed: readonly string[], cache?: TableStateCache,
-  maxShare = DELTA_MAX_SHARE,
+  maxShare = MAX_TOUCHED_SHARE,
 ): Promise<Decision | undefined> {
   const once = <T>(key: string, run: () => Promise<T>) => (cache ? cache.memo(key, run) : run());
   const delta = rule.delta;
@@ -271,9 +284,8 @@ async function deltaDecision(
       const col = delta.tables[t]![0]!;
       const table = requireFeedTable(t);
       if (table.key.length === 1 && table.key[0] === col) continue;
-      const total = await once(`distinct\u0000${t}\u0000${col}`, async () =>
-        Number((await store.one<{ n: string | number }>(`SELECT count(DISTINCT ${quoteIdent(col)}) AS n FROM ${sqlName(t)}`))?.n ?? 0));
-      if (touched.length > total * maxShare) return { mode: 'full', why: `new batches touch ${touched.length} of ${total} ${col} values` };
+      const why = await mostlyTouched(store, t, col, touched.length, maxShare, cache);
+      if (why) return { mode: 'full', why };
     }
   }
   const keys = delta.keys.map((_, i) => touched.map((k) => tuples.get(k)![i]!));
@@ -312,16 +324,12 @@ export async function decide(
   const only = await newBatchesOnly(store, scope.table, prev.tables[scope.table], now.tables[scope.table]);
   if ('why' in only) return { mode: 'full', why: only.why };
   const newBatches = only.batches;
-  const col = quoteIdent(scope.column);
   // The partitions touched: a one-column key of the scope table.
   const values = (await touchedKeys(store, scope.table, [scope.column], newBatches)).map(([v]) => v ?? null);
   if (values.some((v) => v === null)) return { mode: 'full', why: `a changed row has no ${scope.column}` };
   // A batch touching most partitions gains nothing from scoping, and the scope filter costs extra:
   // measured at 10M payments, a 1% batch spread over every agency ran slower scoped than full.
-  const total = await store.one<{ n: string | number }>(`SELECT count(DISTINCT ${col}) AS n FROM ${sqlName(scope.table)}`);
-  const partitions = Number(total?.n ?? 0);
-  if (values.length * 2 > partitions) {
-    return { mode: 'full', why: `new batches touch ${values.length} of ${partitions} ${scope.column} values` };
-  }
+  const why = await mostlyTouched(store, scope.table, scope.column, values.length, MAX_TOUCHED_SHARE, cache);
+  if (why) return { mode: 'full', why };
   return { mode: 'incremental', scope: (values as string[]).sort(), newBatches };
 }
