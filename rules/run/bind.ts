@@ -116,7 +116,8 @@ export function bindRule(p: DuckDBPreparedStatement, rule: Pick<CompiledRule, 'p
       if (ctx.scope) p.bindList(i, ctx.scope, LIST(VARCHAR));
       else p.bindValue(i, null, LIST(VARCHAR));
     } else if (/^delta_(\d+|batches)$/.test(name)) {
-      p.bindList(i, deltaList(name, ctx)!, LIST(VARCHAR));
+      // As JSON text (the DuckDB dialect's from_json): a list value costs a value per element.
+      p.bindVarchar(i, JSON.stringify(deltaList(name, ctx)!));
     } else if (Object.hasOwn(rule.params, name)) {
       bindTyped(p, i, name, rule.params[name] as ParamValue, defs.get(name));
     } else {
@@ -142,7 +143,7 @@ export function describeBindings(rule: Pick<CompiledRule, 'params' | 'meta'>, ct
 /**
  * The named values for a DuckDB `conn.run(sql, values)` call (tests and tools; the runner
  * binds through prepared statements, bindRule): `$as_of`, every `$p_<param>`, `$scope` and `$delta_<i>`,
- * only those `sql` uses (DuckDB refuses unknown names). Lists must be DuckDB list values.
+ * only those `sql` uses (DuckDB refuses unknown names). Lists must be DuckDB list values; the delta lists are JSON text (see bindRule).
  * The rule language itself knows no DuckDB value classes: this adapter is here.
  */
 export function bindValues(
@@ -158,9 +159,9 @@ export function bindValues(
   for (const [k, v] of Object.entries(rule.params)) all[k] = Array.isArray(v) ? listValue(v) : v;
   all.scope = scope && scope.length ? listValue(scope) : null;
   (delta ?? []).forEach((part, i) => {
-    all[`delta_${i}`] = listValue([...part]);
+    all[`delta_${i}`] = JSON.stringify(part);
   });
-  if (deltaBatches) all.delta_batches = listValue([...deltaBatches]);
+  if (deltaBatches) all.delta_batches = JSON.stringify(deltaBatches);
   const out: Record<string, DuckDBValue> = {};
   for (const k of used) if (k in all) out[k] = all[k]!;
   return out;

@@ -95,7 +95,8 @@ export interface Dialect {
   inListParamOrAll(name: string, x: string): string;
   /**
    * Delta evaluation: the row's key columns (`sql`, of SQL type `type`) equal one of the key
-   * tuples bound as text lists `$delta_0 … $delta_n` (zipped: tuple i is element i of each list).
+   * tuples bound as text lists `$delta_0 … $delta_n` (zipped: tuple i is element i of each list;
+   * DuckDB takes each list as the JSON text of a string array, PostgreSQL as a text[]).
    */
   inDeltaKeys(columns: readonly { sql: string; type: string }[]): string;
   /** `batchColumn` is one of the new batches, bound as the text list `$delta_batches`. */

@@ -35,7 +35,7 @@ SELECT EXISTS (SELECT 1 FROM "assets"."cards") AS ok;
 SELECT count(*) AS "rows" FROM "assets"."changes" AS __in WHERE __in."change_date" <= CAST($as_of AS DATE);
 
 -- delta (change_id)
--- parameters: $p_min_pct=p_min_pct:percent, $as_of=as_of:date, $scope=scope:list, $delta_batches=delta_batches:list, $p_appraisal_required_from=p_appraisal_required_from:money
+-- parameters: $p_min_pct=p_min_pct:percent, $as_of=as_of:date, $scope=scope:list, $delta_batches=delta_batches:string, $p_appraisal_required_from=p_appraisal_required_from:money
 SELECT 'asset_change' AS "entity_type",
   CAST("c"."change_id" AS VARCHAR) AS "entity_id",
   CAST("k"."asset_name" AS VARCHAR) AS "entity_name",
@@ -56,5 +56,5 @@ SELECT 'asset_change' AS "entity_type",
 FROM "assets"."changes" AS "c" LEFT JOIN "assets"."cards" AS "k" ON ("k"."asset_id" = "c"."asset_id") AND "k"."acquired_date" <= CAST($as_of AS DATE) LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "c"."agency_code")
 WHERE "c"."change_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "c"."agency_code"))
-  AND "c"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "c"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND (("c"."change_type" = 'dispose') AND ((("c"."appraised_value" IS NOT NULL) AND (("c"."amount" * 100) < (CAST($p_min_pct AS DOUBLE) * "c"."appraised_value"))) OR (("c"."appraised_value" IS NULL) AND ("k"."original_value" >= CAST($p_appraisal_required_from AS DECIMAL(18,2))))));

@@ -31,7 +31,7 @@ SELECT EXISTS (SELECT 1 FROM "assets"."cards") AS ok;
 SELECT count(*) AS "rows" FROM "assets"."cards" AS __in WHERE __in."acquired_date" <= CAST($as_of AS DATE);
 
 -- delta (asset_id)
--- parameters: $p_min_value=p_min_value:money, $as_of=as_of:date, $scope=scope:list, $delta_batches=delta_batches:list, $p_categories=p_categories:list
+-- parameters: $p_min_value=p_min_value:money, $as_of=as_of:date, $scope=scope:list, $delta_batches=delta_batches:string, $p_categories=p_categories:list
 SELECT 'asset' AS "entity_type",
   CAST("k"."asset_id" AS VARCHAR) AS "entity_id",
   CAST("k"."asset_name" AS VARCHAR) AS "entity_name",
@@ -52,5 +52,5 @@ SELECT 'asset' AS "entity_type",
 FROM "assets"."cards" AS "k" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "k"."agency_code")
 WHERE "k"."acquired_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "k"."agency_code"))
-  AND "k"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "k"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND ((list_contains(CAST($p_categories AS VARCHAR[]), CAST("k"."category" AS VARCHAR)) AND ("k"."status" = 'idle')) AND ("k"."original_value" >= CAST($p_min_value AS DECIMAL(18,2))));

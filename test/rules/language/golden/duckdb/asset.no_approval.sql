@@ -35,7 +35,7 @@ SELECT EXISTS (SELECT 1 FROM "assets"."cards") AS ok;
 SELECT count(*) AS "rows" FROM "assets"."changes" AS __in WHERE __in."change_date" <= CAST($as_of AS DATE);
 
 -- delta (change_id)
--- parameters: $as_of=as_of:date, $scope=scope:list, $delta_batches=delta_batches:list, $p_change_types=p_change_types:list
+-- parameters: $as_of=as_of:date, $scope=scope:list, $delta_batches=delta_batches:string, $p_change_types=p_change_types:list
 SELECT 'asset_change' AS "entity_type",
   CAST("c"."change_id" AS VARCHAR) AS "entity_id",
   CAST("k"."asset_name" AS VARCHAR) AS "entity_name",
@@ -56,5 +56,5 @@ SELECT 'asset_change' AS "entity_type",
 FROM "assets"."changes" AS "c" LEFT JOIN "assets"."cards" AS "k" ON ("k"."asset_id" = "c"."asset_id") AND "k"."acquired_date" <= CAST($as_of AS DATE) LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "c"."agency_code")
 WHERE "c"."change_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "c"."agency_code"))
-  AND "c"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "c"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND (list_contains(CAST($p_change_types AS VARCHAR[]), CAST("c"."change_type" AS VARCHAR)) AND ("c"."approval_no" IS NULL OR trim("c"."approval_no") = ''));

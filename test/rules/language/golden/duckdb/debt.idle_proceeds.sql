@@ -39,7 +39,7 @@ SELECT EXISTS (SELECT 1 FROM "debt"."spending") AS ok;
 SELECT count(*) AS "rows" FROM "debt"."allocations" AS __in WHERE __in."allocation_date" <= CAST($as_of AS DATE);
 
 -- delta (allocation_id)
--- parameters: $p_days=p_days:days, $as_of=as_of:date, $p_min_share_pct=p_min_share_pct:percent, $delta_batches=delta_batches:list
+-- parameters: $p_days=p_days:days, $as_of=as_of:date, $p_min_share_pct=p_min_share_pct:percent, $delta_batches=delta_batches:string
 SELECT 'allocation' AS "entity_type",
   CAST("a"."allocation_id" AS VARCHAR) AS "entity_id",
   CAST("a"."project_name" AS VARCHAR) AS "entity_name",
@@ -59,6 +59,6 @@ SELECT 'allocation' AS "entity_type",
   CAST("a"."allocation_id" AS VARCHAR) AS "delta_key"
 FROM "debt"."allocations" AS "a" JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "a"."bond_code") AND "b"."issue_date" <= CAST($as_of AS DATE)
 WHERE "a"."allocation_date" <= CAST($as_of AS DATE)
-  AND "a"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "a"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND ("b"."bond_type" = 'special')
   AND (("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($p_min_share_pct AS DOUBLE) * "a"."amount")), FALSE));

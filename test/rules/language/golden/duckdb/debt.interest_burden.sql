@@ -32,7 +32,7 @@ SELECT EXISTS (SELECT 1 FROM "debt"."positions") AS ok;
 SELECT count(*) AS "rows", count(*) FILTER (WHERE __in."interest_paid" IS NULL OR __in."general_expenditure" IS NULL) AS "not_judged", count(*) FILTER (WHERE __in."interest_paid" IS NULL) AS "missing_interest_paid", count(*) FILTER (WHERE __in."general_expenditure" IS NULL) AS "missing_general_expenditure" FROM "debt"."positions" AS __in WHERE __in."fiscal_year" <= year(CAST($as_of AS DATE));
 
 -- delta (region_code, fiscal_year)
--- parameters: $p_max_pct=p_max_pct:percent, $as_of=as_of:date, $delta_batches=delta_batches:list
+-- parameters: $p_max_pct=p_max_pct:percent, $as_of=as_of:date, $delta_batches=delta_batches:string
 SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS VARCHAR) AS "entity_id",
   CAST("r"."region_name" AS VARCHAR) AS "entity_name",
@@ -52,7 +52,7 @@ SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS VARCHAR) || '' || CAST("d"."fiscal_year" AS VARCHAR) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= year(CAST($as_of AS DATE))
-  AND "d"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "d"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND "d"."interest_paid" IS NOT NULL
   AND "d"."general_expenditure" IS NOT NULL
   AND (("d"."interest_paid" * 100) > (CAST($p_max_pct AS DOUBLE) * "d"."general_expenditure"));

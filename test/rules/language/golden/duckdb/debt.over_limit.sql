@@ -30,7 +30,7 @@ SELECT EXISTS (SELECT 1 FROM "debt"."positions") AS ok;
 SELECT count(*) AS "rows" FROM "debt"."positions" AS __in WHERE __in."fiscal_year" <= year(CAST($as_of AS DATE));
 
 -- delta (region_code, fiscal_year)
--- parameters: $as_of=as_of:date, $delta_batches=delta_batches:list
+-- parameters: $as_of=as_of:date, $delta_batches=delta_batches:string
 SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS VARCHAR) AS "entity_id",
   CAST("r"."region_name" AS VARCHAR) AS "entity_name",
@@ -50,5 +50,5 @@ SELECT 'region' AS "entity_type",
   CAST("d"."region_code" AS VARCHAR) || '' || CAST("d"."fiscal_year" AS VARCHAR) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= year(CAST($as_of AS DATE))
-  AND "d"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "d"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND ("d"."debt_balance" > "d"."debt_limit");

@@ -38,7 +38,7 @@ SELECT EXISTS (SELECT 1 FROM "projects"."progress") AS ok;
 SELECT count(*) AS "rows" FROM "projects"."milestones" AS __in;
 
 -- delta (milestone_id)
--- parameters: $p_grace_days=p_grace_days:days, $delta_batches=delta_batches:list, $as_of=as_of:date
+-- parameters: $p_grace_days=p_grace_days:days, $delta_batches=delta_batches:string, $as_of=as_of:date
 SELECT 'project' AS "entity_type",
   CAST((CAST((CAST(CAST("m"."fiscal_year" AS VARCHAR) AS VARCHAR) || CAST('|' AS VARCHAR)) AS VARCHAR) || CAST("m"."project_code" AS VARCHAR)) AS VARCHAR) AS "entity_id",
   CAST("p"."project_name" AS VARCHAR) AS "entity_name",
@@ -57,6 +57,6 @@ SELECT 'project' AS "entity_type",
   json_object('project_name', CAST(("p"."project_name") AS VARCHAR), 'milestone', CAST(("m"."description") AS VARCHAR), 'planned_date', CAST(("m"."planned_date") AS VARCHAR), 'grace_days', CAST((CAST($p_grace_days AS BIGINT)) AS BIGINT), 'project_code', CAST(("p"."project_code") AS VARCHAR)) AS "vars",
   CAST("m"."milestone_id" AS VARCHAR) AS "delta_key"
 FROM "projects"."milestones" AS "m" JOIN "projects"."projects" AS "p" ON (("p"."project_code" = "m"."project_code") AND ("p"."fiscal_year" = "m"."fiscal_year"))
-WHERE "m"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+WHERE "m"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND ("p"."vote_result" = 'passed')
   AND (("m"."planned_date" + CAST(CAST($p_grace_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce(EXISTS (SELECT 1 FROM "projects"."progress" AS t0 WHERE ((((t0."project_code" = "m"."project_code") AND (t0."fiscal_year" = "m"."fiscal_year")) AND (t0."report_date" >= "m"."planned_date")) AND (t0."report_date" <= ("m"."planned_date" + CAST(CAST($p_grace_days AS BIGINT) AS INTEGER))))), FALSE));

@@ -34,7 +34,7 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 SELECT count(*) AS "rows" FROM "projects"."projects" AS __in;
 
 -- delta (fiscal_year, project_code)
--- parameters: $as_of=as_of:date, $delta_batches=delta_batches:list, $p_min_budget=p_min_budget:money
+-- parameters: $as_of=as_of:date, $delta_batches=delta_batches:string, $p_min_budget=p_min_budget:money
 SELECT 'project' AS "entity_type",
   CAST((CAST((CAST(CAST("p"."fiscal_year" AS VARCHAR) AS VARCHAR) || CAST('|' AS VARCHAR)) AS VARCHAR) || CAST("p"."project_code" AS VARCHAR)) AS VARCHAR) AS "entity_id",
   CAST("p"."project_name" AS VARCHAR) AS "entity_name",
@@ -53,6 +53,6 @@ SELECT 'project' AS "entity_type",
   json_object('project_name', CAST(("p"."project_name") AS VARCHAR), 'agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'budget', CAST(CAST(("p"."budget") AS DECIMAL(18,2)) AS VARCHAR), 'fiscal_year', CAST(("p"."fiscal_year") AS BIGINT), 'project_code', CAST(("p"."project_code") AS VARCHAR)) AS "vars",
   CAST("p"."fiscal_year" AS VARCHAR) || '' || CAST("p"."project_code" AS VARCHAR) AS "delta_key"
 FROM "projects"."projects" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
-WHERE "p"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+WHERE "p"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND (("p"."vote_result" = 'passed') AND ("p"."budget" > CAST($p_min_budget AS DECIMAL(18,2))))
   AND ((make_date(CAST("p"."fiscal_year" AS INTEGER), CAST(6 AS INTEGER), CAST(30 AS INTEGER)) + CAST(1 AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce(((coalesce((SELECT sum(t0."amount") FROM "treasury"."payments" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."project_code" = "p"."project_code") AND (t0."fiscal_year" = "p"."fiscal_year")) AND (t0."pay_date" <= make_date(CAST("p"."fiscal_year" AS INTEGER), CAST(6 AS INTEGER), CAST(30 AS INTEGER))))), 0)) > 0), FALSE));

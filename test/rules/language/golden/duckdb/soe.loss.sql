@@ -30,7 +30,7 @@ SELECT EXISTS (SELECT 1 FROM "assets"."soe_financials") AS ok;
 SELECT count(*) AS "rows" FROM "assets"."soe_financials" AS __in WHERE __in."period" <= strftime(CAST($as_of AS DATE), '%Y-%m');
 
 -- delta (enterprise_code, period)
--- parameters: $as_of=as_of:date, $delta_batches=delta_batches:list
+-- parameters: $as_of=as_of:date, $delta_batches=delta_batches:string
 SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS VARCHAR) AS "entity_id",
   CAST("f"."enterprise_name" AS VARCHAR) AS "entity_name",
@@ -50,5 +50,5 @@ SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS VARCHAR) || '' || CAST("f"."period" AS VARCHAR) AS "delta_key"
 FROM "assets"."soe_financials" AS "f"
 WHERE "f"."period" <= strftime(CAST($as_of AS DATE), '%Y-%m')
-  AND "f"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "f"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND (ends_with("f"."period", '-12') AND ("f"."net_profit" < 0));

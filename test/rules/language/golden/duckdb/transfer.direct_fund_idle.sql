@@ -35,7 +35,7 @@ SELECT EXISTS (SELECT 1 FROM "transfers"."disbursements") AS ok;
 SELECT count(*) AS "rows" FROM "transfers"."grants" AS __in WHERE __in."issued_date" <= CAST($as_of AS DATE);
 
 -- delta (transfer_id)
--- parameters: $p_days=p_days:days, $as_of=as_of:date, $p_min_share_pct=p_min_share_pct:percent, $delta_batches=delta_batches:list
+-- parameters: $p_days=p_days:days, $as_of=as_of:date, $p_min_share_pct=p_min_share_pct:percent, $delta_batches=delta_batches:string
 SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS VARCHAR) AS "entity_id",
   CAST("g"."program_name" AS VARCHAR) AS "entity_name",
@@ -55,6 +55,6 @@ SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS VARCHAR) AS "delta_key"
 FROM "transfers"."grants" AS "g"
 WHERE "g"."issued_date" <= CAST($as_of AS DATE)
-  AND "g"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "g"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND ("g"."direct_fund" AND ("g"."amount" > 0))
   AND (("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "transfers"."disbursements" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND ((t0."transfer_id" = "g"."transfer_id") AND (t0."pay_date" <= ("g"."issued_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($p_min_share_pct AS DOUBLE) * "g"."amount")), FALSE));

@@ -31,7 +31,7 @@ SELECT EXISTS (SELECT 1 FROM "transfers"."grants") AS ok;
 SELECT count(*) AS "rows" FROM "transfers"."grants" AS __in WHERE __in."issued_date" <= CAST($as_of AS DATE);
 
 -- delta (transfer_id)
--- parameters: $p_pass_through_days=p_pass_through_days:days, $p_general_days=p_general_days:days, $p_special_days=p_special_days:days, $as_of=as_of:date, $delta_batches=delta_batches:list
+-- parameters: $p_pass_through_days=p_pass_through_days:days, $p_general_days=p_general_days:days, $p_special_days=p_special_days:days, $as_of=as_of:date, $delta_batches=delta_batches:string
 SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS VARCHAR) AS "entity_id",
   CAST("g"."program_name" AS VARCHAR) AS "entity_name",
@@ -51,6 +51,6 @@ SELECT 'transfer' AS "entity_type",
   CAST("g"."transfer_id" AS VARCHAR) AS "delta_key"
 FROM "transfers"."grants" AS "g" LEFT JOIN "ref"."budget_sessions" AS "s" ON (("s"."region_code" = "g"."from_region") AND ("s"."fiscal_year" = "g"."fiscal_year"))
 WHERE "g"."issued_date" <= CAST($as_of AS DATE)
-  AND "g"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "g"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND ((coalesce("g"."received_date", "s"."congress_approved_date")) IS NOT NULL)
   AND (("g"."issued_date" > ((coalesce("g"."received_date", "s"."congress_approved_date")) + CAST(CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($p_pass_through_days AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($p_general_days AS BIGINT) ELSE CAST($p_special_days AS BIGINT) END END AS INTEGER))) OR ("g"."issued_date" IS NULL AND ((coalesce("g"."received_date", "s"."congress_approved_date")) + CAST(CASE WHEN ("g"."received_date" IS NOT NULL) THEN CAST($p_pass_through_days AS BIGINT) ELSE CASE WHEN ("g"."category" = 'general') THEN CAST($p_general_days AS BIGINT) ELSE CAST($p_special_days AS BIGINT) END END AS INTEGER)) < CAST($as_of AS DATE)));

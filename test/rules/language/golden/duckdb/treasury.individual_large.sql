@@ -31,7 +31,7 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($as_of AS DATE);
 
 -- delta (payment_id)
--- parameters: $p_min_amount=p_min_amount:money, $as_of=as_of:date, $scope=scope:list, $delta_batches=delta_batches:list, $p_allowed_econ_prefixes=p_allowed_econ_prefixes:list
+-- parameters: $p_min_amount=p_min_amount:money, $as_of=as_of:date, $scope=scope:list, $delta_batches=delta_batches:string, $p_allowed_econ_prefixes=p_allowed_econ_prefixes:list
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
   CAST("p"."payee_name" AS VARCHAR) AS "entity_name",
@@ -52,5 +52,5 @@ SELECT 'payment' AS "entity_type",
 FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "p"."agency_code"))
-  AND "p"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "p"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND ((("p"."payee_type" = 'individual') AND ("p"."amount" >= CAST($p_min_amount AS DECIMAL(18,2)))) AND (NOT list_contains(CAST($p_allowed_econ_prefixes AS VARCHAR[]), CAST((left("p"."econ_code", 3)) AS VARCHAR))));

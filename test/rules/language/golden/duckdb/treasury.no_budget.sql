@@ -35,7 +35,7 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."budget_indicators") AS ok;
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($as_of AS DATE);
 
 -- delta (payment_id)
--- parameters: $as_of=as_of:date, $scope=scope:list, $delta_batches=delta_batches:list
+-- parameters: $as_of=as_of:date, $scope=scope:list, $delta_batches=delta_batches:string
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
   CAST("p"."payee_name" AS VARCHAR) AS "entity_name",
@@ -56,5 +56,5 @@ SELECT 'payment' AS "entity_type",
 FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") LEFT JOIN "treasury"."budget_indicators" AS "i" ON ("i"."indicator_id" = "p"."indicator_id") AND "i"."approved_date" <= CAST($as_of AS DATE) LEFT JOIN (SELECT "line"."fiscal_year" AS "fiscal_year", "line"."agency_code" AS "agency_code", "line"."func_code" AS "func_code", "line"."econ_code" AS "econ_code", sum("line"."amount") AS "budget" FROM "treasury"."budget_indicators" AS "line" WHERE "line"."approved_date" <= CAST($as_of AS DATE) GROUP BY "line"."fiscal_year", "line"."agency_code", "line"."func_code", "line"."econ_code") AS "line" ON (((("line"."fiscal_year" = "p"."fiscal_year") AND ("line"."agency_code" = "p"."agency_code")) AND ("line"."func_code" = "p"."func_code")) AND ("line"."econ_code" = "p"."econ_code"))
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "p"."agency_code"))
-  AND "p"."_batch_id" IN (SELECT unnest(CAST($delta_batches AS VARCHAR[])))
+  AND "p"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND (("p"."amount" > 0) AND (((("p"."indicator_id" IS NULL OR trim("p"."indicator_id") = '')) OR (((NOT ("p"."indicator_id" IS NULL OR trim("p"."indicator_id") = '')) AND (("i"."indicator_id" IS NULL) OR ("i"."agency_code" <> "p"."agency_code"))))) OR ((coalesce("line"."budget", 0)) = 0)));
