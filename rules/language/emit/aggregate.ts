@@ -5,7 +5,7 @@ import { atDatesCte, emitGrouped } from './grouped.ts';
 import type { KindEmitter } from './kind.ts';
 
 export const emitAggregate: KindEmitter<AggregatePlan> = (d, p) => {
-  const side = emitGrouped(d, p.side, 'fiscus_g', !!p.at);
+  const side = emitGrouped(d, p.side, 'fiscus_g', p.at);
   const primary = p.side.source.primary.table;
   const ctes = [...(p.at ? [atDatesCte(d, p.at, primary)] : []), side.cte];
   const ctx = { d };

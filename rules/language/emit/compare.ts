@@ -6,8 +6,8 @@ import type { KindEmitter } from './kind.ts';
 import { nullSafeCompareKeys } from '../passes/never-null.ts';
 
 export const emitCompare: KindEmitter<ComparePlan> = (d, p) => {
-  const l = emitGrouped(d, p.left, 'fiscus_l', !!p.at);
-  const r = emitGrouped(d, p.right, 'fiscus_r', !!p.at);
+  const l = emitGrouped(d, p.left, 'fiscus_l', p.at);
+  const r = emitGrouped(d, p.right, 'fiscus_r', p.at);
   const ctes = [...(p.at ? [atDatesCte(d, p.at, p.left.source.primary.table)] : []), l.cte, r.cte];
   const nullSafe = nullSafeCompareKeys(p.left, p.right);
   const keys = [...(p.at ? [{ name: 'at', nullSafe: false }] : []), ...p.left.groups.map((g, i) => ({ name: g.name, nullSafe: nullSafe[i]! }))];

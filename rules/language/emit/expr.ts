@@ -15,6 +15,8 @@ export interface EmitCtx {
   readonly d: Dialect;
   /** Where a row's column is read from, when not from the row itself. */
   readonly column?: (row: RowRef, col: string) => string | undefined;
+  /** The SQL of a node the kind computed elsewhere (an aggregate combined from partial ones, emit/at-rollup.ts). */
+  readonly node?: (n: IR) => string | undefined;
 }
 
 export function relSql(d: Dialect, row: Pick<RowRef, 'rel' | 'quoted'>): string {
@@ -32,6 +34,8 @@ export function tableFrom(d: Dialect, t: TableDef, rel: string): string {
 export function emitExpr(n: IR, c: EmitCtx): string {
   const d = c.d;
   const r = (x: IR) => emitExpr(x, c);
+  const given = c.node?.(n);
+  if (given !== undefined) return given;
   const own = d.emitNode?.(n, r);
   if (own !== undefined) return own;
   switch (n.k) {

@@ -6,6 +6,7 @@ import { AS_OF_COLUMNS, asOfParam } from './as-of.ts';
 import { emitExpr } from './expr.ts';
 import { emitSource, plainColumns, whereSql, type EmittedSource } from './source.ts';
 import { keyMayBeNull } from '../passes/never-null.ts';
+import { rolledUpAtSide } from './at-rollup.ts';
 
 /**
  * Two group keys that must match: `=` where one side can never be NULL (the same rows in a
@@ -25,7 +26,8 @@ export interface EmittedSide {
   evidenceKeys(ref: string, cap?: string): string;
 }
 
-export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, at: boolean): EmittedSide {
+export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, atDates: AtDates | undefined): EmittedSide {
+  const at = atDates !== undefined;
   const c = { d };
   const src = emitSource(d, side.source);
   const groups = side.groups.map((g) => ({ name: g.name, sql: emitExpr(g.expr, c), nullable: keyMayBeNull(g, side.source) }));
@@ -37,7 +39,8 @@ export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, at: 
   ];
   const groupBy = [...(at ? ['fiscus_at.at'] : []), ...groups.map((g) => g.sql)];
   const from = at ? `fiscus_at CROSS JOIN ${src.from}` : src.from;
-  const cte = `${cteName} AS (SELECT ${cols.join(', ')} FROM ${from}${whereSql(src.where)} GROUP BY ${groupBy.join(', ')})`;
+  const cte = (atDates && rolledUpAtSide(d, side, cteName, atDates, src))
+    || `${cteName} AS (SELECT ${cols.join(', ')} FROM ${from}${whereSql(src.where)} GROUP BY ${groupBy.join(', ')})`;
   // Evidence keys are listed for the findings only (a correlated subquery over the same rows),
   // not for every group: listing keys of every group costs more than the rule itself.
   const keyExprs = [...(at ? [{ sql: 'fiscus_at.at', name: 'at', nullable: false }] : []), ...groups];
