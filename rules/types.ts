@@ -136,6 +136,9 @@ export interface RuleResultRow {
 /** Separates the parts of a finding's `delta_key` (a control character no code or date contains); the runner joins touched keys with it too. */
 export const DELTA_KEY_SEPARATOR = '\u001f';
 
+/** The delta evaluation's list parameters: `$delta_<i>` (part i of the touched keys) and `$delta_batches`. */
+export const isDeltaParam = (name: string): boolean => /^delta_(\d+|batches)$/.test(name);
+
 export const RESULT_COLUMNS = [
   'entity_type', 'entity_id', 'entity_name', 'region_code', 'agency_code', 'fiscal_year',
   'period_start', 'period_end', 'severity', 'measure_name', 'measure_value', 'threshold',

@@ -9,7 +9,7 @@ import {
   BOOLEAN, DOUBLE, DuckDBDateValue, DuckDBDecimalValue, INTEGER, LIST, VARCHAR, listValue,
   type DuckDBPreparedStatement, type DuckDBValue,
 } from '@duckdb/node-api';
-import type { CompiledRule, RuleParamDef } from '../types.ts';
+import { isDeltaParam, type CompiledRule, type RuleParamDef } from '../types.ts';
 
 export type ParamValue = string | number | boolean | string[] | null;
 
@@ -115,7 +115,7 @@ export function bindRule(p: DuckDBPreparedStatement, rule: Pick<CompiledRule, 'p
     else if (name === 'scope') {
       if (ctx.scope) p.bindList(i, ctx.scope, LIST(VARCHAR));
       else p.bindValue(i, null, LIST(VARCHAR));
-    } else if (/^delta_(\d+|batches)$/.test(name)) {
+    } else if (isDeltaParam(name)) {
       // As JSON text (the DuckDB dialect's from_json): a list value costs a value per element.
       p.bindVarchar(i, JSON.stringify(deltaList(name, ctx)!));
     } else if (Object.hasOwn(rule.params, name)) {

@@ -2,6 +2,7 @@
 import { quoteIdent } from '../../../engine/feeds.ts';
 import { sqlString } from '../../../engine/sql-quote.ts';
 import { PARAM_MARK, rowValue, type Dialect, type SqlType } from './types.ts';
+import { isDeltaParam } from '../../types.ts';
 
 function duckType(t: SqlType): string {
   switch (t) {
@@ -41,7 +42,7 @@ export const duckdb: Dialect = {
       if (!seen.has(name)) {
         seen.add(name);
         // The delta lists are bound as JSON text (jsonTextList).
-        parameters.push({ name, type: /^delta_(\d+|batches)$/.test(name) ? 'string' : types(name) });
+        parameters.push({ name, type: isDeltaParam(name) ? 'string' : types(name) });
       }
       return `$${name}`;
     });

@@ -19,6 +19,7 @@
 import type { Dialect } from '../dialects/types.ts';
 import type { AtDates, GroupedPlan, IR } from '../plan/types.ts';
 import { conjuncts } from '../passes/prefilter.ts';
+import { nodesOf } from '../plan/walk.ts';
 import { emitExpr, relSql, type EmitCtx } from './expr.ts';
 import { whereSql, type EmittedSource } from './source.ts';
 
@@ -31,52 +32,8 @@ const COMBINE: Record<string, (partial: string) => string> = {
   any_value: (x) => `min(${x})`,
 };
 
-/** The node and every node below it. */
-function nodes(n: IR | undefined, out: IR[] = []): IR[] {
-  if (!n) return out;
-  out.push(n);
-  switch (n.k) {
-    case 'let':
-      nodes(n.body, out);
-      break;
-    case 'unary':
-    case 'isnull':
-      nodes(n.arg, out);
-      break;
-    case 'binary':
-      nodes(n.left, out);
-      nodes(n.right, out);
-      break;
-    case 'between':
-      [n.arg, n.lo, n.hi].forEach((x) => nodes(x, out));
-      break;
-    case 'in':
-      nodes(n.arg, out);
-      n.items.forEach((x) => nodes(x, out));
-      break;
-    case 'inlist':
-      nodes(n.arg, out);
-      nodes(n.list, out);
-      break;
-    case 'call':
-      n.args.forEach((x) => nodes(x, out));
-      nodes(n.filter, out);
-      break;
-    case 'sub':
-      nodes(n.where, out);
-      nodes(n.aggregate, out);
-      break;
-    case 'field':
-      nodes(n.name, out);
-      break;
-    default:
-      break;
-  }
-  return out;
-}
-
 const isAt = (n: IR) => n.k === 'slot' && n.rel === 'fiscus_at' && n.name === 'at';
-const readsAt = (e: IR | undefined) => nodes(e).some(isAt);
+const readsAt = (e: IR | undefined) => nodesOf(e).some(isAt);
 
 /** An aggregate call itself (not an expression over one). */
 const isAggCall = (n: IR): n is Extract<IR, { k: 'call' }> =>
@@ -122,7 +79,7 @@ export function rolledUpAtSide(d: Dialect, side: GroupedPlan, cteName: string, a
   const rest = withAt.filter((c) => c !== bound.cond);
   const carried = new Set<string>();
   for (const c of rest) {
-    for (const n of nodes(c)) {
+    for (const n of nodesOf(c)) {
       if (n.k === 'sub' || n.k === 'field' || (n.k === 'call' && n.agg)) return undefined;
       if (n.k !== 'col') continue;
       if (!onPrimary(n) || n.col.name === bound.column) return undefined;
@@ -133,14 +90,15 @@ export function rolledUpAtSide(d: Dialect, side: GroupedPlan, cteName: string, a
   // Every aggregate combinable, and nothing of the row read outside an aggregate.
   const aggs: Extract<IR, { k: 'call' }>[] = [];
   for (const x of side.computes) {
+    const all = nodesOf(x.expr);
     const inside = new Set<IR>();
-    for (const n of nodes(x.expr)) {
+    for (const n of all) {
       if (!isAggCall(n)) continue;
       if (n.distinct || !COMBINE[n.fn]) return undefined;
       aggs.push(n);
-      nodes(n).forEach((m) => inside.add(m));
+      nodesOf(n).forEach((m) => inside.add(m));
     }
-    if (nodes(x.expr).some((n) => (n.k === 'col' || n.k === 'sub' || n.k === 'field') && !inside.has(n))) return undefined;
+    if (all.some((n) => (n.k === 'col' || n.k === 'sub' || n.k === 'field') && !inside.has(n))) return undefined;
   }
 
   const c: EmitCtx = { d };

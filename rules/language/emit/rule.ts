@@ -3,7 +3,7 @@
  * the preconditions and the input counts, each as `{ sql, parameters }` for one dialect.
  */
 import { feedTable, type TableDef } from '../../../engine/feeds.ts';
-import { DELTA_KEY_SEPARATOR, type CompiledRule, type Precondition, type RuleParamDef } from '../../types.ts';
+import { DELTA_KEY_SEPARATOR, isDeltaParam, type CompiledRule, type Precondition, type RuleParamDef } from '../../types.ts';
 import type { RuleDefinition } from '../definition.ts';
 import type { Dialect } from '../dialects/types.ts';
 import { kindModule } from '../kinds.ts';
@@ -32,7 +32,7 @@ export function emitRule(
 ): CompiledRule {
   const ptypes = new Map<string, RuleParamDef['type']>(def.meta.params.map((p) => [`p_${p.name}`, p.type]));
   const typeOf = (name: string): RuleParamDef['type'] =>
-    name === 'as_of' ? 'date' : name === 'scope' || /^delta_(\d+|batches)$/.test(name) ? 'list' : ptypes.get(name) ?? 'string';
+    name === 'as_of' ? 'date' : name === 'scope' || isDeltaParam(name) ? 'list' : ptypes.get(name) ?? 'string';
   const emit = (text: string) => d.finalize(text, typeOf);
 
   const f = kindModule(plan.kind).emit(d, plan.logic, plan);

@@ -24,6 +24,7 @@ import type { ColumnDef, TableDef } from '../../../engine/feeds.ts';
 import type { DeltaPlan, IR, LogicPlan, Named, RowRef, RulePlan, SourcePlan } from '../plan/types.ts';
 import { conjuncts } from './prefilter.ts';
 import { mapSources, sourcesOf } from './sources.ts';
+import { forEachNode } from '../plan/walk.ts';
 
 const NO_SPAN = { file: '', line: 1, column: 1 };
 
@@ -95,22 +96,6 @@ function candidates(p: LogicPlan): Candidate[] {
       });
       return out;
     }
-  }
-}
-
-/** Every IR node of a plan value (logic, envelope), found by walking it: a new kind needs no change here. */
-function forEachNode(v: unknown, f: (n: IR) => void): void {
-  if (Array.isArray(v)) {
-    for (const x of v) forEachNode(x, f);
-    return;
-  }
-  if (!v || typeof v !== 'object' || v instanceof Map) return;
-  const o = v as Record<string, unknown>;
-  if (typeof o.k === 'string' && 'span' in o && 'type' in o) f(o as unknown as IR);
-  for (const [key, x] of Object.entries(o)) {
-    // Row references and column definitions are not expressions (and TableDefs are large).
-    if (key === 'row' || key === 'col' || key === 'table' || key === 'primary' || key === 'span' || key === 'enumValues') continue;
-    forEachNode(x, f);
   }
 }
 
