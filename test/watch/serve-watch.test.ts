@@ -134,6 +134,9 @@ describe('fiscus serve --watch', () => {
     await waitFor('the second stream', () => fromStart.events[1]);
     expect(fromStart.events.map((e) => e.data!.evidence[0]!.key)).toEqual(['OLD-S0', 'NEW-S0']);
     expect(readdirSync(join(dir, DONE_DIR)).sort()).toEqual(['treasury.payments_new.csv', 'treasury.payments_old.csv']);
+    // Findings are published as they are found, so the alert can reach SSE before the run's own
+    // 'rules' event (emitted when runRules returns): wait for it rather than expect it already.
+    await waitFor('the watcher\'s rules event', () => ofType(watchEvents, 'rules')[0]);
     expect(ofType(watchEvents, 'rules')).toHaveLength(1);
     // The same alert reaches the webhook (subscribed from now: not the old one).
     await waitFor('the webhook delivery', () => hooks[0]);
