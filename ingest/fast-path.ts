@@ -28,14 +28,21 @@ const BAD_ROW = 'fiscus:bad-row';
  * against the batch's distinct keys: one hash join, which DuckDB parallelises and can spill.
  * Into a table that was empty (`wasEmpty`: a first load) the batch is the table, and one
  * distinct count of the keys does: no join of every row against every key.
+ *
+ * The first load counts the keys' 64-bit hashes, not the keys (10M payment ids inside the
+ * load's transaction: 2.8 s as strings, 1.2-1.8 s as hashes). That is still exact where it
+ * matters: equal keys have equal hashes, so a real clash always shows; a collision of two
+ * different keys can only report a clash that is not there, which sends the file down the full
+ * path, slower and as correct. Key columns are never NULL (FEEDS.md), so NULL's hash needs no
+ * care. The join of a later batch stays on the keys themselves: their min/max let DuckDB skip
+ * row groups that cannot match (a 100k batch against 10M rows: 37 ms on the keys, 151 ms on hashes).
  */
 export async function keysClash(store: Store, t: TableDef, batchId: string, wasEmpty = false): Promise<boolean> {
   const keys = t.key.map(quoteIdent);
-  const key = keys.length === 1 ? keys[0]! : `(${keys.join(', ')})`;
   const on = keys.map((k) => `c.${k} = b.${k}`).join(' AND ');
   const r = await store.one<{ clash: boolean }>(
     wasEmpty
-      ? `SELECT count(*) <> count(DISTINCT ${key}) AS clash FROM ${qualifiedName(t)}`
+      ? `SELECT count(*) <> count(DISTINCT hash(${keys.join(', ')})) AS clash FROM ${qualifiedName(t)}`
       : `WITH b AS (SELECT DISTINCT ${keys.join(', ')} FROM ${qualifiedName(t)} WHERE _batch_id = $b)
      SELECT (SELECT count(*) FROM ${qualifiedName(t)} c JOIN b ON ${on}) <> (SELECT count(*) FROM b) AS clash`,
     wasEmpty ? {} : { b: batchId },
