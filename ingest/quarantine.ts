@@ -19,11 +19,12 @@ export interface StructuralReject {
 }
 
 export async function readStructuralRejects(store: Store, table: string): Promise<StructuralReject[]> {
-  let rows: { line: string; error_type: string; csv_line: string | null; error_message: string }[];
+  let rows: { line: string; error_type: string; csv_line: string | null; error_message: string | null }[];
   try {
     // DuckDB reports a short line once per missing column: one entry per line is what the clerk needs.
-    rows = await store.all(`SELECT line, arg_min(error_type, column_idx) AS error_type, arg_min(csv_line, column_idx) AS csv_line,
-        arg_min(error_message, column_idx) AS error_message
+    // A line over the size limit has no column (column_idx NULL), which arg_min would skip.
+    rows = await store.all(`SELECT line, arg_min(error_type, coalesce(column_idx, -1)) AS error_type,
+        arg_min(csv_line, coalesce(column_idx, -1)) AS csv_line, arg_min(error_message, coalesce(column_idx, -1)) AS error_message
       FROM ${quoteIdent(table)} GROUP BY line ORDER BY line`);
   } catch {
     return [];
@@ -35,15 +36,15 @@ export async function readStructuralRejects(store: Store, table: string): Promis
   }));
 }
 
-function structuralReason(type: string, message: string): string {
-  const m = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message);
+function structuralReason(type: string, message: string | null): string {
+  const m = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(message ?? '');
   if (m && (type === 'TOO MANY COLUMNS' || type === 'MISSING COLUMNS')) {
     return `line has ${m[2]} fields, the header has ${m[1]} — 该行有${m[2]}个字段，表头有${m[1]}个`;
   }
   if (/ENCODING|UNICODE/.test(type)) return 'line is not valid UTF-8 text — 该行含有无法识别的字符（编码错误）';
   if (type === 'UNQUOTED VALUE') return 'line has an unmatched quote (") — 该行引号不匹配';
-  if (type === 'LINE SIZE OVER MAXIMUM') return 'line is too long — 该行过长';
-  return `line is not valid CSV (${type}: ${message.split('\n')[0]}) — 该行不是有效的 CSV`;
+  if (type === 'LINE SIZE OVER MAXIMUM') return 'line is longer than 8 MiB — 该行超过 8 MiB';
+  return `line is not valid CSV (${type}: ${(message ?? '').split('\n')[0]}) — 该行不是有效的 CSV`;
 }
 
 export interface RejectCtx {

@@ -87,6 +87,19 @@ describe('batches: what bad input gets', () => {
     ]);
   });
 
+  it('quarantines a line over the 8 MiB line limit with its reason, and loads the rest', async () => {
+    // DuckDB reports such a line without a column; reading its reject once crashed the ingest.
+    const rows = goodRows(30).map((x) => PAYMENT_HEADER.map((h) => x[h]).join(','));
+    rows[3] = rows[3].replace('办公用品', 'x'.repeat(9_000_000));
+    const file = join(dir, 'treasury.payments.long.csv');
+    writeFileSync(file, `${PAYMENT_HEADER.join(',')}\n${rows.join('\n')}\n`);
+    const [r] = await ingestPath(store, file, { maxReject: 0.1 });
+    expect(r).toMatchObject({ status: 'committed', accepted: 29, rejected: 1 });
+    const q = await quarantine(r.batch_id);
+    expect(q.map((x) => [x.line, x.column_name, x.reason])).toEqual([['5', null, 'line is longer than 8 MiB — 该行超过 8 MiB']]);
+    expect(q[0]!.raw_value).toMatch(/^P0004,2025,/); // the line itself (its start), kept as evidence
+  });
+
   it('counts physical lines after skipped title lines, blank lines and multi-line fields', async () => {
     const body = goodRows(40).map((x) => PAYMENT_HEADER.map((h) => x[h]).join(','));
     body[2] = body[2].replace('办公用品', '"办公\n用品"'); // line 6–7 (title 1–2, header 3, rows from 4)
