@@ -13,6 +13,11 @@ export interface Me {
 
 export const session = reactive<{ me: Me | null; checked: boolean; ended: boolean }>({ me: null, checked: false, ended: false });
 
+// Bumped at every login and logout. A request answers for the session it was sent with: a
+// 401 to a request of a session that has since been replaced (a dashboard query still
+// retrying when someone signs out and in as another role) must not end the new one.
+let generation = 0;
+
 export class ApiError extends Error {
   constructor(readonly status: number, readonly problem: { title?: string; detail?: string; code?: string; errors?: { path: string; message: string }[] }) {
     super(problem.detail ? `${problem.title ?? ''}：${problem.detail}`.replace(/^：/, '') : (problem.title ?? `HTTP ${status}`));
@@ -28,6 +33,7 @@ interface Opts {
 
 export async function api<T = any>(path: string, opts: Opts = {}): Promise<T> {
   const method = opts.method ?? (opts.body !== undefined || opts.form ? 'POST' : 'GET');
+  const sentIn = generation;
   const headers: Record<string, string> = { 'accept-language': lang.value === 'zh' ? 'zh-CN' : 'en' };
   if (method !== 'GET' && session.me) headers['x-csrf-token'] = session.me.csrf_token;
   let body: BodyInit | undefined;
@@ -38,7 +44,8 @@ export async function api<T = any>(path: string, opts: Opts = {}): Promise<T> {
   }
   let res = await fetch(path, { method, headers, body, credentials: 'same-origin' });
   // The analysts' query pool is small: a busy answer is retried a few times, shortly after.
-  for (let i = 1; res.status === 429 && i <= 6 && !opts.form; i++) {
+  // Not once the session has changed: the retry would go out with the new session's cookie.
+  for (let i = 1; res.status === 429 && i <= 6 && !opts.form && sentIn === generation; i++) {
     await new Promise((r) => setTimeout(r, 250 * i));
     res = await fetch(path, { method, headers, body, credentials: 'same-origin' });
   }
@@ -49,7 +56,7 @@ export async function api<T = any>(path: string, opts: Opts = {}): Promise<T> {
     } catch {
       p = { title: `HTTP ${res.status}` };
     }
-    if (res.status === 401 && path !== '/v1/session') {
+    if (res.status === 401 && path !== '/v1/session' && sentIn === generation) {
       session.me = null;
       session.ended = true;
     }
@@ -71,11 +78,14 @@ export async function loadSession(): Promise<void> {
 }
 
 export async function login(token: string): Promise<void> {
-  session.me = await api<Me>('/v1/session', { body: { token } });
+  const me = await api<Me>('/v1/session', { body: { token } });
+  generation++;
+  session.me = me;
   session.ended = false;
 }
 
 export async function logout(): Promise<void> {
+  generation++;
   try {
     await api('/v1/session', { method: 'DELETE' });
   } finally {

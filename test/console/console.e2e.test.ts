@@ -79,6 +79,15 @@ async function loginAs(page: Page, token: string): Promise<void> {
   await page.locator('[data-testid="who"]').waitFor();
 }
 
+/** Signs out and waits until the console has (the header goes when DELETE /v1/session has
+ * answered). Logging in again before that races the logout: its answer can clear the new
+ * session's cookie and the header after the login has set them. */
+async function logOut(page: Page): Promise<void> {
+  await page.locator('[data-testid="logout"]').click();
+  await page.locator('[data-testid="who"]').waitFor({ state: 'detached' });
+  await page.locator('input[name="token"]').waitFor();
+}
+
 async function act(page: Page, action: string, fill?: (p: Page) => Promise<void>, expectStatus?: string): Promise<void> {
   await page.locator(`[data-testid="actions"] button[data-action="${action}"]`).click();
   const dialog = page.locator('.el-dialog');
@@ -153,8 +162,7 @@ describe('committee console in Chromium', () => {
       const c = cookies.find((x) => x.name === 'fiscus_session');
       expect(c?.httpOnly).toBe(true);
       expect(c?.sameSite).toBe('Strict');
-      await page.locator('[data-testid="logout"]').click();
-      await page.locator('input[name="token"]').waitFor();
+      await logOut(page);
     }
     // A wrong token shows the server's message; English switch.
     await page.locator('input[name="token"]').fill('wrong-token-0000000000');
@@ -163,6 +171,40 @@ describe('committee console in Chromium', () => {
     await page.locator('label:has-text("EN")').click();
     await expect.poll(() => page.locator('h1').innerText()).toBe('Sign in to the console');
     await page.locator('label:has-text("中文")').click();
+    await ctx.close();
+  });
+
+  it('a request of a signed-out session answering late does not sign out the next session', async () => {
+    // CI once logged out of the supervisor's dashboards and in as a unit, and the unit's header
+    // never appeared: a dashboard request of the old session, still retrying, answered 401
+    // after the new login and the console took it for the end of the new session. Here that
+    // request is held until the next session has begun, then sent with the old cookie.
+    const ctx = await context(1440);
+    const page = await ctx.newPage();
+    await loginAs(page, TOK.supervisor);
+    const old = (await ctx.cookies()).find((c) => c.name === 'fiscus_session')!.value;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const intercepted = new Promise<void>((r) => (reached = r));
+    let answered!: (status: number) => void;
+    const lateStatus = new Promise<number>((r) => (answered = r));
+    await page.route('**/v1/stats**', async (route) => {
+      reached();
+      await held;
+      const res = await route.fetch({ headers: { ...route.request().headers(), cookie: `fiscus_session=${old}` } });
+      answered(res.status());
+      await route.fulfill({ response: res });
+    }, { times: 1 });
+    await page.goto(`${url}/#/dashboards`);
+    await intercepted;
+    await logOut(page);
+    await loginAs(page, TOK.analyst);
+    release();
+    expect(await lateStatus).toBe(401); // the real server: the old session is gone
+    await page.waitForTimeout(500);
+    await expect.poll(() => page.locator('[data-testid="who"]').innerText()).toContain('财经委分析员');
+    expect(page.url()).not.toContain('ended');
     await ctx.close();
   });
 
@@ -360,7 +402,7 @@ describe('committee console in Chromium', () => {
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.url()).toMatch(/#\/dashboards/);
-    await page.locator('[data-testid="logout"]').click();
+    await logOut(page);
     await loginAs(page, TOK.agency);
     await page.locator('[data-testid="workspace-table"] tbody tr').first().waitFor();
     await noSeriousA11y(page, 'workspace');
