@@ -79,9 +79,9 @@ async function loginAs(page: Page, token: string): Promise<void> {
   await page.locator('[data-testid="who"]').waitFor();
 }
 
-/** Signs out and waits until the console has (the header goes when DELETE /v1/session has
- * answered). Logging in again before that races the logout: its answer can clear the new
- * session's cookie and the header after the login has set them. */
+/** Signs out and waits until the console has: the header goes when DELETE /v1/session has
+ * answered. Until then the router still holds the old session and sends #/login on to that
+ * role's start page, so the next sign-in would begin on the wrong page. */
 async function logOut(page: Page): Promise<void> {
   await page.locator('[data-testid="logout"]').click();
   await page.locator('[data-testid="who"]').waitFor({ state: 'detached' });
