@@ -206,9 +206,21 @@ export async function checkReadOnly(conn: DuckDBConnection, sql: string, opts: G
 /** Prepare `sql` after checking it is one read-only SELECT (checkReadOnly, then the prepared type). */
 export async function prepareReadOnly(conn: DuckDBConnection, sql: string, opts: GuardOptions = {}): Promise<DuckDBPreparedStatement> {
   const extracted = await checkReadOnly(conn, sql, opts);
+  return selectOnly(() => extracted.prepare(0));
+}
+
+/**
+ * Prepare SQL that needs no tree walk (the rule compiler's own output, rules/language/emit/provenance.ts):
+ * DuckDB refuses to prepare more than one statement, and the prepared type must be SELECT.
+ */
+export async function prepareSelect(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
+  return selectOnly(() => conn.prepare(sql));
+}
+
+async function selectOnly(prepare: () => Promise<DuckDBPreparedStatement>): Promise<DuckDBPreparedStatement> {
   let prepared: DuckDBPreparedStatement;
   try {
-    prepared = await extracted.prepare(0);
+    prepared = await prepare();
   } catch (err) {
     throw new SqlRejected(err instanceof Error ? err.message : String(err));
   }

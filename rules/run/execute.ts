@@ -2,7 +2,8 @@
  * Running a compiled rule's SQL (its main query, a precondition, an input count) on the
  * Store's engine, read-only, with its parameters bound by type.
  *
- * DuckDB: a prepared statement, refused unless it is one SELECT (engine/sql-guard.ts), bound
+ * DuckDB: a prepared statement, refused unless it is one SELECT (engine/sql-guard.ts; the tree
+ * walk only for SQL the rule compiler did not write, rules/language/emit/provenance.ts), bound
  * by name (bind.ts), on the main connection or on a reader of the run's own (`RuleReaders`,
  * so rules evaluate in parallel). PostgreSQL: the positional `$1…` SQL of the rule language's
  * PostgreSQL dialect, values in `parameters` order, in a READ ONLY transaction on a pooled
@@ -12,7 +13,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Store } from '../../engine/db.ts';
 import { FiscusError } from '../../engine/errors.ts';
 import type { PostgresStore } from '../../engine/pg-store.ts';
-import { prepareReadOnly } from '../../engine/sql-guard.ts';
+import { prepareReadOnly, prepareSelect } from '../../engine/sql-guard.ts';
+import { emittedByCompiler } from '../language/emit/provenance.ts';
 import type { BoundParameter } from '../language/dialects/types.ts';
 import type { CompiledRule, RuleParamDef } from '../types.ts';
 import { BindError, bindRule, deltaList, type BindContext, type ParamValue } from './bind.ts';
@@ -46,7 +48,8 @@ export async function queryRule(store: Store, rule: CompiledRule, q: RuleSql, ct
   checkRuleDialect(store, rule);
   if (store.engine === 'postgres') return queryPostgres(store as PostgresStore, rule, q, ctx);
   const read = async (conn: DuckDBConnection) => {
-    const prepared = await prepareReadOnly(conn, q.sql);
+    // The compiler's own SQL skips the parse-tree walk, nothing else (see provenance.ts).
+    const prepared = emittedByCompiler(rule, q.sql) ? await prepareSelect(conn, q.sql) : await prepareReadOnly(conn, q.sql);
     bindRule(prepared, rule, ctx);
     return prepared.runAndReadAll();
   };

@@ -12,6 +12,7 @@ import { asOfFilter } from './as-of.ts';
 import { deltaVariant } from '../passes/delta.ts';
 import { findingLookupsFrom, emitEnvelope } from './envelope.ts';
 import { emitExpr } from './expr.ts';
+import { recordEmitted } from './provenance.ts';
 import type { Findings } from './kind.ts';
 
 /** One row: the rows of a source visible at the as-of date and how many miss each `requires:` column. */
@@ -73,7 +74,7 @@ export function emitRule(
       sql: v.sql, parameters: v.parameters,
     };
   }
-  return out;
+  return recordEmitted(out);
 }
 
 /** The findings query: the kind's CTEs and FROM, the envelope projection and, with a delta key, `delta_key`. */
