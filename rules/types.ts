@@ -56,6 +56,11 @@ export interface Precondition {
   /** zh-CN/English text for the run summary, e.g. "treasury.payments 为空 / treasury.payments is empty". */
   reason: string;
   /**
+   * The table this check finds empty or not, when that is all `sql` asks: the runner then
+   * answers it from the run's table states (rules/run/fingerprint.ts) without a query.
+   */
+  nonEmpty?: string;
+  /**
    * True when any finding of the rule implies this precondition (e.g. "some group reaches the
    * minimum size" for a statistical test). The runner may then check it only when the rule
    * found nothing, to tell "nothing found" from "could not be evaluated" — it can cost as

@@ -174,6 +174,9 @@ async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: R
   const order = asFound ? await quickestFirst(store, rules) : rules;
   const writer = asFound ? new AsFoundWriter(store, ctx, rules) : undefined;
   if (writer) await writeRunRow(store, ctx);
+  // Every input table's state at once, while the readers open (dry runs record no fingerprints).
+  const prefetched = dry ? undefined : tables.prefetch(rules.flatMap((r) => inputTables(r)));
+  prefetched?.catch(() => undefined);
   const readers = await RuleReaders.open(store, Math.min(rules.length, opts.concurrency ?? defaultConcurrency()));
   let inOrder: Evaluated[];
   try {
@@ -501,7 +504,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   const unmet = async (implied: boolean): Promise<string | undefined> => {
     for (const pre of rule.preconditions.filter((x) => Boolean(x.impliedByFindings) === implied)) {
       const evaluate = async () => (await queryRule(store, rule, pre, { asOf: opts.asOf, scope: null }, via)).rows[0]?.ok === true;
-      const ok = pre.sql.includes('$') ? await evaluate() : await tables.check(pre.sql, evaluate);
+      const ok = pre.nonEmpty ? await tables.nonEmpty(pre.nonEmpty) : pre.sql.includes('$') ? await evaluate() : await tables.check(pre.sql, evaluate);
       if (!ok) return pre.reason;
     }
     return undefined;

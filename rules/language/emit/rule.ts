@@ -46,7 +46,7 @@ export function emitRule(
     // (from, exists/aggregate subqueries, required lookups), not when they only supply names.
     if (!u.required && t.startsWith('ref.')) continue;
     const td = feedTable(t)!;
-    preconditions.push({ sql: `SELECT EXISTS (SELECT 1 FROM ${d.table(td.schema, td.table)}) AS ok`, reason: `${t} 为空 / ${t} is empty` });
+    preconditions.push({ sql: `SELECT EXISTS (SELECT 1 FROM ${d.table(td.schema, td.table)}) AS ok`, reason: `${t} 为空 / ${t} is empty`, nonEmpty: t });
   }
   for (const p of f.preconditions) {
     // A statistical finding needs a group of the minimum size, so findings imply this check.
