@@ -88,6 +88,8 @@ export const duckdb: Dialect = {
   integerRange: (lo, hi, alias) => `range(${lo}, ${hi}) ${alias}`,
   aggFilter: (agg, cond) => `${agg} FILTER (WHERE ${cond})`,
   median: (x, f) => filtered(`median(${x})`, f),
+  // DuckDB's mad() takes the interpolated median twice, as median() does (STACK-NOTES).
+  mad: (x) => `mad(${x})`,
   argMax: (x, by, f) => filtered(`arg_max(${x}, ${by})`, f),
   argMin: (x, by, f) => filtered(`arg_min(${x}, ${by})`, f),
   round: (x, digits) => `round(${x}, ${digits})`,

@@ -113,6 +113,12 @@ export interface Dialect {
 
   aggFilter(agg: string, cond: string): string;
   median(x: string, filter?: string): string;
+  /**
+   * The median absolute deviation about the median, exactly `median(abs(x - median(x)))` of the
+   * group, as one aggregate (one pass over the group's values instead of a second join), or
+   * undefined when the engine has none.
+   */
+  mad?(x: string): string;
   argMax(x: string, by: string, filter?: string): string;
   argMin(x: string, by: string, filter?: string): string;
   /** round(x, digits) of a number of the given type. */

@@ -2,10 +2,7 @@
 -- parameters: $as_of=as_of:date, $p_min_peers=p_min_peers:integer, $p_max_z=p_max_z:number
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) AS __v
         FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
-fiscus_zm AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT)),
-fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, median(abs(v.__v - m.__med)) AS __mad
-        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" = m."econ_code"
-        GROUP BY m."econ_code", m.__med, m.__n)
+fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n, mad(__v) AS __mad FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT))
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
   CAST("p"."payee_name" AS VARCHAR) AS "entity_name",
@@ -36,7 +33,7 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 -- parameters: $as_of=as_of:date, $p_min_peers=p_min_peers:integer
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) AS __v
         FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
-fiscus_zm AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT))
+fiscus_zm AS (SELECT "econ_code" FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT))
 SELECT EXISTS (SELECT 1 FROM fiscus_zm) AS ok;
 
 -- input 1 (treasury.payments)
@@ -47,10 +44,7 @@ SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_dat
 -- parameters: $as_of=as_of:date, $delta_0=delta_0:string, $p_min_peers=p_min_peers:integer, $p_max_z=p_max_z:number
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) AS __v
         FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND "p"."econ_code" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(from_json(CAST($delta_0 AS VARCHAR), '["VARCHAR"]')) AS k0) AS __dk) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
-fiscus_zm AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT)),
-fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, median(abs(v.__v - m.__med)) AS __mad
-        FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" = m."econ_code"
-        GROUP BY m."econ_code", m.__med, m.__n)
+fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n, mad(__v) AS __mad FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT))
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
   CAST("p"."payee_name" AS VARCHAR) AS "entity_name",

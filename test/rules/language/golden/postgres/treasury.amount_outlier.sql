@@ -36,7 +36,7 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 -- parameters: $1=as_of:date, $2=p_min_peers:integer
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) AS __v
         FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") WHERE "p"."pay_date" <= CAST($1 AS DATE) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) IS NOT NULL),
-fiscus_zm AS (SELECT "econ_code", percentile_cont(0.5) WITHIN GROUP (ORDER BY __v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($2 AS BIGINT))
+fiscus_zm AS (SELECT "econ_code" FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($2 AS BIGINT))
 SELECT EXISTS (SELECT 1 FROM fiscus_zm) AS ok;
 
 -- input 1 (treasury.payments)
