@@ -36,13 +36,19 @@ const BAD_ROW = 'fiscus:bad-row';
  * path, slower and as correct. Key columns are never NULL (FEEDS.md), so NULL's hash needs no
  * care. The join of a later batch stays on the keys themselves: their min/max let DuckDB skip
  * row groups that cannot match (a 100k batch against 10M rows: 37 ms on the keys, 151 ms on hashes).
+ *
+ * The first load sorts the hashes and compares neighbours rather than counting distinct ones:
+ * inside the load's transaction, with the batch in transaction-local storage, the hash table
+ * of a distinct count of 10M hashes took 2.4-2.6 s and the sort 1.0 s (on committed rows
+ * 0.9 s and 0.6 s; at 1M rows 109 ms and 87 ms).
  */
 export async function keysClash(store: Store, t: TableDef, batchId: string, wasEmpty = false): Promise<boolean> {
   const keys = t.key.map(quoteIdent);
   const on = keys.map((k) => `c.${k} = b.${k}`).join(' AND ');
   const r = await store.one<{ clash: boolean }>(
     wasEmpty
-      ? `SELECT count(*) <> count(DISTINCT hash(${keys.join(', ')})) AS clash FROM ${qualifiedName(t)}`
+      ? `SELECT count(*) > 0 AS clash FROM (SELECT h, lag(h) OVER (ORDER BY h) AS prev
+           FROM (SELECT hash(${keys.join(', ')}) AS h FROM ${qualifiedName(t)})) WHERE h = prev`
       : `WITH b AS (SELECT DISTINCT ${keys.join(', ')} FROM ${qualifiedName(t)} WHERE _batch_id = $b)
      SELECT (SELECT count(*) FROM ${qualifiedName(t)} c JOIN b ON ${on}) <> (SELECT count(*) FROM b) AS clash`,
     wasEmpty ? {} : { b: batchId },

@@ -71,6 +71,11 @@ describe('ingest: one row per key', () => {
     const r = await load('sessions-2026.csv', next, header, t.name);
     expect(r).toMatchObject({ status: 'committed', inserted: 40, rejected: 1 });
     expect(await store.one("SELECT count(*) AS n, count(DISTINCT (region_code, fiscal_year)) AS k FROM ref.budget_sessions")).toEqual({ n: '80', k: '80' });
+    // The first-load form hashes the key as a whole: 40 regions in two years repeat each column, not the key.
+    expect(await keysClash(store, t, r.batch_id, true)).toBe(false);
+    await store.run(`INSERT INTO ref.budget_sessions SELECT * REPLACE ('other' AS _batch_id) FROM ref.budget_sessions
+      WHERE region_code = '370007' AND fiscal_year = 2026`);
+    expect(await keysClash(store, t, r.batch_id, true)).toBe(true);
   });
 
   it('keysClash tells a batch that repeats a key from one that does not', async () => {
