@@ -104,7 +104,7 @@ export async function benchApi(opts: { flags?: number; seconds?: number; connect
   const warm = opts.warmupSeconds ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'fiscus-bench-api-'));
   const store = await openStore(join(dir, 'bench.duckdb'));
-  await store.run("INSERT INTO ref.agencies SELECT printf('A%04d', i), '单位' || i, printf('A%04d', i), '370811', NULL, 'b', 'h', now() FROM range(200) t(i)");
+  await store.run("INSERT INTO ref.agencies SELECT printf('A%04d', i), '单位' || i, printf('A%04d', i), '370811', NULL, 'b', 1, now() FROM range(200) t(i)");
   await seedFlags(store, flags);
   const app = await buildServer({
     store,

@@ -20,7 +20,7 @@ const store = await openStore(join(dir, 'db.duckdb'));
 const token = 'bench-analyst-token-0123456789';
 
 await store.run(`INSERT INTO ref.agencies (agency_code, agency_name, dept_code, region_code, _batch_id, _row_hash, _ingested_at)
-  SELECT 'A' || lpad(i::VARCHAR, 4, '0'), '单位' || i, 'A' || lpad((i % 12)::VARCHAR, 4, '0'), '370800', 'b', 'h' || i, now() FROM range(60) t(i)`);
+  SELECT 'A' || lpad(i::VARCHAR, 4, '0'), '单位' || i, 'A' || lpad((i % 12)::VARCHAR, 4, '0'), '370800', 'b', i, now() FROM range(60) t(i)`);
 const t0 = performance.now();
 await store.run(`INSERT INTO fiscus.flags (flag_id, rule_id, rule_version, severity, title, title_en, entity_type, entity_id, entity_name,
     region_code, agency_code, fiscal_year, period_start, period_end, measure_name, measure_value, measure_threshold, amount,

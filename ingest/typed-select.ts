@@ -18,7 +18,8 @@ export function typedSelect(src: SourceRows, plan: SourcePlan, fmt: NumberFormat
     ? `json_object(${uniqueHeaders(plan.extras.map((e) => e.header)).map((h, i) => `${lit(h)}, ${plan.extras[i].raw}`).join(', ')})`
     : 'NULL::JSON';
   const out = cols.map((p, i) => `v${i} AS ${quoteIdent(p.def.name)}`);
-  const hash = `CAST(hash(${cols.map((_, i) => `v${i}`).join(', ')}, CAST(extra AS VARCHAR)) AS VARCHAR)`;
+  // UBIGINT on DuckDB (migration 11); PostgreSQL's text column receives the same digits through COPY.
+  const hash = `hash(${cols.map((_, i) => `v${i}`).join(', ')}, CAST(extra AS VARCHAR))`;
   const layer = (items: string[], from: string) => (items.length ? `(SELECT *, ${items.join(',\n')} FROM ${from})` : from);
   const skip = skipExpr(src, plan);
   const raws = skip === 'false' ? '' : `, ${[...src.headers.map((_, i) => `r${i}`), ...(src.hasMalformed ? ['_malformed'] : [])].join(', ')}`;

@@ -60,7 +60,7 @@ export async function writeRows(
         (col) =>
           `${lit(col.name)}, ${col.type === 'money' || col.type === 'rate' || col.type === 'date' ? `CAST(c.${quoteIdent(col.name)} AS VARCHAR)` : `c.${quoteIdent(col.name)}`}`,
       ),
-      `'extra', c.extra, '_batch_id', c._batch_id, '_row_hash', c._row_hash, '_ingested_at', ${store.dialect.isoUtc('c._ingested_at')}`,
+      `'extra', c.extra, '_batch_id', c._batch_id, '_row_hash', CAST(c._row_hash AS VARCHAR), '_ingested_at', ${store.dialect.isoUtc('c._ingested_at')}`,
     ]);
     await store.run(`INSERT INTO fiscus.row_history (table_name, row_key, old_row, old_batch_id, replaced_by_batch, replaced_at)
       SELECT ${lit(t.name)}, ${keyStr}, ${oldRow}, c._batch_id, ${lit(batchId)}, now()

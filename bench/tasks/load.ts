@@ -50,7 +50,7 @@ export async function loadFile(store: Store, file: string, loader: Loader, batch
   }
   const names = table.columns.map((c) => quoteIdent(c.name));
   await store.run(`INSERT INTO ${qualifiedName(table)} (${names.join(', ')}, extra, _batch_id, _row_hash, _ingested_at)
-    SELECT ${names.join(', ')}, NULL, ${sqlString(batchId)}, md5(concat_ws('|', ${names.map((n) => `coalesce(${n}::VARCHAR, '')`).join(', ')})), now()
+    SELECT ${names.join(', ')}, NULL, ${sqlString(batchId)}, hash(${names.join(', ')}), now()
     FROM ${readCsvSql(file, table)}`);
   return { table: table.name, batch_id: batchId };
 }

@@ -296,7 +296,7 @@ async function loadGiven(store: Store, dir: string, file: string, c: RuleTestCas
     try {
       await store.run(
         `INSERT INTO ${qualifiedName(g.table)} (${names}, extra, _batch_id, _row_hash, _ingested_at)
-         SELECT ${names}, NULL, 'test', 'test-' || row_number() OVER (), now()
+         SELECT ${names}, NULL, 'test', row_number() OVER (), now()
          FROM read_json(${sqlString(path)}, format = 'newline_delimited', columns = {${types}})`,
       );
     } catch (err) {

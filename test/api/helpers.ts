@@ -49,10 +49,10 @@ export async function tempStore(): Promise<{ store: Store; dir: string; db: stri
 
 export async function seedAgencies(store: Store): Promise<void> {
   await store.run(`INSERT INTO ref.agencies (agency_code, agency_name, dept_code, region_code, _batch_id, _row_hash, _ingested_at) VALUES
-    ('D01', '市教育局', 'D01', '370811', 'b', 'h1', now()),
-    ('A0101', '市第一中学', 'D01', '370811', 'b', 'h2', now()),
-    ('A0102', '市第二中学', 'D01', '370811', 'b', 'h3', now()),
-    ('B0201', '市卫健委', 'B0201', '370812', 'b', 'h4', now())`);
+    ('D01', '市教育局', 'D01', '370811', 'b', '1', now()),
+    ('A0101', '市第一中学', 'D01', '370811', 'b', '2', now()),
+    ('A0102', '市第二中学', 'D01', '370811', 'b', '3', now()),
+    ('B0201', '市卫健委', 'B0201', '370812', 'b', '4', now())`);
 }
 
 export interface FlagSpec {

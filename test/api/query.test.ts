@@ -30,7 +30,7 @@ const post = (path: string, body: unknown, token = T.analyst, headers: Record<st
 beforeAll(async () => {
   ({ store, dir, cleanup } = await tempStore());
   await seedAgencies(store);
-  const sys = `'b', 'h', now()`;
+  const sys = `'b', '1', now()`;
   await store.run(`INSERT INTO treasury.budget_indicators (indicator_id, fiscal_year, region_code, agency_code, func_code, econ_code, fund_source,
       project_code, amount, approved_date, kind, base_indicator_id, _batch_id, _row_hash, _ingested_at) VALUES
     ('I1', 2025, '370811', 'A0101', '20502', '30201', 'general', NULL, 1000000.00, DATE '2025-01-20', 'initial', NULL, ${sys}),

@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fiscus-saved-'));
 
 async function seed(store: Store): Promise<void> {
   await seedAgencies(store);
-  const sys = `'b', 'h', now()`;
+  const sys = `'b', '1', now()`;
   await store.run(`INSERT INTO ref.regions (region_code, region_name, level, parent_code, _batch_id, _row_hash, _ingested_at) VALUES
     ('370800', '济宁市', 'city', NULL, ${sys}), ('370811', '任城区', 'county', '370800', ${sys}), ('370812', '兖州区', 'county', '370800', ${sys})`);
   await store.run(`INSERT INTO treasury.budget_indicators (indicator_id, fiscal_year, region_code, agency_code, func_code, econ_code, fund_source,

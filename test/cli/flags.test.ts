@@ -18,7 +18,7 @@ beforeAll(async () => {
   ({ dir, cleanup } = t);
   db = `${dir}/db.duckdb`;
   await seedAgencies(t.store);
-  await t.store.run("INSERT INTO ref.regions VALUES ('370800', '济宁市', NULL, 'city', NULL, 'b', 'h', now()), ('370811', '任城区', '370800', 'county', NULL, 'b', 'h', now()), ('370812', '兖州区', '370800', 'county', NULL, 'b', 'h', now())");
+  await t.store.run("INSERT INTO ref.regions VALUES ('370800', '济宁市', NULL, 'city', NULL, 'b', '1', now()), ('370811', '任城区', '370800', 'county', NULL, 'b', '1', now()), ('370812', '兖州区', '370800', 'county', NULL, 'b', '1', now())");
   await insertFlags(t.store, [
     { flag_id: 'K1', agency_code: 'A0101', amount: '100.00', first_seen_at: '2026-01-01T00:00:00Z' },
     { flag_id: 'K2', agency_code: 'B0201', region_code: '370812', amount: '900.00', fiscal_year: 2024, first_seen_at: '2026-01-02T00:00:00Z' },

@@ -15,7 +15,7 @@ const files = join(dir, 'files');
 
 beforeAll(async () => {
   const store = await openStore(db);
-  await store.run(`INSERT INTO ref.agencies VALUES ('A0101', '市教育局', 'A0101', '370811', '{"联系人":"李"}', 'b1', 'h', now())`);
+  await store.run(`INSERT INTO ref.agencies VALUES ('A0101', '市教育局', 'A0101', '370811', '{"联系人":"李"}', 'b1', '1', now())`);
   await store.run(`CREATE TABLE main.money_probe AS SELECT 12345678.91::DECIMAL(18,2) AS amount, 9007199254740993::BIGINT AS big`);
   await insertFlags(store, [{ flag_id: 'C1' }, { flag_id: 'C2' }]);
   await store.run(`INSERT INTO fiscus.quarantine VALUES

@@ -57,7 +57,7 @@ describe('calendar coverage', () => {
       expect(cal.yearsWithoutSchedule(['2026-12-31', '2027-02-10', null, '2028-01-01', '2027-05-01', undefined])).toEqual([2027, 2028]);
       // 2027's Spring Festival counts as working days until a schedule is loaded …
       expect(cal.isWorkday('2027-02-08')).toBe(true);
-      await store.run(`INSERT INTO ref.calendar VALUES (DATE '2027-02-08', 'holiday', NULL, 't', 'h', now()), (DATE '2027-02-20', 'workday', NULL, 't', 'h', now())`);
+      await store.run(`INSERT INTO ref.calendar VALUES (DATE '2027-02-08', 'holiday', NULL, 't', '1', now()), (DATE '2027-02-20', 'workday', NULL, 't', '1', now())`);
       await refreshCalendar(store);
       cal = await WorkCalendar.load(store);
       expect(cal.isWorkday('2027-02-08')).toBe(false);

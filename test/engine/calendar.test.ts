@@ -44,8 +44,8 @@ describe('working-day calendar', () => {
     const store = await openStore(':memory:');
     try {
       await store.run(`INSERT INTO ref.calendar VALUES
-        (DATE '2025-10-13', 'holiday', NULL, 't', 'h', now()),
-        (DATE '2025-10-12', 'workday', NULL, 't', 'h', now())`);
+        (DATE '2025-10-13', 'holiday', NULL, 't', '1', now()),
+        (DATE '2025-10-12', 'workday', NULL, 't', '1', now())`);
       await refreshCalendar(store);
       const rows = await store.all<{ day: string; is_workday: boolean; source: string }>(
         "SELECT strftime(day, '%Y-%m-%d') AS day, is_workday, source FROM fiscus.calendar_days WHERE day IN ('2025-10-12', '2025-10-13') ORDER BY day",

@@ -12,7 +12,7 @@ describe('database ownership', () => {
   it('says which process holds the file and what to do, and leaves it intact', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'fiscus-lock-')), 'locked.duckdb');
     const store = await openStore(path);
-    await store.run("INSERT INTO ref.regions VALUES ('370800', '济宁市', '370000', 'city', NULL, 'b1', 'h', now())");
+    await store.run("INSERT INTO ref.regions VALUES ('370800', '济宁市', '370000', 'city', NULL, 'b1', '1', now())");
     await store.close();
 
     const holder = await holdDatabase(path);

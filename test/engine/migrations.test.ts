@@ -23,6 +23,7 @@ describe('schema migrations', () => {
         );
         const names = cols.map((c) => c.column_name);
         expect(names).toEqual([...t.columns.map((c) => c.name), 'extra', '_batch_id', '_row_hash', '_ingested_at']);
+        expect(cols.find((x) => x.column_name === '_row_hash')?.data_type, `${t.name}._row_hash`).toBe('UBIGINT');
         for (const c of t.columns.filter((c) => c.type === 'money')) {
           expect(cols.find((x) => x.column_name === c.name)?.data_type, `${t.name}.${c.name}`).toBe('DECIMAL(18,2)');
         }
@@ -38,15 +39,17 @@ describe('schema migrations', () => {
     }
   });
 
-  it('migration 10 rebuilds a keyed feed table of an older database without its index, keeping every row', async () => {
+  it('migrations 10 and 11 rebuild a keyed feed table of an older database without its index, keeping every row and its hash', async () => {
     const path = tempDb();
     const first = await openStore(path);
     // The table as versions 1-9 made it: with its primary key, and rows in it.
     await first.run('DROP TABLE ref.regions');
     await first.run(`CREATE TABLE ref.regions (region_code VARCHAR NOT NULL, region_name VARCHAR NOT NULL, parent_code VARCHAR, level VARCHAR NOT NULL,
       extra JSON, _batch_id VARCHAR NOT NULL, _row_hash VARCHAR NOT NULL, _ingested_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (region_code))`);
-    await first.run(`INSERT INTO ref.regions VALUES ('110000', '北京市', NULL, 'province', NULL, 'B1', 'h1', now()), ('110100', '市辖区', '110000', 'city', NULL, 'B1', 'h2', now())`);
-    await first.run('DELETE FROM fiscus.schema_version WHERE version = 10');
+    // Hashes as versions 1-10 wrote them (decimal text of a UBIGINT), and one written by hand.
+    await first.run(`INSERT INTO ref.regions VALUES ('110000', '北京市', NULL, 'province', NULL, 'B1', '18446744073709551615', now()),
+      ('110100', '市辖区', '110000', 'city', NULL, 'B1', 'h2', now())`);
+    await first.run('DELETE FROM fiscus.schema_version WHERE version >= 10');
     await first.close();
     const store = await openStore(path);
     try {
@@ -56,6 +59,11 @@ describe('schema migrations', () => {
         { region_code: '110100', region_name: '市辖区', parent_code: '110000', _batch_id: 'B1' },
       ]);
       expect(await store.all(`SELECT 1 FROM duckdb_constraints() WHERE schema_name = 'ref' AND table_name = 'regions' AND constraint_type = 'PRIMARY KEY'`)).toEqual([]);
+      // Migration 11: the text became the number it spells; text that spells none, the hash of that text.
+      expect(await store.all(`SELECT region_code, _row_hash, _row_hash = hash('h2') AS hashed, typeof(_row_hash) AS type FROM ref.regions ORDER BY 1`)).toEqual([
+        { region_code: '110000', _row_hash: '18446744073709551615', hashed: false, type: 'UBIGINT' },
+        { region_code: '110100', _row_hash: expect.stringMatching(/^\d+$/), hashed: true, type: 'UBIGINT' },
+      ]);
     } finally {
       await store.close();
     }

@@ -51,13 +51,13 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fiscus-flags-'));
   // DuckDB by default; FISCUS_TEST_ENGINE=postgres runs the same SQL on PostgreSQL.
   store = await openStore(testDbLocation(path.join(dir, 'flags.duckdb')));
-  await store.run(`INSERT INTO ref.regions VALUES ('370000', '山东省', NULL, 'province', NULL, 'b', 'h', now()),
-    ('370800', '济宁市', '370000', 'city', NULL, 'b', 'h', now()), ('370811', '任城区', '370800', 'county', NULL, 'b', 'h', now()),
-    ('370812', '兖州区', '370800', 'county', NULL, 'b', 'h', now()), ('110000', '北京市', NULL, 'province', NULL, 'b', 'h', now())`);
+  await store.run(`INSERT INTO ref.regions VALUES ('370000', '山东省', NULL, 'province', NULL, 'b', '1', now()),
+    ('370800', '济宁市', '370000', 'city', NULL, 'b', '1', now()), ('370811', '任城区', '370800', 'county', NULL, 'b', '1', now()),
+    ('370812', '兖州区', '370800', 'county', NULL, 'b', '1', now()), ('110000', '北京市', NULL, 'province', NULL, 'b', '1', now())`);
   await store.run(`INSERT INTO ref.agencies (agency_code, agency_name, dept_code, region_code, _batch_id, _row_hash, _ingested_at) VALUES
-    ('D1', '市教育局', 'D1', '370811', 'b', 'h1', now()), ('A01', '第一中学', 'D1', '370811', 'b', 'h2', now()),
-    ('A02', '第二中学', 'D1', '370811', 'b', 'h3', now()), ('D2', '市卫健委', 'D2', '370811', 'b', 'h4', now()),
-    ('B01', '人民医院', 'D2', '370811', 'b', 'h5', now())`);
+    ('D1', '市教育局', 'D1', '370811', 'b', '1', now()), ('A01', '第一中学', 'D1', '370811', 'b', '2', now()),
+    ('A02', '第二中学', 'D1', '370811', 'b', '3', now()), ('D2', '市卫健委', 'D2', '370811', 'b', '4', now()),
+    ('B01', '人民医院', 'D2', '370811', 'b', '5', now())`);
   for (const s of SEEDS) {
     await store.run(
       `INSERT INTO fiscus.flags (flag_id, rule_id, rule_version, severity, title, title_en, entity_type, entity_id, entity_name,

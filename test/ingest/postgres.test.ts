@@ -51,7 +51,7 @@ describe.skipIf(!havePg)('ingest into PostgreSQL', () => {
     const store = await openStore(await freshDatabase('ingest_refs'));
     try {
       await store.run(`INSERT INTO ref.agencies (agency_code, agency_name, dept_code, region_code, _batch_id, _row_hash, _ingested_at)
-        VALUES ('0101', '某局', '01', '370882', 'seed', 'h', now())`);
+        VALUES ('0101', '某局', '01', '370882', 'seed', '1', now())`);
       const rows = [
         ...Array.from({ length: 3 }, (_, i) => payment(`K${i}`)),
         ...['0907', '0902', '0906', '0901', '0905', '0903', '0904'].map((a, i) => payment(`U${i}`, { agency_code: a })),

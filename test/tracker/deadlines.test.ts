@@ -18,7 +18,7 @@ beforeAll(async () => {
   dir = t.dir;
   store = await openStore(t.db);
   await store.run(`INSERT INTO ref.calendar (date, kind, _batch_id, _row_hash, _ingested_at) VALUES
-    ('2030-06-10', 'holiday', 'b', 'h1', now()), ('2030-06-14', 'holiday', 'b', 'h2', now()), ('2030-06-22', 'workday', 'b', 'h3', now())`);
+    ('2030-06-10', 'holiday', 'b', '1', now()), ('2030-06-14', 'holiday', 'b', '2', now()), ('2030-06-22', 'workday', 'b', '3', now())`);
   await refreshCalendar(store);
   await insertFlags(store, [
     { flag_id: 'D1', first_seen_at: '2030-06-01T02:00:00Z' },

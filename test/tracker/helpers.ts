@@ -59,11 +59,11 @@ export async function insertFlags(store: Store, seeds: FlagSeed[]): Promise<void
 /** ref.agencies: department D1 with units A01, A02; department D2 with unit B01. */
 export async function insertAgencies(store: Store): Promise<void> {
   await store.run(`INSERT INTO ref.agencies (agency_code, agency_name, dept_code, region_code, _batch_id, _row_hash, _ingested_at) VALUES
-    ('D1', '市教育局', 'D1', '370811', 'b', 'h1', now()),
-    ('A01', '第一中学', 'D1', '370811', 'b', 'h2', now()),
-    ('A02', '第二中学', 'D1', '370811', 'b', 'h3', now()),
-    ('D2', '市卫健委', 'D2', '370811', 'b', 'h4', now()),
-    ('B01', '人民医院', 'D2', '370811', 'b', 'h5', now())`);
+    ('D1', '市教育局', 'D1', '370811', 'b', '1', now()),
+    ('A01', '第一中学', 'D1', '370811', 'b', '2', now()),
+    ('A02', '第二中学', 'D1', '370811', 'b', '3', now()),
+    ('D2', '市卫健委', 'D2', '370811', 'b', '4', now()),
+    ('B01', '人民医院', 'D2', '370811', 'b', '5', now())`);
 }
 
 export async function withStore<T>(db: string, fn: (s: Store) => Promise<T>): Promise<T> {

@@ -27,7 +27,7 @@ async function load(table: string, defaults: Record<string, unknown>, rows: Reco
     const cols = t.columns.map((c) => c.name);
     const vals = cols.map((c) => (row[c] === undefined || row[c] === null ? 'NULL' : `'${String(row[c]).replaceAll("'", "''")}'`));
     await store.run(
-      `INSERT INTO ${qualifiedName(t)} (${cols.map(quoteIdent).join(', ')}, _batch_id, _row_hash, _ingested_at) VALUES (${vals.join(', ')}, 'b', 'h', now())`,
+      `INSERT INTO ${qualifiedName(t)} (${cols.map(quoteIdent).join(', ')}, _batch_id, _row_hash, _ingested_at) VALUES (${vals.join(', ')}, 'b', '1', now())`,
     );
   }
 }

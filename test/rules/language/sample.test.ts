@@ -36,7 +36,7 @@ async function loadSample(s: Store): Promise<void> {
     const casts = t.columns.map((c) => `CAST(NULLIF(${quoteIdent(c.name)}, '') AS ${sqlType(c.type)})`);
     await s.run(
       `INSERT INTO ${qualifiedName(t)} (${cols.join(', ')}, _batch_id, _row_hash, _ingested_at)
-       SELECT ${casts.join(', ')}, 'sample', 'h', now() FROM read_csv('${f.replaceAll("'", "''")}', header = true, all_varchar = true)`,
+       SELECT ${casts.join(', ')}, 'sample', '1', now() FROM read_csv('${f.replaceAll("'", "''")}', header = true, all_varchar = true)`,
     );
   }
   await refreshCalendar(s);

@@ -81,7 +81,7 @@ describe('migration 4', () => {
         await store.run(`ALTER TABLE debt.positions ALTER COLUMN ${c} SET NOT NULL`);
       }
       const insert = `INSERT INTO debt.positions (region_code, fiscal_year, debt_limit, debt_balance, _batch_id, _row_hash, _ingested_at)
-        VALUES ('660000', 2024, 10.00, 11.00, 'b1', 'h', now())`;
+        VALUES ('660000', 2024, 10.00, 11.00, 'b1', '1', now())`;
       // Each engine's own wording of a NOT NULL violation.
       await expect(store.run(insert)).rejects.toThrow(store.engine === 'postgres' ? /"fiscal_capacity" .*violates not-null constraint/ : /NOT NULL/);
       const m4 = MIGRATIONS.find((m) => m.version === 4)!;

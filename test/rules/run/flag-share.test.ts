@@ -35,7 +35,7 @@ async function seed(s: Store, n: number, pairs: number): Promise<void> {
   for (let i = 0; i < pairs; i++) rows.push(`('D${i}', '${1000 + i}.00', DATE '${day(13 + (i % 300))}')`);
   await s.run(`INSERT INTO treasury.payments
     SELECT id, 2025, '370811', 'A01', NULL, '2050201', '30201', 'general', NULL, '某某公司', '6222000011112222', 'org',
-      CAST(amount AS DECIMAL(18,2)), d, 'direct', '材料费', false, NULL, 'b1', md5(id), now()
+      CAST(amount AS DECIMAL(18,2)), d, 'direct', '材料费', false, NULL, 'b1', ${s.dialect.rowHash('id')}, now()
     FROM (VALUES ${rows.join(', ')}) v(id, amount, d)`);
 }
 
@@ -130,7 +130,7 @@ describe('treasury.duplicate_payment reference field', () => {
     for (const [id, d, x] of rows) {
       await store.run(
         `INSERT INTO treasury.payments VALUES ($id, 2025, '370811', 'A01', NULL, '2050201', '30201', 'general', NULL, '某某公司',
-          '6222000011112222', 'org', 500.00, $d::DATE, 'direct', '材料费', false, $x::JSON, 'b1', md5($id), now())`,
+          '6222000011112222', 'org', 500.00, $d::DATE, 'direct', '材料费', false, $x::JSON, 'b1', ${store.dialect.rowHash('$id')}, now())`,
         { id, d, x },
       );
     }

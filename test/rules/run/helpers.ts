@@ -31,7 +31,7 @@ export async function addPayments(store: Store, batch: string, rows: Pay[]): Pro
     await store.run(
       `INSERT INTO treasury.payments VALUES ($id, 2025, '370811', $agency, NULL, '2050201', '30201', 'general', NULL,
         $payee, $acct, 'org', CAST($amount AS DECIMAL(18,2)), CAST($date AS DATE), 'direct', '材料费', false, NULL, $batch,
-        md5(CAST($hashed AS VARCHAR)), now())`,
+        ${store.dialect.rowHash('CAST($hashed AS VARCHAR)')}, now())`,
       { id: r.id, agency: r.agency, payee: r.payee ?? '某某公司', acct: r.account ?? '6222000011112222', amount: r.amount, date: r.date, batch, hashed: r.id + r.amount },
     );
   }
@@ -46,7 +46,7 @@ export async function correctPayment(store: Store, batch: string, id: string, am
       { id, batch },
     );
     await store.run(
-      `UPDATE treasury.payments SET amount = CAST($amount AS DECIMAL(18,2)), _batch_id = $batch, _row_hash = md5(CAST($hashed AS VARCHAR))
+      `UPDATE treasury.payments SET amount = CAST($amount AS DECIMAL(18,2)), _batch_id = $batch, _row_hash = ${store.dialect.rowHash("CAST($hashed AS VARCHAR)")}
        WHERE payment_id = $id`,
       { id, amount, batch, hashed: id + amount },
     );
@@ -54,7 +54,7 @@ export async function correctPayment(store: Store, batch: string, id: string, am
 }
 
 export async function addAgency(store: Store, code: string, name: string): Promise<void> {
-  await store.run(`INSERT INTO ref.agencies VALUES ($c, $n, $c, '370811', NULL, 'ref1', 'h', now())`, { c: code, n: name });
+  await store.run(`INSERT INTO ref.agencies VALUES ($c, $n, $c, '370811', NULL, 'ref1', '1', now())`, { c: code, n: name });
 }
 
 /**

@@ -87,7 +87,7 @@ describe('incremental re-runs', () => {
       .replace('where: p.amount >= $min', 'where: p.amount >= $min and not is_workday(p.pay_date)');
     const rule = compileTestRule(text, store.engine);
     expect((await runRules(store, [rule], { asOf: '2025-12-31' })).rules[0]!.flags_raised).toBe(0);
-    await store.run(`INSERT INTO ref.calendar VALUES (DATE '2025-03-04', 'holiday', NULL, 'cal1', 'h', now())`);
+    await store.run(`INSERT INTO ref.calendar VALUES (DATE '2025-03-04', 'holiday', NULL, 'cal1', '1', now())`);
     await refreshCalendar(store);
     const s = await runRules(store, [rule], { asOf: '2025-12-31' });
     expect(s.rules[0]).toMatchObject({ mode: 'full', flags_new: 1 });
