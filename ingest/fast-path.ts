@@ -94,11 +94,12 @@ export async function tryCleanInsert(
       const r = await store.one<{ Count: string }>(
         `INSERT INTO ${qualifiedName(t)} (${cols.join(', ')}, extra, _batch_id, _row_hash, _ingested_at)
          SELECT ${cols.join(', ')}, extra, ${lit(report.batch_id)}, _row_hash, now()
-         FROM (${typedSelect(c.src, c.plan, c.fmt)})
+         FROM (${typedSelect(c.src.strictSelect ? { ...c.src, select: c.src.strictSelect } : c.src, c.plan, c.fmt)})
          WHERE CASE WHEN _bad OR _skip THEN error(${lit(BAD_ROW)}) ELSE true END`,
       );
       if (checkKeys && (await keysClash(store, t, report.batch_id, wasEmpty))) throw new Error('fallback');
-      if (c.src.preRejects?.length || (c.src.rejectsTable && (await readStructuralRejects(store, c.src.rejectsTable)).length > 0)) {
+      const recorded = !c.src.strictSelect && c.src.rejectsTable;
+      if (c.src.preRejects?.length || (recorded && (await readStructuralRejects(store, recorded)).length > 0)) {
         throw new Error(BAD_ROW); // broken CSV lines need the full path's quarantine
       }
       const check = c.beforeCommit ? await c.beforeCommit() : { ok: true as const };
