@@ -317,11 +317,28 @@ export function qualifiedName(t: Pick<TableDef, 'schema' | 'table'>): string {
  * Bookkeeping columns the engine adds to every feed table. They start with an
  * underscore so they never collide with a feed column.
  */
-export const SYSTEM_COLUMNS = [
+export const SYSTEM_COLUMNS: readonly SystemColumn[] = [
   { name: 'extra', sql: 'JSON' }, // unknown source columns, never dropped (FEEDS.md)
   { name: '_batch_id', sql: 'VARCHAR NOT NULL' }, // the batch that wrote the current version
-  // Hash of the canonical content (ingest/typed-select.ts). Created as text by migration 1; on
-  // DuckDB a UBIGINT since migration 11, where the text form cost ~7% of a load.
-  { name: '_row_hash', sql: 'VARCHAR NOT NULL' },
+  // Hash of the canonical content (ingest/typed-select.ts): on DuckDB the 64-bit hash itself
+  // (migration 11: its text cost ~7% of a load); PostgreSQL has no unsigned 64-bit type and
+  // keeps the decimal text. Migration 1 created it as text on both.
+  { name: '_row_hash', sql: 'VARCHAR NOT NULL', duckdb: 'UBIGINT NOT NULL', released: 'VARCHAR NOT NULL' },
   { name: '_ingested_at', sql: 'TIMESTAMPTZ NOT NULL' },
-] as const;
+];
+
+export interface SystemColumn {
+  name: string;
+  /** Its type now (PostgreSQL, and DuckDB unless `duckdb` says otherwise). */
+  sql: string;
+  /** Its type now on DuckDB, where it differs. */
+  duckdb?: string;
+  /** Its type as migration 1 created it, where that differs from now: released migrations replay it. */
+  released?: string;
+}
+
+/** A system column's type on an engine now, or as migration 1 created it (`'released'`). */
+export function systemColumnType(c: SystemColumn, as: 'duckdb' | 'postgres' | 'released'): string {
+  if (as === 'released') return c.released ?? c.sql;
+  return as === 'duckdb' ? c.duckdb ?? c.sql : c.sql;
+}

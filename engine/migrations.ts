@@ -8,7 +8,7 @@
  */
 import type { Store } from './db.ts';
 import { FiscusError } from './errors.ts';
-import { FEEDS, SYSTEM_COLUMNS, qualifiedName, quoteIdent, sqlType, type TableDef } from './feeds.ts';
+import { FEEDS, SYSTEM_COLUMNS, qualifiedName, quoteIdent, sqlType, systemColumnType, type TableDef } from './feeds.ts';
 import { calendarTooShort, refreshCalendar } from './calendar.ts';
 
 export interface Migration {
@@ -17,12 +17,17 @@ export interface Migration {
   up: (store: Store) => Promise<void>;
 }
 
-/** A feed table's CREATE TABLE: with its primary key (released migrations) or, `as` another name, without. */
-function feedTableDDL(t: TableDef, rebuild?: { as: string }): string {
+/**
+ * A feed table's CREATE TABLE: with its primary key (released migrations) or, `as` another name,
+ * without. `types` picks the system columns' types: `'released'` for the migrations that ran
+ * before migration 11 changed `_row_hash` (they must keep creating what they created), an engine
+ * for a new migration that rebuilds a table as it is now.
+ */
+function feedTableDDL(t: TableDef, types: 'released' | 'duckdb' | 'postgres', rebuild?: { as: string }): string {
   const cols = t.columns.map(
     (c) => `${quoteIdent(c.name)} ${sqlType(c.type)}${c.nullable ? '' : ' NOT NULL'}`,
   );
-  const sys = SYSTEM_COLUMNS.map((c) => `${quoteIdent(c.name)} ${c.sql}`);
+  const sys = SYSTEM_COLUMNS.map((c) => `${quoteIdent(c.name)} ${systemColumnType(c, types)}`);
   const key = rebuild ? [] : [`PRIMARY KEY (${t.key.map(quoteIdent).join(', ')})`];
   const name = rebuild ? `${quoteIdent(t.schema)}.${quoteIdent(rebuild.as)}` : qualifiedName(t);
   return `CREATE TABLE ${name} (\n  ${[...cols, ...sys, ...key].join(',\n  ')}\n)`;
@@ -36,7 +41,7 @@ export const MIGRATIONS: readonly Migration[] = [
       for (const schema of new Set(FEEDS.map((t) => t.schema))) {
         await s.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       }
-      for (const t of FEEDS) await s.run(feedTableDDL(t));
+      for (const t of FEEDS) await s.run(feedTableDDL(t, 'released'));
 
       // One row per ingest batch: the report FEEDS.md asks for.
       await s.run(`CREATE TABLE fiscus.batches (
@@ -238,7 +243,7 @@ export const MIGRATIONS: readonly Migration[] = [
       // A fresh database already has them (version 1 creates every FEEDS table); an older one gets them here.
       await s.run('CREATE SCHEMA IF NOT EXISTS projects');
       for (const t of FEEDS.filter((f) => f.schema === 'projects')) {
-        await s.run(feedTableDDL(t).replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS '));
+        await s.run(feedTableDDL(t, 'released').replace(/^CREATE TABLE /, 'CREATE TABLE IF NOT EXISTS '));
       }
     },
   },
@@ -296,7 +301,7 @@ export const MIGRATIONS: readonly Migration[] = [
         const tmp = `${t.table}__rebuild`;
         const rebuilt = `${quoteIdent(t.schema)}.${quoteIdent(tmp)}`;
         const names = [...t.columns.map((c) => c.name), ...SYSTEM_COLUMNS.map((c) => c.name)].map(quoteIdent).join(', ');
-        await s.run(feedTableDDL(t, { as: tmp }));
+        await s.run(feedTableDDL(t, 'released', { as: tmp }));
         await s.run(`INSERT INTO ${rebuilt} (${names}) SELECT ${names} FROM ${qualifiedName(t)}`);
         await s.run(`DROP TABLE ${qualifiedName(t)}`);
         await s.run(`ALTER TABLE ${rebuilt} RENAME TO ${quoteIdent(t.table)}`);

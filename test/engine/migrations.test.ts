@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../engine/db.ts';
-import { FEEDS } from '../../engine/feeds.ts';
+import { FEEDS, SYSTEM_COLUMNS, systemColumnType } from '../../engine/feeds.ts';
 import { migrate, MIGRATIONS, schemaVersion, type Migration } from '../../engine/migrations.ts';
 
 function tempDb(): string {
@@ -24,6 +24,10 @@ describe('schema migrations', () => {
         const names = cols.map((c) => c.column_name);
         expect(names).toEqual([...t.columns.map((c) => c.name), 'extra', '_batch_id', '_row_hash', '_ingested_at']);
         expect(cols.find((x) => x.column_name === '_row_hash')?.data_type, `${t.name}._row_hash`).toBe('UBIGINT');
+        // What engine/feeds.ts declares for DuckDB now is what the migrations left (a new
+        // migration that rebuilds a table from that declaration recreates it as it is).
+        const declared = SYSTEM_COLUMNS.map((c) => [c.name, systemColumnType(c, 'duckdb').replace(' NOT NULL', '').replace('TIMESTAMPTZ', 'TIMESTAMP WITH TIME ZONE')]);
+        expect(cols.slice(t.columns.length).map((c) => [c.column_name, c.data_type]), t.name).toEqual(declared);
         for (const c of t.columns.filter((c) => c.type === 'money')) {
           expect(cols.find((x) => x.column_name === c.name)?.data_type, `${t.name}.${c.name}`).toBe('DECIMAL(18,2)');
         }

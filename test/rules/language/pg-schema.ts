@@ -3,7 +3,7 @@
  * calendar, for compile-only checks of the rule SQL: PostgreSQL must accept (PREPARE) every
  * statement the postgres dialect emits. Column types follow engine/feeds.ts `sqlType`.
  */
-import { FEEDS, SYSTEM_COLUMNS, qualifiedName, quoteIdent, sqlType } from '../../../engine/feeds.ts';
+import { FEEDS, SYSTEM_COLUMNS, qualifiedName, quoteIdent, sqlType, systemColumnType } from '../../../engine/feeds.ts';
 
 export function feedSchemaDdl(): string[] {
   const pgType = (t: string) => (t === 'JSON' ? 'JSONB' : t.replace('VARCHAR', 'TEXT'));
@@ -12,7 +12,7 @@ export function feedSchemaDdl(): string[] {
   for (const t of FEEDS) {
     const cols = [
       ...t.columns.map((c) => `${quoteIdent(c.name)} ${pgType(sqlType(c.type))}${c.nullable ? '' : ' NOT NULL'}`),
-      ...SYSTEM_COLUMNS.map((c) => `${quoteIdent(c.name)} ${pgType(c.sql)}`),
+      ...SYSTEM_COLUMNS.map((c) => `${quoteIdent(c.name)} ${pgType(systemColumnType(c, 'postgres'))}`),
     ];
     out.add(`CREATE TABLE ${qualifiedName(t)} (${cols.join(', ')})`);
   }
