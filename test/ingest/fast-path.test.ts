@@ -5,11 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../engine/db.ts';
 import { ingestPath } from '../../ingest/index.ts';
 import { openSource } from '../../ingest/source.ts';
-import { PAYMENT_HEADER, freshStore, payment, type Row } from './helpers.ts';
+import { PAYMENT_HEADER, freshStoreForEachTest, payment, type Row } from './helpers.ts';
 
 const lines = (rows: Row[]) => rows.map((x) => PAYMENT_HEADER.map((h) => x[h]).join(','));
 const good = (n: number) =>
@@ -29,12 +29,7 @@ const BROKEN: Record<string, { line: string; status: string }> = {
 describe.runIf((process.env.FISCUS_TEST_ENGINE ?? 'duckdb') === 'duckdb')('ingest: the one-pass read raises where the full read records a reject', () => {
   let store: Store;
   let dir: string;
-  beforeEach(async () => {
-    ({ store, dir } = await freshStore());
-  });
-  afterEach(async () => {
-    await store.close();
-  });
+  freshStoreForEachTest((s) => ({ store, dir } = s));
 
   function fileWith(name: string, broken: string | null): string {
     const rows = lines(good(30));

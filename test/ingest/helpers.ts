@@ -2,6 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { openStore, type Store } from '../../engine/db.ts';
 import { FEEDS, type ColumnDef, type TableDef } from '../../engine/feeds.ts';
 import { csvEscape } from '../../engine/format.ts';
@@ -16,6 +17,22 @@ export async function freshStore(dir = tempDir()): Promise<{ store: Store; dir: 
   // A DuckDB file in `dir`, or a fresh PostgreSQL database under FISCUS_TEST_ENGINE=postgres.
   const dbPath = testDbLocation(join(dir, 'test.duckdb'));
   return { store: await openStore(dbPath), dir, dbPath };
+}
+
+/**
+ * Give each test of the enclosing describe a fresh store (`use` receives it, e.g.
+ * `(s) => ({ store, dir } = s)`), closed after the test.
+ */
+export function freshStoreForEachTest(use: (s: { store: Store; dir: string; dbPath: string }) => void): void {
+  let current: Store | undefined;
+  beforeEach(async () => {
+    const s = await freshStore();
+    current = s.store;
+    use(s);
+  });
+  afterEach(async () => {
+    await current?.close();
+  });
 }
 
 export type Row = Record<string, string>;

@@ -5,22 +5,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../engine/db.ts';
 import { ingestPath } from '../../ingest/index.ts';
 import { keysClash } from '../../ingest/fast-path.ts';
-import { PAYMENT_HEADER, freshStore, payment, sampleRows, table, toCsv, type Row } from './helpers.ts';
+import { PAYMENT_HEADER, freshStoreForEachTest, payment, sampleRows, table, toCsv, type Row } from './helpers.ts';
 
 describe('ingest: one row per key', () => {
   let store: Store;
   let dir: string;
-
-  beforeEach(async () => {
-    ({ store, dir } = await freshStore());
-  });
-  afterEach(async () => {
-    await store.close();
-  });
+  freshStoreForEachTest((s) => ({ store, dir } = s));
 
   const rows = (n: number, from = 1): Row[] =>
     Array.from({ length: n }, (_, i) => payment(`P${String(from + i).padStart(4, '0')}`, { amount: `${(from + i) * 10}.00` }));

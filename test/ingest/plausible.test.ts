@@ -5,10 +5,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../engine/db.ts';
 import { ingestPath, parseMappingProfile } from '../../ingest/index.ts';
-import { PAYMENT_HEADER, freshStore, payment, toCsv } from './helpers.ts';
+import { PAYMENT_HEADER, freshStore, freshStoreForEachTest, payment, toCsv } from './helpers.ts';
 
 type Q = { line: string; column_name: string | null; raw_value: string | null; reason: string };
 const quarantine = (store: Store, b: string) =>
@@ -17,12 +17,7 @@ const quarantine = (store: Store, b: string) =>
 describe('implausible values are rejected with a reason', () => {
   let store: Store;
   let dir: string;
-  beforeEach(async () => {
-    ({ store, dir } = await freshStore());
-  });
-  afterEach(async () => {
-    await store.close();
-  });
+  freshStoreForEachTest((s) => ({ store, dir } = s));
 
   const many = (n: number) => Array.from({ length: n }, (_, i) => payment(`OK${i}`));
 

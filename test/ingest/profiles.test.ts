@@ -7,11 +7,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../engine/db.ts';
 import { UsageError } from '../../engine/errors.ts';
 import { ingestPath, parseMappingProfile } from '../../ingest/index.ts';
-import { PAYMENT_HEADER, freshStore, payment, toCsv } from './helpers.ts';
+import { PAYMENT_HEADER, freshStore, freshStoreForEachTest, payment, toCsv } from './helpers.ts';
 
 type Q = { line: number; column_name: string | null; raw_value: string | null; reason: string };
 const quarantine = (store: Store, b: string) =>
@@ -43,12 +43,7 @@ date_format: ["%d-%b-%y", "%d/%m/%Y", excel]
 describe('mapping profiles for real exports', () => {
   let store: Store;
   let dir: string;
-  beforeEach(async () => {
-    ({ store, dir } = await freshStore());
-  });
-  afterEach(async () => {
-    await store.close();
-  });
+  freshStoreForEachTest((s) => ({ store, dir } = s));
 
   it('converts any power-of-ten unit exactly, including a 万元 value of 1万亿元 (past DECIMAL(18,6) × 10000)', async () => {
     const head = 'region_code,fiscal_year,debt_limit,debt_balance\n';
