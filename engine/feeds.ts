@@ -323,22 +323,22 @@ export const SYSTEM_COLUMNS: readonly SystemColumn[] = [
   // Hash of the canonical content (ingest/typed-select.ts): on DuckDB the 64-bit hash itself
   // (migration 11: its text cost ~7% of a load); PostgreSQL has no unsigned 64-bit type and
   // keeps the decimal text. Migration 1 created it as text on both.
-  { name: '_row_hash', sql: 'VARCHAR NOT NULL', duckdb: 'UBIGINT NOT NULL', released: 'VARCHAR NOT NULL' },
+  { name: '_row_hash', sql: 'VARCHAR NOT NULL', duckdb: 'UBIGINT NOT NULL' },
   { name: '_ingested_at', sql: 'TIMESTAMPTZ NOT NULL' },
 ];
 
 export interface SystemColumn {
   name: string;
-  /** Its type now (PostgreSQL, and DuckDB unless `duckdb` says otherwise). */
+  /**
+   * Its type as migration 1 created it (released migrations replay it), and its type now on an
+   * engine with no entry of its own. A later type change is an engine's entry, never an edit here.
+   */
   sql: string;
-  /** Its type now on DuckDB, where it differs. */
+  /** Its type now on DuckDB, where a migration changed it. */
   duckdb?: string;
-  /** Its type as migration 1 created it, where that differs from now: released migrations replay it. */
-  released?: string;
 }
 
 /** A system column's type on an engine now, or as migration 1 created it (`'released'`). */
 export function systemColumnType(c: SystemColumn, as: 'duckdb' | 'postgres' | 'released'): string {
-  if (as === 'released') return c.released ?? c.sql;
   return as === 'duckdb' ? c.duckdb ?? c.sql : c.sql;
 }
