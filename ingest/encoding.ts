@@ -238,8 +238,7 @@ class Utf8Check {
     if (!this.ok) return;
     let data = chunk;
     if (this.carry.length) {
-      const lead = this.carry[0]!;
-      const rest = (lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2) - this.carry.length;
+      const rest = sequenceLength(this.carry[0]!) - this.carry.length;
       if (chunk.length < rest) {
         this.carry = Buffer.concat([this.carry, chunk]);
         return;
@@ -266,10 +265,14 @@ function lastBoundary(b: Buffer): number {
   for (let i = b.length - 1; i >= 0 && i >= b.length - 4; i--) {
     const x = b[i];
     if ((x & 0xc0) === 0x80) continue; // continuation byte
-    const need = x >= 0xf0 ? 4 : x >= 0xe0 ? 3 : x >= 0xc0 ? 2 : 1;
-    return i + need > b.length ? i : b.length;
+    return i + sequenceLength(x) > b.length ? i : b.length;
   }
   return b.length;
+}
+
+/** Bytes of the UTF-8 sequence a lead byte starts (1 for ASCII and for bytes no sequence starts with). */
+function sequenceLength(lead: number): number {
+  return lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
 }
 
 function decodeOrFail(fn: () => string, encoding: string, path: string): string {
