@@ -14,6 +14,7 @@ import { flagFilterQuery, normalizeFilter, type FlagFilter } from '../../flags/f
 import { FLAG_SORTS, listFlags } from '../../flags/list.ts';
 import { isoUtc } from '../../flags/row.ts';
 import { testDbLocation } from '../helpers/postgres.ts';
+import { insertAgencies } from '../tracker/helpers.ts';
 import { flagRecordSchema, flagSchema } from '../../flags/schema.ts';
 
 let dir: string;
@@ -54,10 +55,7 @@ beforeAll(async () => {
   await store.run(`INSERT INTO ref.regions VALUES ('370000', '山东省', NULL, 'province', NULL, 'b', '1', now()),
     ('370800', '济宁市', '370000', 'city', NULL, 'b', '1', now()), ('370811', '任城区', '370800', 'county', NULL, 'b', '1', now()),
     ('370812', '兖州区', '370800', 'county', NULL, 'b', '1', now()), ('110000', '北京市', NULL, 'province', NULL, 'b', '1', now())`);
-  await store.run(`INSERT INTO ref.agencies (agency_code, agency_name, dept_code, region_code, _batch_id, _row_hash, _ingested_at) VALUES
-    ('D1', '市教育局', 'D1', '370811', 'b', '1', now()), ('A01', '第一中学', 'D1', '370811', 'b', '2', now()),
-    ('A02', '第二中学', 'D1', '370811', 'b', '3', now()), ('D2', '市卫健委', 'D2', '370811', 'b', '4', now()),
-    ('B01', '人民医院', 'D2', '370811', 'b', '5', now())`);
+  await insertAgencies(store);
   for (const s of SEEDS) {
     await store.run(
       `INSERT INTO fiscus.flags (flag_id, rule_id, rule_version, severity, title, title_en, entity_type, entity_id, entity_name,
