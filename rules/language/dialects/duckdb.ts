@@ -1,7 +1,7 @@
 /** DuckDB: the embedded engine, the default. */
 import { quoteIdent } from '../../../engine/feeds.ts';
 import { sqlString } from '../../../engine/sql-quote.ts';
-import { PARAM_MARK, rowValue, type Dialect, type SqlType } from './types.ts';
+import { PARAM_MARK, leadingDigit, rowValue, type Dialect, type SqlType } from './types.ts';
 import { isDeltaParam } from '../../types.ts';
 
 function duckType(t: SqlType): string {
@@ -96,7 +96,7 @@ export const duckdb: Dialect = {
   ln: (x) => `CASE WHEN ${x} > 0 THEN ln(${x}) END`,
   log10: (x) => `CASE WHEN ${x} > 0 THEN log10(${x}) END`,
   sqrt: (x) => `sqrt(CAST(${x} AS DOUBLE))`,
-  firstDigit: (x) => `CASE WHEN abs(${x}) >= 1 THEN CAST(left(CAST(CAST(floor(abs(${x})) AS BIGINT) AS VARCHAR), 1) AS INTEGER) END`,
+  firstDigit: (x, integer) => leadingDigit(x, integer, (a, b) => `${a} // ${b}`),
   startsWith: (a, b) => `starts_with(${a}, ${b})`,
   endsWith: (a, b) => `ends_with(${a}, ${b})`,
   contains: (a, b) => `contains(${a}, ${b})`,

@@ -11,7 +11,7 @@
  */
 import { quoteIdent } from '../../../engine/feeds.ts';
 import { sqlString } from '../../../engine/sql-quote.ts';
-import { PARAM_MARK, rowValue, type Dialect, type SqlType } from './types.ts';
+import { PARAM_MARK, leadingDigit, rowValue, type Dialect, type SqlType } from './types.ts';
 
 function pgType(t: SqlType): string {
   switch (t) {
@@ -102,7 +102,7 @@ export const postgres: Dialect = {
   ln: (x) => `CASE WHEN ${x} > 0 THEN ln(${x}) END`,
   log10: (x) => `CASE WHEN ${x} > 0 THEN log10(${x}) END`,
   sqrt: (x) => `sqrt(CAST(${x} AS DOUBLE PRECISION))`,
-  firstDigit: (x) => `CASE WHEN abs(${x}) >= 1 THEN CAST(left(CAST(CAST(floor(abs(${x})) AS BIGINT) AS TEXT), 1) AS INTEGER) END`,
+  firstDigit: (x, integer) => leadingDigit(x, integer, (a, b) => `${a} / ${b}`),
   startsWith: (a, b) => `starts_with(${a}, ${b})`,
   endsWith: (a, b) => `(right(${a}, length(${b})) = ${b})`,
   contains: (a, b) => `(strpos(${a}, ${b}) > 0)`,

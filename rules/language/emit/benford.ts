@@ -6,12 +6,13 @@ import type { KindEmitter } from './kind.ts';
 import { emitSource, plainColumns } from './source.ts';
 import { sameKey } from './grouped.ts';
 import { keyMayBeNull } from '../passes/never-null.ts';
+import { isIntegerType } from './types.ts';
 
 export const emitBenford: KindEmitter<BenfordPlan> = (d, p) => {
   const src = emitSource(d, p.source);
   const c: EmitCtx = { d };
   const groups = p.groups.map((x) => ({ name: x.name, sql: emitExpr(x.expr, c), nullable: keyMayBeNull(x, p.source) }));
-  const digit = d.firstDigit(emitExpr(p.value, c));
+  const digit = d.firstDigit(emitExpr(p.value, c), isIntegerType(p.value.type));
   const g = groups.map((x) => d.ident(x.name));
   const ctes = [
     `fiscus_bd AS (SELECT ${groups.map((x) => `${x.sql} AS ${d.ident(x.name)}`).join(', ')}, ${digit} AS __digit, count(*) AS __c

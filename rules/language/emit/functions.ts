@@ -6,7 +6,7 @@
  */
 import type { Dialect } from '../dialects/types.ts';
 import type { IR } from '../plan/types.ts';
-import { sqlTypeOf } from './types.ts';
+import { isIntegerType, sqlTypeOf } from './types.ts';
 
 type FnSql = (a: string[], d: Dialect, t: readonly IR[], filter?: string) => string;
 
@@ -35,7 +35,7 @@ export const FUNCTION_SQL: Record<string, FnSql> = {
   sqrt: (a, d) => d.sqrt(a[0]!),
   ln: (a, d) => d.ln(d.cast(a[0]!, 'number')),
   log10: (a, d) => d.log10(d.cast(a[0]!, 'number')),
-  first_digit: (a, d) => d.firstDigit(a[0]!),
+  first_digit: (a, d, t) => d.firstDigit(a[0]!, isIntegerType(t[0]!.type)),
   greatest: (a) => `greatest(${a.join(', ')})`,
   least: (a) => `least(${a.join(', ')})`,
   coalesce: (a) => `coalesce(${a.join(', ')})`,
