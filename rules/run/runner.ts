@@ -146,9 +146,15 @@ export async function runRules(store: Store, rules: readonly CompiledRule[], opt
   return opts.dryRun ? runRulesNow(store, rules, opts) : store.exclusive(() => runRulesNow(store, rules, opts));
 }
 
-/** Rules evaluated at once by default: DuckDB parallelises each query too, so a few lanes suffice. */
+/**
+ * Rules evaluated at once by default: one lane more than cores, up to 4. DuckDB parallelises each
+ * query too, but a query has single-threaded stretches (planning, finalising an aggregate, a
+ * window's merge) in which another lane's query can use the core. Measured on 2 cores, the
+ * pack's full run with 2 lanes against 3: 100k payments 335 -> 318 ms, 10M 7.1-7.4 -> 6.3-6.6 s,
+ * the same peak RSS; 4 lanes gained nothing more.
+ */
 export function defaultConcurrency(): number {
-  return Math.max(2, Math.min(4, availableParallelism()));
+  return Math.max(2, Math.min(4, availableParallelism() + 1));
 }
 
 async function runRulesNow(store: Store, rules: readonly CompiledRule[], opts: RunOptions): Promise<RunSummary> {
