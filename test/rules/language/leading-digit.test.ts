@@ -31,6 +31,18 @@ const MONEY = boundaries(15, true); // DECIMAL(18,2): up to 9999999999999999.99
 const INTEGERS = boundaries(18, false).filter((x) => BigInt(x) <= 9223372036854775807n); // BIGINT: up to 9.2 * 10^18
 const signed = (xs: string[]) => [...xs, ...xs.filter((x) => !/^0/.test(x)).map((x) => `-${x}`)];
 
+/** `digits(values, type)`: the engine's first_digit of each value cast to the type, in order. */
+async function expectLeadingDigits(
+  digits: (values: string[], type: string) => Promise<(number | null)[]>,
+  types: { money: string; integer: string; double: string },
+): Promise<void> {
+  expect(await digits(signed(MONEY), types.money)).toEqual(signed(MONEY).map(expected));
+  expect(await digits(signed(INTEGERS), types.integer)).toEqual(signed(INTEGERS).map(expected));
+  // A double near 10^15 is 1/8 apart: 999999999999999.99 is 10^15 there. Below 10^14 the boundaries stay apart.
+  const doubles = MONEY.filter((x) => x.split('.')[0]!.length <= 14);
+  expect(await digits(doubles, types.double)).toEqual(doubles.map(expected));
+}
+
 describe('first_digit on DuckDB', () => {
   let db: DuckDBInstance;
   beforeAll(async () => {
@@ -51,11 +63,7 @@ describe('first_digit on DuckDB', () => {
   };
 
   it('gives the leading digit of money, integers and doubles at every power of ten', async () => {
-    expect(await digits(signed(MONEY), 'DECIMAL(18,2)')).toEqual(signed(MONEY).map(expected));
-    expect(await digits(signed(INTEGERS), 'BIGINT')).toEqual(signed(INTEGERS).map(expected));
-    // A double near 10^15 is 1/8 apart: 999999999999999.99 is 10^15 there. Below 10^14 the boundaries stay apart.
-    const doubles = MONEY.filter((x) => x.split('.')[0]!.length <= 14);
-    expect(await digits(doubles, 'DOUBLE')).toEqual(doubles.map(expected));
+    await expectLeadingDigits(digits, { money: 'DECIMAL(18,2)', integer: 'BIGINT', double: 'DOUBLE' });
   });
 
   it('is an INTEGER, and NULL for NULL', async () => {
@@ -87,10 +95,7 @@ describe.skipIf(!PG_URL)('first_digit on PostgreSQL 15', () => {
   };
 
   it('gives the leading digit of money, integers and doubles at every power of ten', async () => {
-    expect(await digits(signed(MONEY), 'numeric(18,2)')).toEqual(signed(MONEY).map(expected));
-    expect(await digits(signed(INTEGERS), 'bigint')).toEqual(signed(INTEGERS).map(expected));
-    const doubles = MONEY.filter((x) => x.split('.')[0]!.length <= 14);
-    expect(await digits(doubles, 'double precision')).toEqual(doubles.map(expected));
+    await expectLeadingDigits(digits, { money: 'numeric(18,2)', integer: 'bigint', double: 'double precision' });
   });
 
   it('is an integer', async () => {
