@@ -305,11 +305,21 @@ async function touchedCount(store: Store, table: string, columns: readonly strin
 /** Above this share of a column's values touched, a delta or scoped run is a full one (RunOptions.deltaMaxShare). */
 const MAX_TOUCHED_SHARE = 0.5;
 
+/** `run()`, answered once per run under `key` when there is a run's cache. */
+function once<T>(cache: TableStateCache | undefined, key: string, run: () => Promise<T>): Promise<T> {
+  return cache ? cache.memo(key, run) : run();
+}
+
+/** Whether `columns` are exactly the primary key of `table`: a batch touches one tuple per row of them. */
+function isPrimaryKey(table: string, columns: readonly string[]): boolean {
+  const key = requireFeedTable(table).key;
+  return key.length === columns.length && key.every((k) => columns.includes(k));
+}
+
 /** How many distinct values `column` of `table` holds (counted once per run). */
 function distinctValues(store: Store, table: string, column: string, cache?: TableStateCache): Promise<number> {
-  const count = async () =>
-    Number((await store.one<{ n: string | number }>(`SELECT count(DISTINCT ${quoteIdent(column)}) AS n FROM ${sqlName(table)}`))?.n ?? 0);
-  return cache ? cache.memo(`distinct\u0000${table}\u0000${column}`, count) : count();
+  return once(cache, `distinct\u0000${table}\u0000${column}`, async () =>
+    Number((await store.one<{ n: string | number }>(`SELECT count(DISTINCT ${quoteIdent(column)}) AS n FROM ${sqlName(table)}`))?.n ?? 0));
 }
 
 /**
@@ -337,9 +347,8 @@ async function mostlyTouchedTuples(
   store: Store, table: string, columns: readonly string[], newBatches: readonly string[], now: TableState | undefined, share: number,
   cache?: TableStateCache,
 ): Promise<string | undefined> {
-  const once = <T>(key: string, run: () => Promise<T>) => (cache ? cache.memo(key, run) : run());
   const rows = newBatches.reduce((n, b) => n + (now && 'batches' in now ? (now.batches[b] ?? 0) : 0), 0);
-  const touched = await once(`count\u0000${table}\u0000${columns.join(',')}\u0000${newBatches.join(',')}`, () => touchedCount(store, table, columns, newBatches));
+  const touched = await once(cache, `count\u0000${table}\u0000${columns.join(',')}\u0000${newBatches.join(',')}`, () => touchedCount(store, table, columns, newBatches));
   const est = estimatedTouchedShare(rows, touched);
   if (est <= share) return undefined;
   for (const c of columns) {
@@ -353,24 +362,22 @@ async function deltaDecision(
   store: Store, rule: CompiledRule, prev: Fingerprint, now: TablesState, changed: readonly string[], cache?: TableStateCache,
   maxShare = MAX_TOUCHED_SHARE,
 ): Promise<Decision | undefined> {
-  const once = <T>(key: string, run: () => Promise<T>) => (cache ? cache.memo(key, run) : run());
   const delta = rule.delta;
   if (!delta || !changed.every((t) => t in delta.tables)) return undefined;
   const found: TouchedKeys[] = [];
   const batches: string[] = [];
   for (const t of changed) {
     const before = prev.tables[t];
-    const only = await once(`batches\u0000${t}\u0000${canonicalJson(before ?? null)}`, () => newBatchesOnly(store, t, before, now[t]));
+    const only = await once(cache, `batches\u0000${t}\u0000${canonicalJson(before ?? null)}`, () => newBatchesOnly(store, t, before, now[t]));
     if ('why' in only) return { mode: 'full', why: only.why };
     batches.push(...only.batches);
     const cols = delta.tables[t]!;
     // A batch touches few of a primary key's tuples, one per row: no estimate needed.
-    const pk = requireFeedTable(t).key;
-    if (cols.length > 1 && maxShare < 1 && !(pk.length === cols.length && pk.every((k) => cols.includes(k)))) {
+    if (cols.length > 1 && maxShare < 1 && !isPrimaryKey(t, cols)) {
       const why = await mostlyTouchedTuples(store, t, cols, only.batches, now[t], maxShare, cache);
       if (why) return { mode: 'full', why };
     }
-    const keys = await once(`keys\u0000${t}\u0000${cols.join(',')}\u0000${only.batches.join(',')}`, () => touchedKeys(store, t, cols, only.batches));
+    const keys = await once(cache, `keys\u0000${t}\u0000${cols.join(',')}\u0000${only.batches.join(',')}`, () => touchedKeys(store, t, cols, only.batches));
     // A NULL part matches no key: findings of such rows are not reachable key by key.
     if (keys.hasNull) return { mode: 'full', why: `a changed row of ${t} has no ${delta.keys.join(', ')}` };
     found.push(keys);
@@ -383,8 +390,7 @@ async function deltaDecision(
   if (delta.keys.length === 1 && maxShare < 1) {
     for (const t of changed) {
       const col = delta.tables[t]![0]!;
-      const table = requireFeedTable(t);
-      if (table.key.length === 1 && table.key[0] === col) continue;
+      if (isPrimaryKey(t, [col])) continue;
       const why = await mostlyTouched(store, t, col, touched.length, maxShare, cache);
       if (why) return { mode: 'full', why };
     }
