@@ -96,16 +96,8 @@ export function emitExpr(n: IR, c: EmitCtx): string {
       if (filter !== undefined && !own) sql = d.aggFilter(sql, filter);
       return sql;
     }
-    case 'sub': {
-      const conds: string[] = [];
-      const asOf = asOfFilter(d, n.row.table, n.row.rel);
-      if (asOf) conds.push(asOf);
-      if (n.where) conds.push(r(n.where));
-      const from = tableFrom(d, n.row.table, n.row.rel);
-      const whereSql = conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
-      if (n.mode === 'exists') return `EXISTS (SELECT 1 FROM ${from}${whereSql})`;
-      return `(SELECT ${r(n.aggregate!)} FROM ${from}${whereSql})`;
-    }
+    case 'sub':
+      return n.mode === 'exists' ? `EXISTS (${subquerySelect(n, c)})` : `(${subquerySelect(n, c)})`;
     case 'field': {
       const name = r(n.name);
       const t = `trim(${name})`;
@@ -113,6 +105,22 @@ export function emitExpr(n: IR, c: EmitCtx): string {
       return `nullif(trim(CASE WHEN ${name} IS NULL OR ${t} = '' THEN NULL ${branches.join(' ')} ELSE ${d.jsonField(columnSql(c, n.row, 'extra'), t)} END), '')`;
     }
   }
+}
+
+/**
+ * The SELECT of a correlated subquery (`exists(…)`: `SELECT 1`; an aggregate: its value, named
+ * `alias` when given, for a LATERAL join of emit/hoist.ts).
+ */
+export function subquerySelect(n: Extract<IR, { k: 'sub' }>, c: EmitCtx, alias?: string): string {
+  const d = c.d;
+  const conds: string[] = [];
+  const asOf = asOfFilter(d, n.row.table, n.row.rel);
+  if (asOf) conds.push(asOf);
+  if (n.where) conds.push(emitExpr(n.where, c));
+  const from = tableFrom(d, n.row.table, n.row.rel);
+  const whereSql = conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
+  const value = n.mode === 'exists' ? '1' : emitExpr(n.aggregate!, c);
+  return `SELECT ${value}${alias ? ` AS ${alias}` : ''} FROM ${from}${whereSql}`;
 }
 
 /** Every column of `rows` an expression reads, in the order emitting meets them (first use wins). */

@@ -15,7 +15,8 @@ export interface EmittedSource {
   key: string;
 }
 
-export function emitSource(d: Dialect, s: SourcePlan): EmittedSource {
+/** `whereCtx`: how the `where:` condition is rendered (a kind's hoisted aggregates, emit/hoist.ts). */
+export function emitSource(d: Dialect, s: SourcePlan, whereCtx?: EmitCtx): EmittedSource {
   const c: EmitCtx = { d };
   const t = s.primary.table;
   const rel = relSql(d, s.primary);
@@ -47,7 +48,7 @@ export function emitSource(d: Dialect, s: SourcePlan): EmittedSource {
     from += ` ${l.inner ? 'JOIN' : 'LEFT JOIN'} ${joined} ON ${conds.join(' AND ')}`;
   }
   base.push(...s.requires.map((col) => `${rel}.${d.ident(col)} IS NOT NULL`));
-  const where = [...base, ...(s.where ? [emitExpr(s.where, c)] : [])];
+  const where = [...base, ...(s.where ? [emitExpr(s.where, whereCtx ?? c)] : [])];
   const keyParts = t.key.map((k) => d.cast(`${rel}.${d.ident(k)}`, 'string'));
   const key = keyParts.length === 1 ? keyParts[0]! : keyParts.join(` || '|' || `);
   return { from, base, where, key };

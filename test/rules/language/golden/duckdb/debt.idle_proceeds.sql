@@ -1,5 +1,5 @@
 -- rule
--- parameters: $p_days=p_days:days, $as_of=as_of:date, $p_min_share_pct=p_min_share_pct:percent
+-- parameters: $p_days=p_days:days, $p_min_share_pct=p_min_share_pct:percent, $as_of=as_of:date
 SELECT 'allocation' AS "entity_type",
   CAST("a"."allocation_id" AS VARCHAR) AS "entity_id",
   CAST("a"."project_name" AS VARCHAR) AS "entity_name",
@@ -10,17 +10,17 @@ SELECT 'allocation' AS "entity_type",
   CAST(("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) AS DATE) AS "period_end",
   CAST(NULL AS VARCHAR) AS "severity",
   'spent_share_pct' AS "measure_name",
-  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce(__h0.v, 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
   CAST(CAST(round(TRY_CAST(CAST($p_min_share_pct AS DOUBLE) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "threshold",
-  CAST(("a"."amount" - (coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0))) AS DECIMAL(18,2)) AS "amount",
+  CAST(("a"."amount" - (coalesce(__h0.v, 0))) AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("a"."allocation_id" AS VARCHAR)], k -> struct_pack("table" := 'debt.allocations', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('project_name', CAST(("a"."project_name") AS VARCHAR), 'bond_name', CAST(("b"."bond_name") AS VARCHAR), 'allocated', CAST(CAST(("a"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'after_days', CAST((CAST($p_days AS BIGINT)) AS BIGINT), 'spent', CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  json_object('project_name', CAST(("a"."project_name") AS VARCHAR), 'bond_name', CAST(("b"."bond_name") AS VARCHAR), 'allocated', CAST(CAST(("a"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'after_days', CAST((CAST($p_days AS BIGINT)) AS BIGINT), 'spent', CAST(CAST((coalesce(__h0.v, 0)) AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce(__h0.v, 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
   CAST("a"."allocation_id" AS VARCHAR) AS "delta_key"
-FROM "debt"."allocations" AS "a" JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "a"."bond_code") AND "b"."issue_date" <= CAST($as_of AS DATE)
+FROM "debt"."allocations" AS "a" JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "a"."bond_code") AND "b"."issue_date" <= CAST($as_of AS DATE) CROSS JOIN LATERAL (SELECT sum(t0."amount") AS v FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))) AS __h0
 WHERE "a"."allocation_date" <= CAST($as_of AS DATE)
   AND ("b"."bond_type" = 'special')
-  AND (("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($p_min_share_pct AS DOUBLE) * "a"."amount")), FALSE));
+  AND (("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce((((coalesce(__h0.v, 0)) * 100) >= (CAST($p_min_share_pct AS DOUBLE) * "a"."amount")), FALSE));
 
 -- precondition 1 (debt.allocations 为空 / debt.allocations is empty)
 -- parameters: none
@@ -39,7 +39,7 @@ SELECT EXISTS (SELECT 1 FROM "debt"."spending") AS ok;
 SELECT count(*) AS "rows" FROM "debt"."allocations" AS __in WHERE __in."allocation_date" <= CAST($as_of AS DATE);
 
 -- delta (allocation_id)
--- parameters: $p_days=p_days:days, $as_of=as_of:date, $p_min_share_pct=p_min_share_pct:percent, $delta_batches=delta_batches:string
+-- parameters: $p_days=p_days:days, $p_min_share_pct=p_min_share_pct:percent, $as_of=as_of:date, $delta_batches=delta_batches:string
 SELECT 'allocation' AS "entity_type",
   CAST("a"."allocation_id" AS VARCHAR) AS "entity_id",
   CAST("a"."project_name" AS VARCHAR) AS "entity_name",
@@ -50,15 +50,15 @@ SELECT 'allocation' AS "entity_type",
   CAST(("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) AS DATE) AS "period_end",
   CAST(NULL AS VARCHAR) AS "severity",
   'spent_share_pct' AS "measure_name",
-  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce(__h0.v, 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
   CAST(CAST(round(TRY_CAST(CAST($p_min_share_pct AS DOUBLE) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "threshold",
-  CAST(("a"."amount" - (coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0))) AS DECIMAL(18,2)) AS "amount",
+  CAST(("a"."amount" - (coalesce(__h0.v, 0))) AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("a"."allocation_id" AS VARCHAR)], k -> struct_pack("table" := 'debt.allocations', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('project_name', CAST(("a"."project_name") AS VARCHAR), 'bond_name', CAST(("b"."bond_name") AS VARCHAR), 'allocated', CAST(CAST(("a"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'after_days', CAST((CAST($p_days AS BIGINT)) AS BIGINT), 'spent', CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  json_object('project_name', CAST(("a"."project_name") AS VARCHAR), 'bond_name', CAST(("b"."bond_name") AS VARCHAR), 'allocated', CAST(CAST(("a"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'after_days', CAST((CAST($p_days AS BIGINT)) AS BIGINT), 'spent', CAST(CAST((coalesce(__h0.v, 0)) AS DECIMAL(18,2)) AS VARCHAR), 'share', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST((coalesce(__h0.v, 0)) AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("a"."amount" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
   CAST("a"."allocation_id" AS VARCHAR) AS "delta_key"
-FROM "debt"."allocations" AS "a" JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "a"."bond_code") AND "b"."issue_date" <= CAST($as_of AS DATE)
+FROM "debt"."allocations" AS "a" JOIN "debt"."bonds" AS "b" ON ("b"."bond_code" = "a"."bond_code") AND "b"."issue_date" <= CAST($as_of AS DATE) CROSS JOIN LATERAL (SELECT sum(t0."amount") AS v FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))) AS __h0
 WHERE "a"."allocation_date" <= CAST($as_of AS DATE)
   AND "a"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
   AND ("b"."bond_type" = 'special')
-  AND (("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce((((coalesce((SELECT sum(t0."amount") FROM "debt"."spending" AS t0 WHERE t0."pay_date" <= CAST($as_of AS DATE) AND (((t0."bond_code" = "a"."bond_code") AND (t0."project_code" = "a"."project_code")) AND (t0."pay_date" <= ("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER))))), 0)) * 100) >= (CAST($p_min_share_pct AS DOUBLE) * "a"."amount")), FALSE));
+  AND (("b"."issue_date" + CAST(CAST($p_days AS BIGINT) AS INTEGER)) <= CAST($as_of AS DATE) AND NOT coalesce((((coalesce(__h0.v, 0)) * 100) >= (CAST($p_min_share_pct AS DOUBLE) * "a"."amount")), FALSE));
