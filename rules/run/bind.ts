@@ -30,46 +30,72 @@ export function decimalValue(v: string | number): DuckDBDecimalValue {
   return new DuckDBDecimalValue(m[1] ? -cents : cents, 18, 2);
 }
 
-function bindTyped(p: DuckDBPreparedStatement, idx: number, name: string, value: ParamValue, def: RuleParamDef | undefined): void {
-  if (value === null || value === undefined) {
-    p.bindNull(idx);
-    return;
-  }
+/**
+ * A parameter's value, checked and typed as DuckDB receives it: bound (`bindRule`) or written
+ * into the SQL as a literal (inline-values.ts). Money is exact cents, never a float.
+ */
+export type TypedValue =
+  | { type: 'date'; iso: string }
+  | { type: 'decimal'; cents: bigint }
+  | { type: 'double'; value: number }
+  | { type: 'integer'; value: number }
+  | { type: 'boolean'; value: boolean }
+  | { type: 'varchar'; value: string }
+  | { type: 'list'; value: readonly string[] | null }
+  | { type: 'null' };
+
+function typedParam(name: string, value: ParamValue, def: RuleParamDef | undefined): TypedValue {
+  if (value === null || value === undefined) return { type: 'null' };
   const type = def?.type ?? inferType(value);
   try {
     switch (type) {
       case 'money':
-        p.bindDecimal(idx, decimalValue(value as string | number));
-        return;
+        return { type: 'decimal', cents: decimalValue(value as string | number).value };
       case 'number':
       case 'percent': {
         const n = Number(value);
         if (!Number.isFinite(n)) throw new BindError(`not a number: ${String(value)}`);
-        p.bindValue(idx, n, DOUBLE);
-        return;
+        return { type: 'double', value: n };
       }
       case 'integer':
       case 'days': {
         const n = Number(value);
         if (!Number.isInteger(n)) throw new BindError(`not an integer: ${String(value)}`);
-        p.bindValue(idx, n, INTEGER);
-        return;
+        return { type: 'integer', value: n };
       }
       case 'date':
-        p.bindDate(idx, dateValue(String(value)));
-        return;
+        dateValue(String(value));
+        return { type: 'date', iso: String(value) };
       case 'boolean':
-        p.bindValue(idx, value === true || value === 'true', BOOLEAN);
-        return;
+        return { type: 'boolean', value: value === true || value === 'true' };
       case 'list':
-        p.bindList(idx, (Array.isArray(value) ? value : [value]).map(String), LIST(VARCHAR));
-        return;
+        return { type: 'list', value: (Array.isArray(value) ? value : [value]).map(String) };
       case 'string':
-        p.bindVarchar(idx, String(value));
-        return;
+        return { type: 'varchar', value: String(value) };
     }
   } catch (err) {
     throw new BindError(`parameter $${name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function bindTypedValue(p: DuckDBPreparedStatement, idx: number, v: TypedValue): void {
+  switch (v.type) {
+    case 'null':
+      return p.bindNull(idx);
+    case 'date':
+      return p.bindDate(idx, dateValue(v.iso));
+    case 'decimal':
+      return p.bindDecimal(idx, new DuckDBDecimalValue(v.cents, 18, 2));
+    case 'double':
+      return p.bindValue(idx, v.value, DOUBLE);
+    case 'integer':
+      return p.bindValue(idx, v.value, INTEGER);
+    case 'boolean':
+      return p.bindValue(idx, v.value, BOOLEAN);
+    case 'varchar':
+      return p.bindVarchar(idx, v.value);
+    case 'list':
+      return v.value ? p.bindList(idx, [...v.value], LIST(VARCHAR)) : p.bindValue(idx, null, LIST(VARCHAR));
   }
 }
 
@@ -106,24 +132,27 @@ export function deltaList(name: string, ctx: BindContext): string[] | undefined 
   return [...ctx.deltaBatches];
 }
 
+/**
+ * The value of the parameter `name` the rule's SQL uses: `$as_of`, `$scope`, a delta list or a
+ * rule parameter. An unknown name is an error naming it.
+ */
+export function ruleParamValue(name: string, rule: Pick<CompiledRule, 'params' | 'meta'>, ctx: BindContext): TypedValue {
+  if (name === 'as_of') {
+    dateValue(ctx.asOf);
+    return { type: 'date', iso: ctx.asOf };
+  }
+  if (name === 'scope') return { type: 'list', value: ctx.scope ?? null };
+  // As JSON text (the DuckDB dialect's from_json): a list value costs a value per element.
+  if (isDeltaParam(name)) return { type: 'varchar', value: JSON.stringify(deltaList(name, ctx)!) };
+  if (Object.hasOwn(rule.params, name)) {
+    return typedParam(name, rule.params[name] as ParamValue, rule.meta.params.find((d) => `p_${d.name}` === name));
+  }
+  throw new BindError(`the SQL uses $${name}, which is neither $as_of, $scope nor a parameter of the rule`);
+}
+
 /** Bind everything the prepared rule SQL mentions; an unknown parameter is an error naming it. */
 export function bindRule(p: DuckDBPreparedStatement, rule: Pick<CompiledRule, 'params' | 'meta'>, ctx: BindContext): void {
-  const defs = new Map(rule.meta.params.map((d) => [`p_${d.name}`, d]));
-  for (let i = 1; i <= p.parameterCount; i++) {
-    const name = p.parameterName(i);
-    if (name === 'as_of') p.bindDate(i, dateValue(ctx.asOf));
-    else if (name === 'scope') {
-      if (ctx.scope) p.bindList(i, ctx.scope, LIST(VARCHAR));
-      else p.bindValue(i, null, LIST(VARCHAR));
-    } else if (isDeltaParam(name)) {
-      // As JSON text (the DuckDB dialect's from_json): a list value costs a value per element.
-      p.bindVarchar(i, JSON.stringify(deltaList(name, ctx)!));
-    } else if (Object.hasOwn(rule.params, name)) {
-      bindTyped(p, i, name, rule.params[name] as ParamValue, defs.get(name));
-    } else {
-      throw new BindError(`the SQL uses $${name}, which is neither $as_of, $scope nor a parameter of the rule`);
-    }
-  }
+  for (let i = 1; i <= p.parameterCount; i++) bindTypedValue(p, i, ruleParamValue(p.parameterName(i), rule, ctx));
 }
 
 /** The bound values as text, for `fiscus rules explain`. */

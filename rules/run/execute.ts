@@ -3,9 +3,10 @@
  * Store's engine, read-only, with its parameters bound by type.
  *
  * DuckDB: a prepared statement, refused unless it is one SELECT (engine/sql-guard.ts; the tree
- * walk only for SQL the rule compiler did not write, rules/language/emit/provenance.ts), bound
- * by name (bind.ts), on the main connection or on a reader of the run's own (`RuleReaders`,
- * so rules evaluate in parallel). PostgreSQL: the positional `$1…` SQL of the rule language's
+ * walk only for SQL the rule compiler did not write, rules/language/emit/provenance.ts), on the
+ * main connection or on a reader of the run's own (`RuleReaders`, so rules evaluate in
+ * parallel). The compiler's SQL gets its values written in as typed literals, so DuckDB plans
+ * it once (inline-values.ts); other SQL is bound by name (bind.ts). PostgreSQL: the positional `$1…` SQL of the rule language's
  * PostgreSQL dialect, values in `parameters` order, in a READ ONLY transaction on a pooled
  * connection (committed data only; a write fails in the server; the pool runs them in parallel).
  */
@@ -18,6 +19,7 @@ import { emittedByCompiler } from '../language/emit/provenance.ts';
 import type { BoundParameter } from '../language/dialects/types.ts';
 import type { CompiledRule, RuleParamDef } from '../types.ts';
 import { BindError, bindRule, deltaList, type BindContext, type ParamValue } from './bind.ts';
+import { inlineRuleValues } from './inline-values.ts';
 
 export interface RuleSql {
   sql: string;
@@ -47,9 +49,13 @@ export function checkRuleDialect(store: Store, rule: Pick<CompiledRule, 'meta' |
 export async function queryRule(store: Store, rule: CompiledRule, q: RuleSql, ctx: BindContext, via?: DuckDBConnection): Promise<RuleRows> {
   checkRuleDialect(store, rule);
   if (store.engine === 'postgres') return queryPostgres(store as PostgresStore, rule, q, ctx);
+  const ours = emittedByCompiler(rule, q.sql);
+  // The compiler's own SQL with its values written in is planned once, not twice (inline-values.ts).
+  const inlined = ours ? inlineRuleValues(q.sql, rule, ctx) : undefined;
   const read = async (conn: DuckDBConnection) => {
+    if (inlined !== undefined) return (await prepareSelect(conn, inlined)).runAndReadAll();
     // The compiler's own SQL skips the parse-tree walk, nothing else (see provenance.ts).
-    const prepared = emittedByCompiler(rule, q.sql) ? await prepareSelect(conn, q.sql) : await prepareReadOnly(conn, q.sql);
+    const prepared = ours ? await prepareSelect(conn, q.sql) : await prepareReadOnly(conn, q.sql);
     bindRule(prepared, rule, ctx);
     return prepared.runAndReadAll();
   };

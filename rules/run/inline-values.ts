@@ -1,0 +1,101 @@
+/**
+ * The rule compiler's DuckDB SQL with its parameter values written in as typed literals.
+ *
+ * DuckDB plans a prepared statement with parameters twice: `prepare` binds it and stops there
+ * (PreparedStatement::CanCachePlan keeps no plan that scans a table), and the execution binds,
+ * optimises and plans it again with the values. A statement without parameters is planned
+ * once, by `prepare`, and the execution runs that plan. The pack's SQL is long (an exact
+ * decimal `pct()` alone is ~400 characters, and a `let:` is written out wherever it is read),
+ * so the second bind is not small: at 100k payments the pack's statements spent 45 ms of a
+ * 445 ms one-lane run in `prepare`.
+ *
+ * Only for text the compiler emitted (emit/provenance.ts), which writes `$name` nowhere but as
+ * a parameter outside its string literals and quoted identifiers. The scan reads those as
+ * DuckDB's lexer does ('…' and "…", a doubled quote inside) and gives up — undefined, and the
+ * caller binds as before — at anything it would have to guess about: a comment, a
+ * dollar-quoted or escape string, a `$` inside a name, a value holding a NUL character.
+ * Values are the ones `bindRule` binds, with the same types and checks (bind.ts).
+ */
+import { sqlString } from '../../engine/sql-quote.ts';
+import type { CompiledRule } from '../types.ts';
+import { ruleParamValue, type BindContext, type TypedValue } from './bind.ts';
+
+const PARAM = /\$([A-Za-z_][A-Za-z0-9_]*)/y;
+const NAME_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+
+/** `sql` with every `$name` replaced by `literal(name)`, or undefined when the text is not plain enough to be sure. */
+export function inlineParameters(sql: string, literal: (name: string) => string | undefined): string | undefined {
+  let out = '';
+  let copied = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i]!;
+    if (ch === "'" || ch === '"') {
+      // An escape string (E'…') reads backslashes; the compiler never writes one.
+      if (ch === "'" && /[eE]/.test(sql[i - 1] ?? '') && !NAME_CHAR.test(sql[i - 2] ?? ' ')) return undefined;
+      const end = closingQuote(sql, i);
+      if (end < 0) return undefined;
+      i = end + 1;
+      continue;
+    }
+    if ((ch === '-' && sql[i + 1] === '-') || (ch === '/' && sql[i + 1] === '*')) return undefined;
+    if (ch === '$') {
+      PARAM.lastIndex = i;
+      const m = PARAM.exec(sql);
+      // `$$…$$`, `$tag$…$tag$`, `$1` and `a$b` (a name) are not parameters of the compiler's.
+      if (!m || sql[i + m[0].length] === '$' || NAME_CHAR.test(sql[i - 1] ?? ' ')) return undefined;
+      const value = literal(m[1]!);
+      if (value === undefined) return undefined;
+      out += sql.slice(copied, i) + value;
+      i += m[0].length;
+      copied = i;
+      continue;
+    }
+    i++;
+  }
+  return out + sql.slice(copied);
+}
+
+/** The index of the quote closing the one at `start` (a doubled quote is one character of the text), or -1. */
+function closingQuote(sql: string, start: number): number {
+  const q = sql[start]!;
+  for (let i = start + 1; i < sql.length; i++) {
+    if (sql[i] !== q) continue;
+    if (sql[i + 1] === q) i++;
+    else return i;
+  }
+  return -1;
+}
+
+/** A value as a DuckDB literal of exactly the type `bindRule` binds it with; undefined for a string DuckDB's text cannot carry. */
+export function duckdbLiteral(v: TypedValue): string | undefined {
+  const text = (s: string) => (s.includes('\u0000') ? undefined : sqlString(s));
+  switch (v.type) {
+    case 'null':
+      return 'NULL';
+    case 'date':
+      return `DATE ${sqlString(v.iso)}`;
+    case 'decimal': {
+      const abs = v.cents < 0n ? -v.cents : v.cents;
+      return `CAST('${v.cents < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}' AS DECIMAL(18,2))`;
+    }
+    case 'double':
+      return `CAST('${String(v.value)}' AS DOUBLE)`;
+    case 'integer':
+      return `CAST(${String(v.value)} AS INTEGER)`;
+    case 'boolean':
+      return v.value ? 'TRUE' : 'FALSE';
+    case 'varchar':
+      return text(v.value);
+    case 'list': {
+      if (!v.value) return 'CAST(NULL AS VARCHAR[])';
+      const items = v.value.map(text);
+      return items.some((x) => x === undefined) ? undefined : `CAST([${items.join(', ')}] AS VARCHAR[])`;
+    }
+  }
+}
+
+/** The rule's SQL `sql` with the run's values written in, or undefined (bind them instead). */
+export function inlineRuleValues(sql: string, rule: Pick<CompiledRule, 'params' | 'meta'>, ctx: BindContext): string | undefined {
+  return inlineParameters(sql, (name) => duckdbLiteral(ruleParamValue(name, rule, ctx)));
+}
