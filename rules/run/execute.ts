@@ -76,12 +76,13 @@ export class RuleReaders {
   static async open(store: Store, n: number): Promise<RuleReaders> {
     const size = Math.max(1, Math.floor(n));
     if (store.engine !== 'duckdb') return new RuleReaders(new Array<undefined>(size).fill(undefined));
-    const lanes: DuckDBConnection[] = [];
-    try {
-      for (let i = 0; i < size; i++) lanes.push(await store.connect());
-    } catch (err) {
+    // Opened at once: each waits on the run's first reads of the Store's connection.
+    const opened = await Promise.allSettled(Array.from({ length: size }, () => store.connect()));
+    const lanes = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const failed = opened.find((o) => o.status === 'rejected');
+    if (failed) {
       for (const c of lanes) c.closeSync();
-      throw err;
+      throw (failed as PromiseRejectedResult).reason;
     }
     return new RuleReaders(lanes);
   }
