@@ -283,6 +283,11 @@ export function requireFeedTable(name: string): TableDef {
 }
 
 /** The DuckDB type of a logical column type. */
+/** Whether `columns` (in any order) are exactly the table's primary key: then one row is one key tuple. */
+export function isPrimaryKey(t: Pick<TableDef, 'key'>, columns: readonly string[]): boolean {
+  return t.key.length === columns.length && t.key.every((k) => columns.includes(k));
+}
+
 export function sqlType(type: ColumnType): string {
   switch (type) {
     case 'money':

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Store } from '../../engine/db.ts';
 import { stage } from './store-flags.ts';
 import { canonicalJson } from '../../engine/flag-events.ts';
-import { FEEDS, quoteIdent, requireFeedTable, sqlType } from '../../engine/feeds.ts';
+import { FEEDS, isPrimaryKey, quoteIdent, requireFeedTable, sqlType } from '../../engine/feeds.ts';
 import { sqlString } from '../../engine/sql-quote.ts';
 import { DELTA_KEY_SEPARATOR, type CompiledRule } from '../types.ts';
 import type { AllowEntry } from './config.ts';
@@ -310,12 +310,6 @@ function once<T>(cache: TableStateCache | undefined, key: string, run: () => Pro
   return cache ? cache.memo(key, run) : run();
 }
 
-/** Whether `columns` are exactly the primary key of `table`: a batch touches one tuple per row of them. */
-function isPrimaryKey(table: string, columns: readonly string[]): boolean {
-  const key = requireFeedTable(table).key;
-  return key.length === columns.length && key.every((k) => columns.includes(k));
-}
-
 /** How many distinct values `column` of `table` holds (counted once per run). */
 function distinctValues(store: Store, table: string, column: string, cache?: TableStateCache): Promise<number> {
   return once(cache, `distinct\u0000${table}\u0000${column}`, async () =>
@@ -373,7 +367,7 @@ async function deltaDecision(
     batches.push(...only.batches);
     const cols = delta.tables[t]!;
     // A batch touches few of a primary key's tuples, one per row: no estimate needed.
-    if (cols.length > 1 && maxShare < 1 && !isPrimaryKey(t, cols)) {
+    if (cols.length > 1 && maxShare < 1 && !isPrimaryKey(requireFeedTable(t), cols)) {
       const why = await mostlyTouchedTuples(store, t, cols, only.batches, now[t], maxShare, cache);
       if (why) return { mode: 'full', why };
     }
@@ -390,7 +384,7 @@ async function deltaDecision(
   if (delta.keys.length === 1 && maxShare < 1) {
     for (const t of changed) {
       const col = delta.tables[t]![0]!;
-      if (isPrimaryKey(t, [col])) continue;
+      if (isPrimaryKey(requireFeedTable(t), [col])) continue;
       const why = await mostlyTouched(store, t, col, touched.length, maxShare, cache);
       if (why) return { mode: 'full', why };
     }

@@ -20,7 +20,7 @@
  * the bound key lists (`$delta_0 … $delta_n`, emitted through the dialect), or to the new batches'
  * rows (`$delta_batches`) when the key is the table's primary key.
  */
-import type { ColumnDef, TableDef } from '../../../engine/feeds.ts';
+import { isPrimaryKey, type ColumnDef, type TableDef } from '../../../engine/feeds.ts';
 import type { DeltaPlan, IR, LogicPlan, Named, RowRef, RulePlan, SourcePlan } from '../plan/types.ts';
 import { conjuncts } from './prefilter.ts';
 import { mapSources, sourcesOf } from './sources.ts';
@@ -159,8 +159,7 @@ export function deltaVariant(plan: RulePlan, delta: DeltaPlan): RulePlan {
   // Only with one delta table: the touched keys then all come from that table's batches.
   const byBatch = (s: SourcePlan) => {
     const cols = delta.tables[s.primary.table.name];
-    const key = s.primary.table.key;
-    return tables.length === 1 && !!cols && cols.length === key.length && key.every((k) => cols.includes(k));
+    return tables.length === 1 && !!cols && isPrimaryKey(s.primary.table, cols);
   };
   const logic = mapSources(plan.logic, (s) => (byBatch(s) ? { ...s, deltaByBatch: true } : { ...s, deltaColumns: delta.tables[s.primary.table.name] }));
   return { ...plan, logic };
