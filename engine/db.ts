@@ -292,6 +292,14 @@ async function prepareConnection(conn: DuckDBConnection, abs: string, zoned = fa
   if (tz !== 'Asia/Shanghai') await conn.run("SET TimeZone = 'Asia/Shanghai'");
 }
 
+/** A size as DuckDB reads it (`1536MiB`, `2GB`, `1.5 GiB`): KB is 1000 bytes, KiB 1024; undefined when it is none. */
+export function sizeBytes(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(K|M|G|T)(i?)B$/i.exec(text.trim());
+  if (!m) return undefined;
+  const power = 'KMGT'.indexOf(m[2]!.toUpperCase()) + 1;
+  return Number(m[1]) * (m[3] ? 1024 : 1000) ** power;
+}
+
 /** The default cap: at most 1.5 GiB, and at most 40% of this machine's memory. */
 export function defaultMemoryLimit(totalBytes = totalmem()): string {
   return `${Math.max(256, Math.min(1536, Math.floor((totalBytes / 2 ** 20) * 0.4)))}MiB`;
