@@ -144,10 +144,20 @@ export function ruleParamValue(name: string, rule: Pick<CompiledRule, 'params' |
   if (name === 'scope') return { type: 'list', value: ctx.scope ?? null };
   // As JSON text (the DuckDB dialect's from_json): a list value costs a value per element.
   if (isDeltaParam(name)) return { type: 'varchar', value: JSON.stringify(deltaList(name, ctx)!) };
-  if (Object.hasOwn(rule.params, name)) {
-    return typedParam(name, rule.params[name] as ParamValue, rule.meta.params.find((d) => `p_${d.name}` === name));
-  }
+  if (Object.hasOwn(rule.params, name)) return ruleParamTyped(name, rule);
   throw new BindError(`the SQL uses $${name}, which is neither $as_of, $scope nor a parameter of the rule`);
+}
+
+/** The rule parameter `name` (`p_<param>`), typed by its definition (`fallback` for one without), checked. */
+export function ruleParamTyped(name: string, rule: Pick<CompiledRule, 'params' | 'meta'>, fallback?: RuleParamDef['type']): TypedValue {
+  const def = rule.meta.params.find((d) => `p_${d.name}` === name);
+  return typedParam(name, rule.params[name] as ParamValue, def ?? (fallback ? ({ type: fallback } as RuleParamDef) : undefined));
+}
+
+/** Exact cents as decimal text: -5n → "-0.05". */
+export function centsText(cents: bigint): string {
+  const abs = cents < 0n ? -cents : cents;
+  return `${cents < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
 }
 
 /** Bind everything the prepared rule SQL mentions; an unknown parameter is an error naming it. */

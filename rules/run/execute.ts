@@ -17,8 +17,8 @@ import type { PostgresStore } from '../../engine/pg-store.ts';
 import { prepareReadOnly, prepareSelect } from '../../engine/sql-guard.ts';
 import { emittedByCompiler } from '../language/emit/provenance.ts';
 import type { BoundParameter } from '../language/dialects/types.ts';
-import type { CompiledRule, RuleParamDef } from '../types.ts';
-import { BindError, bindRule, deltaList, type BindContext, type ParamValue } from './bind.ts';
+import type { CompiledRule } from '../types.ts';
+import { BindError, bindRule, centsText, deltaList, ruleParamTyped, type BindContext, type TypedValue } from './bind.ts';
 import { inlineRuleValues } from './inline-values.ts';
 
 export interface RuleSql {
@@ -107,43 +107,33 @@ export class RuleReaders {
   }
 }
 
-/** A parameter's value as PostgreSQL text-protocol input (the dialect casts each placeholder to its type). */
-export function postgresValue(name: string, type: RuleParamDef['type'] | undefined, v: ParamValue): unknown {
-  if (v === null || v === undefined) return null;
-  switch (type) {
-    case 'money': {
-      const s = (typeof v === 'number' ? v.toFixed(2) : String(v)).replaceAll(',', '').trim();
-      if (!/^-?\d+(\.\d{1,2})?$/.test(s)) throw new BindError(`parameter $${name}: not a money amount: ${String(v)}`);
-      return s;
-    }
-    case 'number':
-    case 'percent':
-      if (!Number.isFinite(Number(v))) throw new BindError(`parameter $${name}: not a number: ${String(v)}`);
-      return Number(v);
-    case 'integer':
-    case 'days':
-      if (!Number.isInteger(Number(v))) throw new BindError(`parameter $${name}: not an integer: ${String(v)}`);
-      return Number(v);
-    case 'boolean':
-      return v === true || v === 'true';
+/** A checked value as PostgreSQL text-protocol input (the dialect casts each placeholder to its type). */
+function postgresInput(v: TypedValue): unknown {
+  switch (v.type) {
+    case 'null':
+      return null;
+    case 'decimal':
+      return centsText(v.cents);
+    case 'date':
+      return v.iso;
     case 'list':
-      return (Array.isArray(v) ? v : [v]).map(String);
+      return v.value ? [...v.value] : null;
     default:
-      return Array.isArray(v) ? v.map(String) : String(v);
+      return v.value;
   }
 }
 
 function bindValues(rule: CompiledRule, q: RuleSql, ctx: BindContext): unknown[] {
-  const defs = new Map(rule.meta.params.map((d) => [`p_${d.name}`, d]));
   return (q.parameters ?? []).map((p) => {
     if (p.name === 'as_of') return ctx.asOf;
     if (p.name === 'scope') return ctx.scope ? [...ctx.scope] : null;
+    // PostgreSQL takes the delta lists as arrays, not as the DuckDB dialect's JSON text.
     const delta = deltaList(p.name, ctx);
     if (delta) return delta;
     if (!Object.hasOwn(rule.params, p.name)) {
       throw new BindError(`the SQL uses ${p.name}, which is neither as_of, scope nor a parameter of the rule`);
     }
-    return postgresValue(p.name, defs.get(p.name)?.type ?? p.type, rule.params[p.name] as ParamValue);
+    return postgresInput(ruleParamTyped(p.name, rule, p.type));
   });
 }
 

@@ -18,7 +18,7 @@
  */
 import { sqlString } from '../../engine/sql-quote.ts';
 import type { CompiledRule } from '../types.ts';
-import { ruleParamValue, type BindContext, type TypedValue } from './bind.ts';
+import { centsText, ruleParamValue, type BindContext, type TypedValue } from './bind.ts';
 
 const PARAM = /\$([A-Za-z_][A-Za-z0-9_]*)/y;
 const NAME_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
@@ -75,10 +75,8 @@ export function duckdbLiteral(v: TypedValue): string | undefined {
       return 'NULL';
     case 'date':
       return `DATE ${sqlString(v.iso)}`;
-    case 'decimal': {
-      const abs = v.cents < 0n ? -v.cents : v.cents;
-      return `CAST('${v.cents < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}' AS DECIMAL(18,2))`;
-    }
+    case 'decimal':
+      return `CAST('${centsText(v.cents)}' AS DECIMAL(18,2))`;
     case 'double':
       return `CAST('${String(v.value)}' AS DOUBLE)`;
     case 'integer':
