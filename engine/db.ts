@@ -294,7 +294,7 @@ async function prepareConnection(conn: DuckDBConnection, abs: string, zoned = fa
 
 /** A size as DuckDB reads it (`1536MiB`, `2GB`, `1.5 GiB`): KB is 1000 bytes, KiB 1024; undefined when it is none. */
 export function sizeBytes(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(K|M|G|T)(i?)B$/i.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)\s*(K|M|G|T)(i?)B$/i.exec(text);
   if (!m) return undefined;
   const power = 'KMGT'.indexOf(m[2]!.toUpperCase()) + 1;
   return Number(m[1]) * (m[3] ? 1024 : 1000) ** power;
@@ -313,7 +313,7 @@ export function defaultMemoryLimit(totalBytes = totalmem()): string {
 export function duckdbMemoryLimit(): string {
   const limit = process.env.FISCUS_MEMORY_LIMIT;
   if (limit === undefined || limit === '') return defaultMemoryLimit();
-  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(limit)) {
+  if (sizeBytes(limit) === undefined) {
     throw new FiscusError(`FISCUS_MEMORY_LIMIT must be a size such as 2GB or 512MB (got "${limit}")`, { code: 'USAGE', exitCode: 2 });
   }
   return limit;

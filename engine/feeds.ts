@@ -282,12 +282,12 @@ export function requireFeedTable(name: string): TableDef {
   return t;
 }
 
-/** The DuckDB type of a logical column type. */
 /** Whether `columns` (in any order) are exactly the table's primary key: then one row is one key tuple. */
 export function isPrimaryKey(t: Pick<TableDef, 'key'>, columns: readonly string[]): boolean {
   return t.key.length === columns.length && t.key.every((k) => columns.includes(k));
 }
 
+/** The DuckDB type of a logical column type. */
 export function sqlType(type: ColumnType): string {
   switch (type) {
     case 'money':

@@ -58,5 +58,5 @@ export function joinedAfterSource(rule: Pick<RulePlan, 'envelope'>): ReadonlySet
 }
 
 function readsAny(sub: AggregateSub, rels: ReadonlySet<string>): boolean {
-  return [...columnsRead(sub, (row: RowRef) => rels.has(row.rel)).values()].length > 0;
+  return columnsRead(sub, (row: RowRef) => rels.has(row.rel)).size > 0;
 }
