@@ -21,7 +21,7 @@ SELECT 'payment' AS "entity_type",
 FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "p"."agency_code"))
-  AND (("p"."amount" >= CAST($p_min_amount AS DECIMAL(18,2))) AND (NOT coalesce((SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = "p"."pay_date"), isodow("p"."pay_date") <= 5)));
+  AND (("p"."amount" >= CAST($p_min_amount AS DECIMAL(18,2))) AND (NOT (CASE WHEN "p"."pay_date" IN (SELECT w.day FROM fiscus_workdays w WHERE w.is_workday) THEN true WHEN "p"."pay_date" IN (SELECT w.day FROM fiscus_workdays w WHERE NOT w.is_workday) THEN false ELSE isodow("p"."pay_date") <= 5 END)));
 
 -- precondition 1 (treasury.payments 为空 / treasury.payments is empty)
 -- parameters: none
@@ -55,4 +55,4 @@ FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."a
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND (CAST($scope AS VARCHAR[]) IS NULL OR list_contains(CAST($scope AS VARCHAR[]), "p"."agency_code"))
   AND "p"."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))
-  AND (("p"."amount" >= CAST($p_min_amount AS DECIMAL(18,2))) AND (NOT coalesce((SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = "p"."pay_date"), isodow("p"."pay_date") <= 5)));
+  AND (("p"."amount" >= CAST($p_min_amount AS DECIMAL(18,2))) AND (NOT (CASE WHEN "p"."pay_date" IN (SELECT w.day FROM fiscus_workdays w WHERE w.is_workday) THEN true WHEN "p"."pay_date" IN (SELECT w.day FROM fiscus_workdays w WHERE NOT w.is_workday) THEN false ELSE isodow("p"."pay_date") <= 5 END)));

@@ -21,7 +21,7 @@ SELECT 'payment' AS "entity_type",
 FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($2 AS DATE)
   AND (CAST($3 AS TEXT[]) IS NULL OR "p"."agency_code" = ANY(CAST($3 AS TEXT[])))
-  AND (("p"."amount" >= CAST($1 AS DECIMAL(18,2))) AND (NOT coalesce((SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = "p"."pay_date"), CAST(EXTRACT(ISODOW FROM "p"."pay_date") AS INTEGER) <= 5)));
+  AND (("p"."amount" >= CAST($1 AS DECIMAL(18,2))) AND (NOT (CASE WHEN "p"."pay_date" IN (SELECT w.day FROM fiscus_workdays w WHERE w.is_workday) THEN true WHEN "p"."pay_date" IN (SELECT w.day FROM fiscus_workdays w WHERE NOT w.is_workday) THEN false ELSE CAST(EXTRACT(ISODOW FROM "p"."pay_date") AS INTEGER) <= 5 END)));
 
 -- precondition 1 (treasury.payments 为空 / treasury.payments is empty)
 -- parameters: none
@@ -55,4 +55,4 @@ FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."a
 WHERE "p"."pay_date" <= CAST($2 AS DATE)
   AND (CAST($3 AS TEXT[]) IS NULL OR "p"."agency_code" = ANY(CAST($3 AS TEXT[])))
   AND "p"."_batch_id" = ANY(CAST($4 AS TEXT[]))
-  AND (("p"."amount" >= CAST($1 AS DECIMAL(18,2))) AND (NOT coalesce((SELECT w.is_workday FROM fiscus_workdays w WHERE w.day = "p"."pay_date"), CAST(EXTRACT(ISODOW FROM "p"."pay_date") AS INTEGER) <= 5)));
+  AND (("p"."amount" >= CAST($1 AS DECIMAL(18,2))) AND (NOT (CASE WHEN "p"."pay_date" IN (SELECT w.day FROM fiscus_workdays w WHERE w.is_workday) THEN true WHEN "p"."pay_date" IN (SELECT w.day FROM fiscus_workdays w WHERE NOT w.is_workday) THEN false ELSE CAST(EXTRACT(ISODOW FROM "p"."pay_date") AS INTEGER) <= 5 END)));
