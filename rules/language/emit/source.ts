@@ -7,7 +7,11 @@ import { inTouchedKeys } from './delta-keys.ts';
 import { emitExpr, relSql, tableFrom, type EmitCtx } from './expr.ts';
 
 export interface EmittedSource {
+  /** The primary table and its lookups' joins. */
   from: string;
+  /** `from` without the lookups' joins (the primary table alone), and those joins. */
+  table: string;
+  joins: string;
   /** The as-of cut-off, the scope restriction and `requires:` (what every row of the source must meet). */
   base: string[];
   /** `base` and the `where:` condition. */
@@ -21,7 +25,8 @@ export function emitSource(d: Dialect, s: SourcePlan, whereCtx?: EmitCtx): Emitt
   const c: EmitCtx = { d };
   const t = s.primary.table;
   const rel = relSql(d, s.primary);
-  let from = tableFrom(d, t, rel);
+  const table = tableFrom(d, t, rel);
+  let joins = '';
   const base: string[] = [];
   const asOf = asOfFilter(d, t, rel);
   if (asOf) base.push(asOf);
@@ -47,13 +52,13 @@ export function emitSource(d: Dialect, s: SourcePlan, whereCtx?: EmitCtx): Emitt
       const lAsOf = asOfFilter(d, l.table, lRel);
       if (lAsOf) conds.push(lAsOf);
     }
-    from += ` ${l.inner ? 'JOIN' : 'LEFT JOIN'} ${joined} ON ${conds.join(' AND ')}`;
+    joins += ` ${l.inner ? 'JOIN' : 'LEFT JOIN'} ${joined} ON ${conds.join(' AND ')}`;
   }
   base.push(...s.requires.map((col) => `${rel}.${d.ident(col)} IS NOT NULL`));
   const where = [...base, ...(s.where ? [emitExpr(s.where, whereCtx ?? c)] : [])];
   const keyParts = t.key.map((k) => d.cast(`${rel}.${d.ident(k)}`, 'string'));
   const key = keyParts.length === 1 ? keyParts[0]! : keyParts.join(` || '|' || `);
-  return { from, base, where, key };
+  return { from: table + joins, table, joins, base, where, key };
 }
 
 /** `a AND b` of a WHERE list, with its keyword; '' when empty. */

@@ -1,7 +1,8 @@
 /**
  * passes/lookups.ts: robust_z's peer statistics (fiscus_zv) join only the lookups they read,
  * and every lookup that could change the rows they see: an inner one, one not matched on the
- * looked-up table's whole key, and one a kept lookup's ON reads. On the test engine's real
+ * looked-up table's whole key, and one a kept lookup's ON reads. The findings join the peer
+ * statistics before the lookups unless the peer group reads one. On the test engine's real
  * database, a dropped lookup changes no finding.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,13 +52,16 @@ describe('the peer statistics of robust_z', () => {
   it('drop a lookup on the whole key that only the findings read', () => {
     const c = rule({ lookup: AGENCY, title: '{agency_name}' });
     expect(peerJoins(c)).toEqual([]);
-    // The findings still show it.
-    expect(c.sql).toMatch(/FROM "treasury"\."payments" AS "p" LEFT JOIN "ref"\."agencies" AS "ag"[\s\S]*JOIN fiscus_zs/);
+    // The findings still show it, joined after the peer statistics: the z-score's filter runs before it.
+    expect(c.sql).toMatch(/FROM "treasury"\."payments" AS "p" JOIN fiscus_zs AS zs ON [^\n]* LEFT JOIN "ref"\."agencies" AS "ag"/);
   });
 
   it('keep a lookup their where, peer group or value reads', () => {
     expect(peerJoins(rule({ lookup: AGENCY, where: "ag.dept_code <> 'X'" }))).toEqual(['LEFT JOIN agencies ag']);
-    expect(peerJoins(rule({ lookup: AGENCY, peers: 'ag.dept_code' }))).toEqual(['LEFT JOIN agencies ag']);
+    const byDept = rule({ lookup: AGENCY, peers: 'ag.dept_code' });
+    expect(peerJoins(byDept)).toEqual(['LEFT JOIN agencies ag']);
+    // A peer group read through the lookup needs it joined before the peer statistics.
+    expect(byDept.sql).toMatch(/FROM "treasury"\."payments" AS "p" LEFT JOIN "ref"\."agencies" AS "ag" ON [^\n]* JOIN fiscus_zs AS zs/);
   });
 
   it('keep an inner lookup, one not on the whole key, and one a kept lookup reads', () => {

@@ -20,7 +20,7 @@ SELECT 'payment' AS "entity_type",
   CAST(NULL AS VARCHAR) AS "evidence_query",
   json_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(TRY_CAST((round(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)), 2)) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
   CAST("p"."econ_code" AS VARCHAR) AS "delta_key"
-FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code"
+FROM "treasury"."payments" AS "p" JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND ("p"."amount" > 0)
   AND (((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) > CAST($p_max_z AS DOUBLE));
@@ -62,7 +62,7 @@ SELECT 'payment' AS "entity_type",
   CAST(NULL AS VARCHAR) AS "evidence_query",
   json_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(TRY_CAST((round(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)), 2)) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
   CAST("p"."econ_code" AS VARCHAR) AS "delta_key"
-FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code"
+FROM "treasury"."payments" AS "p" JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND "p"."econ_code" IN (SELECT k0 FROM (SELECT CAST(__t."econ_code" AS VARCHAR) AS k0 FROM "treasury"."payments" AS __t WHERE __t."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]'))) UNION ALL SELECT CAST(json_extract_string(__h."old_row", '$."econ_code"') AS VARCHAR) AS k0 FROM "fiscus"."row_history" AS __h WHERE __h."table_name" = 'treasury.payments' AND __h."replaced_by_batch" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))) AS __dk)
   AND ("p"."amount" > 0)

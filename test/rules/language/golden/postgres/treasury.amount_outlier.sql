@@ -23,7 +23,7 @@ SELECT 'payment' AS "entity_type",
   CAST(NULL AS VARCHAR) AS "evidence_query",
   CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(CAST((round(CAST(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) AS NUMERIC), CAST(2 AS INTEGER))) AS NUMERIC), 2) AS DECIMAL(24,2)) AS TEXT)) AS TEXT) AS "vars",
   CAST("p"."econ_code" AS TEXT) AS "delta_key"
-FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code"
+FROM "treasury"."payments" AS "p" JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($1 AS DATE)
   AND ("p"."amount" > 0)
   AND (((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) > CAST($3 AS DOUBLE PRECISION));
@@ -68,7 +68,7 @@ SELECT 'payment' AS "entity_type",
   CAST(NULL AS VARCHAR) AS "evidence_query",
   CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", "p"."agency_code")) AS VARCHAR), 'payee_name', CAST(("p"."payee_name") AS VARCHAR), 'amount', CAST(CAST(("p"."amount") AS DECIMAL(18,2)) AS VARCHAR), 'econ_code', CAST(("p"."econ_code") AS VARCHAR), 'z_shown', CAST(CAST(round(CAST((round(CAST(((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) AS NUMERIC), CAST(2 AS INTEGER))) AS NUMERIC), 2) AS DECIMAL(24,2)) AS TEXT)) AS TEXT) AS "vars",
   CAST("p"."econ_code" AS TEXT) AS "delta_key"
-FROM "treasury"."payments" AS "p" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code") JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code"
+FROM "treasury"."payments" AS "p" JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($1 AS DATE)
   AND "p"."econ_code" IN (SELECT k0 FROM (SELECT CAST(__t."econ_code" AS VARCHAR) AS k0 FROM "treasury"."payments" AS __t WHERE __t."_batch_id" = ANY(CAST($2 AS TEXT[])) UNION ALL SELECT CAST((CAST(__h."old_row" AS JSONB) ->> 'econ_code') AS VARCHAR) AS k0 FROM "fiscus"."row_history" AS __h WHERE __h."table_name" = 'treasury.payments' AND __h."replaced_by_batch" = ANY(CAST($2 AS TEXT[]))) AS __dk)
   AND ("p"."amount" > 0)
