@@ -70,9 +70,10 @@ export interface Dialect {
    * a × 100 / b as an exact decimal truncated toward zero at 10 decimals, NULL when b is 0:
    * the rule language's pct(). Truncating finer than any display and rounding once when
    * printed (decimalString, roundedText) gives the correctly rounded figure (never 398.56875 → 398.5688
-   * for 398.568749…).
+   * for 398.568749…). `scales`: how many decimals a and b can have (0 for integers, 2 for money;
+   * default 8, to which other numbers are rounded).
    */
-  percent(a: string, b: string): string;
+  percent(a: string, b: string, scales?: readonly [number, number]): string;
   year(d: string): string;
   month(d: string): string;
   quarter(d: string): string;

@@ -10,6 +10,11 @@ import { isIntegerType, sqlTypeOf } from './types.ts';
 
 type FnSql = (a: string[], d: Dialect, t: readonly IR[], filter?: string) => string;
 
+/** How many decimals a value of this node's type can have: integers none, money 2 (the checker keeps money at fen), any other number 8. */
+function decimalsOf(n: IR): number {
+  return isIntegerType(n.type) ? 0 : n.type === 'money' ? 2 : 8;
+}
+
 /** The working-day ordinal of a date (fiscus_workdays CTE). */
 const wd = (x: string) => `(SELECT w.ord FROM fiscus_workdays w WHERE w.day = ${x})`;
 
@@ -27,7 +32,7 @@ export const FUNCTION_SQL: Record<string, FnSql> = {
   arg_max: (a, d, _t, f) => d.argMax(a[0]!, a[1]!, f),
   arg_min: (a, d, _t, f) => d.argMin(a[0]!, a[1]!, f),
   // Exact decimal, truncated at 10 places; rounded once where it is shown (issue 15: 398.568749… → 398.5687).
-  pct: (a, d) => d.percent(a[0]!, a[1]!),
+  pct: (a, d, t) => d.percent(a[0]!, a[1]!, [decimalsOf(t[0]!), decimalsOf(t[1]!)]),
   abs: (a) => `abs(${a[0]})`,
   round: (a, d, t) => d.round(a[0]!, a[1] ?? '0', sqlTypeOf(t[0]!.type)),
   floor: (a) => `floor(${a[0]})`,

@@ -10,12 +10,12 @@ SELECT 'region' AS "entity_type",
   CAST(make_date(CAST("d"."fiscal_year" AS INTEGER), CAST(12 AS INTEGER), CAST(31 AS INTEGER)) AS DATE) AS "period_end",
   CAST(NULL AS VARCHAR) AS "severity",
   'interest_burden_pct' AS "measure_name",
-  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."interest_paid" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."general_expenditure" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."interest_paid" AS DECIMAL(38,2)) * 100 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."general_expenditure" AS DECIMAL(38,2)) * 100 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
   CAST(CAST(round(TRY_CAST(CAST($p_max_pct AS DOUBLE) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "threshold",
   CAST(("d"."interest_paid" - (CAST(("d"."general_expenditure" * CAST($p_max_pct AS DOUBLE)) AS DOUBLE) / NULLIF(CAST(100 AS DOUBLE), 0))) AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("d"."region_code" AS VARCHAR) || '|' || CAST("d"."fiscal_year" AS VARCHAR)], k -> struct_pack("table" := 'debt.positions', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'interest_paid', CAST(CAST("d"."interest_paid" AS DECIMAL(18,2)) AS VARCHAR), 'burden', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."interest_paid" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."general_expenditure" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  json_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'interest_paid', CAST(CAST("d"."interest_paid" AS DECIMAL(18,2)) AS VARCHAR), 'burden', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."interest_paid" AS DECIMAL(38,2)) * 100 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."general_expenditure" AS DECIMAL(38,2)) * 100 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
   CAST("d"."region_code" AS VARCHAR) || '' || CAST("d"."fiscal_year" AS VARCHAR) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= year(CAST($as_of AS DATE))
@@ -43,12 +43,12 @@ SELECT 'region' AS "entity_type",
   CAST(make_date(CAST("d"."fiscal_year" AS INTEGER), CAST(12 AS INTEGER), CAST(31 AS INTEGER)) AS DATE) AS "period_end",
   CAST(NULL AS VARCHAR) AS "severity",
   'interest_burden_pct' AS "measure_name",
-  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."interest_paid" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."general_expenditure" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."interest_paid" AS DECIMAL(38,2)) * 100 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."general_expenditure" AS DECIMAL(38,2)) * 100 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
   CAST(CAST(round(TRY_CAST(CAST($p_max_pct AS DOUBLE) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "threshold",
   CAST(("d"."interest_paid" - (CAST(("d"."general_expenditure" * CAST($p_max_pct AS DOUBLE)) AS DOUBLE) / NULLIF(CAST(100 AS DOUBLE), 0))) AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("d"."region_code" AS VARCHAR) || '|' || CAST("d"."fiscal_year" AS VARCHAR)], k -> struct_pack("table" := 'debt.positions', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'interest_paid', CAST(CAST("d"."interest_paid" AS DECIMAL(18,2)) AS VARCHAR), 'burden', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."interest_paid" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."general_expenditure" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  json_object('region_name', CAST((coalesce("r"."region_name", "d"."region_code")) AS VARCHAR), 'interest_paid', CAST(CAST("d"."interest_paid" AS DECIMAL(18,2)) AS VARCHAR), 'burden', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("d"."interest_paid" AS DECIMAL(38,2)) * 100 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("d"."general_expenditure" AS DECIMAL(38,2)) * 100 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
   CAST("d"."region_code" AS VARCHAR) || '' || CAST("d"."fiscal_year" AS VARCHAR) AS "delta_key"
 FROM "debt"."positions" AS "d" LEFT JOIN "ref"."regions" AS "r" ON ("r"."region_code" = "d"."region_code")
 WHERE "d"."fiscal_year" <= year(CAST($as_of AS DATE))

@@ -10,12 +10,12 @@ SELECT 'enterprise' AS "entity_type",
   CAST(last_day(CAST(strptime("f"."period" || '-01', '%Y-%m-%d') AS DATE)) AS DATE) AS "period_end",
   CAST(NULL AS VARCHAR) AS "severity",
   'liabilities_to_assets_pct' AS "measure_name",
-  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("f"."total_liabilities" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("f"."total_assets" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("f"."total_liabilities" AS DECIMAL(38,2)) * 100 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("f"."total_assets" AS DECIMAL(38,2)) * 100 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
   CAST(CAST(round(TRY_CAST(CAST($p_max_pct AS DOUBLE) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "threshold",
   CAST(("f"."total_liabilities" - (CAST(("f"."total_assets" * CAST($p_max_pct AS DOUBLE)) AS DOUBLE) / NULLIF(CAST(100 AS DOUBLE), 0))) AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("f"."enterprise_code" AS VARCHAR) || '|' || CAST("f"."period" AS VARCHAR)], k -> struct_pack("table" := 'assets.soe_financials', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('enterprise_name', CAST(("f"."enterprise_name") AS VARCHAR), 'period', CAST(("f"."period") AS VARCHAR), 'ratio', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("f"."total_liabilities" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("f"."total_assets" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  json_object('enterprise_name', CAST(("f"."enterprise_name") AS VARCHAR), 'period', CAST(("f"."period") AS VARCHAR), 'ratio', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("f"."total_liabilities" AS DECIMAL(38,2)) * 100 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("f"."total_assets" AS DECIMAL(38,2)) * 100 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
   CAST("f"."enterprise_code" AS VARCHAR) AS "delta_key"
 FROM "assets"."soe_financials" AS "f"
 WHERE "f"."period" <= strftime(CAST($as_of AS DATE), '%Y-%m')
@@ -41,12 +41,12 @@ SELECT 'enterprise' AS "entity_type",
   CAST(last_day(CAST(strptime("f"."period" || '-01', '%Y-%m-%d') AS DATE)) AS DATE) AS "period_end",
   CAST(NULL AS VARCHAR) AS "severity",
   'liabilities_to_assets_pct' AS "measure_name",
-  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("f"."total_liabilities" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("f"."total_assets" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
+  CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("f"."total_liabilities" AS DECIMAL(38,2)) * 100 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("f"."total_assets" AS DECIMAL(38,2)) * 100 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "measure_value",
   CAST(CAST(round(TRY_CAST(CAST($p_max_pct AS DOUBLE) AS DECIMAL(38,10)), 4) AS DECIMAL(24,4)) AS VARCHAR) AS "threshold",
   CAST(("f"."total_liabilities" - (CAST(("f"."total_assets" * CAST($p_max_pct AS DOUBLE)) AS DOUBLE) / NULLIF(CAST(100 AS DOUBLE), 0))) AS DECIMAL(18,2)) AS "amount",
   CAST(list_transform([CAST("f"."enterprise_code" AS VARCHAR) || '|' || CAST("f"."period" AS VARCHAR)], k -> struct_pack("table" := 'assets.soe_financials', "key" := CAST(k AS VARCHAR))) AS STRUCT("table" VARCHAR, "key" VARCHAR)[]) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  json_object('enterprise_name', CAST(("f"."enterprise_name") AS VARCHAR), 'period', CAST(("f"."period") AS VARCHAR), 'ratio', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("f"."total_liabilities" AS DECIMAL(38,8)) * 100000000 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("f"."total_assets" AS DECIMAL(38,8)) * 100000000 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
+  json_object('enterprise_name', CAST(("f"."enterprise_name") AS VARCHAR), 'period', CAST(("f"."period") AS VARCHAR), 'ratio', CAST(CAST(round(TRY_CAST(((CAST((CAST(CAST("f"."total_liabilities" AS DECIMAL(38,2)) * 100 AS HUGEINT) * 1000000000000) // NULLIF(CAST(CAST("f"."total_assets" AS DECIMAL(38,2)) * 100 AS HUGEINT), 0) AS DECIMAL(38,0)) * CAST(0.0000000001 AS DECIMAL(38,10)))) AS DECIMAL(38,10)), 2) AS DECIMAL(24,2)) AS VARCHAR)) AS "vars",
   CAST("f"."enterprise_code" AS VARCHAR) AS "delta_key"
 FROM "assets"."soe_financials" AS "f"
 WHERE "f"."period" <= strftime(CAST($as_of AS DATE), '%Y-%m')
