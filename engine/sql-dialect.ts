@@ -42,8 +42,8 @@ export interface EngineSql {
   month(d: string): string;
   /** `d + n days` as a DATE (n an integer expression). */
   addDays(d: string, n: string): string;
-  /** One row per table of the database: `t` ('schema.table') and `cols` (its column names in order, a list). */
-  readonly tableColumnsQuery: string;
+  /** One row per table of the database: `t` ('schema.table'). */
+  readonly tablesQuery: string;
   /** A hash of a whole row (alias `t`) as BIGINT-ish, summed for a table fingerprint. */
   rowHash(alias: string): string;
   /** `expr` is one of the strings of a JSON array given as text (a parameter). */
@@ -89,8 +89,7 @@ export const DUCKDB_SQL: EngineSql = {
   month: (d) => `month(${d})`,
   addDays: (d, n) => `CAST((${d}) + (${n}) * INTERVAL 1 DAY AS DATE)`,
   inList: (e, items) => (items.length === 0 ? 'false' : `list_contains([${items.join(',')}], ${e})`),
-  tableColumnsQuery: `SELECT schema_name || '.' || table_name AS t, list(column_name ORDER BY column_index) AS cols
-         FROM duckdb_columns() WHERE database_name = current_database() GROUP BY ALL`,
+  tablesQuery: `SELECT schema_name || '.' || table_name AS t FROM duckdb_tables() WHERE database_name = current_database()`,
   rowHash: (t) => `hash(${t})`,
   rowid: 'rowid',
   inJsonStrings: (e, j) => `list_contains(from_json(${j}, '["VARCHAR"]'), ${e})`,
@@ -121,12 +120,9 @@ export const POSTGRES_SQL: EngineSql = {
   month: (d) => `CAST(extract(month FROM ${d}) AS INTEGER)`,
   addDays: (d, n) => `CAST((${d}) + CAST(${n} AS INTEGER) AS DATE)`,
   inList: (e, items) => (items.length === 0 ? 'false' : `${e} = ANY (ARRAY[${items.join(',')}])`),
-  tableColumnsQuery: `SELECT table_schema || '.' || table_name AS t,
-           array_agg(CAST(column_name AS TEXT) ORDER BY ordinal_position) AS cols
-         FROM information_schema.columns
-         WHERE table_catalog = current_database() AND table_schema NOT IN ('pg_catalog', 'information_schema')
-           AND table_schema NOT LIKE 'pg_temp%'
-         GROUP BY table_schema, table_name`,
+  tablesQuery: `SELECT table_schema || '.' || table_name AS t FROM information_schema.tables
+         WHERE table_catalog = current_database() AND table_type = 'BASE TABLE'
+           AND table_schema NOT IN ('pg_catalog', 'information_schema') AND table_schema NOT LIKE 'pg_temp%'`,
   rowHash: (t) => `hashtextextended(CAST(${t} AS TEXT), 0)`,
   // Physical position: insertion order for a table that is only appended to (COPY) and never updated.
   rowid: 'ctid',

@@ -489,7 +489,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
     return done({ ...out, outcome: 'skipped', reason: '配置中已停用 / disabled in config' });
   }
   for (const t of rule.meta.reads) {
-    if (!(await tables.columns(t))) {
+    if (!(await tables.exists(t))) {
       return done({ ...out, outcome: 'skipped', reason: `表 ${t} 不存在 / table ${t} does not exist` });
     }
   }

@@ -37,6 +37,24 @@ describe('TableStateCache', () => {
     expect(fetched['no.such_table']).toEqual({ missing: true });
   });
 
+  it('knows which tables exist and which carry batch ids from the table names alone', async () => {
+    store = await tempStore();
+    const t = new TableStateCache(store);
+    expect(await t.exists('treasury.payments')).toBe(true);
+    expect(await t.batched('treasury.payments')).toBe(true);
+    // An engine table exists but has no batches: its state is a count and a hash of its rows.
+    expect(await t.exists('fiscus.calendar_days')).toBe(true);
+    expect(await t.batched('fiscus.calendar_days')).toBe(false);
+    expect(await t.get('fiscus.calendar_days')).toEqual({ rows: expect.any(Number), hash: expect.any(String) });
+    expect(await t.exists('no.such_table')).toBe(false);
+    expect(await t.batched('no.such_table')).toBe(false);
+    await store.run('DROP TABLE ref.agencies');
+    // Read once per run: a new cache sees the table gone.
+    expect(await t.exists('ref.agencies')).toBe(true);
+    expect(await new TableStateCache(store).exists('ref.agencies')).toBe(false);
+    expect(await new TableStateCache(store).get('ref.agencies')).toEqual({ missing: true });
+  });
+
   it('answers "is the table empty" from the states', async () => {
     store = await tempStore();
     await addPayments(store, 'b1', [{ id: 'P1', agency: 'A01', amount: '10.00', date: '2025-03-03' }]);
