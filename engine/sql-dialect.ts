@@ -50,6 +50,11 @@ export interface EngineSql {
   inJsonStrings(expr: string, jsonText: string): string;
   /** The text of a JSON value's member named by a text expression (top level). */
   jsonTextAt(json: string, keyExpr: string): string;
+  /**
+   * An aggregate: the group's rows as the JSON text of an array of arrays (`[[c0, c1], …]`, '[]'
+   * for none). One text crosses to JavaScript instead of a row object per row (100k rows: ~140 ms as rows).
+   */
+  jsonRowsAgg(cols: readonly string[]): string;
   /** A row's position in insertion order, for tables written once and never updated (quarantine). */
   readonly rowid: string;
   /** `expr` is one of the literal `items` (SQL expressions of one type); false when there are none. */
@@ -94,6 +99,7 @@ export const DUCKDB_SQL: EngineSql = {
   rowid: 'rowid',
   inJsonStrings: (e, j) => `list_contains(from_json(${j}, '["VARCHAR"]'), ${e})`,
   jsonTextAt: (j, k) => `json_extract_string(${j}, '$.' || ${k})`,
+  jsonRowsAgg: (cols) => `coalesce(CAST(to_json(list([${cols.join(', ')}])) AS VARCHAR), '[]')`,
   dayText: (d) => `strftime(${d}, '%Y-%m-%d')`,
   monthText: (d) => `strftime(${d}, '%Y-%m')`,
   dayOfYear: (d) => `dayofyear(${d})`,
@@ -128,6 +134,7 @@ export const POSTGRES_SQL: EngineSql = {
   rowid: 'ctid',
   inJsonStrings: (e, j) => `${e} IN (SELECT json_array_elements_text(CAST(${j} AS JSON)))`,
   jsonTextAt: (j, k) => `(CAST(${j} AS JSON) ->> ${k})`,
+  jsonRowsAgg: (cols) => `coalesce(CAST(json_agg(json_build_array(${cols.join(', ')})) AS TEXT), '[]')`,
   dayText: (d) => `to_char(${d}, 'YYYY-MM-DD')`,
   monthText: (d) => `to_char(${d}, 'YYYY-MM')`,
   dayOfYear: (d) => `CAST(extract(doy FROM ${d}) AS INTEGER)`,

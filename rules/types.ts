@@ -96,8 +96,8 @@ export interface CompiledRule {
   /**
    * Delta evaluation (rules/language/passes/delta.ts): the main SQL's `delta_key` column is
    * each finding's key (parts joined by U+001F); `sql` is the main SQL evaluated only over
-   * rows whose key columns (`tables[t]`, one per part of `keys`) equal a tuple the new batches,
-   * bound as the text list `$delta_batches`, touched (rules/language/emit/delta-keys.ts).
+   * rows whose key columns (`tables[t]`, one per part of `keys`) equal a tuple bound as
+   * the text lists `$delta_0 … $delta_n`.
    */
   delta?: { keys: string[]; tables: Record<string, string[]>; sql: string; parameters?: BoundParameter[] };
   /**
@@ -141,8 +141,8 @@ export interface RuleResultRow {
 /** Separates the parts of a finding's `delta_key` (a control character no code or date contains); the runner joins touched keys with it too. */
 export const DELTA_KEY_SEPARATOR = '\u001f';
 
-/** The delta evaluation's list parameter: `$delta_batches` (the new batches' ids). */
-export const isDeltaParam = (name: string): boolean => name === 'delta_batches';
+/** The delta evaluation's list parameters: `$delta_<i>` (part i of the touched keys) and `$delta_batches`. */
+export const isDeltaParam = (name: string): boolean => /^delta_(\d+|batches)$/.test(name);
 
 export const RESULT_COLUMNS = [
   'entity_type', 'entity_id', 'entity_name', 'region_code', 'agency_code', 'fiscal_year',

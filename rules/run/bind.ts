@@ -110,19 +110,30 @@ export interface BindContext {
   asOf: string;
   /** Partition values for an incremental run; null = everything. */
   scope?: string[] | null;
-  /** Delta evaluation (`$delta_batches`): the new batches' ids; the SQL reads the keys they touched itself. */
+  /** Delta evaluation: the touched key tuples, column-wise (`$delta_i` = part i of every tuple). */
+  delta?: readonly (readonly string[])[];
+  /** Delta evaluation by batch (`$delta_batches`): the new batches' ids. */
   deltaBatches?: readonly string[];
 }
 
-/** The value of the delta list parameter (`$delta_batches`), or undefined when `name` is not it. */
+/** Part `name` (`delta_<i>`) of the touched keys, or undefined when `name` is no delta parameter. */
+function deltaPart(name: string, ctx: BindContext): string[] | undefined {
+  const m = /^delta_(\d+)$/.exec(name);
+  if (!m) return undefined;
+  const part = ctx.delta?.[Number(m[1])];
+  if (!part) throw new BindError(`the SQL uses $${name}, but no delta keys were given for it`);
+  return [...part];
+}
+
+/** The value of a delta list parameter (`$delta_<i>`, `$delta_batches`), or undefined when `name` is none. */
 export function deltaList(name: string, ctx: BindContext): string[] | undefined {
-  if (!isDeltaParam(name)) return undefined;
+  if (name !== 'delta_batches') return deltaPart(name, ctx);
   if (!ctx.deltaBatches) throw new BindError('the SQL uses $delta_batches, but no new batches were given for it');
   return [...ctx.deltaBatches];
 }
 
 /**
- * The value of the parameter `name` the rule's SQL uses: `$as_of`, `$scope`, `$delta_batches` or a
+ * The value of the parameter `name` the rule's SQL uses: `$as_of`, `$scope`, a delta list or a
  * rule parameter. An unknown name is an error naming it.
  */
 export function ruleParamValue(name: string, rule: Pick<CompiledRule, 'params' | 'meta'>, ctx: BindContext): TypedValue {
@@ -170,8 +181,8 @@ export function describeBindings(rule: Pick<CompiledRule, 'params' | 'meta'>, ct
 
 /**
  * The named values for a DuckDB `conn.run(sql, values)` call (tests and tools; the runner
- * binds through prepared statements, bindRule): `$as_of`, every `$p_<param>`, `$scope` and `$delta_batches`,
- * only those `sql` uses (DuckDB refuses unknown names). Lists must be DuckDB list values; `$delta_batches` is JSON text (see bindRule).
+ * binds through prepared statements, bindRule): `$as_of`, every `$p_<param>`, `$scope` and `$delta_<i>`,
+ * only those `sql` uses (DuckDB refuses unknown names). Lists must be DuckDB list values; the delta lists are JSON text (see bindRule).
  * The rule language itself knows no DuckDB value classes: this adapter is here.
  */
 export function bindValues(
@@ -179,12 +190,16 @@ export function bindValues(
   asOf: string,
   scope?: string[] | null,
   sql: string = rule.sql,
+  delta?: readonly (readonly string[])[],
   deltaBatches?: readonly string[],
 ): Record<string, DuckDBValue> {
   const used = new Set([...sql.matchAll(/\$([A-Za-z_]\w*)/g)].map((m) => m[1]!));
   const all: Record<string, DuckDBValue> = { as_of: asOf };
   for (const [k, v] of Object.entries(rule.params)) all[k] = Array.isArray(v) ? listValue(v) : v;
   all.scope = scope && scope.length ? listValue(scope) : null;
+  (delta ?? []).forEach((part, i) => {
+    all[`delta_${i}`] = JSON.stringify(part);
+  });
   if (deltaBatches) all.delta_batches = JSON.stringify(deltaBatches);
   const out: Record<string, DuckDBValue> = {};
   for (const k of used) if (k in all) out[k] = all[k]!;

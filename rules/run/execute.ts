@@ -127,7 +127,7 @@ function bindValues(rule: CompiledRule, q: RuleSql, ctx: BindContext): unknown[]
   return (q.parameters ?? []).map((p) => {
     if (p.name === 'as_of') return ctx.asOf;
     if (p.name === 'scope') return ctx.scope ? [...ctx.scope] : null;
-    // PostgreSQL takes $delta_batches as an array, not as the DuckDB dialect's JSON text.
+    // PostgreSQL takes the delta lists as arrays, not as the DuckDB dialect's JSON text.
     const delta = deltaList(p.name, ctx);
     if (delta) return delta;
     if (!Object.hasOwn(rule.params, p.name)) {

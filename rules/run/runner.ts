@@ -409,7 +409,7 @@ async function writeRules(store: Store, rules: readonly Evaluated[], ctx: WriteC
       ruleId: e.rule.meta.id, runId: ctx.runId, now: ctx.started.toISOString(), flags: w.flags, suppressedIds: w.suppressedIds,
       scope: w.scope ? { column: e.rule.scope!.column as 'agency_code' | 'region_code', values: w.scope } : undefined,
       deltaKeys: w.deltaKeys,
-      touched: w.decision.mode === 'delta' ? w.decision.touched : undefined,
+      touchedKeys: w.decision.mode === 'delta' ? w.decision.touched : undefined,
     };
   }), events);
   if (!ctx.manualScope) {
@@ -535,7 +535,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
 
   // Delta: only the keys the new batches touched (rules/language/passes/delta.ts).
   const result = decision.mode === 'delta'
-    ? await queryRule(store, rule, rule.delta!, { asOf: opts.asOf, scope: null, deltaBatches: decision.newBatches }, via)
+    ? await queryRule(store, rule, rule.delta!, { asOf: opts.asOf, scope: null, delta: decision.keys, deltaBatches: decision.newBatches }, via)
     : await queryRule(store, rule, rule, { asOf: opts.asOf, scope }, via);
   checkResultColumns(result.columns);
   const raw = result.rows;
@@ -583,9 +583,9 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
     .map(([reason, count]) => ({ reason, count }))
     .sort((a, b) => allowOrder(a.reason) - allowOrder(b.reason));
   out.mode = decision.mode;
-  out.scope_size = decision.mode === 'delta' ? decision.touched.count : scope ? scope.length : null;
+  out.scope_size = decision.mode === 'delta' ? decision.touched.length : scope ? scope.length : null;
   const notes: string[] = [];
-  if (decision.mode === 'delta') notes.push(`增量：${decision.touched.count} 个键（${rule.delta!.keys.join(', ')}） / delta: ${decision.touched.count} key(s) of (${rule.delta!.keys.join(', ')})`);
+  if (decision.mode === 'delta') notes.push(`增量：${decision.touched.length} 个键（${rule.delta!.keys.join(', ')}） / delta: ${decision.touched.length} key(s) of (${rule.delta!.keys.join(', ')})`);
   if (decision.mode === 'incremental') notes.push(`增量：${scope!.length} 个分区 / incremental: ${scope!.length} partition(s) of ${rule.scope!.column}`);
   else if (decision.mode === 'full' && !opts.dryRun) notes.push(`全量 / full: ${decision.why}`);
   if (duplicates) notes.push(`${duplicates} 条重复结果已合并 / ${duplicates} duplicate result row(s) merged`);

@@ -3,7 +3,6 @@ import { sqlType } from '../../../engine/feeds.ts';
 import type { Dialect } from '../dialects/types.ts';
 import type { Named, SourcePlan } from '../plan/types.ts';
 import { asOfFilter } from './as-of.ts';
-import { inTouchedKeys } from './delta-keys.ts';
 import { emitExpr, relSql, tableFrom, type EmitCtx } from './expr.ts';
 
 export interface EmittedSource {
@@ -32,12 +31,11 @@ export function emitSource(d: Dialect, s: SourcePlan, whereCtx?: EmitCtx): Emitt
   if (asOf) base.push(asOf);
   if (s.scopeColumn) base.push(d.inListParamOrAll('scope', `${rel}.${d.ident(s.scopeColumn)}`));
   if (s.deltaByBatch) base.push(d.inDeltaBatches(`${rel}.${d.ident('_batch_id')}`));
-  if (s.deltaKeys) {
-    const cols = s.deltaKeys.columns.map((name) => {
+  if (s.deltaColumns) {
+    base.push(d.inDeltaKeys(s.deltaColumns.map((name) => {
       const col = t.columns.find((c) => c.name === name)!;
       return { sql: `${rel}.${d.ident(name)}`, type: sqlType(col.type) };
-    });
-    base.push(inTouchedKeys(d, cols, s.deltaKeys.from));
+    })));
   }
   for (const l of s.lookups) {
     const lRel = d.ident(l.rel);

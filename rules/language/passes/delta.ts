@@ -17,11 +17,11 @@
  *
  * The pass returns facts, never edits the plan: `deltaPlan` says what the key is and how a
  * finding shows it, `deltaVariant` is a copy whose sources on delta tables are restricted to
- * the key tuples the new batches (`$delta_batches`) touched (emit/delta-keys.ts), or to the new
- * batches' rows themselves when the key is the table's primary key.
+ * the bound key lists (`$delta_0 … $delta_n`, emitted through the dialect), or to the new batches'
+ * rows (`$delta_batches`) when the key is the table's primary key.
  */
 import { isPrimaryKey, type ColumnDef, type TableDef } from '../../../engine/feeds.ts';
-import type { DeltaKeyTable, DeltaPlan, IR, LogicPlan, Named, RowRef, RulePlan, SourcePlan } from '../plan/types.ts';
+import type { DeltaPlan, IR, LogicPlan, Named, RowRef, RulePlan, SourcePlan } from '../plan/types.ts';
 import { conjuncts } from './prefilter.ts';
 import { mapSources, sourcesOf } from './sources.ts';
 import { forEachNode } from '../plan/walk.ts';
@@ -153,7 +153,7 @@ export function deltaPlan(plan: RulePlan): DeltaPlan | undefined {
   return { keys: keys.map((k) => ({ name: k.name, finding: k.finding })), tables };
 }
 
-/** A copy of the plan whose sources on delta tables keep only rows of a key the new batches touched. */
+/** A copy of the plan whose sources on delta tables keep only rows with a bound key (`$delta_i`). */
 export function deltaVariant(plan: RulePlan, delta: DeltaPlan): RulePlan {
   const tables = Object.keys(delta.tables);
   // Only with one delta table: the touched keys then all come from that table's batches.
@@ -161,13 +161,6 @@ export function deltaVariant(plan: RulePlan, delta: DeltaPlan): RulePlan {
     const cols = delta.tables[s.primary.table.name];
     return tables.length === 1 && !!cols && isPrimaryKey(s.primary.table, cols);
   };
-  // The touched keys come from every table of the key: a batch belongs to one table, so only the changed ones add any.
-  const from = sourcesOf(plan.logic).reduce<DeltaKeyTable[]>((acc, s) => {
-    const t = s.primary.table;
-    if (!acc.some((x) => x.table.name === t.name)) acc.push({ table: t, columns: delta.tables[t.name]! });
-    return acc;
-  }, []);
-  const logic = mapSources(plan.logic, (s) =>
-    byBatch(s) ? { ...s, deltaByBatch: true } : { ...s, deltaKeys: { columns: delta.tables[s.primary.table.name]!, from } });
+  const logic = mapSources(plan.logic, (s) => (byBatch(s) ? { ...s, deltaByBatch: true } : { ...s, deltaColumns: delta.tables[s.primary.table.name] }));
   return { ...plan, logic };
 }

@@ -90,12 +90,6 @@ export interface LookupPlan {
 }
 
 /** `from` + `lookup` + `where` + `requires`: the rows a kind works on. */
-/** A table whose new batches touch delta keys, with the key's column on it (one per part of the key). */
-export interface DeltaKeyTable {
-  readonly table: TableDef;
-  readonly columns: readonly string[];
-}
-
 export interface SourcePlan {
   readonly primary: RowRef;
   readonly lookups: readonly LookupPlan[];
@@ -105,12 +99,8 @@ export interface SourcePlan {
   readonly requires: readonly string[];
   /** Incremental scoping: the column of the primary table restricted to `$scope` (set by passes/scope). */
   readonly scopeColumn?: string;
-  /**
-   * Delta evaluation (set by passes/delta): the primary table's key columns `columns` restricted
-   * to the key tuples the new batches (`$delta_batches`) touched on any table of `from` (the
-   * delta key's column on each, in the order of `columns`).
-   */
-  readonly deltaKeys?: { readonly columns: readonly string[]; readonly from: readonly DeltaKeyTable[] };
+  /** Delta evaluation: columns of the primary table restricted to the bound key lists `$delta_0…` (set by passes/delta). */
+  readonly deltaColumns?: readonly string[];
   /**
    * Delta evaluation when the key is the table's primary key: the rows of the touched keys are
    * exactly the rows of the new batches (a correction keeps its key), so the source keeps rows

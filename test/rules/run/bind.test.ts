@@ -33,15 +33,12 @@ describe('a rule parameter', () => {
     expect(() => ruleParamTyped('p_at', r)).toThrow(/\$p_at/);
   });
 
-  it('the run\'s own values: $as_of checked, $scope a list or none, the new batches as JSON text', () => {
+  it('the run\'s own values: $as_of checked, $scope a list or none, a delta list as JSON text', () => {
     const r = rule({}, []);
     expect(ruleParamValue('as_of', r, { asOf: '2025-12-31' })).toEqual({ type: 'date', iso: '2025-12-31' });
     expect(() => ruleParamValue('as_of', r, { asOf: '2025-12-32x' })).toThrow(BindError);
     expect(ruleParamValue('scope', r, { asOf: '2025-12-31' })).toEqual({ type: 'list', value: null });
-    expect(ruleParamValue('delta_batches', r, { asOf: '2025-12-31', deltaBatches: ['B1', "B'2"] })).toEqual({ type: 'varchar', value: '["B1","B\'2"]' });
-    expect(() => ruleParamValue('delta_batches', r, { asOf: '2025-12-31' })).toThrow(/no new batches/);
-    // The key parts of the earlier design are no parameters any more.
-    expect(() => ruleParamValue('delta_0', r, { asOf: '2025-12-31' })).toThrow(BindError);
+    expect(ruleParamValue('delta_0', r, { asOf: '2025-12-31', delta: [['A01', 'A02']] })).toEqual({ type: 'varchar', value: '["A01","A02"]' });
     expect(() => ruleParamValue('p_missing', r, { asOf: '2025-12-31' })).toThrow(/neither \$as_of, \$scope nor a parameter/);
   });
 });

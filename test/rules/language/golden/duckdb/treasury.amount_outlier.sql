@@ -41,9 +41,9 @@ SELECT EXISTS (SELECT 1 FROM fiscus_zm) AS ok;
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($as_of AS DATE);
 
 -- delta (econ_code)
--- parameters: $as_of=as_of:date, $delta_batches=delta_batches:string, $p_min_peers=p_min_peers:integer, $p_max_z=p_max_z:number
+-- parameters: $as_of=as_of:date, $delta_0=delta_0:string, $p_min_peers=p_min_peers:integer, $p_max_z=p_max_z:number
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) AS __v
-        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND "p"."econ_code" IN (SELECT k0 FROM (SELECT CAST(__t."econ_code" AS VARCHAR) AS k0 FROM "treasury"."payments" AS __t WHERE __t."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]'))) UNION ALL SELECT CAST(json_extract_string(__h."old_row", '$."econ_code"') AS VARCHAR) AS k0 FROM "fiscus"."row_history" AS __h WHERE __h."table_name" = 'treasury.payments' AND __h."replaced_by_batch" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))) AS __dk) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
+        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND "p"."econ_code" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(from_json(CAST($delta_0 AS VARCHAR), '["VARCHAR"]')) AS k0) AS __dk) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
 fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n, mad(__v) AS __mad FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT))
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
@@ -64,6 +64,6 @@ SELECT 'payment' AS "entity_type",
   CAST("p"."econ_code" AS VARCHAR) AS "delta_key"
 FROM "treasury"."payments" AS "p" JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
-  AND "p"."econ_code" IN (SELECT k0 FROM (SELECT CAST(__t."econ_code" AS VARCHAR) AS k0 FROM "treasury"."payments" AS __t WHERE __t."_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]'))) UNION ALL SELECT CAST(json_extract_string(__h."old_row", '$."econ_code"') AS VARCHAR) AS k0 FROM "fiscus"."row_history" AS __h WHERE __h."table_name" = 'treasury.payments' AND __h."replaced_by_batch" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))) AS __dk)
+  AND "p"."econ_code" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(from_json(CAST($delta_0 AS VARCHAR), '["VARCHAR"]')) AS k0) AS __dk)
   AND ("p"."amount" > 0)
   AND (((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) > CAST($p_max_z AS DOUBLE));
