@@ -3,7 +3,7 @@ import type { BenfordPlan } from '../plan/types.ts';
 import { evidenceQuery, limitedEvidence } from './evidence.ts';
 import { emitExpr, type EmitCtx } from './expr.ts';
 import type { KindEmitter } from './kind.ts';
-import { emitSource, plainColumns } from './source.ts';
+import { emitSource, plainColumns, whereOfGroupRows } from './source.ts';
 import { sameKey } from './grouped.ts';
 import { keyMayBeNull } from '../passes/never-null.ts';
 import { isIntegerType } from './types.ts';
@@ -26,7 +26,7 @@ export const emitBenford: KindEmitter<BenfordPlan> = (d, p) => {
         GROUP BY ${g.map((x) => `n.${x}`).join(', ')}, n.__n)`,
   ];
   const keys = (cap: string) => `(SELECT ${d.keyList(src.key)} FROM ${src.from} WHERE ${[
-    ...src.where,
+    ...whereOfGroupRows(src),
     `${digit} IS NOT NULL`,
     ...groups.map((x) => sameKey(x.sql, `__b.${d.ident(x.name)}`, x.nullable)),
     cap,

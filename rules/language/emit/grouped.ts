@@ -4,7 +4,7 @@ import type { Dialect } from '../dialects/types.ts';
 import type { AtDates, GroupedPlan } from '../plan/types.ts';
 import { AS_OF_COLUMNS, asOfParam } from './as-of.ts';
 import { emitExpr } from './expr.ts';
-import { emitSource, plainColumns, whereSql, type EmittedSource } from './source.ts';
+import { emitSource, plainColumns, whereOfGroupRows, whereSql, type EmittedSource } from './source.ts';
 import { keyMayBeNull } from '../passes/never-null.ts';
 import { rolledUpAtSide } from './at-rollup.ts';
 
@@ -44,9 +44,10 @@ export function emitGrouped(d: Dialect, side: GroupedPlan, cteName: string, atDa
   // Evidence keys are listed for the findings only (a correlated subquery over the same rows),
   // not for every group: listing keys of every group costs more than the rule itself.
   const keyExprs = [...(at ? [{ sql: 'fiscus_at.at', name: 'at', nullable: false }] : []), ...groups];
+  const evidenceWhere = whereOfGroupRows(src);
   const evidenceKeys = (ref: string, cap?: string) =>
     `(SELECT ${d.keyList(src.key)} FROM ${from} WHERE ${[
-      ...src.where,
+      ...evidenceWhere,
       ...keyExprs.map((k) => sameKey(k.sql, `${ref}.${d.ident(k.name)}`, k.nullable)),
       ...(cap ? [cap] : []),
     ].join(' AND ')})`;

@@ -13,6 +13,11 @@ export interface EmittedSource {
   joins: string;
   /** The as-of cut-off, the scope restriction and `requires:` (what every row of the source must meet). */
   base: string[];
+  /**
+   * A delta run's restriction (one of `base`): the rows of the key tuples the new batches
+   * touched. A read that equates the whole key with a finding's needs no such restriction.
+   */
+  delta?: string;
   /** `base` and the `where:` condition. */
   where: string[];
   /** The primary row's key as text (composite parts joined with `|`). */
@@ -30,13 +35,15 @@ export function emitSource(d: Dialect, s: SourcePlan, whereCtx?: EmitCtx): Emitt
   const asOf = asOfFilter(d, t, rel);
   if (asOf) base.push(asOf);
   if (s.scopeColumn) base.push(d.inListParamOrAll('scope', `${rel}.${d.ident(s.scopeColumn)}`));
-  if (s.deltaByBatch) base.push(d.inDeltaBatches(`${rel}.${d.ident('_batch_id')}`));
+  let delta: string | undefined;
+  if (s.deltaByBatch) delta = d.inDeltaBatches(`${rel}.${d.ident('_batch_id')}`);
   if (s.deltaColumns) {
-    base.push(d.inDeltaKeys(s.deltaColumns.map((name) => {
+    delta = d.inDeltaKeys(s.deltaColumns.map((name) => {
       const col = t.columns.find((c) => c.name === name)!;
       return { sql: `${rel}.${d.ident(name)}`, type: sqlType(col.type) };
-    })));
+    }));
   }
+  if (delta) base.push(delta);
   for (const l of s.lookups) {
     const lRel = d.ident(l.rel);
     let joined = tableFrom(d, l.table, lRel);
@@ -56,7 +63,19 @@ export function emitSource(d: Dialect, s: SourcePlan, whereCtx?: EmitCtx): Emitt
   const where = [...base, ...(s.where ? [emitExpr(s.where, whereCtx ?? c)] : [])];
   const keyParts = t.key.map((k) => d.cast(`${rel}.${d.ident(k)}`, 'string'));
   const key = keyParts.length === 1 ? keyParts[0]! : keyParts.join(` || '|' || `);
-  return { from: table + joins, table, joins, base, where, key };
+  return { from: table + joins, table, joins, base, delta, where, key };
+}
+
+/**
+ * `src.where` without a delta run's restriction, for a read that equates the group's whole key
+ * with a finding's (the evidence keys of aggregate, compare and benford): those rows are of the
+ * finding's delta key, which the run touched (a delta key is made of group columns,
+ * passes/delta.ts), so the restriction selects nothing less. With it, DuckDB joined every payment
+ * to the evaluation dates before probing the touched keys (execution_lag's delta after a
+ * 1,000-row batch at 10M payments: a 23.7M-row join, 380 -> 213 ms without).
+ */
+export function whereOfGroupRows(src: EmittedSource): string[] {
+  return src.where.filter((w) => w !== src.delta);
 }
 
 /** `a AND b` of a WHERE list, with its keyword; '' when empty. */
