@@ -1,13 +1,11 @@
 /** Robust z-scores: (value − peer median) / (scale × peer MAD) within each peer group of the minimum size. */
-import type { RobustZPlan } from '../plan/types.ts';
-import { emitExpr, type EmitCtx } from './expr.ts';
+import type { Named, RobustZPlan, SourcePlan } from '../plan/types.ts';
+import { columnsRead, emitExpr, type EmitCtx } from './expr.ts';
 import type { KindEmitter } from './kind.ts';
 import { emitSource } from './source.ts';
 import { sameKey } from './grouped.ts';
 import { keyMayBeNull } from '../passes/never-null.ts';
 import { withLookupsRead } from '../passes/lookups.ts';
-import { forEachNode } from '../plan/walk.ts';
-import type { Named, SourcePlan } from '../plan/types.ts';
 
 export const emitRobustZ: KindEmitter<RobustZPlan> = (d, p) => {
   const src = emitSource(d, p.source);
@@ -48,12 +46,7 @@ export const emitRobustZ: KindEmitter<RobustZPlan> = (d, p) => {
   };
 };
 
-/** Whether the named expressions read no row but the source's own (no lookup). */
+/** Whether the named expressions read no row but the source's own (no lookup, no other table). */
 function readsOnlyRow(named: readonly Named[], s: SourcePlan): boolean {
-  let only = true;
-  forEachNode(named.map((n) => n.expr), (n) => {
-    if (n.k === 'col' && n.row.alias !== s.primary.alias) only = false;
-    if (n.k === 'sub') only = false;
-  });
-  return only;
+  return named.every((n) => columnsRead(n.expr, (row) => row.alias !== s.primary.alias).size === 0);
 }
