@@ -8,9 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../engine/db.ts';
 import type { Engine } from '../../../engine/sql-dialect.ts';
-import { runRules } from '../../../rules/run/runner.ts';
 import type { CompiledRule } from '../../../rules/types.ts';
-import { addAgency, addPayments, compileTestRule, tempStore } from '../run/helpers.ts';
+import { addAgency, addPayments, compileTestRule, standingFlags, tempStore } from '../run/helpers.ts';
 
 const PAID = 'coalesce(sum(x.amount for x in treasury.payments where x.agency_code = ag.agency_code), 0)';
 
@@ -81,14 +80,9 @@ describe('on the test engine', () => {
     await store.close();
   });
 
-  const flags = async (c: CompiledRule) => {
-    const s = await runRules(store, [c], { asOf: '2025-12-31', full: true, actor: 'test' });
-    expect(s.rules[0]!.outcome, s.rules[0]!.reason ?? '').toBe('evaluated');
-    return store.all<{ entity_id: string; title: string; measure_value: string | null; amount: string | null }>(
-      `SELECT entity_id, title, measure_value, CAST(amount AS VARCHAR) AS amount FROM fiscus.flags
-        WHERE reproduced AND rule_id = 'local.low_spending' ORDER BY entity_id`,
-    );
-  };
+  const flags = (c: CompiledRule) =>
+    standingFlags<{ entity_id: string; title: string; measure_value: string | null; amount: string | null }>(
+      store, c, '2025-12-31', 'entity_id, title, measure_value, CAST(amount AS VARCHAR) AS amount');
 
   it('finds what the rule says, an agency without payments included', async () => {
     const hoisted = rule({ uses: 'many' }, store.engine);

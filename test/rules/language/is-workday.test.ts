@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../engine/db.ts';
 import { compileRule, parseRuleText } from '../../../rules/language/index.ts';
-import { runRules } from '../../../rules/run/runner.ts';
-import { addPayments, tempStore } from '../run/helpers.ts';
+import { addPayments, standingFlags, tempStore } from '../run/helpers.ts';
 
 /** One flag per payment whose date is (`want` true) or is not a working day. */
 function rule(engine: Store['engine'], want: boolean) {
@@ -48,13 +47,8 @@ describe('is_workday', () => {
     await store.close();
   });
 
-  const flagged = async (want: boolean): Promise<string[]> => {
-    const r = rule(store.engine, want);
-    const s = await runRules(store, [r], { asOf: '2045-12-31', full: true, actor: 'test' });
-    expect(s.rules[0]!.outcome, s.rules[0]!.reason ?? '').toBe('evaluated');
-    const rows = await store.all<{ entity_id: string }>('SELECT entity_id FROM fiscus.flags WHERE rule_id = $r AND reproduced ORDER BY entity_id', { r: r.meta.id });
-    return rows.map((x) => x.entity_id);
-  };
+  const flagged = async (want: boolean): Promise<string[]> =>
+    (await standingFlags<{ entity_id: string }>(store, rule(store.engine, want), '2045-12-31', 'entity_id')).map((x) => x.entity_id);
 
   it('takes holidays and adjusted working days from the calendar, Monday to Friday beyond it', async () => {
     expect(await flagged(false)).toEqual(['P_HOLIDAY', 'P_LATER_SAT', 'P_WEEKEND']);

@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../engine/db.ts';
 import type { Engine } from '../../../engine/sql-dialect.ts';
 import { compileRule, parseRuleText } from '../../../rules/language/index.ts';
-import { runRules } from '../../../rules/run/runner.ts';
 import type { CompiledRule } from '../../../rules/types.ts';
-import { addAgency, addPayments, tempStore } from '../run/helpers.ts';
+import { addAgency, addPayments, standingFlags, tempStore } from '../run/helpers.ts';
 
 /** An outlier rule over payments with `lookup` entries, a `where` and a peer group. */
 function rule(o: { lookup: string; where?: string; peers?: string; title?: string }, engine: Engine = 'duckdb'): CompiledRule {
@@ -89,13 +88,8 @@ describe('on the test engine', () => {
     await store.close();
   });
 
-  const flags = async (c: CompiledRule) => {
-    const s = await runRules(store, [c], { asOf: '2025-12-31', full: true, actor: 'test' });
-    expect(s.rules[0]!.outcome, s.rules[0]!.reason ?? '').toBe('evaluated');
-    return store.all<{ entity_id: string; title: string; measure_value: string }>(
-      'SELECT entity_id, title, measure_value FROM fiscus.flags WHERE reproduced ORDER BY entity_id',
-    );
-  };
+  const flags = (c: CompiledRule) =>
+    standingFlags<{ entity_id: string; title: string; measure_value: string }>(store, c, '2025-12-31', 'entity_id, title, measure_value');
 
   it('finds the same outliers with the dropped lookup as with it read', async () => {
     const dropped = rule({ lookup: AGENCY, title: '{agency_name}' }, store.engine);

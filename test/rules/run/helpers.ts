@@ -6,11 +6,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Store } from '../../../engine/db.ts';
+import { openStore, type JsonRow, type Store } from '../../../engine/db.ts';
 import type { Engine } from '../../../engine/sql-dialect.ts';
 import { compileRule, parseRuleText } from '../../../rules/language/index.ts';
 import type { CompiledRule, RuleMeta } from '../../../rules/types.ts';
 import { testDbLocation } from '../../helpers/postgres.ts';
+import { expect } from 'vitest';
+import { runRules } from '../../../rules/run/runner.ts';
 
 export async function tempStore(prefix = 'fiscus-run-'): Promise<Store> {
   return openStore(testDbLocation(join(mkdtempSync(join(tmpdir(), prefix)), 'f.duckdb')));
@@ -110,4 +112,14 @@ export function compileTestRule(text: string, engine: Engine = 'duckdb', over: P
 /** The big-payment rule for `engine` (the Store's; DuckDB by default, as the rule-test runner uses). */
 export function bigPaymentRule(engine: Engine = 'duckdb', over: Partial<CompiledRule> = {}, metaOver: Partial<RuleMeta> = {}): CompiledRule {
   return compileTestRule(BIG_PAYMENT_RULE, engine, over, metaOver);
+}
+
+/**
+ * Run `rule` alone, in full, as of `asOf` (it must be evaluated), then read `columns` (a SELECT
+ * list over fiscus.flags) of its standing flags, by entity id.
+ */
+export async function standingFlags<T extends JsonRow>(store: Store, rule: CompiledRule, asOf: string, columns: string): Promise<T[]> {
+  const s = await runRules(store, [rule], { asOf, full: true, actor: 'test' });
+  expect(s.rules[0]!.outcome, s.rules[0]!.reason ?? '').toBe('evaluated');
+  return store.all<T>(`SELECT ${columns} FROM fiscus.flags WHERE rule_id = $r AND reproduced ORDER BY entity_id`, { r: rule.meta.id });
 }
