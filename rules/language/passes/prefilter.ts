@@ -9,8 +9,10 @@
  *   that fail it are dropped before the expensive part (range join, row filter).
  * - `needsPreviousRow`: `having` requires `prev.x is not null`, so partitions of one row
  *   cannot give findings.
+ * - `zFloor`: robust_z's `having: z > k` with `value: ln(x)` holds only where x exceeds a
+ *   floor of its peer group's own, so the rows below it need no logarithm.
  */
-import type { IR, Named, SourcePlan } from '../plan/types.ts';
+import type { IR, Named, RobustZPlan, SourcePlan } from '../plan/types.ts';
 
 export interface MonotoneCondition {
   readonly compute: Named;
@@ -71,4 +73,36 @@ export function monotoneConditions(
 
 export function needsPreviousRow(having: IR | undefined): boolean {
   return conjuncts(having).some((c) => c.k === 'isnull' && c.negated && c.arg.k === 'col' && c.arg.row.alias === 'prev');
+}
+
+/** The x of robust_z's `having` conjunct `z > k` (or `>=`, k constant) when the value is `ln(x)` and `scale` a positive literal. */
+export interface ZFloor {
+  /** x in `value: ln(x)`. */
+  readonly arg: IR;
+  /** k in `z > k`. */
+  readonly rhs: IR;
+}
+
+/**
+ * With s·MAD > 0, z = (ln x − median) / (s·MAD) > k exactly when x > exp(median + k·s·MAD):
+ * one comparison per row instead of a logarithm and a division. The emitter keeps `having` as
+ * well and loosens the floor (a relative 1e-9 below it, far beyond the rounding of exp and ln),
+ * so the floor only drops rows the exact test drops too. A negative or non-literal scale could
+ * turn the inequality round: no floor then. x ≤ 0 has no logarithm (no value) and is below any floor.
+ */
+export function zFloor(p: RobustZPlan): ZFloor | undefined {
+  if (p.value.k !== 'call' || p.value.fn !== 'ln' || p.value.args.length !== 1) return undefined;
+  if (p.scale.k !== 'num' || !(Number(p.scale.raw) > 0)) return undefined;
+  const slot = (e: IR, name: string) => e.k === 'slot' && e.rel === 'zs' && e.name === name;
+  for (const c of conjuncts(p.having)) {
+    if (c.k !== 'binary' || (c.op !== '>' && c.op !== '>=') || !constant(c.right)) continue;
+    const z = c.left;
+    if (z.k !== 'call' || z.fn !== 'nullif_div' || z.args.length !== 2) continue;
+    const [diff, denominator] = z.args as [IR, IR];
+    const isZ = diff.k === 'binary' && diff.op === '-' && diff.left.k === 'call' && diff.left.fn === 'to_double'
+      && diff.left.args[0] === p.value && slot(diff.right, '__med')
+      && denominator.k === 'binary' && denominator.op === '*' && denominator.left === p.scale && slot(denominator.right, '__mad');
+    if (isZ) return { arg: p.value.args[0]!, rhs: c.right };
+  }
+  return undefined;
 }

@@ -1,8 +1,9 @@
 -- rule
--- parameters: $as_of=as_of:date, $p_min_peers=p_min_peers:integer, $p_max_z=p_max_z:number
+-- parameters: $as_of=as_of:date, $p_max_z=p_max_z:number, $p_min_peers=p_min_peers:integer
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) AS __v
-        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
-fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n, mad(__v) AS __mad FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT))
+        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND ("p"."amount" > 0)),
+fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(__v) AS __n, mad(__v) AS __mad, exp(greatest(least(median(__v) + (CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v) - 1e-9 * (abs(median(__v)) + abs((CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v)) + 1), 700), -700)) AS __xmin
+        FROM fiscus_zv GROUP BY "econ_code" HAVING count(__v) >= CAST($p_min_peers AS BIGINT))
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
   CAST("p"."payee_name" AS VARCHAR) AS "entity_name",
@@ -23,6 +24,7 @@ SELECT 'payment' AS "entity_type",
 FROM "treasury"."payments" AS "p" JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND ("p"."amount" > 0)
+  AND CAST("p"."amount" AS DOUBLE) > zs.__xmin
   AND (((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) > CAST($p_max_z AS DOUBLE));
 
 -- precondition 1 (treasury.payments 为空 / treasury.payments is empty)
@@ -32,8 +34,8 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 -- precondition 2 (没有经济分类的正数支付达到30笔 / no economic class has ≥ 30 positive payments)
 -- parameters: $as_of=as_of:date, $p_min_peers=p_min_peers:integer
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) AS __v
-        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
-fiscus_zm AS (SELECT "econ_code" FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT))
+        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND ("p"."amount" > 0)),
+fiscus_zm AS (SELECT "econ_code" FROM fiscus_zv GROUP BY "econ_code" HAVING count(__v) >= CAST($p_min_peers AS BIGINT))
 SELECT EXISTS (SELECT 1 FROM fiscus_zm) AS ok;
 
 -- input 1 (treasury.payments)
@@ -41,10 +43,11 @@ SELECT EXISTS (SELECT 1 FROM fiscus_zm) AS ok;
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($as_of AS DATE);
 
 -- delta (econ_code)
--- parameters: $as_of=as_of:date, $delta_0=delta_0:string, $p_min_peers=p_min_peers:integer, $p_max_z=p_max_z:number
+-- parameters: $as_of=as_of:date, $delta_0=delta_0:string, $p_max_z=p_max_z:number, $p_min_peers=p_min_peers:integer
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) AS __v
-        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND "p"."econ_code" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(from_json(CAST($delta_0 AS VARCHAR), '["VARCHAR"]')) AS k0) AS __dk) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) IS NOT NULL),
-fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(*) AS __n, mad(__v) AS __mad FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($p_min_peers AS BIGINT))
+        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND "p"."econ_code" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(from_json(CAST($delta_0 AS VARCHAR), '["VARCHAR"]')) AS k0) AS __dk) AND ("p"."amount" > 0)),
+fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(__v) AS __n, mad(__v) AS __mad, exp(greatest(least(median(__v) + (CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v) - 1e-9 * (abs(median(__v)) + abs((CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v)) + 1), 700), -700)) AS __xmin
+        FROM fiscus_zv GROUP BY "econ_code" HAVING count(__v) >= CAST($p_min_peers AS BIGINT))
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
   CAST("p"."payee_name" AS VARCHAR) AS "entity_name",
@@ -66,4 +69,5 @@ FROM "treasury"."payments" AS "p" JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."
 WHERE "p"."pay_date" <= CAST($as_of AS DATE)
   AND "p"."econ_code" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(from_json(CAST($delta_0 AS VARCHAR), '["VARCHAR"]')) AS k0) AS __dk)
   AND ("p"."amount" > 0)
+  AND CAST("p"."amount" AS DOUBLE) > zs.__xmin
   AND (((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) > CAST($p_max_z AS DOUBLE));

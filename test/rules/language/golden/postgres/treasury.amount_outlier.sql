@@ -1,9 +1,9 @@
 -- rule
 -- parameters: $1=as_of:date, $2=p_min_peers:integer, $3=p_max_z:number
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) AS __v
-        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) IS NOT NULL),
-fiscus_zm AS (SELECT "econ_code", percentile_cont(0.5) WITHIN GROUP (ORDER BY __v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($2 AS BIGINT)),
-fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.__v - m.__med)) AS __mad
+        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND ("p"."amount" > 0)),
+fiscus_zm AS (SELECT "econ_code", percentile_cont(0.5) WITHIN GROUP (ORDER BY __v) AS __med, count(__v) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(__v) >= CAST($2 AS BIGINT)),
+fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.__v - m.__med)) AS __mad, exp(greatest(least(m.__med + (CAST($3 AS DOUBLE PRECISION)) * 1.4826 * percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.__v - m.__med)) - 1e-9 * (abs(m.__med) + abs((CAST($3 AS DOUBLE PRECISION)) * 1.4826 * percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.__v - m.__med))) + 1), 700), -700)) AS __xmin
         FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" = m."econ_code"
         GROUP BY m."econ_code", m.__med, m.__n)
 SELECT 'payment' AS "entity_type",
@@ -26,6 +26,7 @@ SELECT 'payment' AS "entity_type",
 FROM "treasury"."payments" AS "p" JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."econ_code" LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = "p"."agency_code")
 WHERE "p"."pay_date" <= CAST($1 AS DATE)
   AND ("p"."amount" > 0)
+  AND CAST("p"."amount" AS DOUBLE PRECISION) > zs.__xmin
   AND (((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) > CAST($3 AS DOUBLE PRECISION));
 
 -- precondition 1 (treasury.payments 为空 / treasury.payments is empty)
@@ -35,8 +36,8 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 -- precondition 2 (没有经济分类的正数支付达到30笔 / no economic class has ≥ 30 positive payments)
 -- parameters: $1=as_of:date, $2=p_min_peers:integer
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) AS __v
-        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) IS NOT NULL),
-fiscus_zm AS (SELECT "econ_code" FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($2 AS BIGINT))
+        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND ("p"."amount" > 0)),
+fiscus_zm AS (SELECT "econ_code" FROM fiscus_zv GROUP BY "econ_code" HAVING count(__v) >= CAST($2 AS BIGINT))
 SELECT EXISTS (SELECT 1 FROM fiscus_zm) AS ok;
 
 -- input 1 (treasury.payments)
@@ -46,9 +47,9 @@ SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_dat
 -- delta (econ_code)
 -- parameters: $1=as_of:date, $2=delta_0:list, $3=p_min_peers:integer, $4=p_max_z:number
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) AS __v
-        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND "p"."econ_code" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[])) AS __dk(k0)) AND ("p"."amount" > 0) AND CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) IS NOT NULL),
-fiscus_zm AS (SELECT "econ_code", percentile_cont(0.5) WITHIN GROUP (ORDER BY __v) AS __med, count(*) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(*) >= CAST($3 AS BIGINT)),
-fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.__v - m.__med)) AS __mad
+        FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND "p"."econ_code" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[])) AS __dk(k0)) AND ("p"."amount" > 0)),
+fiscus_zm AS (SELECT "econ_code", percentile_cont(0.5) WITHIN GROUP (ORDER BY __v) AS __med, count(__v) AS __n FROM fiscus_zv GROUP BY "econ_code" HAVING count(__v) >= CAST($3 AS BIGINT)),
+fiscus_zs AS (SELECT m."econ_code", m.__med, m.__n, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.__v - m.__med)) AS __mad, exp(greatest(least(m.__med + (CAST($4 AS DOUBLE PRECISION)) * 1.4826 * percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.__v - m.__med)) - 1e-9 * (abs(m.__med) + abs((CAST($4 AS DOUBLE PRECISION)) * 1.4826 * percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v.__v - m.__med))) + 1), 700), -700)) AS __xmin
         FROM fiscus_zv v JOIN fiscus_zm m ON v."econ_code" = m."econ_code"
         GROUP BY m."econ_code", m.__med, m.__n)
 SELECT 'payment' AS "entity_type",
@@ -72,4 +73,5 @@ FROM "treasury"."payments" AS "p" JOIN fiscus_zs AS zs ON zs."econ_code" = "p"."
 WHERE "p"."pay_date" <= CAST($1 AS DATE)
   AND "p"."econ_code" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($2 AS TEXT[])) AS __dk(k0))
   AND ("p"."amount" > 0)
+  AND CAST("p"."amount" AS DOUBLE PRECISION) > zs.__xmin
   AND (((CAST(CASE WHEN CAST("p"."amount" AS DOUBLE PRECISION) > 0 THEN ln(CAST("p"."amount" AS DOUBLE PRECISION)) END AS DOUBLE PRECISION) - zs.__med) / NULLIF((1.4826 * zs.__mad), 0)) > CAST($4 AS DOUBLE PRECISION));
