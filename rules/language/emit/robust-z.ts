@@ -24,12 +24,13 @@ export const emitRobustZ: KindEmitter<RobustZPlan> = (d, p) => {
   const big = `HAVING count(__v) >= ${emitExpr(p.minSize, c)}`;
   const floor = zFloor(p);
   // The lowest x that can pass `z > k` (passes/prefilter.ts): exp(median + k·s·MAD), a relative
-  // 1e-9 lower for rounding, its exponent clamped where exp over- or underflows (PostgreSQL
-  // raises; no DECIMAL or positive double lies beyond e^±700, so the clamp drops no row).
+  // 1e-9 lower for rounding. PostgreSQL raises where exp over- or underflows: above e^700 the
+  // floor stays at e^700 (lower, so it keeps more), below e^-700 it is 0 (every positive x).
   const floorOf = (med: string, mad: string) => {
     if (!floor) return '';
     const k = `(${emitExpr(floor.rhs, c)}) * ${emitExpr(p.scale, c)} * ${mad}`;
-    return `, exp(greatest(least(${med} + ${k} - 1e-9 * (abs(${med}) + abs(${k}) + 1), 700), -700)) AS __xmin`;
+    const lo = `(${med} + ${k} - 1e-9 * (abs(${med}) + abs(${k}) + 1))`;
+    return `, CASE WHEN ${lo} < -700 THEN 0 ELSE exp(least(${lo}, 700)) END AS __xmin`;
   };
   // With a MAD aggregate, median and MAD in one pass over each group (at 10M payments 1.5 s -> 1.1 s
   // for amount_outlier); otherwise the MAD is a second pass, joined to the medians.

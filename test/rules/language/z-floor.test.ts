@@ -76,6 +76,14 @@ describe('robust_z with a floor', () => {
     expect(rule(store.engine, { id: 'b', scale: 'param', op: '>', k: '3' }).sql).not.toContain('__xmin');
   });
 
+  it('survives thresholds whose floor would overflow or underflow exp()', async () => {
+    // PostgreSQL raises on exp(1e6) and exp(-1e6); the floor clamps them.
+    const none = rule(store.engine, { id: 'huge', scale: 'literal', op: '>', k: '1e6' });
+    expect(await standingFlags(store, none, '2025-12-31', 'entity_id')).toEqual([]);
+    const every = rule(store.engine, { id: 'tiny', scale: 'literal', op: '>', k: '-1e6' });
+    expect((await standingFlags(store, every, '2025-12-31', 'entity_id')).length).toBe(120);
+  });
+
   it('keeps a row whose z-score equals the threshold under >=, and drops it under >', async () => {
     expect(z.size).toBe(120);
     // The five highest z-scores and one near the median: each as its own threshold.

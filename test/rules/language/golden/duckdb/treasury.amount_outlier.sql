@@ -2,7 +2,7 @@
 -- parameters: $as_of=as_of:date, $p_max_z=p_max_z:number, $p_min_peers=p_min_peers:integer
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) AS __v
         FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND ("p"."amount" > 0)),
-fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(__v) AS __n, mad(__v) AS __mad, exp(greatest(least(median(__v) + (CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v) - 1e-9 * (abs(median(__v)) + abs((CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v)) + 1), 700), -700)) AS __xmin
+fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(__v) AS __n, mad(__v) AS __mad, CASE WHEN (median(__v) + (CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v) - 1e-9 * (abs(median(__v)) + abs((CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v)) + 1)) < -700 THEN 0 ELSE exp(least((median(__v) + (CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v) - 1e-9 * (abs(median(__v)) + abs((CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v)) + 1)), 700)) END AS __xmin
         FROM fiscus_zv GROUP BY "econ_code" HAVING count(__v) >= CAST($p_min_peers AS BIGINT))
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
@@ -46,7 +46,7 @@ SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_dat
 -- parameters: $as_of=as_of:date, $delta_0=delta_0:string, $p_max_z=p_max_z:number, $p_min_peers=p_min_peers:integer
 WITH fiscus_zv AS (SELECT "p"."econ_code" AS "econ_code", CAST(CASE WHEN CAST("p"."amount" AS DOUBLE) > 0 THEN ln(CAST("p"."amount" AS DOUBLE)) END AS DOUBLE) AS __v
         FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($as_of AS DATE) AND "p"."econ_code" IN (SELECT CAST(k0 AS VARCHAR) FROM (SELECT unnest(from_json(CAST($delta_0 AS VARCHAR), '["VARCHAR"]')) AS k0) AS __dk) AND ("p"."amount" > 0)),
-fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(__v) AS __n, mad(__v) AS __mad, exp(greatest(least(median(__v) + (CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v) - 1e-9 * (abs(median(__v)) + abs((CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v)) + 1), 700), -700)) AS __xmin
+fiscus_zs AS (SELECT "econ_code", median(__v) AS __med, count(__v) AS __n, mad(__v) AS __mad, CASE WHEN (median(__v) + (CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v) - 1e-9 * (abs(median(__v)) + abs((CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v)) + 1)) < -700 THEN 0 ELSE exp(least((median(__v) + (CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v) - 1e-9 * (abs(median(__v)) + abs((CAST($p_max_z AS DOUBLE)) * 1.4826 * mad(__v)) + 1)), 700)) END AS __xmin
         FROM fiscus_zv GROUP BY "econ_code" HAVING count(__v) >= CAST($p_min_peers AS BIGINT))
 SELECT 'payment' AS "entity_type",
   CAST("p"."payment_id" AS VARCHAR) AS "entity_id",
