@@ -62,7 +62,8 @@ export function normExpr(raw: string): string {
   // so `raw < '!'` holds exactly when the first byte is below 0x21 (or raw is empty). That
   // also catches other control characters, whose trim() changes nothing: the CASE's two
   // branches agree wherever the test is broader than it needs to be. 12 → 9 tests per value:
-  // the load of 10M payments ~0.7 s faster.
+  // the one-pass INSERT of 10M payments 20.1 → 19.1 s. (GLOB '*[ \t\r\n]' for the trailing
+  // ones was slower than their four LIKEs: 2.5 s against 2.1 s at 1M.)
   const ascii = WS_CHARS.filter((c) => c < '!');
   const tests = [
     `${raw} < '!'`,

@@ -17,8 +17,7 @@ export const emitRobustZ: KindEmitter<RobustZPlan> = (d, p) => {
   // The peer statistics read only the lookups their groups, value and `where` use.
   const peers = emitSource(d, withLookupsRead(p.source, [p.groups, p.value]));
   // Rows without a value stay in: median and MAD skip NULLs and the counts count values, so
-  // the value (a logarithm per row) is not computed a second time to filter them out
-  // (amount_outlier at 10M payments: 20 million ln() calls, not 30).
+  // the value (a logarithm per row) is not computed a second time to filter them out.
   const zv = `fiscus_zv AS (SELECT ${groups.map((x) => `${x.sql} AS ${d.ident(x.name)}`).join(', ')}, ${v} AS __v
         FROM ${peers.from}${peers.where.length ? ` WHERE ${peers.where.join(' AND ')}` : ''})`;
   const big = `HAVING count(__v) >= ${emitExpr(p.minSize, c)}`;
