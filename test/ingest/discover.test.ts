@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scanRecordLines, splitRecord } from '../../ingest/csv-text.ts';
 import { planFiles, tableFromName } from '../../ingest/discover.ts';
-import { prepareBytes } from '../../ingest/encoding.ts';
+import { detectEncoding, prepareBytes } from '../../ingest/encoding.ts';
 import { contentDispositionFilename } from '../../ingest/http.ts';
 import { ingestPath } from '../../ingest/index.ts';
 import { PAYMENT_HEADER, encodeGbk, freshStore, payment, tempDir, toCsv } from './helpers.ts';
@@ -77,6 +77,20 @@ describe('CSV text', () => {
 });
 
 describe('encoding detection', () => {
+  it('takes a head cut inside a UTF-8 character as UTF-8 only while more of the file follows', () => {
+    const text = Buffer.from('payee_name\n济宁市某某有限公司\n', 'utf8');
+    const cut = text.subarray(0, text.indexOf(Buffer.from('宁', 'utf8')) + 2); // two of 宁's three bytes
+    expect(detectEncoding(cut, false)).toBe('utf-8');
+    expect(detectEncoding(cut, true)).not.toBe('utf-8');
+    expect(detectEncoding(text, true)).toBe('utf-8');
+    // A lead byte followed by ASCII, at the end or inside, is no UTF-8 however the file goes on.
+    expect(detectEncoding(Buffer.concat([text, Buffer.from([0xe5, 0x41])]), false)).not.toBe('utf-8');
+    expect(detectEncoding(Buffer.concat([Buffer.from([0xe5, 0x41]), text]), false)).not.toBe('utf-8');
+    // A view into a larger buffer is read from its own offset.
+    const pool = Buffer.concat([Buffer.from([0xff, 0xfe, 0xe5]), text]);
+    expect(detectEncoding(new Uint8Array(pool.buffer, pool.byteOffset + 3, text.length), true)).toBe('utf-8');
+  });
+
   it('falls back to GB18030 when GBK bytes only appear after the first megabyte', async () => {
     const rows = Array.from({ length: 9000 }, (_, i) => payment(`P${i}`, { payee_name: 'ACME Ltd', purpose: 'office' }));
     rows.push(payment('P-last', { payee_name: '济宁市某某有限公司', purpose: '办公用品' }));
