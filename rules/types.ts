@@ -99,7 +99,11 @@ export interface CompiledRule {
    * rows whose key columns (`tables[t]`, one per part of `keys`) equal a tuple bound as
    * the text lists `$delta_0 … $delta_n`.
    */
-  delta?: { keys: string[]; tables: Record<string, string[]>; sql: string; parameters?: BoundParameter[] };
+  delta?: {
+    keys: string[]; tables: Record<string, string[]>; sql: string; parameters?: BoundParameter[];
+    /** A window rule's dates (passes/delta.ts): the delta SQL also takes `$delta_dates`, the first and last date the batches touched in `table`.`column`. */
+    window?: { table: string; column: string; within: { days: number } | { param: string } };
+  };
   /**
    * What each source of the logic reads, for the run summary: `sql` returns one row with
    * `rows` (the table's rows visible at `$as_of`) and, per `requires:` column, how many of
@@ -141,8 +145,8 @@ export interface RuleResultRow {
 /** Separates the parts of a finding's `delta_key` (a control character no code or date contains); the runner joins touched keys with it too. */
 export const DELTA_KEY_SEPARATOR = '\u001f';
 
-/** The delta evaluation's list parameters: `$delta_<i>` (part i of the touched keys) and `$delta_batches`. */
-export const isDeltaParam = (name: string): boolean => /^delta_(\d+|batches)$/.test(name);
+/** The delta evaluation's list parameters: `$delta_<i>` (part i of the touched keys), `$delta_batches` and a window rule's `$delta_dates` (first and last touched date). */
+export const isDeltaParam = (name: string): boolean => /^delta_(\d+|batches|dates)$/.test(name);
 
 export const RESULT_COLUMNS = [
   'entity_type', 'entity_id', 'entity_name', 'region_code', 'agency_code', 'fiscal_year',

@@ -114,6 +114,8 @@ export interface BindContext {
   delta?: readonly (readonly string[])[];
   /** Delta evaluation by batch (`$delta_batches`): the new batches' ids. */
   deltaBatches?: readonly string[];
+  /** A window rule's delta evaluation (`$delta_dates`): the first and last date the batches touched (ISO). */
+  deltaDates?: readonly [string, string];
 }
 
 /** Part `name` (`delta_<i>`) of the touched keys, or undefined when `name` is no delta parameter. */
@@ -127,6 +129,10 @@ function deltaPart(name: string, ctx: BindContext): string[] | undefined {
 
 /** The value of a delta list parameter (`$delta_<i>`, `$delta_batches`), or undefined when `name` is none. */
 export function deltaList(name: string, ctx: BindContext): string[] | undefined {
+  if (name === 'delta_dates') {
+    if (!ctx.deltaDates) throw new BindError('the SQL uses $delta_dates, but no touched dates were given for it');
+    return [...ctx.deltaDates];
+  }
   if (name !== 'delta_batches') return deltaPart(name, ctx);
   if (!ctx.deltaBatches) throw new BindError('the SQL uses $delta_batches, but no new batches were given for it');
   return [...ctx.deltaBatches];
@@ -192,6 +198,7 @@ export function bindValues(
   sql: string = rule.sql,
   delta?: readonly (readonly string[])[],
   deltaBatches?: readonly string[],
+  deltaDates?: readonly [string, string],
 ): Record<string, DuckDBValue> {
   const used = new Set([...sql.matchAll(/\$([A-Za-z_]\w*)/g)].map((m) => m[1]!));
   const all: Record<string, DuckDBValue> = { as_of: asOf };
@@ -201,6 +208,7 @@ export function bindValues(
     all[`delta_${i}`] = JSON.stringify(part);
   });
   if (deltaBatches) all.delta_batches = JSON.stringify(deltaBatches);
+  if (deltaDates) all.delta_dates = JSON.stringify(deltaDates);
   const out: Record<string, DuckDBValue> = {};
   for (const k of used) if (k in all) out[k] = all[k]!;
   return out;

@@ -219,8 +219,12 @@ export type Decision =
   | { mode: 'full'; why: string }
   | { mode: 'unchanged'; since: string; flagsRaised: number }
   | { mode: 'incremental'; scope: string[]; newBatches: string[] }
-  /** Only the rows of these keys can have changed: `keys` column-wise (bound as `$delta_i`), `touched` as the flags' delta_key text. */
-  | { mode: 'delta'; keys: string[][]; touched: string[]; newBatches: string[] };
+  /**
+   * Only the rows of these keys can have changed: `keys` column-wise (bound as `$delta_i`), `touched` as the flags' delta_key text.
+   * A window rule's delta is bounded by dates too: `dates` (the first and last date the batches touched, bound as
+   * `$delta_dates`) and `periods` (the window starts it re-evaluates: flags of touched keys starting elsewhere stay as they are).
+   */
+  | { mode: 'delta'; keys: string[][]; touched: string[]; newBatches: string[]; dates?: [string, string]; periods?: [string, string] };
 
 /**
  * The batches new in `table` since `before`, when that is all that changed: no batch gained
@@ -302,6 +306,36 @@ async function touchedKeys(store: Store, table: string, columns: readonly string
   };
 }
 
+/**
+ * The first and last value of date column `column` among the rows the new batches of `table`
+ * touched (their rows, and the old version of the rows they replaced), as ISO text; undefined when
+ * none is dated (an undated row belongs to no window).
+ */
+async function touchedDates(store: Store, table: string, column: string, newBatches: readonly string[]): Promise<[string, string] | undefined> {
+  const d = store.dialect;
+  const r = await store.one<{ lo: string | null; hi: string | null }>(
+    `SELECT CAST(min(x) AS VARCHAR) AS lo, CAST(max(x) AS VARCHAR) AS hi FROM (
+       SELECT ${quoteIdent(column)} AS x FROM ${sqlName(table)} WHERE ${d.inJsonStrings('_batch_id', '$nb')}
+       UNION ALL
+       SELECT CAST(${d.jsonTextAt('old_row', '$c')} AS DATE) AS x FROM fiscus.row_history WHERE table_name = $t AND ${d.inJsonStrings('replaced_by_batch', '$nb')}
+     ) AS __d`,
+    { nb: JSON.stringify(newBatches), t: table, c: column },
+  );
+  return r?.lo && r.hi ? [r.lo.slice(0, 10), r.hi.slice(0, 10)] : undefined;
+}
+
+/** ISO date `iso` moved by `days`. */
+function shiftDay(iso: string, days: number): string {
+  // Parsed as ISO text: Date.UTC would take year 1 for 1901.
+  return new Date(Date.parse(`${iso}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** A window rule's length in days (a literal, or its parameter's value), or undefined when it is no whole number ≥ 1. */
+function windowDays(rule: CompiledRule, within: { days: number } | { param: string }): number | undefined {
+  const n = 'days' in within ? within.days : Number(rule.params[within.param]);
+  return Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
 /** How many key tuples the new batches touched, without reading them. */
 async function touchedCount(store: Store, table: string, columns: readonly string[], newBatches: readonly string[]): Promise<number> {
   const { sql, params } = touchedSql(store, table, columns, newBatches);
@@ -366,11 +400,13 @@ async function deltaDecision(
   if (!delta || !changed.every((t) => t in delta.tables)) return undefined;
   const found: TouchedKeys[] = [];
   const batches: string[] = [];
+  const batchesOf = new Map<string, string[]>();
   for (const t of changed) {
     const before = prev.tables[t];
     const only = await once(cache, `batches\u0000${t}\u0000${canonicalJson(before ?? null)}`, () => newBatchesOnly(store, t, before, now[t]));
     if ('why' in only) return { mode: 'full', why: only.why };
     batches.push(...only.batches);
+    batchesOf.set(t, only.batches);
     const cols = delta.tables[t]!;
     // A batch touches few of a primary key's tuples, one per row: no estimate needed.
     if (cols.length > 1 && maxShare < 1 && !isPrimaryKey(requireFeedTable(t), cols)) {
@@ -395,7 +431,16 @@ async function deltaDecision(
       if (why) return { mode: 'full', why };
     }
   }
-  return { mode: 'delta', keys, touched, newBatches: batches.sort() };
+  const w = delta.window;
+  if (!w) return { mode: 'delta', keys, touched, newBatches: batches.sort() };
+  const days = windowDays(rule, w.within);
+  if (days === undefined) return { mode: 'full', why: `the window's length ${JSON.stringify(w.within)} is no whole number of days` };
+  const tb = batchesOf.get(w.table) ?? [];
+  const range = tb.length ? await once(cache, `dates\u0000${w.table}\u0000${w.column}\u0000${tb.join(',')}`, () => touchedDates(store, w.table, w.column, tb)) : undefined;
+  // No touched row is dated: no window changed. An empty range (first after last) re-evaluates none.
+  const dates: [string, string] = range ?? ['9999-12-31', '0001-01-01'];
+  const span = days - 1;
+  return { mode: 'delta', keys, touched, newBatches: batches.sort(), dates, periods: [shiftDay(dates[0], -span), shiftDay(dates[1], span)] };
 }
 
 /** The tuples of several tables' touched keys, each once (a rule whose delta key spans two changed tables). */

@@ -410,6 +410,7 @@ async function writeRules(store: Store, rules: readonly Evaluated[], ctx: WriteC
       scope: w.scope ? { column: e.rule.scope!.column as 'agency_code' | 'region_code', values: w.scope } : undefined,
       deltaKeys: w.deltaKeys,
       touchedKeys: w.decision.mode === 'delta' ? w.decision.touched : undefined,
+      touchedPeriods: w.decision.mode === 'delta' ? w.decision.periods : undefined,
     };
   }), events);
   if (!ctx.manualScope) {
@@ -535,7 +536,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
 
   // Delta: only the keys the new batches touched (rules/language/passes/delta.ts).
   const result = decision.mode === 'delta'
-    ? await queryRule(store, rule, rule.delta!, { asOf: opts.asOf, scope: null, delta: decision.keys, deltaBatches: decision.newBatches }, via)
+    ? await queryRule(store, rule, rule.delta!, { asOf: opts.asOf, scope: null, delta: decision.keys, deltaBatches: decision.newBatches, deltaDates: decision.dates }, via)
     : await queryRule(store, rule, rule, { asOf: opts.asOf, scope }, via);
   checkResultColumns(result.columns);
   const raw = result.rows;
@@ -585,7 +586,10 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   out.mode = decision.mode;
   out.scope_size = decision.mode === 'delta' ? decision.touched.length : scope ? scope.length : null;
   const notes: string[] = [];
-  if (decision.mode === 'delta') notes.push(`增量：${decision.touched.length} 个键（${rule.delta!.keys.join(', ')}） / delta: ${decision.touched.length} key(s) of (${rule.delta!.keys.join(', ')})`);
+  if (decision.mode === 'delta') {
+    const p = decision.periods;
+    notes.push(`增量：${decision.touched.length} 个键（${rule.delta!.keys.join(', ')}）${p ? `，起始于 ${p[0]}…${p[1]} 的时间窗` : ''} / delta: ${decision.touched.length} key(s) of (${rule.delta!.keys.join(', ')})${p ? `, windows starting ${p[0]}…${p[1]}` : ''}`);
+  }
   if (decision.mode === 'incremental') notes.push(`增量：${scope!.length} 个分区 / incremental: ${scope!.length} partition(s) of ${rule.scope!.column}`);
   else if (decision.mode === 'full' && !opts.dryRun) notes.push(`全量 / full: ${decision.why}`);
   if (duplicates) notes.push(`${duplicates} 条重复结果已合并 / ${duplicates} duplicate result row(s) merged`);

@@ -32,6 +32,8 @@ export interface MergeInput {
   deltaKeys?: readonly (readonly [string, string])[];
   /** Delta run: only flags whose recorded delta key is one of these were evaluated. */
   touchedKeys?: readonly string[];
+  /** A window rule's delta run: of those, only flags whose period starts in this range (ISO dates, inclusive). */
+  touchedPeriods?: readonly [string, string];
   /** Collect the events here instead of appending them: the caller appends many rules' at once, in the same transaction. */
   events?: NewFlagEvent[];
 }
@@ -101,8 +103,11 @@ export async function mergeRules(store: Store, inputs: readonly MergeInput[], ev
   const touchedSets = new Map<readonly string[], number>();
   for (const i of inputs) if (i.touchedKeys && !touchedSets.has(i.touchedKeys)) touchedSets.set(i.touchedKeys, touchedSets.size);
   // touched_set is NULL for a rule that did not run as a delta.
-  await stage(store, 'rr_rules', [['rule_id', 'VARCHAR'], ['scope_column', 'VARCHAR'], ['touched_set', 'INTEGER']],
-    inputs.map((i) => ({ rule_id: i.ruleId, scope_column: i.scope?.column ?? null, touched_set: i.touchedKeys ? touchedSets.get(i.touchedKeys)! : null })));
+  await stage(store, 'rr_rules', [['rule_id', 'VARCHAR'], ['scope_column', 'VARCHAR'], ['touched_set', 'INTEGER'], ['period_from', 'VARCHAR'], ['period_to', 'VARCHAR']],
+    inputs.map((i) => ({
+      rule_id: i.ruleId, scope_column: i.scope?.column ?? null, touched_set: i.touchedKeys ? touchedSets.get(i.touchedKeys)! : null,
+      period_from: i.touchedPeriods?.[0] ?? null, period_to: i.touchedPeriods?.[1] ?? null,
+    })));
   await stage(store, 'rr_scope', [['rule_id', 'VARCHAR'], ['v', 'VARCHAR']], all((i) => (i.scope?.values ?? []).map((v) => ({ rule_id: i.ruleId, v }))));
   const touchedRows: { touched_set: number; k: string }[] = [];
   for (const [keys, set] of touchedSets) for (const k of keys) touchedRows.push({ touched_set: set, k });
@@ -125,6 +130,7 @@ export async function mergeRules(store: Store, inputs: readonly MergeInput[], ev
        AND (r.touched_set IS NULL OR (f.flag_id, f.rule_id) IN (
              SELECT k.flag_id, k.rule_id FROM fiscus.flag_delta_keys k JOIN rr_rules tr ON tr.rule_id = k.rule_id
                JOIN rr_touched t ON t.touched_set = tr.touched_set AND t.k = k.delta_key))
+       AND (r.period_from IS NULL OR f.period_start BETWEEN CAST(r.period_from AS DATE) AND CAST(r.period_to AS DATE))
        AND f.flag_id NOT IN (SELECT flag_id FROM rr_stage)
        AND f.flag_id NOT IN (SELECT flag_id FROM rr_suppressed)
      ORDER BY f.flag_id`,

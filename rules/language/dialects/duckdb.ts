@@ -88,6 +88,7 @@ export const duckdb: Dialect = {
     .map((_, i) => `unnest(${jsonTextList(`delta_${i}`)}) AS k${i}`).join(', ')}) AS __dk)`,
   // Measured at 1M payments: 5 ms against 15 ms for the same rule probing 10k touched keys.
   inDeltaBatches: (col) => `${col} IN (SELECT unnest(${jsonTextList('delta_batches')}))`,
+  deltaDate: (i) => `CAST((${jsonTextList('delta_dates')})[${i + 1}] AS DATE)`,
   keyList: (x) => `list_sort(list_distinct(list(${x})))`,
   orderedList: (x, o) => `list(${x} ORDER BY ${o.join(', ')})`,
   firstOf: (x, o) => `first(${x} ORDER BY ${o.join(', ')})`,

@@ -88,6 +88,7 @@ export const postgres: Dialect = {
   inDeltaKeys: (cols) => `${rowValue(cols.map((c) => c.sql))} IN (SELECT ${cols
     .map((c, i) => `CAST(__dk.k${i} AS ${c.type})`).join(', ')} FROM unnest(${cols.map((_, i) => postgres.param(`delta_${i}`, 'list')).join(', ')}) AS __dk(${cols.map((_, i) => `k${i}`).join(', ')}))`,
   inDeltaBatches: (col) => `${col} = ANY(${postgres.param('delta_batches', 'list')})`,
+  deltaDate: (i) => `CAST((${postgres.param('delta_dates', 'list')})[${i + 1}] AS DATE)`,
   keyList: (x) => `array_agg(DISTINCT CAST(${x} AS TEXT) COLLATE "C" ORDER BY CAST(${x} AS TEXT) COLLATE "C")`,
   orderedList: (x, o) => `array_agg(${x} ORDER BY ${o.join(', ')})`,
   firstOf: (x, o) => `(array_agg(${x} ORDER BY ${o.join(', ')}))[1]`,

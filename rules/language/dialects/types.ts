@@ -102,6 +102,8 @@ export interface Dialect {
   inDeltaKeys(columns: readonly { sql: string; type: string }[]): string;
   /** `batchColumn` is one of the new batches, bound as the text list `$delta_batches`. */
   inDeltaBatches(batchColumn: string): string;
+  /** Delta evaluation of a window rule: the first (0) or last (1) touched date, bound as the two-element text list `$delta_dates`. */
+  deltaDate(i: 0 | 1): string;
   /** Sorted (binary order) distinct list of the values of a group. */
   keyList(x: string): string;
   /** The values of a group as a list in the given order. */

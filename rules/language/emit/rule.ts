@@ -72,6 +72,7 @@ export function emitRule(
       keys: plan.delta.keys.map((k) => k.name),
       tables: Object.fromEntries(Object.entries(plan.delta.tables).map(([t, cols]) => [t, [...cols]])),
       sql: v.sql, parameters: v.parameters,
+      ...(plan.delta.window ? { window: { ...plan.delta.window, within: { ...plan.delta.window.within } } } : {}),
     };
   }
   return recordEmitted(out);

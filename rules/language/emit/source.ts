@@ -44,6 +44,11 @@ export function emitSource(d: Dialect, s: SourcePlan, whereCtx?: EmitCtx): Emitt
     }));
   }
   if (delta) base.push(delta);
+  if (s.deltaDates) {
+    // Rows within two spans of the touched dates (passes/delta.ts windowDates).
+    const twoSpans = `(2 * (CAST(${emitExpr(s.deltaDates.within, c)} AS INTEGER) - 1))`;
+    base.push(`${rel}.${d.ident(s.deltaDates.column)} BETWEEN ${d.addDays(d.deltaDate(0), `-${twoSpans}`)} AND ${d.addDays(d.deltaDate(1), twoSpans)}`);
+  }
   for (const l of s.lookups) {
     const lRel = d.ident(l.rel);
     let joined = tableFrom(d, l.table, lRel);

@@ -71,6 +71,9 @@ export const emitWindow: KindEmitter<WindowPlan> = (d, p) => {
         GROUP BY ${[...pk.map((k) => `w.${k}`), 'w.__start'].join(', ')})`);
   // Maximal windows only: drop one whose rows all lie in an earlier finding's span.
   const where = [`NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE ${pk.map((k) => `w2.${k} = w.${k}`).join(' AND ')} AND w2.__start < w.__start AND w2.__start + ${span} >= w.__end)`];
+  // A delta run over dates (passes/delta.ts): only the windows a touched date can have changed;
+  // the source kept every row they and the earlier windows they are judged against hold.
+  if (p.deltaStarts) where.push(`w.__start BETWEEN ${d.addDays(d.deltaDate(0), `-${span}`)} AND ${d.addDays(d.deltaDate(1), span)}`);
   return {
     ctes,
     from: `fiscus_wf AS w JOIN fiscus_we AS we ON ${[...pk.map((k) => `we.${k} = w.${k}`), 'we.__start = w.__start'].join(' AND ')}`,

@@ -150,7 +150,29 @@ export function deltaPlan(plan: RulePlan): DeltaPlan | undefined {
 
   const tables: Record<string, string[]> = {};
   for (const [t, e] of byTable) tables[t] = keys.map((k) => k.columns[e.sourceIdx[0]!]!.name);
-  return { keys: keys.map((k) => ({ name: k.name, finding: k.finding })), tables };
+  const window = windowDates(plan, tables);
+  return { keys: keys.map((k) => ({ name: k.name, finding: k.finding })), tables, ...(window ? { window } : {}) };
+}
+
+/**
+ * A window rule's dates, when a delta run can bound them: one delta table, the window dated by a
+ * plain column of it, `within` a literal or a parameter, and findings whose period starts at the
+ * window's start (the runner leaves flags starting outside the re-evaluated dates as they are).
+ * A window starting at s holds the rows dated s … s + span (span = within − 1); a changed row
+ * dated d changes the windows starting in d − span … d, and through maximality (a window inside an
+ * earlier finding's span is not reported) those starting up to d + span.
+ */
+function windowDates(plan: RulePlan, tables: Record<string, string[]>): DeltaPlan['window'] {
+  const p = plan.logic;
+  const names = Object.keys(tables);
+  if (p.kind !== 'window' || names.length !== 1) return undefined;
+  const col = plainColumn(p.date, p.source.primary);
+  const period = plan.envelope.period;
+  const startsAtWindow = !!period && 'start' in period && period.start.k === 'slot' && period.start.rel === 'w' && period.start.name === '__start';
+  if (!col || !startsAtWindow) return undefined;
+  const w = p.within;
+  const within = w.k === 'num' && Number.isInteger(Number(w.raw)) && Number(w.raw) >= 1 ? { days: Number(w.raw) } : w.k === 'param' ? { param: w.name } : undefined;
+  return within ? { table: names[0]!, column: col.name, within } : undefined;
 }
 
 /** A copy of the plan whose sources on delta tables keep only rows with a bound key (`$delta_i`). */
@@ -161,6 +183,10 @@ export function deltaVariant(plan: RulePlan, delta: DeltaPlan): RulePlan {
     const cols = delta.tables[s.primary.table.name];
     return tables.length === 1 && !!cols && isPrimaryKey(s.primary.table, cols);
   };
-  const logic = mapSources(plan.logic, (s) => (byBatch(s) ? { ...s, deltaByBatch: true } : { ...s, deltaColumns: delta.tables[s.primary.table.name] }));
+  const w = delta.window;
+  const dated = (s: SourcePlan): SourcePlan =>
+    w && plan.logic.kind === 'window' && s.primary.table.name === w.table ? { ...s, deltaDates: { column: w.column, within: plan.logic.within } } : s;
+  const sourced = mapSources(plan.logic, (s) => dated(byBatch(s) ? { ...s, deltaByBatch: true } : { ...s, deltaColumns: delta.tables[s.primary.table.name] }));
+  const logic = w && sourced.kind === 'window' ? { ...sourced, deltaStarts: true } : sourced;
   return { ...plan, logic };
 }

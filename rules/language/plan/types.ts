@@ -108,6 +108,12 @@ export interface SourcePlan {
    * (3x faster at 1M payments).
    */
   readonly deltaByBatch?: boolean;
+  /**
+   * Delta evaluation of a window rule: only rows dated within two spans of the bound touched
+   * dates (`$delta_dates`): the windows starting within one span of them, and the earlier
+   * windows their maximality is judged against, see all their rows.
+   */
+  readonly deltaDates?: { readonly column: string; readonly within: IR };
 }
 
 /** A grouped side: the aggregate kind, each side of compare. */
@@ -161,6 +167,8 @@ export interface WindowPlan extends KindBase {
   readonly date: IR;
   readonly within: IR;
   readonly computes: readonly Named[];
+  /** Delta evaluation: report only windows starting within one span of the bound touched dates. */
+  readonly deltaStarts?: boolean;
 }
 
 export interface SequencePlan extends KindBase {
@@ -233,6 +241,13 @@ export interface DeltaPlan {
   readonly keys: readonly { readonly name: string; readonly finding: IR }[];
   /** Per table a source reads: the column of each key part. */
   readonly tables: Readonly<Record<string, readonly string[]>>;
+  /**
+   * A window rule whose findings' period starts at the window's start: a changed row dated d
+   * can change only the windows starting within `span` days of d (span = within − 1), so a
+   * delta run also bounds the dates (passes/delta.ts). `column` is the window's date column on
+   * the delta table; `within` its length in days, a literal or a rule parameter.
+   */
+  readonly window?: { readonly table: string; readonly column: string; readonly within: { readonly days: number } | { readonly param: string } };
 }
 
 export interface RulePlan {

@@ -56,7 +56,7 @@ describe('built-in pack', () => {
       if (c.delta) {
         // The delta variant runs too, with one bound key tuple, and returns the same columns.
         const keys = c.delta.keys.map(() => ['1']);
-        const d = await store.withConnection((conn) => conn.runAndReadAll(c.delta!.sql, bindValues(c, '2025-12-31', null, c.delta!.sql, keys, ['B1'])));
+        const d = await store.withConnection((conn) => conn.runAndReadAll(c.delta!.sql, bindValues(c, '2025-12-31', null, c.delta!.sql, keys, ['B1'], ['2025-12-01', '2025-12-31'])));
         expect(d.columnNames(), `${def.meta.id} delta`).toEqual([...RESULT_COLUMNS, 'delta_key']);
       }
       // Every feed table read is empty, so at least one precondition fails and says which table.

@@ -98,7 +98,7 @@ describe('on DuckDB', () => {
     for (const rule of pack) {
       const ctxs: BindContext[] = [
         { asOf: '2025-12-31', scope: null },
-        { asOf: '2025-06-30', scope: ['A01', "B'02"], delta: await touched(rule), deltaBatches: ['sample', 'none'] },
+        { asOf: '2025-06-30', scope: ['A01', "B'02"], delta: await touched(rule), deltaBatches: ['sample', 'none'], deltaDates: ['2025-03-01', '2025-03-31'] },
       ];
       await duckdbOnly(store, 'test').withConnection(async (conn) => {
         for (const sql of sqlTextsOf(rule)) {

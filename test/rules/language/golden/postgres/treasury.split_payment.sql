@@ -38,13 +38,13 @@ SELECT EXISTS (SELECT 1 FROM "treasury"."payments") AS ok;
 SELECT count(*) AS "rows" FROM "treasury"."payments" AS __in WHERE __in."pay_date" <= CAST($1 AS DATE);
 
 -- delta (agency_code, payee_account)
--- parameters: $1=as_of:date, $2=scope:list, $3=delta_0:list, $4=delta_1:list, $5=p_max_single:money, $6=p_min_count:integer, $7=p_min_total:money, $8=p_window_days:days
-WITH fiscus_wq AS MATERIALIZED (SELECT "p"."agency_code" AS "agency_code", "p"."payee_account" AS "payee_account", "p"."pay_date" AS __d, CAST("p"."payment_id" AS TEXT) AS __key, "p"."amount" AS "__c_p_amount", "p"."payee_name" AS "__c_p_payee_name", "p"."region_code" AS "__c_p_region_code", "p"."fiscal_year" AS "__c_p_fiscal_year" FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND (CAST($2 AS TEXT[]) IS NULL OR "p"."agency_code" = ANY(CAST($2 AS TEXT[]))) AND ("p"."agency_code", "p"."payee_account") IN (SELECT CAST(__dk.k0 AS VARCHAR), CAST(__dk.k1 AS VARCHAR) FROM unnest(CAST($3 AS TEXT[]), CAST($4 AS TEXT[])) AS __dk(k0, k1)) AND (("p"."amount" > 0) AND ("p"."amount" < CAST($5 AS DECIMAL(18,2))))),
-fiscus_wp AS (SELECT "agency_code", "payee_account" FROM fiscus_wq AS q GROUP BY "agency_code", "payee_account" HAVING (count(*) >= CAST($6 AS BIGINT)) AND (sum(q."__c_p_amount") >= CAST($7 AS DECIMAL(18,2)))),
+-- parameters: $1=as_of:date, $2=scope:list, $3=delta_0:list, $4=delta_1:list, $5=delta_dates:list, $6=p_window_days:days, $7=p_max_single:money, $8=p_min_count:integer, $9=p_min_total:money
+WITH fiscus_wq AS MATERIALIZED (SELECT "p"."agency_code" AS "agency_code", "p"."payee_account" AS "payee_account", "p"."pay_date" AS __d, CAST("p"."payment_id" AS TEXT) AS __key, "p"."amount" AS "__c_p_amount", "p"."payee_name" AS "__c_p_payee_name", "p"."region_code" AS "__c_p_region_code", "p"."fiscal_year" AS "__c_p_fiscal_year" FROM "treasury"."payments" AS "p" WHERE "p"."pay_date" <= CAST($1 AS DATE) AND (CAST($2 AS TEXT[]) IS NULL OR "p"."agency_code" = ANY(CAST($2 AS TEXT[]))) AND ("p"."agency_code", "p"."payee_account") IN (SELECT CAST(__dk.k0 AS VARCHAR), CAST(__dk.k1 AS VARCHAR) FROM unnest(CAST($3 AS TEXT[]), CAST($4 AS TEXT[])) AS __dk(k0, k1)) AND "p"."pay_date" BETWEEN (CAST((CAST($5 AS TEXT[]))[1] AS DATE) + CAST(-(2 * (CAST(CAST($6 AS BIGINT) AS INTEGER) - 1)) AS INTEGER)) AND (CAST((CAST($5 AS TEXT[]))[2] AS DATE) + CAST((2 * (CAST(CAST($6 AS BIGINT) AS INTEGER) - 1)) AS INTEGER)) AND (("p"."amount" > 0) AND ("p"."amount" < CAST($7 AS DECIMAL(18,2))))),
+fiscus_wp AS (SELECT "agency_code", "payee_account" FROM fiscus_wq AS q GROUP BY "agency_code", "payee_account" HAVING (count(*) >= CAST($8 AS BIGINT)) AND (sum(q."__c_p_amount") >= CAST($9 AS DECIMAL(18,2)))),
 fiscus_w AS (SELECT DISTINCT q."agency_code" AS "agency_code", q."payee_account" AS "payee_account", q.__d AS __start, max(q.__d) OVER fiscus_frame AS __end, count(*) OVER fiscus_frame AS "n", sum(q."__c_p_amount") OVER fiscus_frame AS "total", max(q."__c_p_payee_name") OVER fiscus_frame AS "payee_name", max(q."__c_p_region_code") OVER fiscus_frame AS "region_code", min(q."__c_p_fiscal_year") OVER fiscus_frame AS "fiscal_year", count(*) OVER fiscus_frame AS __n
         FROM fiscus_wq AS q JOIN fiscus_wp AS wp ON q."agency_code" = wp."agency_code" AND q."payee_account" = wp."payee_account" WHERE q."agency_code" IS NOT NULL AND q."payee_account" IS NOT NULL AND q.__d IS NOT NULL
-        WINDOW fiscus_frame AS (PARTITION BY q."agency_code", q."payee_account" ORDER BY (q.__d - DATE '1970-01-01') RANGE BETWEEN CURRENT ROW AND (CAST(CAST($8 AS BIGINT) AS INTEGER) - 1) FOLLOWING)),
-fiscus_wf AS MATERIALIZED (SELECT * FROM fiscus_w AS w WHERE ((w."n" >= CAST($6 AS BIGINT)) AND (w."total" >= CAST($7 AS DECIMAL(18,2))))),
+        WINDOW fiscus_frame AS (PARTITION BY q."agency_code", q."payee_account" ORDER BY (q.__d - DATE '1970-01-01') RANGE BETWEEN CURRENT ROW AND (CAST(CAST($6 AS BIGINT) AS INTEGER) - 1) FOLLOWING)),
+fiscus_wf AS MATERIALIZED (SELECT * FROM fiscus_w AS w WHERE ((w."n" >= CAST($8 AS BIGINT)) AND (w."total" >= CAST($9 AS DECIMAL(18,2))))),
 fiscus_we AS (SELECT w."agency_code", w."payee_account", w.__start, array_agg(DISTINCT CAST(q.__key AS TEXT) COLLATE "C" ORDER BY CAST(q.__key AS TEXT) COLLATE "C") AS __keys
         FROM fiscus_wf AS w JOIN fiscus_wq AS q ON q."agency_code" = w."agency_code" AND q."payee_account" = w."payee_account" AND q.__d BETWEEN w.__start AND w.__end
         GROUP BY w."agency_code", w."payee_account", w.__start)
@@ -59,11 +59,12 @@ SELECT 'payee' AS "entity_type",
   CAST(NULL AS VARCHAR) AS "severity",
   'window_total' AS "measure_name",
   CAST(CAST(w."total" AS DECIMAL(18,2)) AS TEXT) AS "measure_value",
-  CAST(CAST(CAST($7 AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS TEXT) AS "threshold",
+  CAST(CAST(CAST($9 AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS TEXT) AS "threshold",
   CAST(w."total" AS DECIMAL(18,2)) AS "amount",
   CAST(coalesce((SELECT coalesce(jsonb_agg(jsonb_build_object('table', 'treasury.payments', 'key', CAST(__ek.k AS TEXT)) ORDER BY __ek.o), CAST('[]' AS JSONB)) FROM unnest(we.__keys) WITH ORDINALITY AS __ek(k, o)), CAST('[]' AS JSONB)) AS TEXT) AS "evidence",
   CAST(NULL AS VARCHAR) AS "evidence_query",
-  CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", w."agency_code")) AS VARCHAR), 'payee_name', CAST(w."payee_name" AS VARCHAR), 'window_days', CAST((CAST($8 AS BIGINT)) AS BIGINT), 'n', CAST(w."n" AS BIGINT), 'total', CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR)) AS TEXT) AS "vars",
+  CAST(json_build_object('agency_name', CAST((coalesce("ag"."agency_name", w."agency_code")) AS VARCHAR), 'payee_name', CAST(w."payee_name" AS VARCHAR), 'window_days', CAST((CAST($6 AS BIGINT)) AS BIGINT), 'n', CAST(w."n" AS BIGINT), 'total', CAST(CAST(w."total" AS DECIMAL(18,2)) AS VARCHAR)) AS TEXT) AS "vars",
   CAST(w."agency_code" AS TEXT) || '' || CAST(w."payee_account" AS TEXT) AS "delta_key"
 FROM fiscus_wf AS w JOIN fiscus_we AS we ON we."agency_code" = w."agency_code" AND we."payee_account" = w."payee_account" AND we.__start = w.__start LEFT JOIN "ref"."agencies" AS "ag" ON ("ag"."agency_code" = w."agency_code")
-WHERE NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE w2."agency_code" = w."agency_code" AND w2."payee_account" = w."payee_account" AND w2.__start < w.__start AND w2.__start + (CAST(CAST($8 AS BIGINT) AS INTEGER) - 1) >= w.__end);
+WHERE NOT EXISTS (SELECT 1 FROM fiscus_wf AS w2 WHERE w2."agency_code" = w."agency_code" AND w2."payee_account" = w."payee_account" AND w2.__start < w.__start AND w2.__start + (CAST(CAST($6 AS BIGINT) AS INTEGER) - 1) >= w.__end)
+  AND w.__start BETWEEN (CAST((CAST($5 AS TEXT[]))[1] AS DATE) + CAST(-(CAST(CAST($6 AS BIGINT) AS INTEGER) - 1) AS INTEGER)) AND (CAST((CAST($5 AS TEXT[]))[2] AS DATE) + CAST((CAST(CAST($6 AS BIGINT) AS INTEGER) - 1) AS INTEGER));
