@@ -127,7 +127,7 @@ function deltaPart(name: string, ctx: BindContext): string[] | undefined {
   return [...part];
 }
 
-/** The value of a delta list parameter (`$delta_<i>`, `$delta_batches`), or undefined when `name` is none. */
+/** The value of a delta list parameter (`$delta_<i>`, `$delta_batches`, `$delta_dates`), or undefined when `name` is none. */
 export function deltaList(name: string, ctx: BindContext): string[] | undefined {
   if (name === 'delta_dates') {
     if (!ctx.deltaDates) throw new BindError('the SQL uses $delta_dates, but no touched dates were given for it');

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../../engine/db.ts';
 import { stage } from './store-flags.ts';
+import { addDaysIso } from '../../engine/dates.ts';
 import { canonicalJson } from '../../engine/flag-events.ts';
 import { FEEDS, feedTable, isPrimaryKey, quoteIdent, requireFeedTable, sqlType } from '../../engine/feeds.ts';
 import { sqlString } from '../../engine/sql-quote.ts';
@@ -308,26 +309,16 @@ async function touchedKeys(store: Store, table: string, columns: readonly string
 
 /**
  * The first and last value of date column `column` among the rows the new batches of `table`
- * touched (their rows, and the old version of the rows they replaced), as ISO text; undefined when
- * none is dated (an undated row belongs to no window).
+ * touched (their rows, and the old version of the rows they replaced: touchedSql's tuples of
+ * that one column), as ISO text; undefined when none is dated (an undated row belongs to no window).
  */
 async function touchedDates(store: Store, table: string, column: string, newBatches: readonly string[]): Promise<[string, string] | undefined> {
-  const d = store.dialect;
+  const { sql, params } = touchedSql(store, table, [column], newBatches);
   const r = await store.one<{ lo: string | null; hi: string | null }>(
-    `SELECT CAST(min(x) AS VARCHAR) AS lo, CAST(max(x) AS VARCHAR) AS hi FROM (
-       SELECT ${quoteIdent(column)} AS x FROM ${sqlName(table)} WHERE ${d.inJsonStrings('_batch_id', '$nb')}
-       UNION ALL
-       SELECT CAST(${d.jsonTextAt('old_row', '$c')} AS DATE) AS x FROM fiscus.row_history WHERE table_name = $t AND ${d.inJsonStrings('replaced_by_batch', '$nb')}
-     ) AS __d`,
-    { nb: JSON.stringify(newBatches), t: table, c: column },
+    `SELECT CAST(min(CAST(k0 AS DATE)) AS VARCHAR) AS lo, CAST(max(CAST(k0 AS DATE)) AS VARCHAR) AS hi FROM ${sql}`,
+    params,
   );
   return r?.lo && r.hi ? [r.lo.slice(0, 10), r.hi.slice(0, 10)] : undefined;
-}
-
-/** ISO date `iso` moved by `days`. */
-function shiftDay(iso: string, days: number): string {
-  // Parsed as ISO text: Date.UTC would take year 1 for 1901.
-  return new Date(Date.parse(`${iso}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** A window rule's length in days (a literal, or its parameter's value), or undefined when it is no whole number ≥ 1. */
@@ -440,7 +431,7 @@ async function deltaDecision(
   // No touched row is dated: no window changed. An empty range (first after last) re-evaluates none.
   const dates: [string, string] = range ?? ['9999-12-31', '0001-01-01'];
   const span = days - 1;
-  return { mode: 'delta', keys, touched, newBatches: batches.sort(), dates, periods: [shiftDay(dates[0], -span), shiftDay(dates[1], span)] };
+  return { mode: 'delta', keys, touched, newBatches: batches.sort(), dates, periods: [addDaysIso(dates[0], -span), addDaysIso(dates[1], span)] };
 }
 
 /** The tuples of several tables' touched keys, each once (a rule whose delta key spans two changed tables). */

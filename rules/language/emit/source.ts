@@ -1,7 +1,7 @@
 /** A source (`from` + lookups + `where` + `requires` + the as-of cut-off + incremental scope) as FROM and WHERE parts. */
 import { sqlType } from '../../../engine/feeds.ts';
 import type { Dialect } from '../dialects/types.ts';
-import type { Named, SourcePlan } from '../plan/types.ts';
+import type { IR, Named, SourcePlan } from '../plan/types.ts';
 import { asOfFilter } from './as-of.ts';
 import { emitExpr, relSql, tableFrom, type EmitCtx } from './expr.ts';
 
@@ -46,7 +46,7 @@ export function emitSource(d: Dialect, s: SourcePlan, whereCtx?: EmitCtx): Emitt
   if (delta) base.push(delta);
   if (s.deltaDates) {
     // Rows within two spans of the touched dates (passes/delta.ts windowDates).
-    const twoSpans = `(2 * (CAST(${emitExpr(s.deltaDates.within, c)} AS INTEGER) - 1))`;
+    const twoSpans = `(2 * ${windowSpan(s.deltaDates.within, c)})`;
     base.push(`${rel}.${d.ident(s.deltaDates.column)} BETWEEN ${d.addDays(d.deltaDate(0), `-${twoSpans}`)} AND ${d.addDays(d.deltaDate(1), twoSpans)}`);
   }
   for (const l of s.lookups) {
@@ -69,6 +69,11 @@ export function emitSource(d: Dialect, s: SourcePlan, whereCtx?: EmitCtx): Emitt
   const keyParts = t.key.map((k) => d.cast(`${rel}.${d.ident(k)}`, 'string'));
   const key = keyParts.length === 1 ? keyParts[0]! : keyParts.join(` || '|' || `);
   return { from: table + joins, table, joins, base, delta, where, key };
+}
+
+/** A window's span in days, `within` − 1: a window starting at s holds the rows dated s … s + span. */
+export function windowSpan(within: IR, c: EmitCtx): string {
+  return `(CAST(${emitExpr(within, c)} AS INTEGER) - 1)`;
 }
 
 /**

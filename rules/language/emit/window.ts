@@ -15,7 +15,7 @@ import type { IR, RowRef, WindowPlan } from '../plan/types.ts';
 import { monotoneConditions } from '../passes/prefilter.ts';
 import { columnsRead, emitExpr, relSql, type EmitCtx } from './expr.ts';
 import type { KindEmitter } from './kind.ts';
-import { emitSource, whereSql } from './source.ts';
+import { emitSource, whereSql, windowSpan } from './source.ts';
 
 export const emitWindow: KindEmitter<WindowPlan> = (d, p) => {
   const src = emitSource(d, p.source);
@@ -29,7 +29,7 @@ export const emitWindow: KindEmitter<WindowPlan> = (d, p) => {
   }
   const rowCtx: EmitCtx = { d, column: (row, col) => (accept(row) ? `q.${d.ident(`__c_${row.alias}_${col}`)}` : undefined) };
   const pk = p.partitions.map((x) => d.ident(x.name));
-  const span = `(CAST(${emitExpr(p.within, plain)} AS INTEGER) - 1)`;
+  const span = windowSpan(p.within, plain);
   const conds = monotoneConditions(p.source, p.computes, p.having).map((m) => `(${emitExpr(m.compute.expr, rowCtx)} ${m.op} ${emitExpr(m.rhs, plain)})`);
   const ctes: string[] = [
     d.sourceRows('fiscus_wq', `SELECT ${[
