@@ -80,6 +80,8 @@ export async function tryCleanInsert(
     money: readonly { name: string }[];
     onSettled?: (report: BatchReport) => Promise<void>;
     beforeCommit?: () => Promise<FastCheck>;
+    /** Called once the INSERT is on its way to DuckDB: work for the main thread meanwhile. */
+    whileInserting?: () => void;
     /** Layout and mapping notes for the batch message. */
     notes: () => string[];
   },
@@ -91,12 +93,14 @@ export async function tryCleanInsert(
       // PostgreSQL's primary key refuses a clash inside the INSERT; DuckDB's tables have none.
       const checkKeys = store.engine === 'duckdb';
       const wasEmpty = checkKeys && (await tableIsEmpty(store, t));
-      const r = await store.one<{ Count: string }>(
+      const inserting = store.one<{ Count: string }>(
         `INSERT INTO ${qualifiedName(t)} (${cols.join(', ')}, extra, _batch_id, _row_hash, _ingested_at)
          SELECT ${cols.join(', ')}, extra, ${lit(report.batch_id)}, _row_hash, now()
          FROM (${typedSelect(c.src.strictSelect ? { ...c.src, select: c.src.strictSelect } : c.src, c.plan, c.fmt)})
          WHERE CASE WHEN _bad OR _skip THEN error(${lit(BAD_ROW)}) ELSE true END`,
       );
+      c.whileInserting?.();
+      const r = await inserting;
       if (checkKeys && (await keysClash(store, t, report.batch_id, wasEmpty))) throw new Error('fallback');
       const recorded = !c.src.strictSelect && c.src.rejectsTable;
       if (c.src.preRejects?.length || (recorded && (await readStructuralRejects(store, recorded)).length > 0)) {
