@@ -38,7 +38,8 @@ async function run(text: string, asOf = '2025-12-31', params: Record<string, unk
   const rows = await store.all<Record<string, unknown>>(c.sql, bindValues(c, asOf, null) as never);
   return rows.map((r) => ({
     ...r,
-    evidence: (r.evidence as { key: string }[]).map((e) => e.key),
+    // JSON text on both engines (the dialects' evidenceColumn).
+    evidence: (JSON.parse(String(r.evidence)) as { key: string }[]).map((e) => e.key),
     vars: JSON.parse(String(r.vars)) as Record<string, unknown>,
   })) as (Record<string, unknown> & { evidence: string[]; vars: Record<string, unknown> })[];
 }
@@ -337,7 +338,7 @@ amount: amount
     await load('treasury.payments', PAY, rows);
     const c = compileRule(parseRuleText(rule, 'rules/t.rule.yaml'));
     const [r] = await store.all<Record<string, unknown>>(c.sql, bindValues(c, '2025-12-31', null) as never);
-    expect(r.evidence).toEqual([]);
+    expect(JSON.parse(String(r.evidence))).toEqual([]);
     expect(r.evidence_query).toBe("SELECT * FROM treasury.payments WHERE agency_code = 'A01' AND fiscal_year = 2025 AND pay_date <= DATE '2025-12-31'");
     const listed = await store.all(String(r.evidence_query));
     expect(listed).toHaveLength(501);
