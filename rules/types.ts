@@ -145,6 +145,17 @@ export interface RuleResultRow {
 /** Separates the parts of a finding's `delta_key` (a control character no code or date contains); the runner joins touched keys with it too. */
 export const DELTA_KEY_SEPARATOR = '\u001f';
 
+/**
+ * Key tuples column-wise, as the engine wrote them: part i is the JSON text of a list of strings,
+ * and tuple n is item n of every part. They stay text from the engine that read them to the
+ * engine that uses them (`$delta_<i>`, the merge's touched keys): 100k tuples parsed into JS
+ * strings, joined and serialised again cost a delta re-run ~0.1 s of the main thread per key set.
+ */
+export interface KeyTuples {
+  parts: readonly string[];
+  count: number;
+}
+
 /** The delta evaluation's list parameters: `$delta_<i>` (part i of the touched keys), `$delta_batches` and a window rule's `$delta_dates` (first and last touched date). */
 export const isDeltaParam = (name: string): boolean => /^delta_(\d+|batches|dates)$/.test(name);
 

@@ -9,7 +9,7 @@ import {
   BOOLEAN, DOUBLE, DuckDBDateValue, DuckDBDecimalValue, INTEGER, LIST, VARCHAR, listValue,
   type DuckDBPreparedStatement, type DuckDBValue,
 } from '@duckdb/node-api';
-import { isDeltaParam, type CompiledRule, type RuleParamDef } from '../types.ts';
+import { isDeltaParam, type CompiledRule, type KeyTuples, type RuleParamDef } from '../types.ts';
 
 export type ParamValue = string | number | boolean | string[] | null;
 
@@ -110,30 +110,32 @@ export interface BindContext {
   asOf: string;
   /** Partition values for an incremental run; null = everything. */
   scope?: string[] | null;
-  /** Delta evaluation: the touched key tuples, column-wise (`$delta_i` = part i of every tuple). */
-  delta?: readonly (readonly string[])[];
+  /** Delta evaluation: the touched key tuples, column-wise (`$delta_i` = part i of every tuple, as JSON text). */
+  delta?: KeyTuples;
   /** Delta evaluation by batch (`$delta_batches`): the new batches' ids. */
   deltaBatches?: readonly string[];
   /** A window rule's delta evaluation (`$delta_dates`): the first and last date the batches touched (ISO). */
   deltaDates?: readonly [string, string];
 }
 
-/** Part `name` (`delta_<i>`) of the touched keys, or undefined when `name` is no delta parameter. */
-function deltaPart(name: string, ctx: BindContext): string[] | undefined {
+/** Part `name` (`delta_<i>`) of the touched keys as JSON text, or undefined when `name` is no such parameter. */
+function deltaPart(name: string, ctx: BindContext): string | undefined {
   const m = /^delta_(\d+)$/.exec(name);
   if (!m) return undefined;
-  const part = ctx.delta?.[Number(m[1])];
-  if (!part) throw new BindError(`the SQL uses $${name}, but no delta keys were given for it`);
-  return [...part];
+  const part = ctx.delta?.parts[Number(m[1])];
+  if (part === undefined) throw new BindError(`the SQL uses $${name}, but no delta keys were given for it`);
+  return part;
 }
 
 /** The value of a delta list parameter (`$delta_<i>`, `$delta_batches`, `$delta_dates`), or undefined when `name` is none. */
 export function deltaList(name: string, ctx: BindContext): string[] | undefined {
+  const part = deltaPart(name, ctx);
+  if (part !== undefined) return JSON.parse(part) as string[];
   if (name === 'delta_dates') {
     if (!ctx.deltaDates) throw new BindError('the SQL uses $delta_dates, but no touched dates were given for it');
     return [...ctx.deltaDates];
   }
-  if (name !== 'delta_batches') return deltaPart(name, ctx);
+  if (name !== 'delta_batches') return undefined;
   if (!ctx.deltaBatches) throw new BindError('the SQL uses $delta_batches, but no new batches were given for it');
   return [...ctx.deltaBatches];
 }
@@ -149,7 +151,7 @@ export function ruleParamValue(name: string, rule: Pick<CompiledRule, 'params' |
   }
   if (name === 'scope') return { type: 'list', value: ctx.scope ?? null };
   // As JSON text (the DuckDB dialect's from_json): a list value costs a value per element.
-  if (isDeltaParam(name)) return { type: 'varchar', value: JSON.stringify(deltaList(name, ctx)!) };
+  if (isDeltaParam(name)) return { type: 'varchar', value: deltaPart(name, ctx) ?? JSON.stringify(deltaList(name, ctx)!) };
   if (Object.hasOwn(rule.params, name)) return ruleParamTyped(name, rule);
   throw new BindError(`the SQL uses $${name}, which is neither $as_of, $scope nor a parameter of the rule`);
 }

@@ -17,7 +17,7 @@ import { addDaysIso } from '../../engine/dates.ts';
 import { canonicalJson } from '../../engine/flag-events.ts';
 import { FEEDS, feedTable, isPrimaryKey, quoteIdent, requireFeedTable, sqlType } from '../../engine/feeds.ts';
 import { sqlString } from '../../engine/sql-quote.ts';
-import { DELTA_KEY_SEPARATOR, type CompiledRule } from '../types.ts';
+import { type CompiledRule, type KeyTuples } from '../types.ts';
 import type { AllowEntry } from './config.ts';
 import { estimatedTouchedShare } from './touched-share.ts';
 
@@ -221,11 +221,12 @@ export type Decision =
   | { mode: 'unchanged'; since: string; flagsRaised: number }
   | { mode: 'incremental'; scope: string[]; newBatches: string[] }
   /**
-   * Only the rows of these keys can have changed: `keys` column-wise (bound as `$delta_i`), `touched` as the flags' delta_key text.
-   * A window rule's delta is bounded by dates too: `dates` (the first and last date the batches touched, bound as
-   * `$delta_dates`) and `periods` (the window starts it re-evaluates: flags of touched keys starting elsewhere stay as they are).
+   * Only the rows of these keys can have changed: `keys` column-wise as the engine wrote them (bound as `$delta_i`,
+   * and read back by the merge as the flags' delta_key text). A window rule's delta is bounded by dates too:
+   * `dates` (the first and last date the batches touched, bound as `$delta_dates`) and `periods` (the window
+   * starts it re-evaluates: flags of touched keys starting elsewhere stay as they are).
    */
-  | { mode: 'delta'; keys: string[][]; touched: string[]; newBatches: string[]; dates?: [string, string]; periods?: [string, string] };
+  | { mode: 'delta'; keys: KeyTuples; newBatches: string[]; dates?: [string, string]; periods?: [string, string] };
 
 /**
  * The batches new in `table` since `before`, when that is all that changed: no batch gained
@@ -255,12 +256,8 @@ async function newBatchesOnly(store: Store, table: string, before: TableState | 
   return { batches: newBatches.sort() };
 }
 
-/** The key tuples the new batches of one table touched, column-wise, and each tuple as the flags' delta_key text. */
-interface TouchedKeys {
-  /** Part i of every tuple, tuple by tuple in one order (`$delta_i`). */
-  parts: string[][];
-  /** The tuples as delta_key text (parts joined by DELTA_KEY_SEPARATOR), in the same order. */
-  joined: string[];
+/** The key tuples the new batches of one table touched, column-wise (KeyTuples). */
+interface TouchedKeys extends KeyTuples {
   /** A tuple has a NULL part. */
   hasNull: boolean;
 }
@@ -292,19 +289,25 @@ function touchedSql(store: Store, table: string, columns: readonly string[], new
 }
 
 /**
- * The touched key tuples, de-duplicated by the engine and read as one JSON text: at 10M payments
- * a batch touches 100k keys, and reading them as row objects, then de-duplicating and sorting
- * them in JavaScript, took ~200 ms per rule.
+ * The touched key tuples, de-duplicated and ordered by the engine, each part read as one JSON
+ * text: at 10M payments a batch touches 100k keys, and reading them as row objects, then
+ * de-duplicating and sorting them in JavaScript, took ~200 ms per rule.
  */
 async function touchedKeys(store: Store, table: string, columns: readonly string[], newBatches: readonly string[]): Promise<TouchedKeys> {
   const { sql, params } = touchedSql(store, table, columns, newBatches);
-  const row = await store.one<{ r: string }>(`SELECT ${store.dialect.jsonRowsAgg(columns.map((_, i) => `k${i}`))} AS r FROM ${sql}`, params);
-  const tuples = JSON.parse(row?.r ?? '[]') as (string | null)[][];
-  return {
-    parts: columns.map((_, i) => tuples.map((k) => k[i]!)),
-    joined: tuples.map((k) => k.join(DELTA_KEY_SEPARATOR)),
-    hasNull: tuples.some((k) => k.some((v) => v === null)),
-  };
+  return keyTuplesOf(store, sql, columns.length, params);
+}
+
+/** The distinct tuples (k0 … k<n-1>) of the derived table `from` as KeyTuples, every part in the order of the whole tuple. */
+async function keyTuplesOf(store: Store, from: string, n: number, params: Record<string, string>): Promise<TouchedKeys> {
+  const ks = Array.from({ length: n }, (_, i) => `k${i}`);
+  const row = await store.one<Record<string, string | number | boolean | null>>(
+    `SELECT count(*) AS n, coalesce(bool_or(${ks.map((k) => `${k} IS NULL`).join(' OR ')}), false) AS has_null,
+       ${ks.map((k, i) => `${store.dialect.jsonListAgg(k, ks)} AS p${i}`).join(', ')}
+     FROM ${from}`,
+    params,
+  );
+  return { parts: ks.map((_, i) => String(row?.[`p${i}`] ?? '[]')), count: Number(row?.n ?? 0), hasNull: row?.has_null === true };
 }
 
 /**
@@ -409,7 +412,7 @@ async function deltaDecision(
     if (keys.hasNull) return { mode: 'full', why: `a changed row of ${t} has no ${delta.keys.join(', ')}` };
     found.push(keys);
   }
-  const { parts: keys, joined: touched } = found.length === 1 ? found[0]! : unionOfTouched(found);
+  const keys = found.length === 1 ? found[0]! : await unionOfTouched(store, found);
   // A batch touching most values of a one-column key (a December batch reaches every agency) gains
   // nothing from the restriction, which costs a join: measured at 10M payments, execution_lag took
   // 2.4 s as a delta over all 498 agencies and 1.6 s in full. Primary keys are never counted (a
@@ -418,12 +421,12 @@ async function deltaDecision(
     for (const t of changed) {
       const col = delta.tables[t]![0]!;
       if (isPrimaryKey(requireFeedTable(t), [col])) continue;
-      const why = await mostlyTouched(store, t, col, touched.length, maxShare, cache);
+      const why = await mostlyTouched(store, t, col, keys.count, maxShare, cache);
       if (why) return { mode: 'full', why };
     }
   }
   const w = delta.window;
-  if (!w) return { mode: 'delta', keys, touched, newBatches: batches.sort() };
+  if (!w) return { mode: 'delta', keys, newBatches: batches.sort() };
   const days = windowDays(rule, w.within);
   if (days === undefined) return { mode: 'full', why: `the window's length ${JSON.stringify(w.within)} is no whole number of days` };
   const tb = batchesOf.get(w.table) ?? [];
@@ -431,15 +434,17 @@ async function deltaDecision(
   // No touched row is dated: no window changed. An empty range (first after last) re-evaluates none.
   const dates: [string, string] = range ?? ['9999-12-31', '0001-01-01'];
   const span = days - 1;
-  return { mode: 'delta', keys, touched, newBatches: batches.sort(), dates, periods: [addDaysIso(dates[0], -span), addDaysIso(dates[1], span)] };
+  return { mode: 'delta', keys, newBatches: batches.sort(), dates, periods: [addDaysIso(dates[0], -span), addDaysIso(dates[1], span)] };
 }
 
-/** The tuples of several tables' touched keys, each once (a rule whose delta key spans two changed tables). */
-function unionOfTouched(found: readonly TouchedKeys[]): { parts: string[][]; joined: string[] } {
-  const tuples = new Map<string, string[]>();
-  for (const f of found) f.joined.forEach((j, n) => tuples.set(j, f.parts.map((p) => p[n]!)));
-  const joined = [...tuples.keys()].sort();
-  return { parts: found[0]!.parts.map((_, i) => joined.map((j) => tuples.get(j)![i]!)), joined };
+/** The tuples of several tables' touched keys, each once (a rule whose delta key spans two changed tables), by the engine. */
+async function unionOfTouched(store: Store, found: readonly TouchedKeys[]): Promise<KeyTuples> {
+  const params: Record<string, string> = {};
+  const sides = found.map((f, j) => {
+    f.parts.forEach((p, i) => { params[`u${j}_${i}`] = p; });
+    return `SELECT * FROM ${store.dialect.jsonListsZip(f.parts.map((_, i) => `$u${j}_${i}`), `__z${j}`)}`;
+  });
+  return keyTuplesOf(store, `(${sides.join(' UNION ')}) AS __u`, found[0]!.parts.length, params);
 }
 
 /**
@@ -477,7 +482,7 @@ export async function decide(
   // The partitions touched: a one-column key of the scope table.
   const touched = await touchedKeys(store, scope.table, [scope.column], newBatches);
   if (touched.hasNull) return { mode: 'full', why: `a changed row has no ${scope.column}` };
-  const values = touched.parts[0]!;
+  const values = JSON.parse(touched.parts[0]!) as string[];
   // A batch touching most partitions gains nothing from scoping, and the scope filter costs extra:
   // measured at 10M payments, a 1% batch spread over every agency ran slower scoped than full.
   const why = await mostlyTouched(store, scope.table, scope.column, values.length, MAX_TOUCHED_SHARE, cache);

@@ -409,7 +409,7 @@ async function writeRules(store: Store, rules: readonly Evaluated[], ctx: WriteC
       ruleId: e.rule.meta.id, runId: ctx.runId, now: ctx.started.toISOString(), flags: w.flags, suppressedIds: w.suppressedIds,
       scope: w.scope ? { column: e.rule.scope!.column as 'agency_code' | 'region_code', values: w.scope } : undefined,
       deltaKeys: w.deltaKeys,
-      touchedKeys: w.decision.mode === 'delta' ? w.decision.touched : undefined,
+      touchedKeys: w.decision.mode === 'delta' ? w.decision.keys : undefined,
       touchedPeriods: w.decision.mode === 'delta' ? w.decision.periods : undefined,
     };
   }), events);
@@ -584,11 +584,11 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
     .map(([reason, count]) => ({ reason, count }))
     .sort((a, b) => allowOrder(a.reason) - allowOrder(b.reason));
   out.mode = decision.mode;
-  out.scope_size = decision.mode === 'delta' ? decision.touched.length : scope ? scope.length : null;
+  out.scope_size = decision.mode === 'delta' ? decision.keys.count : scope ? scope.length : null;
   const notes: string[] = [];
   if (decision.mode === 'delta') {
     const p = decision.periods;
-    notes.push(`增量：${decision.touched.length} 个键（${rule.delta!.keys.join(', ')}）${p ? `，起始于 ${p[0]}…${p[1]} 的时间窗` : ''} / delta: ${decision.touched.length} key(s) of (${rule.delta!.keys.join(', ')})${p ? `, windows starting ${p[0]}…${p[1]}` : ''}`);
+    notes.push(`增量：${decision.keys.count} 个键（${rule.delta!.keys.join(', ')}）${p ? `，起始于 ${p[0]}…${p[1]} 的时间窗` : ''} / delta: ${decision.keys.count} key(s) of (${rule.delta!.keys.join(', ')})${p ? `, windows starting ${p[0]}…${p[1]}` : ''}`);
   }
   if (decision.mode === 'incremental') notes.push(`增量：${scope!.length} 个分区 / incremental: ${scope!.length} partition(s) of ${rule.scope!.column}`);
   else if (decision.mode === 'full' && !opts.dryRun) notes.push(`全量 / full: ${decision.why}`);
