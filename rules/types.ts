@@ -102,7 +102,7 @@ export interface CompiledRule {
   delta?: {
     keys: string[]; tables: Record<string, string[]>; sql: string; parameters?: BoundParameter[];
     /** A window rule's dates (passes/delta.ts): the delta SQL also takes `$delta_dates`, the first and last date the batches touched in `table`.`column`. */
-    window?: { table: string; column: string; within: { days: number } | { param: string } };
+    window?: { table: string; column: string; within: WindowLength };
   };
   /**
    * What each source of the logic reads, for the run summary: `sql` returns one row with
@@ -142,6 +142,9 @@ export interface RuleResultRow {
 }
 
 /** The columns, in order, that a compiled rule's SELECT must produce. */
+/** A window's length in days: a literal, or the rule parameter that holds it. */
+export type WindowLength = { days: number } | { param: string };
+
 /** Separates the parts of a finding's `delta_key` (a control character no code or date contains); the runner joins touched keys with it too. */
 export const DELTA_KEY_SEPARATOR = '\u001f';
 

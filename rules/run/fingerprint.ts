@@ -17,7 +17,7 @@ import { addDaysIso } from '../../engine/dates.ts';
 import { canonicalJson } from '../../engine/flag-events.ts';
 import { FEEDS, feedTable, isPrimaryKey, quoteIdent, requireFeedTable, sqlType } from '../../engine/feeds.ts';
 import { sqlString } from '../../engine/sql-quote.ts';
-import { type CompiledRule, type KeyTuples } from '../types.ts';
+import { type CompiledRule, type KeyTuples, type WindowLength } from '../types.ts';
 import type { AllowEntry } from './config.ts';
 import { estimatedTouchedShare } from './touched-share.ts';
 
@@ -325,7 +325,7 @@ async function touchedDates(store: Store, table: string, column: string, newBatc
 }
 
 /** A window rule's length in days (a literal, or its parameter's value), or undefined when it is no whole number ≥ 1. */
-function windowDays(rule: CompiledRule, within: { days: number } | { param: string }): number | undefined {
+function windowDays(rule: CompiledRule, within: WindowLength): number | undefined {
   const n = 'days' in within ? within.days : Number(rule.params[within.param]);
   return Number.isInteger(n) && n >= 1 ? n : undefined;
 }

@@ -10,7 +10,7 @@
  * (prefilters, incremental scoping) read it and return new facts, they never edit it.
  */
 import type { TableDef, ColumnDef } from '../../../engine/feeds.ts';
-import type { EntityType, Severity } from '../../types.ts';
+import type { EntityType, Severity, WindowLength } from '../../types.ts';
 import type { SourcePos } from '../errors.ts';
 import type { ParamType } from '../dialects/types.ts';
 import type { LogicKind } from '../definition.ts';
@@ -247,7 +247,7 @@ export interface DeltaPlan {
    * delta run also bounds the dates (passes/delta.ts). `column` is the window's date column on
    * the delta table; `within` its length in days, a literal or a rule parameter.
    */
-  readonly window?: { readonly table: string; readonly column: string; readonly within: { readonly days: number } | { readonly param: string } };
+  readonly window?: { readonly table: string; readonly column: string; readonly within: Readonly<WindowLength> };
 }
 
 export interface RulePlan {
