@@ -95,6 +95,8 @@ export const duckdb: Dialect = {
   lastOf: (x, o) => `last(${x} ORDER BY ${o.join(', ')})`,
   integerRange: (lo, hi, alias) => `range(${lo}, ${hi}) ${alias}`,
   aggFilter: (agg, cond) => `${agg} FILTER (WHERE ${cond})`,
+  // count_if, not count(*) FILTER: at 10M payments, nine digit counts per group 449 against 525 ms.
+  countWhere: (cond) => `count_if(${cond})`,
   median: (x, f) => filtered(`median(${x})`, f),
   // DuckDB's mad() takes the interpolated median twice, as median() does (STACK-NOTES).
   mad: (x) => `mad(${x})`,

@@ -95,6 +95,7 @@ export const postgres: Dialect = {
   lastOf: (x, o) => `(array_agg(${x} ORDER BY ${desc(o)}))[1]`,
   integerRange: (lo, hi, alias) => `generate_series(${lo}, (${hi}) - 1) AS ${alias}("range")`,
   aggFilter: (agg, cond) => `${agg} FILTER (WHERE ${cond})`,
+  countWhere: (cond) => `count(*) FILTER (WHERE ${cond})`,
   median: (x, f) => `percentile_cont(0.5) WITHIN GROUP (ORDER BY ${x})${where(f)}`,
   // arg_max ignores rows whose `by` is NULL, as DuckDB's does.
   argMax: (x, by, f) => `(array_agg(${x} ORDER BY ${by} DESC)${where(f ? `${by} IS NOT NULL AND (${f})` : `${by} IS NOT NULL`)})[1]`,

@@ -115,6 +115,8 @@ export interface Dialect {
   integerRange(lo: string, hi: string, alias: string): string;
 
   aggFilter(agg: string, cond: string): string;
+  /** How many rows of the group meet `cond` (true, not false or NULL). */
+  countWhere(cond: string): string;
   median(x: string, filter?: string): string;
   /**
    * The median absolute deviation about the median, exactly `median(abs(x - median(x)))` of the
