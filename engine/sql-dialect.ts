@@ -48,19 +48,6 @@ export interface EngineSql {
   rowHash(alias: string): string;
   /** `expr` is one of the strings of a JSON array given as text (a parameter). */
   inJsonStrings(expr: string, jsonText: string): string;
-  /** The text of a JSON value's member named by a text expression (top level). */
-  jsonTextAt(json: string, keyExpr: string): string;
-  /**
-   * An aggregate: one text column of the group's rows as the JSON text of an array ('[]' for
-   * none), in the order of `orderBy`. One text crosses to JavaScript instead of a row object per
-   * row (100k rows: ~140 ms as rows); lists of several columns ordered alike are tuples column-wise.
-   */
-  jsonListAgg(col: string, orderBy: readonly string[]): string;
-  /**
-   * A derived table (alias `alias`, text columns k0 … kn) zipping JSON arrays of strings given as
-   * text expressions (parameters): row n holds item n of each. What jsonListAgg wrote, read back.
-   */
-  jsonListsZip(lists: readonly string[], alias: string): string;
   /** A row's position in insertion order, for tables written once and never updated (quarantine). */
   readonly rowid: string;
   /** `expr` is one of the literal `items` (SQL expressions of one type); false when there are none. */
@@ -104,9 +91,6 @@ export const DUCKDB_SQL: EngineSql = {
   rowHash: (t) => `hash(${t})`,
   rowid: 'rowid',
   inJsonStrings: (e, j) => `list_contains(from_json(${j}, '["VARCHAR"]'), ${e})`,
-  jsonTextAt: (j, k) => `json_extract_string(${j}, '$.' || ${k})`,
-  jsonListAgg: (c, by) => `coalesce(CAST(to_json(list(${c} ORDER BY ${by.join(', ')})) AS VARCHAR), '[]')`,
-  jsonListsZip: (lists, alias) => `(SELECT ${lists.map((l, i) => `unnest(from_json(${l}, '["VARCHAR"]')) AS k${i}`).join(', ')}) AS ${alias}`,
   dayText: (d) => `strftime(${d}, '%Y-%m-%d')`,
   monthText: (d) => `strftime(${d}, '%Y-%m')`,
   dayOfYear: (d) => `dayofyear(${d})`,
@@ -140,10 +124,6 @@ export const POSTGRES_SQL: EngineSql = {
   // Physical position: insertion order for a table that is only appended to (COPY) and never updated.
   rowid: 'ctid',
   inJsonStrings: (e, j) => `${e} IN (SELECT json_array_elements_text(CAST(${j} AS JSON)))`,
-  jsonTextAt: (j, k) => `(CAST(${j} AS JSON) ->> ${k})`,
-  jsonListAgg: (c, by) => `coalesce(CAST(json_agg(${c} ORDER BY ${by.join(', ')}) AS TEXT), '[]')`,
-  jsonListsZip: (lists, alias) =>
-    `ROWS FROM (${lists.map((l) => `json_array_elements_text(CAST(${l} AS JSON))`).join(', ')}) AS ${alias}(${lists.map((_, i) => `k${i}`).join(', ')})`,
   dayText: (d) => `to_char(${d}, 'YYYY-MM-DD')`,
   monthText: (d) => `to_char(${d}, 'YYYY-MM')`,
   dayOfYear: (d) => `CAST(extract(doy FROM ${d}) AS INTEGER)`,

@@ -96,8 +96,8 @@ export interface CompiledRule {
   /**
    * Delta evaluation (rules/language/passes/delta.ts): the main SQL's `delta_key` column is
    * each finding's key (parts joined by U+001F); `sql` is the main SQL evaluated only over
-   * rows whose key columns (`tables[t]`, one per part of `keys`) equal a tuple bound as
-   * the text lists `$delta_0 … $delta_n`.
+   * rows whose key columns (`tables[t]`, one per part of `keys`) equal a tuple the new batches
+   * `$delta_batches` touched (rules/language/emit/touched-keys.ts).
    */
   delta?: {
     keys: string[]; tables: Record<string, string[]>; sql: string; parameters?: BoundParameter[];
@@ -149,18 +149,19 @@ export type WindowLength = { days: number } | { param: string };
 export const DELTA_KEY_SEPARATOR = '\u001f';
 
 /**
- * Key tuples column-wise, as the engine wrote them: part i is the JSON text of a list of strings,
- * and tuple n is item n of every part. They stay text from the engine that read them to the
- * engine that uses them (`$delta_<i>`, the merge's touched keys): 100k tuples parsed into JS
- * strings, joined and serialised again cost a delta re-run ~0.1 s of the main thread per key set.
+ * The key tuples a delta run re-evaluates: those the new batches `batches` touched in the delta
+ * tables `tables` (each table's key columns, CompiledRule.delta.tables), `count` of them. They are
+ * read from the batches where they are used (rules/language/emit/touched-keys.ts), never carried
+ * as values: at 10M payments a 1% batch touches 100k (agency, payee account) tuples.
  */
-export interface KeyTuples {
-  parts: readonly string[];
-  count: number;
+export interface TouchedSet {
+  readonly tables: Readonly<Record<string, readonly string[]>>;
+  readonly batches: readonly string[];
+  readonly count: number;
 }
 
-/** The delta evaluation's list parameters: `$delta_<i>` (part i of the touched keys), `$delta_batches` and a window rule's `$delta_dates` (first and last touched date). */
-export const isDeltaParam = (name: string): boolean => /^delta_(\d+|batches|dates)$/.test(name);
+/** The delta evaluation's list parameters: `$delta_batches` (the new batches) and a window rule's `$delta_dates` (first and last touched date). */
+export const isDeltaParam = (name: string): boolean => /^delta_(batches|dates)$/.test(name);
 
 export const RESULT_COLUMNS = [
   'entity_type', 'entity_id', 'entity_name', 'region_code', 'agency_code', 'fiscal_year',

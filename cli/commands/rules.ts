@@ -161,7 +161,7 @@ export const register: RegisterCommand = (program, ctx) => {
         ...compiled.preconditions.map((p) => `-- precondition (${p.reason}):\n--   ${p.sql.replaceAll('\n', '\n--   ')}`),
         compiled.sql.trim(),
         ...(compiled.delta
-          ? [`-- delta variant, after batches that touch only ${Object.keys(compiled.delta.tables).join(', ')}: only the key tuples ($delta_0 …) of (${compiled.delta.keys.join(', ')}) the batches touched${compiled.delta.window ? `, and the windows starting within the window's length of the first and last ${compiled.delta.window.column} they touched ($delta_dates)` : ''}:\n--   ${compiled.delta.sql.trim().replaceAll('\n', '\n--   ')}`]
+          ? [`-- delta variant, after batches that touch only ${Object.keys(compiled.delta.tables).join(', ')}: only the key tuples of (${compiled.delta.keys.join(', ')}) the new batches ($delta_batches) touched${compiled.delta.window ? `, and the windows starting within the window's length of the first and last ${compiled.delta.window.column} they touched ($delta_dates)` : ''}:\n--   ${compiled.delta.sql.trim().replaceAll('\n', '\n--   ')}`]
           : []),
       ];
       ctx.io.out(`${lines.join('\n')}\n`);

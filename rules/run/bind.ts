@@ -9,7 +9,7 @@ import {
   BOOLEAN, DOUBLE, DuckDBDateValue, DuckDBDecimalValue, INTEGER, LIST, VARCHAR, listValue,
   type DuckDBPreparedStatement, type DuckDBValue,
 } from '@duckdb/node-api';
-import { isDeltaParam, type CompiledRule, type KeyTuples, type RuleParamDef } from '../types.ts';
+import { isDeltaParam, type CompiledRule, type RuleParamDef } from '../types.ts';
 
 export type ParamValue = string | number | boolean | string[] | null;
 
@@ -110,27 +110,14 @@ export interface BindContext {
   asOf: string;
   /** Partition values for an incremental run; null = everything. */
   scope?: string[] | null;
-  /** Delta evaluation: the touched key tuples, column-wise (`$delta_i` = part i of every tuple, as JSON text). */
-  delta?: KeyTuples;
-  /** Delta evaluation by batch (`$delta_batches`): the new batches' ids. */
+  /** Delta evaluation (`$delta_batches`): the new batches' ids; the SQL reads the keys they touched from them. */
   deltaBatches?: readonly string[];
   /** A window rule's delta evaluation (`$delta_dates`): the first and last date the batches touched (ISO). */
   deltaDates?: readonly [string, string];
 }
 
-/** Part `name` (`delta_<i>`) of the touched keys as JSON text, or undefined when `name` is no such parameter. */
-function deltaPart(name: string, ctx: BindContext): string | undefined {
-  const m = /^delta_(\d+)$/.exec(name);
-  if (!m) return undefined;
-  const part = ctx.delta?.parts[Number(m[1])];
-  if (part === undefined) throw new BindError(`the SQL uses $${name}, but no delta keys were given for it`);
-  return part;
-}
-
-/** The value of a delta list parameter (`$delta_<i>`, `$delta_batches`, `$delta_dates`), or undefined when `name` is none. */
+/** The value of a delta list parameter (`$delta_batches`, `$delta_dates`), or undefined when `name` is none. */
 export function deltaList(name: string, ctx: BindContext): string[] | undefined {
-  const part = deltaPart(name, ctx);
-  if (part !== undefined) return JSON.parse(part) as string[];
   if (name === 'delta_dates') {
     if (!ctx.deltaDates) throw new BindError('the SQL uses $delta_dates, but no touched dates were given for it');
     return [...ctx.deltaDates];
@@ -151,7 +138,7 @@ export function ruleParamValue(name: string, rule: Pick<CompiledRule, 'params' |
   }
   if (name === 'scope') return { type: 'list', value: ctx.scope ?? null };
   // As JSON text (the DuckDB dialect's from_json): a list value costs a value per element.
-  if (isDeltaParam(name)) return { type: 'varchar', value: deltaPart(name, ctx) ?? JSON.stringify(deltaList(name, ctx)!) };
+  if (isDeltaParam(name)) return { type: 'varchar', value: JSON.stringify(deltaList(name, ctx)!) };
   if (Object.hasOwn(rule.params, name)) return ruleParamTyped(name, rule);
   throw new BindError(`the SQL uses $${name}, which is neither $as_of, $scope nor a parameter of the rule`);
 }
@@ -189,7 +176,7 @@ export function describeBindings(rule: Pick<CompiledRule, 'params' | 'meta'>, ct
 
 /**
  * The named values for a DuckDB `conn.run(sql, values)` call (tests and tools; the runner
- * binds through prepared statements, bindRule): `$as_of`, every `$p_<param>`, `$scope` and `$delta_<i>`,
+ * binds through prepared statements, bindRule): `$as_of`, every `$p_<param>`, `$scope` and the delta lists,
  * only those `sql` uses (DuckDB refuses unknown names). Lists must be DuckDB list values; the delta lists are JSON text (see bindRule).
  * The rule language itself knows no DuckDB value classes: this adapter is here.
  */
@@ -198,7 +185,6 @@ export function bindValues(
   asOf: string,
   scope?: string[] | null,
   sql: string = rule.sql,
-  delta?: readonly (readonly string[])[],
   deltaBatches?: readonly string[],
   deltaDates?: readonly [string, string],
 ): Record<string, DuckDBValue> {
@@ -206,9 +192,6 @@ export function bindValues(
   const all: Record<string, DuckDBValue> = { as_of: asOf };
   for (const [k, v] of Object.entries(rule.params)) all[k] = Array.isArray(v) ? listValue(v) : v;
   all.scope = scope && scope.length ? listValue(scope) : null;
-  (delta ?? []).forEach((part, i) => {
-    all[`delta_${i}`] = JSON.stringify(part);
-  });
   if (deltaBatches) all.delta_batches = JSON.stringify(deltaBatches);
   if (deltaDates) all.delta_dates = JSON.stringify(deltaDates);
   const out: Record<string, DuckDBValue> = {};

@@ -15,11 +15,12 @@ import type { Store } from '../../engine/db.ts';
 import { stage } from './store-flags.ts';
 import { addDaysIso } from '../../engine/dates.ts';
 import { canonicalJson } from '../../engine/flag-events.ts';
-import { FEEDS, feedTable, isPrimaryKey, quoteIdent, requireFeedTable, sqlType } from '../../engine/feeds.ts';
+import { FEEDS, feedTable, isPrimaryKey, quoteIdent, requireFeedTable } from '../../engine/feeds.ts';
 import { sqlString } from '../../engine/sql-quote.ts';
-import { type CompiledRule, type KeyTuples, type WindowLength } from '../types.ts';
+import { type CompiledRule, type TouchedSet, type WindowLength } from '../types.ts';
 import type { AllowEntry } from './config.ts';
 import { estimatedTouchedShare } from './touched-share.ts';
+import { touchedFrom, touchedStats, touchedValues } from './touched.ts';
 
 export type TableState =
   | { batches: Record<string, number> }
@@ -221,12 +222,12 @@ export type Decision =
   | { mode: 'unchanged'; since: string; flagsRaised: number }
   | { mode: 'incremental'; scope: string[]; newBatches: string[] }
   /**
-   * Only the rows of these keys can have changed: `keys` column-wise as the engine wrote them (bound as `$delta_i`,
-   * and read back by the merge as the flags' delta_key text). A window rule's delta is bounded by dates too:
+   * Only the rows of these keys can have changed: `keys`, the tuples the new batches touched (the delta SQL and
+   * the merge read them from the batches, `$delta_batches`). A window rule's delta is bounded by dates too:
    * `dates` (the first and last date the batches touched, bound as `$delta_dates`) and `periods` (the window
    * starts it re-evaluates: flags of touched keys starting elsewhere stay as they are).
    */
-  | { mode: 'delta'; keys: KeyTuples; newBatches: string[]; dates?: [string, string]; periods?: [string, string] };
+  | { mode: 'delta'; keys: TouchedSet; newBatches: string[]; dates?: [string, string]; periods?: [string, string] };
 
 /**
  * The batches new in `table` since `before`, when that is all that changed: no batch gained
@@ -256,67 +257,13 @@ async function newBatchesOnly(store: Store, table: string, before: TableState | 
   return { batches: newBatches.sort() };
 }
 
-/** The key tuples the new batches of one table touched, column-wise (KeyTuples). */
-interface TouchedKeys extends KeyTuples {
-  /** A tuple has a NULL part. */
-  hasNull: boolean;
-}
-
-/**
- * The key tuples the new batches of `table` touched, each once: their rows' keys, and the keys of
- * the rows they replaced (the old version in row_history: a correction may move a row to another
- * key). Each part is the column's text (CAST AS VARCHAR), as the rule's delta_key shows it, as
- * `k0 … kn` of a derived table, with its parameters.
- */
-function touchedSql(store: Store, table: string, columns: readonly string[], newBatches: readonly string[]): { sql: string; params: Record<string, string> } {
-  const t = requireFeedTable(table);
-  const d = store.dialect;
-  const text = (x: string) => `CAST(${x} AS VARCHAR)`;
-  const fresh = columns.map((c, i) => `${text(quoteIdent(c))} AS k${i}`);
-  const old = columns.map((c, i) => {
-    const col = t.columns.find((x) => x.name === c)!;
-    return `${text(`CAST(${d.jsonTextAt('old_row', `$c${i}`)} AS ${sqlType(col.type)})`)} AS k${i}`;
-  });
-  const params: Record<string, string> = { nb: JSON.stringify(newBatches), t: table };
-  columns.forEach((c, i) => { params[`c${i}`] = c; });
-  return {
-    sql: `(SELECT ${fresh.join(', ')} FROM ${sqlName(table)} WHERE ${d.inJsonStrings('_batch_id', '$nb')}
-       UNION
-       SELECT ${old.join(', ')} FROM fiscus.row_history WHERE table_name = $t AND ${d.inJsonStrings('replaced_by_batch', '$nb')}
-     ) AS __u`,
-    params,
-  };
-}
-
-/**
- * The touched key tuples, de-duplicated and ordered by the engine, each part read as one JSON
- * text: at 10M payments a batch touches 100k keys, and reading them as row objects, then
- * de-duplicating and sorting them in JavaScript, took ~200 ms per rule.
- */
-async function touchedKeys(store: Store, table: string, columns: readonly string[], newBatches: readonly string[]): Promise<TouchedKeys> {
-  const { sql, params } = touchedSql(store, table, columns, newBatches);
-  return keyTuplesOf(store, sql, columns.length, params);
-}
-
-/** The distinct tuples (k0 … k<n-1>) of the derived table `from` as KeyTuples, every part in the order of the whole tuple. */
-async function keyTuplesOf(store: Store, from: string, n: number, params: Record<string, string>): Promise<TouchedKeys> {
-  const ks = Array.from({ length: n }, (_, i) => `k${i}`);
-  const row = await store.one<Record<string, string | number | boolean | null>>(
-    `SELECT count(*) AS n, coalesce(bool_or(${ks.map((k) => `${k} IS NULL`).join(' OR ')}), false) AS has_null,
-       ${ks.map((k, i) => `${store.dialect.jsonListAgg(k, ks)} AS p${i}`).join(', ')}
-     FROM ${from}`,
-    params,
-  );
-  return { parts: ks.map((_, i) => String(row?.[`p${i}`] ?? '[]')), count: Number(row?.n ?? 0), hasNull: row?.has_null === true };
-}
-
 /**
  * The first and last value of date column `column` among the rows the new batches of `table`
- * touched (their rows, and the old version of the rows they replaced: touchedSql's tuples of
- * that one column), as ISO text; undefined when none is dated (an undated row belongs to no window).
+ * touched (their rows, and the old version of the rows they replaced: the touched tuples of
+ * that one column, touched.ts), as ISO text; undefined when none is dated (an undated row belongs to no window).
  */
 async function touchedDates(store: Store, table: string, column: string, newBatches: readonly string[]): Promise<[string, string] | undefined> {
-  const { sql, params } = touchedSql(store, table, [column], newBatches);
+  const { sql, params } = touchedFrom(store, { [table]: [column] }, newBatches);
   const r = await store.one<{ lo: string | null; hi: string | null }>(
     `SELECT CAST(min(CAST(k0 AS DATE)) AS VARCHAR) AS lo, CAST(max(CAST(k0 AS DATE)) AS VARCHAR) AS hi FROM ${sql}`,
     params,
@@ -330,10 +277,9 @@ function windowDays(rule: CompiledRule, within: WindowLength): number | undefine
   return Number.isInteger(n) && n >= 1 ? n : undefined;
 }
 
-/** How many key tuples the new batches touched, without reading them. */
-async function touchedCount(store: Store, table: string, columns: readonly string[], newBatches: readonly string[]): Promise<number> {
-  const { sql, params } = touchedSql(store, table, columns, newBatches);
-  return Number((await store.one<{ n: string | number }>(`SELECT count(*) AS n FROM ${sql}`, params))?.n ?? 0);
+/** The tuples of `columns` the new batches of `table` touched, counted once per run (rules sharing a table and key). */
+function touchedOnce(store: Store, table: string, columns: readonly string[], batches: readonly string[], cache?: TableStateCache): Promise<TouchedSet & { hasNull: boolean }> {
+  return once(cache, `touched\u0000${table}\u0000${columns.join(',')}\u0000${batches.join(',')}`, () => touchedStats(store, { [table]: columns }, batches));
 }
 
 /** Above this share of a column's values touched, a delta or scoped run is a full one (RunOptions.deltaMaxShare). */
@@ -376,7 +322,7 @@ async function mostlyTouchedTuples(
   cache?: TableStateCache,
 ): Promise<string | undefined> {
   const rows = newBatches.reduce((n, b) => n + (now && 'batches' in now ? (now.batches[b] ?? 0) : 0), 0);
-  const touched = await once(cache, `count\u0000${table}\u0000${columns.join(',')}\u0000${newBatches.join(',')}`, () => touchedCount(store, table, columns, newBatches));
+  const touched = (await touchedOnce(store, table, columns, newBatches, cache)).count;
   const est = estimatedTouchedShare(rows, touched);
   if (est <= share) return undefined;
   for (const c of columns) {
@@ -392,7 +338,7 @@ async function deltaDecision(
 ): Promise<Decision | undefined> {
   const delta = rule.delta;
   if (!delta || !changed.every((t) => t in delta.tables)) return undefined;
-  const found: TouchedKeys[] = [];
+  const found: TouchedSet[] = [];
   const batches: string[] = [];
   const batchesOf = new Map<string, string[]>();
   for (const t of changed) {
@@ -407,12 +353,13 @@ async function deltaDecision(
       const why = await mostlyTouchedTuples(store, t, cols, only.batches, now[t], maxShare, cache);
       if (why) return { mode: 'full', why };
     }
-    const keys = await once(cache, `keys\u0000${t}\u0000${cols.join(',')}\u0000${only.batches.join(',')}`, () => touchedKeys(store, t, cols, only.batches));
+    const keys = await touchedOnce(store, t, cols, only.batches, cache);
     // A NULL part matches no key: findings of such rows are not reachable key by key.
     if (keys.hasNull) return { mode: 'full', why: `a changed row of ${t} has no ${delta.keys.join(', ')}` };
     found.push(keys);
   }
-  const keys = found.length === 1 ? found[0]! : await unionOfTouched(store, found);
+  // A key over two changed tables: the union of their tuples, counted once.
+  const keys = found.length === 1 ? found[0]! : await touchedStats(store, Object.fromEntries(changed.map((t) => [t, delta.tables[t]!])), batches);
   // A batch touching most values of a one-column key (a December batch reaches every agency) gains
   // nothing from the restriction, which costs a join: measured at 10M payments, execution_lag took
   // 2.4 s as a delta over all 498 agencies and 1.6 s in full. Primary keys are never counted (a
@@ -435,16 +382,6 @@ async function deltaDecision(
   const dates: [string, string] = range ?? ['9999-12-31', '0001-01-01'];
   const span = days - 1;
   return { mode: 'delta', keys, newBatches: batches.sort(), dates, periods: [addDaysIso(dates[0], -span), addDaysIso(dates[1], span)] };
-}
-
-/** The tuples of several tables' touched keys, each once (a rule whose delta key spans two changed tables), by the engine. */
-async function unionOfTouched(store: Store, found: readonly TouchedKeys[]): Promise<KeyTuples> {
-  const params: Record<string, string> = {};
-  const sides = found.map((f, j) => {
-    f.parts.forEach((p, i) => { params[`u${j}_${i}`] = p; });
-    return `SELECT * FROM ${store.dialect.jsonListsZip(f.parts.map((_, i) => `$u${j}_${i}`), `__z${j}`)}`;
-  });
-  return keyTuplesOf(store, `(${sides.join(' UNION ')}) AS __u`, found[0]!.parts.length, params);
 }
 
 /**
@@ -480,9 +417,9 @@ export async function decide(
   if ('why' in only) return { mode: 'full', why: only.why };
   const newBatches = only.batches;
   // The partitions touched: a one-column key of the scope table.
-  const touched = await touchedKeys(store, scope.table, [scope.column], newBatches);
-  if (touched.hasNull) return { mode: 'full', why: `a changed row has no ${scope.column}` };
-  const values = JSON.parse(touched.parts[0]!) as string[];
+  const touched = await touchedValues(store, scope.table, scope.column, newBatches);
+  if (touched.includes(null)) return { mode: 'full', why: `a changed row has no ${scope.column}` };
+  const values = touched as string[];
   // A batch touching most partitions gains nothing from scoping, and the scope filter costs extra:
   // measured at 10M payments, a 1% batch spread over every agency ran slower scoped than full.
   const why = await mostlyTouched(store, scope.table, scope.column, values.length, MAX_TOUCHED_SHARE, cache);

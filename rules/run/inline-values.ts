@@ -94,11 +94,10 @@ export function duckdbLiteral(v: TypedValue): string | undefined {
 }
 
 /**
- * Above this many characters a value is bound instead of written in. A delta run's key lists are
- * one JSON text each: at 10M payments a 1% batch touches 100k (agency, payee) keys, two texts of
- * ~2 MB that treasury.duplicate_payment's SQL reads twice. Written in, DuckDB's parser and planner
- * spent 320 ms on them (and building the text ~100 ms), against 9 ms for the second bind and plan
- * when bound: the rule's delta run took 1,006 -> 774 ms.
+ * Above this many characters a value is bound instead of written in (a long `$scope` or list
+ * parameter). Measured when a delta run's key lists were values: two JSON texts of ~2 MB (100k
+ * agency-payee keys at 10M payments) written in cost DuckDB's parser and planner 320 ms, against
+ * 9 ms for the second bind and plan when bound.
  */
 export const MAX_INLINE_LITERAL = 64 * 1024;
 

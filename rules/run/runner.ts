@@ -536,7 +536,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
 
   // Delta: only the keys the new batches touched (rules/language/passes/delta.ts).
   const result = decision.mode === 'delta'
-    ? await queryRule(store, rule, rule.delta!, { asOf: opts.asOf, scope: null, delta: decision.keys, deltaBatches: decision.newBatches, deltaDates: decision.dates }, via)
+    ? await queryRule(store, rule, rule.delta!, { asOf: opts.asOf, scope: null, deltaBatches: decision.newBatches, deltaDates: decision.dates }, via)
     : await queryRule(store, rule, rule, { asOf: opts.asOf, scope }, via);
   checkResultColumns(result.columns);
   const raw = result.rows;

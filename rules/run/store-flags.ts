@@ -10,7 +10,8 @@ import type { Store } from '../../engine/db.ts';
 import { appendFlagEvents, type NewFlagEvent } from '../../engine/flag-events.ts';
 import type { FlagFinding } from '../../flags/row.ts';
 import { sqlString } from '../../engine/sql-quote.ts';
-import { DELTA_KEY_SEPARATOR, type KeyTuples } from '../types.ts';
+import { DELTA_KEY_SEPARATOR, type TouchedSet } from '../types.ts';
+import { touchedFrom } from './touched.ts';
 
 const STAGE_COLUMNS: [keyof FlagFinding, 'VARCHAR' | 'INTEGER'][] = [
   ['flag_id', 'VARCHAR'], ['rule_id', 'VARCHAR'], ['rule_version', 'INTEGER'], ['severity', 'VARCHAR'],
@@ -33,7 +34,7 @@ export interface MergeInput {
   /** Each finding's delta key (rules with one): recorded in fiscus.flag_delta_keys. */
   deltaKeys?: readonly (readonly [string, string])[];
   /** Delta run: only flags whose recorded delta key is one of these tuples were evaluated. */
-  touchedKeys?: KeyTuples;
+  touchedKeys?: TouchedSet;
   /** A window rule's delta run: of those, only flags whose period starts in this range (ISO dates, inclusive). */
   touchedPeriods?: readonly [string, string];
   /** Collect the events here instead of appending them: the caller appends many rules' at once, in the same transaction. */
@@ -102,7 +103,7 @@ export async function mergeRules(store: Store, inputs: readonly MergeInput[], ev
   await stage(store, 'rr_suppressed', [['flag_id', 'VARCHAR']], all((i) => i.suppressedIds.map((flag_id) => ({ flag_id }))));
   // Rules of one key share one list of touched keys (the runner reads it once per table and key):
   // each list is staged once (at 10M payments a 1% batch gave 553k rows for 11 rules, 0.48 s; 250k once each).
-  const touchedSets = new Map<KeyTuples, number>();
+  const touchedSets = new Map<TouchedSet, number>();
   for (const i of inputs) if (i.touchedKeys && !touchedSets.has(i.touchedKeys)) touchedSets.set(i.touchedKeys, touchedSets.size);
   // touched_set is NULL for a rule that did not run as a delta.
   await stage(store, 'rr_rules', [['rule_id', 'VARCHAR'], ['scope_column', 'VARCHAR'], ['touched_set', 'INTEGER'], ['period_from', 'VARCHAR'], ['period_to', 'VARCHAR']],
@@ -112,15 +113,12 @@ export async function mergeRules(store: Store, inputs: readonly MergeInput[], ev
     })));
   await stage(store, 'rr_scope', [['rule_id', 'VARCHAR'], ['v', 'VARCHAR']], all((i) => (i.scope?.values ?? []).map((v) => ({ rule_id: i.ruleId, v }))));
   await stage(store, 'rr_touched', [['touched_set', 'INTEGER'], ['k', 'VARCHAR']], []);
-  // Written by the engine from the lists' JSON text, joined as the rules write delta_key: 100k keys
-  // appended from JavaScript strings cost a delta re-run ~60 ms per list.
+  // Read by the engine from the batches, joined as the rules write delta_key: 100k keys appended
+  // from JavaScript strings cost a delta re-run ~60 ms per list.
   for (const [keys, set] of touchedSets) {
-    const ks = keys.parts.map((_, i) => `k${i}`);
-    await store.run(
-      `INSERT INTO rr_touched SELECT ${set}, ${ks.join(` || ${sqlString(DELTA_KEY_SEPARATOR)} || `)}
-       FROM ${store.dialect.jsonListsZip(ks.map((_, i) => `$p${i}`), '__z')}`,
-      Object.fromEntries(keys.parts.map((p, i) => [`p${i}`, p])),
-    );
+    const ks = Object.values(keys.tables)[0]!.map((_, i) => `k${i}`);
+    const { sql, params } = touchedFrom(store, keys.tables, keys.batches);
+    await store.run(`INSERT INTO rr_touched SELECT ${set}, ${ks.join(` || ${sqlString(DELTA_KEY_SEPARATOR)} || `)} FROM ${sql}`, params);
   }
 
   const newIds = await store.all<RuleFlagId>(

@@ -1,7 +1,7 @@
 /** DuckDB: the embedded engine, the default. */
 import { quoteIdent } from '../../../engine/feeds.ts';
 import { sqlString } from '../../../engine/sql-quote.ts';
-import { PARAM_MARK, leadingDigit, rowValue, type Dialect, type SqlType } from './types.ts';
+import { PARAM_MARK, leadingDigit, type Dialect, type SqlType } from './types.ts';
 import { isDeltaParam } from '../../types.ts';
 
 function duckType(t: SqlType): string {
@@ -80,12 +80,6 @@ export const duckdb: Dialect = {
     const p = duckdb.param(name, 'list');
     return `(${p} IS NULL OR list_contains(${p}, ${x}))`;
   },
-  // Several unnest() in one SELECT list run in lockstep: the lists zip into tuples. A tuple IN
-  // plans as a hash semi join (measured at 1M payments: 20 ms, against 50-70 ms for EXISTS).
-  // The lists arrive as one JSON text each: binding a DuckDB list value costs a value per
-  // element (100k keys: 185 ms, against 12 ms for the same keys as JSON text).
-  inDeltaKeys: (cols) => `${rowValue(cols.map((c) => c.sql))} IN (SELECT ${cols.map((c, i) => `CAST(k${i} AS ${c.type})`).join(', ')} FROM (SELECT ${cols
-    .map((_, i) => `unnest(${jsonTextList(`delta_${i}`)}) AS k${i}`).join(', ')}) AS __dk)`,
   // Measured at 1M payments: 5 ms against 15 ms for the same rule probing 10k touched keys.
   inDeltaBatches: (col) => `${col} IN (SELECT unnest(${jsonTextList('delta_batches')}))`,
   deltaDate: (i) => `CAST((${jsonTextList('delta_dates')})[${i + 1}] AS DATE)`,

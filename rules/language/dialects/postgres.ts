@@ -11,7 +11,7 @@
  */
 import { quoteIdent } from '../../../engine/feeds.ts';
 import { sqlString } from '../../../engine/sql-quote.ts';
-import { PARAM_MARK, leadingDigit, rowValue, type Dialect, type SqlType } from './types.ts';
+import { PARAM_MARK, leadingDigit, type Dialect, type SqlType } from './types.ts';
 
 function pgType(t: SqlType): string {
   switch (t) {
@@ -84,9 +84,6 @@ export const postgres: Dialect = {
     const p = postgres.param(name, 'list');
     return `(${p} IS NULL OR ${x} = ANY(${p}))`;
   },
-  // unnest(a, b, …) in FROM zips the arrays into rows; a row-value IN plans as a hashed semi join.
-  inDeltaKeys: (cols) => `${rowValue(cols.map((c) => c.sql))} IN (SELECT ${cols
-    .map((c, i) => `CAST(__dk.k${i} AS ${c.type})`).join(', ')} FROM unnest(${cols.map((_, i) => postgres.param(`delta_${i}`, 'list')).join(', ')}) AS __dk(${cols.map((_, i) => `k${i}`).join(', ')}))`,
   inDeltaBatches: (col) => `${col} = ANY(${postgres.param('delta_batches', 'list')})`,
   deltaDate: (i) => `CAST((${postgres.param('delta_dates', 'list')})[${i + 1}] AS DATE)`,
   keyList: (x) => `array_agg(DISTINCT CAST(${x} AS TEXT) COLLATE "C" ORDER BY CAST(${x} AS TEXT) COLLATE "C")`,

@@ -94,12 +94,6 @@ export interface Dialect {
   listOf(items: string[]): string;
   /** `x` is in the bound text-list parameter `name`, or the parameter is NULL. */
   inListParamOrAll(name: string, x: string): string;
-  /**
-   * Delta evaluation: the row's key columns (`sql`, of SQL type `type`) equal one of the key
-   * tuples bound as text lists `$delta_0 … $delta_n` (zipped: tuple i is element i of each list;
-   * DuckDB takes each list as the JSON text of a string array, PostgreSQL as a text[]).
-   */
-  inDeltaKeys(columns: readonly { sql: string; type: string }[]): string;
   /** `batchColumn` is one of the new batches, bound as the text list `$delta_batches`. */
   inDeltaBatches(batchColumn: string): string;
   /** Delta evaluation of a window rule: the first (0) or last (1) touched date, bound as the two-element text list `$delta_dates`. */

@@ -17,8 +17,8 @@
  *
  * The pass returns facts, never edits the plan: `deltaPlan` says what the key is and how a
  * finding shows it, `deltaVariant` is a copy whose sources on delta tables are restricted to
- * the bound key lists (`$delta_0 … $delta_n`, emitted through the dialect), or to the new batches'
- * rows (`$delta_batches`) when the key is the table's primary key.
+ * the key tuples the new batches (`$delta_batches`) touched (emit/touched-keys.ts), or to the
+ * new batches' rows when the key is the table's primary key.
  */
 import { isPrimaryKey, type ColumnDef, type TableDef } from '../../../engine/feeds.ts';
 import type { DeltaPlan, IR, LogicPlan, Named, RowRef, RulePlan, SourcePlan } from '../plan/types.ts';
@@ -175,7 +175,7 @@ function windowDates(plan: RulePlan, tables: Record<string, string[]>): DeltaPla
   return within ? { table: names[0]!, column: col.name, within } : undefined;
 }
 
-/** A copy of the plan whose sources on delta tables keep only rows with a bound key (`$delta_i`). */
+/** A copy of the plan whose sources on delta tables keep only rows of a key tuple the new batches touched. */
 export function deltaVariant(plan: RulePlan, delta: DeltaPlan): RulePlan {
   const tables = Object.keys(delta.tables);
   // Only with one delta table: the touched keys then all come from that table's batches.
@@ -186,7 +186,8 @@ export function deltaVariant(plan: RulePlan, delta: DeltaPlan): RulePlan {
   const w = delta.window;
   const dated = (s: SourcePlan): SourcePlan =>
     w && plan.logic.kind === 'window' && s.primary.table.name === w.table ? { ...s, deltaDates: { column: w.column, within: plan.logic.within } } : s;
-  const sourced = mapSources(plan.logic, (s) => dated(byBatch(s) ? { ...s, deltaByBatch: true } : { ...s, deltaColumns: delta.tables[s.primary.table.name] }));
+  const keyed = (s: SourcePlan): SourcePlan => ({ ...s, deltaKeys: { columns: delta.tables[s.primary.table.name]!, tables: delta.tables } });
+  const sourced = mapSources(plan.logic, (s) => dated(byBatch(s) ? { ...s, deltaByBatch: true } : keyed(s)));
   const logic = w && sourced.kind === 'window' ? { ...sourced, deltaStarts: true } : sourced;
   return { ...plan, logic };
 }

@@ -1,6 +1,6 @@
 /**
  * An empty PostgreSQL schema from the feed catalogue (engine/feeds.ts) plus the working-day
- * calendar, for compile-only checks of the rule SQL: PostgreSQL must accept (PREPARE) every
+ * calendar and the history of corrected rows, for compile-only checks of the rule SQL: PostgreSQL must accept (PREPARE) every
  * statement the postgres dialect emits. Column types follow engine/feeds.ts `sqlType`.
  */
 import { FEEDS, SYSTEM_COLUMNS, qualifiedName, quoteIdent, sqlType, systemColumnType } from '../../../engine/feeds.ts';
@@ -16,6 +16,8 @@ export function feedSchemaDdl(): string[] {
     ];
     out.add(`CREATE TABLE ${qualifiedName(t)} (${cols.join(', ')})`);
   }
+  // A delta variant reads the old keys of corrected rows (rules/language/emit/touched-keys.ts).
+  out.add('CREATE TABLE fiscus.row_history (table_name TEXT NOT NULL, row_key TEXT NOT NULL, old_row JSON NOT NULL, old_batch_id TEXT NOT NULL, replaced_by_batch TEXT NOT NULL, replaced_at TIMESTAMPTZ NOT NULL)');
   out.add('CREATE TABLE fiscus.calendar_days (day DATE PRIMARY KEY, is_workday BOOLEAN NOT NULL, source TEXT NOT NULL, workday_ord INTEGER)');
   return [...out];
 }

@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { BindError, centsText, ruleParamTyped, ruleParamValue } from '../../../rules/run/bind.ts';
 import type { CompiledRule, RuleParamDef } from '../../../rules/types.ts';
-import { keyTuples } from './helpers.ts';
 
 function rule(params: Record<string, unknown>, defs: Pick<RuleParamDef, 'name' | 'type'>[]): Pick<CompiledRule, 'params' | 'meta'> {
   return { params, meta: { params: defs } } as unknown as Pick<CompiledRule, 'params' | 'meta'>;
@@ -39,7 +38,10 @@ describe('a rule parameter', () => {
     expect(ruleParamValue('as_of', r, { asOf: '2025-12-31' })).toEqual({ type: 'date', iso: '2025-12-31' });
     expect(() => ruleParamValue('as_of', r, { asOf: '2025-12-32x' })).toThrow(BindError);
     expect(ruleParamValue('scope', r, { asOf: '2025-12-31' })).toEqual({ type: 'list', value: null });
-    expect(ruleParamValue('delta_0', r, { asOf: '2025-12-31', delta: keyTuples([['A01', 'A02']]) })).toEqual({ type: 'varchar', value: '["A01","A02"]' });
+    expect(ruleParamValue('delta_batches', r, { asOf: '2025-12-31', deltaBatches: ['B1', 'B2'] })).toEqual({ type: 'varchar', value: '["B1","B2"]' });
+    expect(() => ruleParamValue('delta_batches', r, { asOf: '2025-12-31' })).toThrow(/no new batches were given/);
+    // The key lists of earlier versions are no parameters any more: the SQL reads the keys from the batches.
+    expect(() => ruleParamValue('delta_0', r, { asOf: '2025-12-31' })).toThrow(/neither \$as_of, \$scope nor a parameter/);
     expect(() => ruleParamValue('p_missing', r, { asOf: '2025-12-31' })).toThrow(/neither \$as_of, \$scope nor a parameter/);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { openStore, type JsonRow, type Store } from '../../../engine/db.ts';
 import type { Engine } from '../../../engine/sql-dialect.ts';
 import { compileRule, parseRuleText } from '../../../rules/language/index.ts';
-import type { CompiledRule, KeyTuples, RuleMeta } from '../../../rules/types.ts';
+import type { CompiledRule, RuleMeta } from '../../../rules/types.ts';
 import { testDbLocation } from '../../helpers/postgres.ts';
 import { expect } from 'vitest';
 import { runRules } from '../../../rules/run/runner.ts';
@@ -122,9 +122,4 @@ export async function standingFlags<T extends JsonRow>(store: Store, rule: Compi
   const s = await runRules(store, [rule], { asOf, full: true, actor: 'test' });
   expect(s.rules[0]!.outcome, s.rules[0]!.reason ?? '').toBe('evaluated');
   return store.all<T>(`SELECT ${columns} FROM fiscus.flags WHERE rule_id = $r AND reproduced ORDER BY entity_id`, { r: rule.meta.id });
-}
-
-/** Key tuples given column-wise as lists, in the runner's form (each part JSON text). */
-export function keyTuples(parts: readonly (readonly string[])[]): KeyTuples {
-  return { parts: parts.map((p) => JSON.stringify(p)), count: parts[0]?.length ?? 0 };
 }

@@ -15,8 +15,8 @@ import { sqlTextsOf } from '../../../rules/language/emit/provenance.ts';
 import { bindRule, type BindContext } from '../../../rules/run/bind.ts';
 import { MAX_INLINE_LITERAL, duckdbLiteral, inlineParameters, inlineRuleValues } from '../../../rules/run/inline-values.ts';
 import { runRules } from '../../../rules/run/runner.ts';
-import type { CompiledRule, KeyTuples } from '../../../rules/types.ts';
-import { addPayments, compileTestRule, keyTuples, tempStore } from './helpers.ts';
+import type { CompiledRule } from '../../../rules/types.ts';
+import { addPayments, compileTestRule, tempStore } from './helpers.ts';
 
 const SAMPLE = join(import.meta.dirname, '../../../fixtures/sample');
 const upper = (n: string) => `<${n.toUpperCase()}>`;
@@ -81,20 +81,9 @@ describe('on DuckDB', () => {
     return { parameters: p.parameterCount, rows: JSON.stringify(reader.getRowObjectsJson().map((r) => JSON.stringify(r)).sort()) };
   };
 
-  /** Three key tuples of the sample a delta run of `rule` could have touched, column-wise. */
-  const touched = async (rule: CompiledRule): Promise<string[][] | undefined> => {
-    const first = rule.delta && Object.entries(rule.delta.tables)[0];
-    if (!first) return undefined;
-    const [table, cols] = first;
-    const got = await store.all<Record<string, string>>(
-      `SELECT DISTINCT ${cols.map((c, i) => `CAST("${c}" AS VARCHAR) AS k${i}`).join(', ')} FROM ${table} ORDER BY ALL LIMIT 3`,
-    );
-    return cols.map((_, i) => got.map((r) => r[`k${i}`]!));
-  };
-  const touchedTuples = async (rule: CompiledRule): Promise<KeyTuples | undefined> => {
-    const parts = await touched(rule);
-    return parts && keyTuples(parts);
-  };
+  /** The sample's batches: a delta run after them re-evaluates every key they touched. */
+  const sampleBatches = async (): Promise<string[]> =>
+    (await store.all<{ batch_id: string }>(`SELECT batch_id FROM fiscus.batches ORDER BY batch_id`)).map((r) => r.batch_id);
 
   it('every statement of the pack gives the same rows inlined as bound', async () => {
     let compared = 0;
@@ -102,13 +91,13 @@ describe('on DuckDB', () => {
     for (const rule of pack) {
       const ctxs: BindContext[] = [
         { asOf: '2025-12-31', scope: null },
-        { asOf: '2025-06-30', scope: ['A01', "B'02"], delta: await touchedTuples(rule), deltaBatches: ['sample', 'none'], deltaDates: ['2025-03-01', '2025-03-31'] },
+        { asOf: '2025-06-30', scope: ['A01', "B'02"], deltaBatches: [...(await sampleBatches()), "no'ne"], deltaDates: ['2025-03-01', '2025-03-31'] },
       ];
       await duckdbOnly(store, 'test').withConnection(async (conn) => {
         for (const sql of sqlTextsOf(rule)) {
           for (const ctx of ctxs) {
-            // A delta variant runs with the touched keys only.
-            if (/\$delta_/.test(sql) && !ctx.delta) continue;
+            // A delta variant runs after new batches only.
+            if (/\$delta_/.test(sql) && !ctx.deltaBatches) continue;
             const inlined = inlineRuleValues(sql, rule, ctx);
             expect(inlined, `${rule.meta.id}: not inlined`).toBeDefined();
             const a = await rows(conn, inlined!);
@@ -126,19 +115,18 @@ describe('on DuckDB', () => {
     expect(nonEmpty).toBeGreaterThan(150);
   });
 
-  it('binds a value too long to be worth writing in (a big delta run\'s key list), with the same rows', async () => {
+  it('binds a value too long to be worth writing in (a big scope list), with the same rows', async () => {
     const rule = pack.find((r) => r.meta.id === 'treasury.duplicate_payment')!;
-    const sql = rule.delta!.sql;
-    const few = await touched(rule);
-    // The sample's keys, padded with keys that match nothing until the list is past the limit.
+    const agencies = (await store.all<{ a: string }>(`SELECT DISTINCT agency_code AS a FROM treasury.payments ORDER BY 1`)).map((r) => r.a);
+    // The sample's agencies, padded with agencies that match nothing until the list is past the limit.
     const pad = Array.from({ length: Math.ceil(MAX_INLINE_LITERAL / 4) }, (_, i) => `X${i}`);
-    const many = few!.map((part) => [...part, ...pad]);
-    const ctx: BindContext = { asOf: '2025-12-31', scope: null, delta: keyTuples(many) };
-    expect(inlineRuleValues(sql, rule, ctx)).toBeUndefined();
-    expect(inlineRuleValues(sql, rule, { ...ctx, delta: keyTuples(few!) })).toBeDefined();
+    const ctx: BindContext = { asOf: '2025-12-31', scope: [...agencies, ...pad] };
+    expect(inlineRuleValues(rule.sql, rule, ctx)).toBeUndefined();
+    expect(inlineRuleValues(rule.sql, rule, { ...ctx, scope: agencies })).toBeDefined();
     await duckdbOnly(store, 'test').withConnection(async (conn) => {
-      const bound = await rows(conn, sql, (p) => bindRule(p, rule, ctx));
-      const inlined = await rows(conn, inlineRuleValues(sql, rule, { ...ctx, delta: keyTuples(few!) })!);
+      const bound = await rows(conn, rule.sql, (p) => bindRule(p, rule, ctx));
+      const inlined = await rows(conn, inlineRuleValues(rule.sql, rule, { ...ctx, scope: agencies })!);
+      expect(bound.rows).not.toBe('[]');
       expect(bound.rows).toBe(inlined.rows);
     });
   });

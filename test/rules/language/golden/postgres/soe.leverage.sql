@@ -30,7 +30,7 @@ SELECT EXISTS (SELECT 1 FROM "assets"."soe_financials") AS ok;
 SELECT count(*) AS "rows" FROM "assets"."soe_financials" AS __in WHERE __in."period" <= to_char(CAST($1 AS DATE), 'YYYY-MM');
 
 -- delta (enterprise_code)
--- parameters: $1=p_max_pct:percent, $2=as_of:date, $3=delta_0:list
+-- parameters: $1=p_max_pct:percent, $2=as_of:date, $3=delta_batches:list
 SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS VARCHAR) AS "entity_id",
   CAST("f"."enterprise_name" AS VARCHAR) AS "entity_name",
@@ -50,5 +50,5 @@ SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS TEXT) AS "delta_key"
 FROM "assets"."soe_financials" AS "f"
 WHERE "f"."period" <= to_char(CAST($2 AS DATE), 'YYYY-MM')
-  AND "f"."enterprise_code" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM unnest(CAST($3 AS TEXT[])) AS __dk(k0))
+  AND "f"."enterprise_code" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM (SELECT CAST("enterprise_code" AS TEXT) AS k0 FROM "assets"."soe_financials" WHERE "_batch_id" = ANY(CAST($3 AS TEXT[])) UNION SELECT CAST(CAST((CAST(old_row AS JSONB) ->> 'enterprise_code') AS VARCHAR) AS TEXT) AS k0 FROM "fiscus"."row_history" WHERE table_name = 'assets.soe_financials' AND replaced_by_batch = ANY(CAST($3 AS TEXT[]))) AS __dk)
   AND (("f"."period" = (SELECT max(t0."period") FROM "assets"."soe_financials" AS t0 WHERE t0."period" <= to_char(CAST($2 AS DATE), 'YYYY-MM') AND (t0."enterprise_code" = "f"."enterprise_code"))) AND (("f"."total_liabilities" * 100) > (CAST($1 AS DOUBLE PRECISION) * "f"."total_assets")));
