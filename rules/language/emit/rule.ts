@@ -10,6 +10,8 @@ import { kindModule } from '../kinds.ts';
 import type { RulePlan } from '../plan/types.ts';
 import { asOfFilter } from './as-of.ts';
 import { deltaVariant } from '../passes/delta.ts';
+import { sourcesOf } from '../passes/sources.ts';
+import { touchedCte } from './touched-keys.ts';
 import { findingLookupsFrom, emitEnvelope } from './envelope.ts';
 import { emitExpr } from './expr.ts';
 import { recordEmitted } from './provenance.ts';
@@ -67,7 +69,9 @@ export function emitRule(
   if (plan.scope) out.scope = { ...plan.scope };
   if (plan.delta) {
     const variant = deltaVariant(plan, plan.delta);
-    const v = emit(findingsSql(d, variant, kindModule(plan.kind).emit(d, variant.logic, variant), workdays));
+    // Sources restricted to the touched keys read them from one CTE (none when all go by batch).
+    const touched = sourcesOf(variant.logic).some((s) => s.deltaColumns) ? [touchedCte(d, plan.delta.tables)] : [];
+    const v = emit(findingsSql(d, variant, kindModule(plan.kind).emit(d, variant.logic, variant), [...touched, ...workdays]));
     out.delta = {
       keys: plan.delta.keys.map((k) => k.name),
       tables: Object.fromEntries(Object.entries(plan.delta.tables).map(([t, cols]) => [t, [...cols]])),

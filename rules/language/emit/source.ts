@@ -4,7 +4,7 @@ import type { Dialect } from '../dialects/types.ts';
 import type { IR, Named, SourcePlan } from '../plan/types.ts';
 import { asOfFilter } from './as-of.ts';
 import { emitExpr, relSql, tableFrom, type EmitCtx } from './expr.ts';
-import { inTouchedKeys, touchedKeysSql } from './touched-keys.ts';
+import { inTouchedKeys } from './touched-keys.ts';
 
 export interface EmittedSource {
   /** The primary table and its lookups' joins. */
@@ -38,12 +38,12 @@ export function emitSource(d: Dialect, s: SourcePlan, whereCtx?: EmitCtx): Emitt
   if (s.scopeColumn) base.push(d.inListParamOrAll('scope', `${rel}.${d.ident(s.scopeColumn)}`));
   let delta: string | undefined;
   if (s.deltaByBatch) delta = d.inDeltaBatches(`${rel}.${d.ident('_batch_id')}`);
-  if (s.deltaKeys) {
-    const cols = s.deltaKeys.columns.map((name) => {
+  if (s.deltaColumns) {
+    const cols = s.deltaColumns.map((name) => {
       const col = t.columns.find((c) => c.name === name)!;
       return { sql: `${rel}.${d.ident(name)}`, type: sqlType(col.type) };
     });
-    delta = inTouchedKeys(cols, touchedKeysSql({ d, inBatches: d.inDeltaBatches }, s.deltaKeys.tables));
+    delta = inTouchedKeys(cols);
   }
   if (delta) base.push(delta);
   if (s.deltaDates) {

@@ -2,8 +2,8 @@
  * The key tuples new batches touched, read from the batches themselves: their rows' keys, and
  * the keys of the rows they replaced (the old version in fiscus.row_history: a correction may
  * move a row to another key). The one definition of a delta run's touched keys: the delta SQL
- * restricts its sources to them (`inTouchedKeys`), and the runner counts them and reconciles
- * the flags of those keys by them (rules/run/touched.ts).
+ * reads them once (`touchedCte`) and restricts its sources to them (`inTouchedKeys`), and the
+ * runner counts them and reconciles the flags of those keys by them (rules/run/touched.ts).
  *
  * Before, the runner read the tuples into two JSON texts and bound them back: at 10M payments
  * a 1% batch touches 100k (agency, payee account) tuples, and building the texts took ~120 ms,
@@ -40,10 +40,18 @@ export function touchedKeysSql({ d, inBatches }: TouchedSqlParts, tables: Readon
   return `(${sides.join(' UNION ')})`;
 }
 
+/** The CTE of a delta query holding its touched tuples, read once however many sources it restricts. */
+export const TOUCHED_CTE = 'fiscus_touched';
+
+/** The touched tuples of the delta tables `tables` as the delta query's first CTE (`$delta_batches`). */
+export function touchedCte(d: Dialect, tables: Readonly<Record<string, readonly string[]>>): string {
+  return `${TOUCHED_CTE} AS MATERIALIZED ${touchedKeysSql({ d, inBatches: d.inDeltaBatches }, tables)}`;
+}
+
 /**
- * The row's key columns (`sql`, of SQL type `type`) equal one of the touched tuples: a row-value
- * IN, which both engines plan as a hashed semi join.
+ * The row's key columns (`sql`, of SQL type `type`) equal one of the touched tuples (TOUCHED_CTE):
+ * a row-value IN, which both engines plan as a hashed semi join.
  */
-export function inTouchedKeys(columns: readonly { sql: string; type: string }[], touched: string): string {
-  return `${rowValue(columns.map((c) => c.sql))} IN (SELECT ${columns.map((c, i) => `CAST(__dk.k${i} AS ${c.type})`).join(', ')} FROM ${touched} AS __dk)`;
+export function inTouchedKeys(columns: readonly { sql: string; type: string }[]): string {
+  return `${rowValue(columns.map((c) => c.sql))} IN (SELECT ${columns.map((c, i) => `CAST(__dk.k${i} AS ${c.type})`).join(', ')} FROM ${TOUCHED_CTE} AS __dk)`;
 }

@@ -37,7 +37,7 @@ export const emitWindow: KindEmitter<WindowPlan> = (d, p) => {
       `${emitExpr(p.date, plain)} AS __d`,
       `${src.key} AS __key`,
       ...[...used].map(([n, direct]) => `${direct} AS ${d.ident(n)}`),
-    ].join(', ')} FROM ${src.from}${whereSql(src.where)}`, !!(p.source.deltaKeys || p.source.deltaByBatch)),
+    ].join(', ')} FROM ${src.from}${whereSql(src.where)}`, !!(p.source.deltaColumns || p.source.deltaByBatch)),
     // A window's rows are a subset of its partition's: a count (or a sum of values the source
     // keeps non-negative) that must reach a threshold must reach it over the whole partition
     // too. Partitions that cannot are skipped before the windows are formed.

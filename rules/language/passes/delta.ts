@@ -186,8 +186,7 @@ export function deltaVariant(plan: RulePlan, delta: DeltaPlan): RulePlan {
   const w = delta.window;
   const dated = (s: SourcePlan): SourcePlan =>
     w && plan.logic.kind === 'window' && s.primary.table.name === w.table ? { ...s, deltaDates: { column: w.column, within: plan.logic.within } } : s;
-  const keyed = (s: SourcePlan): SourcePlan => ({ ...s, deltaKeys: { columns: delta.tables[s.primary.table.name]!, tables: delta.tables } });
-  const sourced = mapSources(plan.logic, (s) => dated(byBatch(s) ? { ...s, deltaByBatch: true } : keyed(s)));
+  const sourced = mapSources(plan.logic, (s) => dated(byBatch(s) ? { ...s, deltaByBatch: true } : { ...s, deltaColumns: delta.tables[s.primary.table.name] }));
   const logic = w && sourced.kind === 'window' ? { ...sourced, deltaStarts: true } : sourced;
   return { ...plan, logic };
 }

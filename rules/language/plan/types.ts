@@ -99,12 +99,8 @@ export interface SourcePlan {
   readonly requires: readonly string[];
   /** Incremental scoping: the column of the primary table restricted to `$scope` (set by passes/scope). */
   readonly scopeColumn?: string;
-  /**
-   * Delta evaluation (set by passes/delta): `columns` of the primary table restricted to the
-   * key tuples the new batches touched in the delta tables, `tables` (each table's key columns,
-   * DeltaPlan.tables), read from the batches (emit/touched-keys.ts).
-   */
-  readonly deltaKeys?: { readonly columns: readonly string[]; readonly tables: Readonly<Record<string, readonly string[]>> };
+  /** Delta evaluation: columns of the primary table restricted to the key tuples the new batches touched (set by passes/delta; emit/touched-keys.ts). */
+  readonly deltaColumns?: readonly string[];
   /**
    * Delta evaluation when the key is the table's primary key: the rows of the touched keys are
    * exactly the rows of the new batches (a correction keeps its key), so the source keeps rows

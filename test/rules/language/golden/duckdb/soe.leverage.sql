@@ -30,7 +30,8 @@ SELECT EXISTS (SELECT 1 FROM "assets"."soe_financials") AS ok;
 SELECT count(*) AS "rows" FROM "assets"."soe_financials" AS __in WHERE __in."period" <= strftime(CAST($as_of AS DATE), '%Y-%m');
 
 -- delta (enterprise_code)
--- parameters: $p_max_pct=p_max_pct:percent, $as_of=as_of:date, $delta_batches=delta_batches:string
+-- parameters: $delta_batches=delta_batches:string, $p_max_pct=p_max_pct:percent, $as_of=as_of:date
+WITH fiscus_touched AS MATERIALIZED (SELECT CAST("enterprise_code" AS VARCHAR) AS k0 FROM "assets"."soe_financials" WHERE "_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]'))) UNION SELECT CAST(CAST(json_extract_string(old_row, '$."' || replace(replace(coalesce(nullif('enterprise_code', ''), '-'), '\', '\\'), '"', '\"') || '"') AS VARCHAR) AS VARCHAR) AS k0 FROM "fiscus"."row_history" WHERE table_name = 'assets.soe_financials' AND replaced_by_batch IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]'))))
 SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS VARCHAR) AS "entity_id",
   CAST("f"."enterprise_name" AS VARCHAR) AS "entity_name",
@@ -50,5 +51,5 @@ SELECT 'enterprise' AS "entity_type",
   CAST("f"."enterprise_code" AS VARCHAR) AS "delta_key"
 FROM "assets"."soe_financials" AS "f"
 WHERE "f"."period" <= strftime(CAST($as_of AS DATE), '%Y-%m')
-  AND "f"."enterprise_code" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM (SELECT CAST("enterprise_code" AS VARCHAR) AS k0 FROM "assets"."soe_financials" WHERE "_batch_id" IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]'))) UNION SELECT CAST(CAST(json_extract_string(old_row, '$."' || replace(replace(coalesce(nullif('enterprise_code', ''), '-'), '\', '\\'), '"', '\"') || '"') AS VARCHAR) AS VARCHAR) AS k0 FROM "fiscus"."row_history" WHERE table_name = 'assets.soe_financials' AND replaced_by_batch IN (SELECT unnest(from_json(CAST($delta_batches AS VARCHAR), '["VARCHAR"]')))) AS __dk)
+  AND "f"."enterprise_code" IN (SELECT CAST(__dk.k0 AS VARCHAR) FROM fiscus_touched AS __dk)
   AND (("f"."period" = (SELECT max(t0."period") FROM "assets"."soe_financials" AS t0 WHERE t0."period" <= strftime(CAST($as_of AS DATE), '%Y-%m') AND (t0."enterprise_code" = "f"."enterprise_code"))) AND (("f"."total_liabilities" * 100) > (CAST($p_max_pct AS DOUBLE) * "f"."total_assets")));
