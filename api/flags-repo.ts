@@ -83,6 +83,22 @@ export async function evidenceRows(pool: ReadPool, refs: readonly { table: strin
   return refs.slice(0, MAX_EVIDENCE_ROWS).map((r) => ({ table: r.table, key: String(r.key), row: found.get(`${r.table}\u0000${String(r.key)}`) ?? null }));
 }
 
+/** How a reader names an evidence table and its columns: the feed catalogue's Chinese labels (FEEDS.md names are the English). */
+export interface EvidenceLabels {
+  label: string;
+  columns: Record<string, string>;
+}
+
+/** The labels of the feed tables evidence rows come from, by table name (unknown tables are left out). */
+export function evidenceLabels(rows: readonly { table: string }[]): Record<string, EvidenceLabels> {
+  const out: Record<string, EvidenceLabels> = {};
+  for (const { table } of rows) {
+    const t = FEED_BY_NAME.get(table);
+    if (t && !out[table]) out[table] = { label: t.label, columns: Object.fromEntries(t.columns.map((c) => [c.name, c.label])) };
+  }
+  return out;
+}
+
 type AlertRow = FlagRowRead & EventColumnsRow;
 
 /** A row of a flag joined with one of its events → the alert (FLAGS.md). */

@@ -16,6 +16,17 @@ export async function ruleNames(lang: Lang): Promise<(ruleId: string) => string>
   return (id) => names.get(id) ?? id;
 }
 
+/** Rule ids → what readers call the rule's measure (`measure.label`), or undefined (a flag raised by people, or a rule without one). */
+export async function measureLabels(): Promise<(ruleId: string) => { zh: string; en: string } | undefined> {
+  const labels = new Map<string, { zh: string; en: string }>();
+  try {
+    for (const d of await loadDefinitions()) if (d.meta.measureLabel) labels.set(d.meta.id, d.meta.measureLabel);
+  } catch {
+    // As ruleNames: the measure's identifier then shows.
+  }
+  return (id) => labels.get(id);
+}
+
 /**
  * Agency codes → names from ref.agencies, for the report's unit columns. An agency missing
  * from ref.agencies shows as its code, as in rule titles (`coalesce(ag.agency_name, agency_code)`).

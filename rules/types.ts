@@ -43,6 +43,8 @@ export interface RuleMeta {
   /** Feed tables the rule reads, e.g. ['treasury.payments', 'ref.agencies']. */
   reads: string[];
   entityType: EntityType;
+  /** What a reader calls the measure (`measure.label`); flags carry its `name`, FLAGS.md's identifier. */
+  measureLabel?: { zh: string; en: string };
   /** Where the rule came from: built-in pack file or an analyst's --rules-dir file. */
   source: { file: string; builtin: boolean };
 }

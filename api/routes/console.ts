@@ -22,7 +22,7 @@ import { todayInShanghai, WorkCalendar } from '../../engine/calendar.ts';
 import { isoDateSchema } from '../../engine/dates.ts';
 import { buildQuarterlyReport } from '../../report/quarterly/index.ts';
 import { renderHtml } from '../../report/render-html.ts';
-import { ruleNames } from '../../report/rule-names.ts';
+import { measureLabels, ruleNames } from '../../report/rule-names.ts';
 import { findChromium, htmlToPdf } from '../../report/render-pdf.ts';
 import { ACTION_DEFS, actionsForRole, type ActionName } from '../../tracker/states.ts';
 import { flagHistory } from '../../tracker/index.ts';
@@ -30,7 +30,7 @@ import { consoleStaticRoutes } from '../console-static.ts';
 import type { ApiContext } from '../context.ts';
 import { DocumentArchive } from '../documents.ts';
 import { encodeSeqCursor } from '../cursor.ts';
-import { evidenceRows, getFlag, maxSeq, readAlerts } from '../flags-repo.ts';
+import { evidenceLabels, evidenceRows, getFlag, maxSeq, readAlerts } from '../flags-repo.ts';
 import { INBOX_SORTS, inboxPage } from '../inbox-repo.ts';
 import { HttpProblem } from '../problem.ts';
 import { runQuery } from '../query-exec.ts';
@@ -72,6 +72,8 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, deps:
   // Rule titles come from the pack's YAML files: read them once.
   let namesP: Promise<[(id: string) => string, (id: string) => string]> | undefined;
   const names = () => (namesP ??= Promise.all([ruleNames('zh'), ruleNames('en')]));
+  let measuresP: ReturnType<typeof measureLabels> | undefined;
+  const measures = () => (measuresP ??= measureLabels());
 
   // The calendar changes only with reference data: reload it when the write generation moves.
   let cal: { gen: number; cal: WorkCalendar } | undefined;
@@ -132,11 +134,14 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, deps:
   }, async (req) => {
     const flag = await getFlag(ctx.pool, req.principal, req.params.id);
     if (!flag) throw new HttpProblem(404, 'NOT_FOUND', `no flag ${req.params.id}`);
-    const [rows, h, [zh, en]] = await Promise.all([evidenceRows(ctx.pool, flag.evidence), flagHistory(ctx.store, flag.flag_id), names()]);
+    const [rows, h, [zh, en], measure] = await Promise.all([evidenceRows(ctx.pool, flag.evidence), flagHistory(ctx.store, flag.flag_id), names(), measures()]);
     return {
       ...flag,
       rule_title: { zh: zh(flag.rule_id), en: en(flag.rule_id) },
+      measure_label: measure(flag.rule_id) ?? null,
       evidence_rows: rows,
+      // The console heads the evidence tables with these in Chinese.
+      evidence_labels: evidenceLabels(rows),
       history: h.events,
       tracker: h.flag,
       my_actions: actionsFor(req.principal, h.flag.allowed_actions),

@@ -99,6 +99,8 @@ const M = {
   evidence: ['证据明细', 'Evidence rows'],
   evidenceNone: ['此预警没有逐行证据', 'This flag has no row evidence'],
   evidenceMissing: ['源数据中已找不到此行', 'Row no longer in the source data'],
+  evidenceKey: ['记录编号', 'key'],
+  extraColumns: ['其他字段', 'extra'],
   evidenceQuery: ['汇总类问题的查询语句', 'Query behind this aggregate finding'],
   openInQuery: ['在查询分析中打开', 'Open in the query workspace'],
   history: ['办理过程', 'History'],
@@ -234,6 +236,22 @@ export const EVENT: Record<string, [string, string]> = {
   'flag.due_soon': ['临近期限', 'Due soon'],
   'flag.not_reproduced': ['不再复现', 'No longer reproduced'],
   'flag.reproduced': ['再次复现', 'Reproduced again'],
+};
+/** FLAGS.md's entity types, and the livelihood projects'. */
+export const ENTITY: Record<string, [string, string]> = {
+  agency: ['单位', 'agency'],
+  budget_line: ['预算科目', 'budget line'],
+  payment: ['支付', 'payment'],
+  payee: ['收款人', 'payee'],
+  region: ['地区', 'region'],
+  bond: ['债券', 'bond'],
+  allocation: ['债券资金分配', 'allocation'],
+  debt_service: ['还本付息', 'debt service'],
+  transfer: ['转移支付', 'transfer'],
+  asset: ['资产', 'asset'],
+  asset_change: ['资产变动', 'asset change'],
+  enterprise: ['国有企业', 'enterprise'],
+  project: ['民生实事项目', 'project'],
 };
 export const SEVERITY: Record<string, [string, string, string]> = {
   high: ['红灯', 'Red', '#c62828'],

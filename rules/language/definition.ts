@@ -112,9 +112,20 @@ export function readDefinition(y: YamlFile, builtin: boolean): RuleDefinition {
 
   const meta: RuleMeta = {
     id, version, status, severity, title, titleTemplate, description, references, params, reads, entityType,
+    ...measureLabel(y, root),
     source: { file: y.file, builtin },
   };
   return { meta, file: y.file, kind: kinds[0], yaml: y, paramNodes };
+}
+
+/** `measure.label` (zh and en), what a reader calls the measure; the envelope check reads the rest of `measure`. */
+function measureLabel(y: YamlFile, root: YAMLMap): Pick<RuleMeta, 'measureLabel'> {
+  const m = y.get(root, 'measure');
+  const l = m && isMap(m) ? y.get(m, 'label') : undefined;
+  if (!l) return {};
+  const lm = y.map(l, '`measure.label`');
+  y.keys(lm, ['zh', 'en'], '`measure.label`');
+  return { measureLabel: { zh: y.str(y.required(lm, 'zh', '`measure.label`'), '`measure.label.zh`'), en: y.str(y.required(lm, 'en', '`measure.label`'), '`measure.label.en`') } };
 }
 
 function shortTitle(t: string): string {

@@ -216,7 +216,14 @@ describe('committee console in Chromium', () => {
     await page.locator('[data-testid="flag-status"][data-status="discovered"]').waitFor();
     // The evidence rows themselves, and measure against threshold.
     expect(await page.locator('[data-testid="evidence-table"] tbody tr').count()).toBeGreaterThan(1);
+    // Headed in Chinese from the feed catalogue, not with the column identifiers.
+    const heads = await page.locator('[data-testid="evidence-table"] thead th').allInnerTexts();
+    expect(heads).toEqual(expect.arrayContaining(['记录编号', '支付日期', '支付金额', '收款人名称']));
+    expect(heads).not.toContain('pay_date');
+    expect(await page.locator('.card:has([data-testid="evidence-table"]) .muted').first().innerText()).toContain('国库集中支付明细');
     expect(await page.locator('[data-testid="measure-threshold"]').innerText()).not.toBe('—');
+    // The measure by what readers call it (the rule's measure.label), not its identifier alone.
+    expect(await page.locator('[data-testid="measure-name"]').innerText()).toMatch(/\p{Script=Han}/u);
     // A refused action shows the server's message (dismiss needs a reason).
     await act(page, 'dismiss');
     await expect.poll(() => page.locator('[data-testid="action-error"]').innerText()).toMatch(/请求参数无效|note/);

@@ -70,7 +70,7 @@ export function checkEnvelope(c: CheckContext, s: Scope): EnvelopePlan {
     });
   }
   const meas = y.map(y.required(root, 'measure', 'a rule'), '`measure`');
-  c.attempt(() => y.keys(meas, ['name', 'value', 'threshold'], '`measure`'));
+  c.attempt(() => y.keys(meas, ['name', 'label', 'value', 'threshold'], '`measure`'));
   const measureName = c.attempt(() => y.str(y.required(meas, 'name', '`measure`'), '`measure.name`')) ?? '';
   const measureValue = c.optExpr('value', s, 'any', meas);
   const threshold = c.optExpr('threshold', s, 'any', meas);

@@ -55,6 +55,15 @@ describe('rule errors carry file:line:col', () => {
     expect(def.meta.entityType).toBe('payment');
   });
 
+  it('a measure may say what readers call it, in both languages', () => {
+    const m = 'measure: { name: amount, value: p.amount, threshold: $min_amount }';
+    expect(parseRuleText(BASE, 'rules/x.rule.yaml').meta.measureLabel).toBeUndefined();
+    const labelled = parseRuleText(swap(m, 'measure: { name: amount, label: { zh: 支付金额(元), en: Amount paid }, value: p.amount, threshold: $min_amount }'), 'rules/x.rule.yaml');
+    expect(labelled.meta.measureLabel).toEqual({ zh: '支付金额(元)', en: 'Amount paid' });
+    expect(fails(swap(m, 'measure: { name: amount, label: { zh: 支付金额 }, value: p.amount }')).message).toMatch(/^rules\/x\.rule\.yaml:20:\d+: .*`measure\.label`.*en/);
+    expect(fails(swap(m, 'measure: { name: amount, label: { zh: 金额, en: Amount, fr: Montant } }')).message).toMatch(/^rules\/x\.rule\.yaml:20:\d+: .*fr/);
+  });
+
   it('unknown column with did-you-mean, at the column', () => {
     const e = fails(swap('  where: p.amount >= $min_amount', '  where: p.amout >= $min_amount'));
     expect(e.message).toBe('rules/x.rule.yaml:13:12: unknown column `amout` in treasury.payments — did you mean `amount`?');

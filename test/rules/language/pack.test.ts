@@ -44,6 +44,9 @@ describe('built-in pack', () => {
       expect(d.meta.title.zh).not.toMatch(/[{}]/);
       expect(d.meta.titleTemplate.zh).toMatch(/\{\w+\}/);
       expect(d.meta.titleTemplate.en).toMatch(/\{\w+\}/);
+      // The console and reports name the measure in the reader's language.
+      expect(d.meta.measureLabel?.zh, d.meta.id).toMatch(/\p{Script=Han}/u);
+      expect(d.meta.measureLabel?.en, d.meta.id).toMatch(/^[A-Z]/);
     }
   });
 
