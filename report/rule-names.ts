@@ -3,27 +3,29 @@ import type { Lang } from './format.ts';
 import { loadDefinitions } from '../rules/run/catalog.ts';
 import type { Store } from '../engine/db.ts';
 import { SOURCE_NAMES } from '../projects/records.ts';
+import type { RuleMeta } from '../rules/types.ts';
+
+/** The rules' metadata; none when the pack cannot be read: a broken pack must not stop a report (names fall back to rule ids). */
+async function ruleMetas(): Promise<RuleMeta[]> {
+  try {
+    return (await loadDefinitions()).map((d) => d.meta);
+  } catch {
+    return [];
+  }
+}
 
 export async function ruleNames(lang: Lang): Promise<(ruleId: string) => string> {
   const names = new Map<string, string>();
   // Flags raised by people, not by a rule (deputies' problems, projects/problems.ts).
   for (const [id, n] of Object.entries(SOURCE_NAMES)) names.set(id, n[lang]);
-  try {
-    for (const d of await loadDefinitions()) names.set(d.meta.id, d.meta.title[lang]);
-  } catch {
-    // A broken pack must not stop a report: fall back to rule ids.
-  }
+  for (const m of await ruleMetas()) names.set(m.id, m.title[lang]);
   return (id) => names.get(id) ?? id;
 }
 
 /** Rule ids → what readers call the rule's measure (`measure.label`), or undefined (a flag raised by people, or a rule without one). */
 export async function measureLabels(): Promise<(ruleId: string) => { zh: string; en: string } | undefined> {
   const labels = new Map<string, { zh: string; en: string }>();
-  try {
-    for (const d of await loadDefinitions()) if (d.meta.measureLabel) labels.set(d.meta.id, d.meta.measureLabel);
-  } catch {
-    // As ruleNames: the measure's identifier then shows.
-  }
+  for (const m of await ruleMetas()) if (m.measureLabel) labels.set(m.id, m.measureLabel);
   return (id) => labels.get(id);
 }
 

@@ -69,11 +69,9 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, deps:
   const archive = new DocumentArchive(docsDir, deps.documentMaxBytes ?? 20 * 1024 * 1024);
   await documentRoutes(app, ctx, archive);
 
-  // Rule titles come from the pack's YAML files: read them once.
-  let namesP: Promise<[(id: string) => string, (id: string) => string]> | undefined;
-  const names = () => (namesP ??= Promise.all([ruleNames('zh'), ruleNames('en')]));
-  let measuresP: ReturnType<typeof measureLabels> | undefined;
-  const measures = () => (measuresP ??= measureLabels());
+  // Rule titles (and measure labels) come from the pack's YAML files: read them once.
+  let namesP: Promise<[(id: string) => string, (id: string) => string, Awaited<ReturnType<typeof measureLabels>>]> | undefined;
+  const names = () => (namesP ??= Promise.all([ruleNames('zh'), ruleNames('en'), measureLabels()]));
 
   // The calendar changes only with reference data: reload it when the write generation moves.
   let cal: { gen: number; cal: WorkCalendar } | undefined;
@@ -134,7 +132,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, deps:
   }, async (req) => {
     const flag = await getFlag(ctx.pool, req.principal, req.params.id);
     if (!flag) throw new HttpProblem(404, 'NOT_FOUND', `no flag ${req.params.id}`);
-    const [rows, h, [zh, en], measure] = await Promise.all([evidenceRows(ctx.pool, flag.evidence), flagHistory(ctx.store, flag.flag_id), names(), measures()]);
+    const [rows, h, [zh, en, measure]] = await Promise.all([evidenceRows(ctx.pool, flag.evidence), flagHistory(ctx.store, flag.flag_id), names()]);
     return {
       ...flag,
       rule_title: { zh: zh(flag.rule_id), en: en(flag.rule_id) },

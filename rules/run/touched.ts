@@ -9,12 +9,10 @@ import { dialectOf } from '../language/dialects/index.ts';
 import { touchedKeysSql } from '../language/emit/touched-keys.ts';
 import type { TouchedSet } from '../types.ts';
 
-/** The touched tuples (`k0 … kn`, text) as a derived table aliased `alias`, with its parameter. */
-export function touchedFrom(
-  store: Store, tables: TouchedSet['tables'], batches: readonly string[], alias = '__u',
-): { sql: string; params: Record<string, string> } {
+/** The touched tuples (`k0 … kn`, text) as a derived table aliased `__u`, with its parameter. */
+export function touchedFrom(store: Store, tables: TouchedSet['tables'], batches: readonly string[]): { sql: string; params: Record<string, string> } {
   const inBatches = (col: string) => store.dialect.inJsonStrings(col, '$nb');
-  return { sql: `${touchedKeysSql({ d: dialectOf(store.engine), inBatches }, tables)} AS ${alias}`, params: { nb: JSON.stringify(batches) } };
+  return { sql: `${touchedKeysSql({ d: dialectOf(store.engine), inBatches }, tables)} AS __u`, params: { nb: JSON.stringify(batches) } };
 }
 
 /** How many tuples the batches touched, and whether one of them has a NULL part (no finding shows such a key). */
