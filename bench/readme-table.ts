@@ -54,7 +54,9 @@ function cells(s: ScenarioResult): { ours: string; baseline: string; ratio: stri
   const goal = s.target ? `${s.target}: ${s.target_met === true ? 'pass' : s.target_met === false ? 'miss' : '—'}` : '';
   if (s.status === 'skipped') return { ours: `skipped: ${s.reason ?? ''}`, baseline: '', ratio: '', goal: s.target ?? '', rss: '' };
   const rss = s.peak_rss_mb === null ? '—' : `${s.peak_rss_mb} / ${s.baseline_peak_rss_mb ?? '—'}${s.memory_target_met === false ? ' (over 2 GB)' : ''}`;
-  const ratio = s.ratio === null ? '—' : `${s.ratio.toFixed(2)}${s.ratio_basis === 'p99_ms' ? ' (p99)' : ''}`;
+  const pairs = (s.details?.pairs ?? []) as { ratio: number }[];
+  const spread = pairs.length > 1 ? ` (medians of ${pairs.length} pairs; pairs ${Math.min(...pairs.map((p) => p.ratio)).toFixed(2)}–${Math.max(...pairs.map((p) => p.ratio)).toFixed(2)})` : '';
+  const ratio = s.ratio === null ? '—' : `${s.ratio.toFixed(2)}${s.ratio_basis === 'p99_ms' ? ' (p99)' : spread}`;
   if (s.ratio_basis === 'p99_ms') {
     const rps = (v: number | undefined) => (v === undefined ? '' : `, ${count(v)} req/s`);
     return {

@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { median } from 'simple-statistics';
 import { duckdbMemoryLimit } from '../engine/db.ts';
 import { describeMachine } from './machine.ts';
 import { REPO } from './optional.ts';
@@ -26,6 +27,8 @@ export interface BenchOptions {
   keep: boolean;
   /** Only these scenario names (default: all). */
   only?: string[];
+  /** Measured pairs (ours, then the baseline) per timed scenario and size; default: by the first pair's time (pairsAfter). */
+  pairs?: number;
   log: (line: string) => void;
 }
 
@@ -102,9 +105,52 @@ async function runChild(task: string, args: Record<string, unknown>, log: (l: st
 
 const r3 = (x: number | undefined): number | null => (x === undefined ? null : Math.round(x * 1000) / 1000);
 
-/** Combine our side and the baseline side into one scenario row. */
-function pair(name: string, rows: number, size: number, baseline: string, ours: ChildOutcome, base: ChildOutcome): ScenarioResult {
-  const details = { size, ours: ours.details, baseline: base.details };
+/**
+ * How many pairs to measure, from the first pair's measured seconds (both sides): five under
+ * 2 s, three under 6 s, else one. At 100k payments, six single pairs of the same code gave the
+ * pack 1.22–1.55x on this 2-core machine, a spread wider than the gap to the goal; a median
+ * of five costs seconds there, while at 10M one pair takes ~20 s and varies by a few percent.
+ */
+export function pairsAfter(firstPairSeconds: number): number {
+  return firstPairSeconds < 2 ? 5 : firstPairSeconds < 6 ? 3 : 1;
+}
+
+/** What measuring a scenario gave: the combined sides, and each pair as measured. */
+interface Measured {
+  ours: ChildOutcome;
+  base: ChildOutcome;
+  pairs: { ours_seconds: number; baseline_seconds: number; ratio: number }[];
+}
+
+/**
+ * Measure `once` (our side, then the baseline's, each from its own fresh inputs) `count` times,
+ * or as pairsAfter says. Each side is reported by its median seconds and its highest peak RSS;
+ * the details are those of the last pair, whose databases the later scenarios use. A pair
+ * that fails ends the measuring and is what is reported.
+ */
+async function measurePairs(count: number | undefined, once: () => Promise<[ChildOutcome, ChildOutcome]>): Promise<Measured> {
+  const runs: [ChildOutcome, ChildOutcome][] = [];
+  for (let want = count ?? 1; runs.length < want; ) {
+    const [ours, base] = await once();
+    if (ours.kind !== 'result' || base.kind !== 'result') return { ours, base, pairs: [] };
+    runs.push([ours, base]);
+    if (count === undefined && runs.length === 1) want = pairsAfter(ours.seconds! + base.seconds!);
+  }
+  const side = (i: 0 | 1): ChildOutcome => ({
+    ...runs[runs.length - 1]![i],
+    seconds: median(runs.map((r) => r[i].seconds!)),
+    peak_rss_mb: Math.max(...runs.map((r) => r[i].peak_rss_mb ?? 0)) || undefined,
+  });
+  const pairs = runs.map(([o, b]) => ({ ours_seconds: r3(o.seconds)!, baseline_seconds: r3(b.seconds)!, ratio: r3(o.seconds! / b.seconds!)! }));
+  return { ours: side(0), base: side(1), pairs };
+}
+
+/** Combine our side and the baseline side into one scenario row (measured pairs: medians, and each pair in the details). */
+function pair(name: string, rows: number, size: number, baseline: string, m: Measured): ScenarioResult;
+function pair(name: string, rows: number, size: number, baseline: string, ours: ChildOutcome, base: ChildOutcome): ScenarioResult;
+function pair(name: string, rows: number, size: number, baseline: string, a: Measured | ChildOutcome, b?: ChildOutcome): ScenarioResult {
+  const { ours, base, pairs } = b ? { ours: a as ChildOutcome, base: b, pairs: [] } : (a as Measured);
+  const details = { size, ours: ours.details, baseline: base.details, ...(pairs.length > 1 ? { pairs } : {}) };
   if (ours.kind !== 'result') {
     return { ...skipped(name, rows, ours.reason ?? 'not run', baseline), baseline_seconds: base.kind === 'result' ? r3(base.seconds) : null, details };
   }
@@ -474,9 +520,10 @@ async function watchScenario(size: number, db: string, work: string, fx: string,
 }
 
 /** The command that repeats this run (sizes as the CLI spells them). */
-export function benchCommand(opts: Pick<BenchOptions, 'sizes' | 'only' | 'apiSeconds' | 'connections'>): string {
+export function benchCommand(opts: Pick<BenchOptions, 'sizes' | 'only' | 'apiSeconds' | 'connections' | 'pairs'>): string {
   const parts = ['fiscus bench', `--sizes ${opts.sizes.map(sizeLabel).join(',')}`];
   if (opts.only) parts.push(`--only ${opts.only.join(',')}`);
+  if (opts.pairs !== undefined) parts.push(`--pairs ${opts.pairs}`);
   parts.push(`--api-seconds ${opts.apiSeconds}`, `--connections ${opts.connections}`);
   return parts.join(' ');
 }
@@ -501,11 +548,16 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     const csv = join(fx, 'treasury.payments.csv');
 
     if (want('ingest_payments')) {
-      const ours = await runChild('ingest_ours', { csv, db: db('ingest-ours') }, opts.log);
-      const base = await runChild('ingest_duckdb', { csv, db: db('ingest-base') }, opts.log);
-      scenarios.push(pair('ingest_payments', size, size, 'DuckDB read_csv (explicit column types) into a plain table', ours, base));
-      rmSync(db('ingest-ours'), { force: true });
-      rmSync(db('ingest-base'), { force: true });
+      const m = await measurePairs(opts.pairs, async () => {
+        const sides: [ChildOutcome, ChildOutcome] = [
+          await runChild('ingest_ours', { csv, db: db('ingest-ours') }, opts.log),
+          await runChild('ingest_duckdb', { csv, db: db('ingest-base') }, opts.log),
+        ];
+        removeDb(db('ingest-ours'));
+        removeDb(db('ingest-base'));
+        return sides;
+      });
+      scenarios.push(pair('ingest_payments', size, size, 'DuckDB read_csv (explicit column types) into a plain table', m));
     }
 
     const needsDb = ['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags', 'api_flags_query_load', 'watch_arrival_to_alert'].some(want);
@@ -518,15 +570,25 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     if (['rules_pack', 'rules_incremental', 'api_alerts', 'api_flags', 'api_flags_query_load', 'watch_arrival_to_alert'].some(want)) {
       if (notLoaded) scenarios.push({ ...skipped('rules_pack', size, notLoaded, 'hand-written DuckDB SQL (rules/reference)'), details: { size } });
       else {
-        copyDb(db('base'), db('rules'));
-        const ours = await runChild('rules_ours', { db: db('rules'), asOf: AS_OF, manifest: join(fx, 'manifest.json') }, opts.log);
-        rulesRan = ours.kind === 'result';
-        let base: ChildOutcome = { kind: 'skip', reason: 'not requested' };
+        // Each pair from the loaded database; the last pair's flags are what the later scenarios read.
+        const ruleRun = async (): Promise<ChildOutcome> => {
+          copyDb(db('base'), db('rules'));
+          const ours = await runChild('rules_ours', { db: db('rules'), asOf: AS_OF, manifest: join(fx, 'manifest.json') }, opts.log);
+          rulesRan = ours.kind === 'result';
+          return ours;
+        };
         if (want('rules_pack')) {
-          copyDb(db('base'), db('reference'));
-          base = await runChild('rules_reference', { db: db('reference'), asOf: AS_OF }, opts.log);
-          rmSync(db('reference'), { force: true });
-          scenarios.push(pair('rules_pack', size, size, 'hand-written DuckDB SQL (rules/reference)', ours, base));
+          const m = await measurePairs(opts.pairs, async () => {
+            const ours = await ruleRun();
+            if (ours.kind !== 'result') return [ours, { kind: 'skip', reason: 'our side failed' }];
+            copyDb(db('base'), db('reference'));
+            const base = await runChild('rules_reference', { db: db('reference'), asOf: AS_OF }, opts.log);
+            removeDb(db('reference'));
+            return [ours, base];
+          });
+          scenarios.push(pair('rules_pack', size, size, 'hand-written DuckDB SQL (rules/reference)', m));
+        } else {
+          await ruleRun();
         }
       }
     }
@@ -534,12 +596,15 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       const baseText = 'a full run of the pack on the same data';
       if (!rulesRan) scenarios.push({ ...skipped('rules_incremental', size, notLoaded ?? 'the first full rule run (rules_pack) did not run', baseText), details: { size } });
       else {
-        copyDb(db('rules'), db('incremental'));
-        const ours = await runChild('rules_incremental', { db: db('incremental'), fullDb: db('full'), incDir: join(fx, 'increment'), asOf: AS_OF }, opts.log);
-        const base = ours.kind === 'result' ? await runChild('rules_full', { db: db('full'), asOf: AS_OF }, opts.log) : { kind: 'skip' as const, reason: 'incremental side failed' };
-        scenarios.push(pair('rules_incremental', Math.round(size * 0.01), size, baseText, ours, base));
-        removeDb(db('incremental'));
-        removeDb(db('full'));
+        const m = await measurePairs(opts.pairs, async () => {
+          copyDb(db('rules'), db('incremental'));
+          const ours = await runChild('rules_incremental', { db: db('incremental'), fullDb: db('full'), incDir: join(fx, 'increment'), asOf: AS_OF }, opts.log);
+          const base = ours.kind === 'result' ? await runChild('rules_full', { db: db('full'), asOf: AS_OF }, opts.log) : { kind: 'skip' as const, reason: 'incremental side failed' };
+          removeDb(db('incremental'));
+          removeDb(db('full'));
+          return [ours, base];
+        });
+        scenarios.push(pair('rules_incremental', Math.round(size * 0.01), size, baseText, m));
       }
     }
     if (want('api_alerts') || want('api_flags')) {

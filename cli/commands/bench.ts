@@ -30,6 +30,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--work-dir <dir>', 'scratch folder for fixtures and databases', join(tmpdir(), 'fiscus-bench'))
     .option('--api-seconds <n>', 'load duration per API route and side (quick 1, full 10)')
     .option('--connections <n>', 'concurrent connections of the API load', '10')
+    .option('--pairs <n>', 'measured pairs (ours, then the baseline) per timed scenario and size, reported by their medians (default: 5 when a pair takes under 2 s, 3 under 6 s, else 1)')
     .option('--keep', 'keep the generated fixtures and databases')
     .action(async (opts) => {
       const quick = Boolean(opts.quick);
@@ -39,6 +40,8 @@ export const register: RegisterCommand = (program, ctx) => {
       const apiSeconds = opts.apiSeconds ? Number(opts.apiSeconds) : quick ? 1 : 10;
       const connections = Number(opts.connections);
       if (!(apiSeconds > 0) || !(connections > 0)) throw new UsageError('--api-seconds and --connections must be positive numbers');
+      const pairs = opts.pairs === undefined ? undefined : Number(opts.pairs);
+      if (pairs !== undefined && !(Number.isInteger(pairs) && pairs >= 1)) throw new UsageError(`--pairs must be a whole number from 1 (got "${opts.pairs}")`);
       const resultsFile = resolve(opts.out);
       const results = await runBench({
         sizes,
@@ -49,6 +52,7 @@ export const register: RegisterCommand = (program, ctx) => {
         connections,
         keep: Boolean(opts.keep),
         only,
+        pairs,
         log: (l) => ctx.log(l),
       });
       ctx.io.out(formatTable(results));

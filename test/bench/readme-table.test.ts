@@ -49,6 +49,12 @@ describe('README performance table', () => {
     expect(t).toContain('Run: 2026-12-02: `fiscus bench --sizes 100000,1000000,10000000`');
   });
 
+  it('a row measured in several pairs shows that its figures are medians, and the pairs\' spread', () => {
+    const pairs = [1.144, 1.19, 1.169].map((ratio) => ({ ours_seconds: 0.39, baseline_seconds: 0.33, ratio }));
+    const t = renderReadmeTable([run([row('rules_pack', 100_000, 0.39, 0.331, 330, { details: { size: 100_000, pairs } })], '2026-12-08T00:00:00Z')]);
+    expect(t).toContain('| 0.39 s | 0.33 s | 1.18 (medians of 3 pairs; pairs 1.14–1.19) | ≤ 1.2x hand-written SQL: pass |');
+  });
+
   it('a later run replaces the rows it has, keeps the others, and names both runs', () => {
     const first = run([row('ingest_payments', 1_000_000, 4, 2, 700), row('rules_pack', 1_000_000, 2.2, 1, 500)], '2026-11-23T00:00:00Z');
     const second = run([row('rules_pack', 1_000_000, 1.1, 1, 480)], '2026-12-01T00:00:00Z');

@@ -13,7 +13,7 @@ describe('fiscus bench (tiny run)', () => {
     const file = join(dir, 'bench-results.json');
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(['node', 'fiscus', 'bench', '--sizes', '2k', '--only', 'ingest_payments,rules_pack', '--out', file, '--work-dir', join(dir, 'work')], {
+    const code = await main(['node', 'fiscus', 'bench', '--sizes', '2k', '--only', 'ingest_payments,rules_pack', '--pairs', '3', '--out', file, '--work-dir', join(dir, 'work')], {
       out: (t) => out.push(t),
       err: (t) => err.push(t),
       interactive: false,
@@ -26,7 +26,14 @@ describe('fiscus bench (tiny run)', () => {
       expect(s.rows).toBe(2000);
       if (s.status === 'skipped') expect(s.reason).toBeTruthy();
       else expect(s.ratio).toBe(Math.round((s.seconds! / s.baseline_seconds!) * 1000) / 1000);
+      // Three pairs, each side reported by its median.
+      const pairs = (s.details as { pairs: { ours_seconds: number; baseline_seconds: number; ratio: number }[] }).pairs;
+      expect(pairs).toHaveLength(3);
+      const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+      expect(s.seconds).toBe(mid(pairs.map((p) => p.ours_seconds)));
+      expect(s.baseline_seconds).toBe(mid(pairs.map((p) => p.baseline_seconds)));
     }
+    expect(results.settings.command).toMatch(/--pairs 3/);
     expect(results.machine.cpus).toBeGreaterThan(0);
     expect(out.join('')).toMatch(/ingest_payments/);
     // Progress goes to stderr, the table to stdout.
@@ -60,7 +67,7 @@ describe('fiscus bench (tiny run)', () => {
     const file = join(dir, 'incremental.json');
     const err: string[] = [];
     const code = await main(
-      ['node', 'fiscus', 'bench', '--sizes', '5k', '--only', 'rules_incremental', '--out', file, '--work-dir', join(dir, 'work-i')],
+      ['node', 'fiscus', 'bench', '--sizes', '5k', '--only', 'rules_incremental', '--pairs', '1', '--out', file, '--work-dir', join(dir, 'work-i')],
       { out: () => undefined, err: (t) => err.push(t), interactive: false },
     );
     expect(code, err.join('')).toBe(0);
@@ -73,6 +80,15 @@ describe('fiscus bench (tiny run)', () => {
     expect(d.ours.flags.digest).toBe(d.baseline.flags.digest);
     expect(sameFlags(s)).toBe(true);
     expect(s.target).toMatch(/flags identical/);
+  });
+
+  it('refuses a --pairs that is not a whole number from 1', async () => {
+    for (const bad of ['0', '2.5', 'x']) {
+      const err: string[] = [];
+      const code = await main(['node', 'fiscus', 'bench', '--sizes', '2k', '--pairs', bad, '--out', join(dir, 'p.json')], { out: () => undefined, err: (t) => err.push(t), interactive: false });
+      expect(code).toBe(2);
+      expect(err.join('')).toMatch(/--pairs must be a whole number/);
+    }
   });
 
   it('refuses a bad --sizes with a usage error', async () => {
