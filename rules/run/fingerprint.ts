@@ -47,12 +47,13 @@ export interface Fingerprint {
 export function inputTables(rule: CompiledRule): string[] {
   const text = [rule.sql, ...rule.preconditions.map((p) => p.sql)].join('\n');
   const out = new Set(rule.meta.reads);
-  for (const t of FEEDS) {
-    if (text.includes(`"${t.schema}"."${t.table}"`) || new RegExp(`\\b${t.schema}\\.${t.table}\\b`).test(text)) out.add(t.name);
-  }
+  for (const t of FEED_NAMES) if (text.includes(t.quoted) || t.bare.test(text)) out.add(t.name);
   if (/calendar_days/.test(text)) out.add('fiscus.calendar_days');
   return [...out].sort();
 }
+
+/** Every feed table's name as SQL may write it, compiled once, not per rule and call. */
+const FEED_NAMES = FEEDS.map((t) => ({ name: t.name, quoted: `"${t.schema}"."${t.table}"`, bare: new RegExp(`\\b${t.schema}\\.${t.table}\\b`) }));
 
 /** Everything about the rule itself that changes its findings. */
 export function ruleHash(rule: CompiledRule, effectiveSeverity: string, allow: readonly AllowEntry[]): string {
@@ -84,11 +85,18 @@ export function sqlName(name: string): string {
   return `${quoteIdent(s)}.${quoteIdent(t)}`;
 }
 
+function hasRows(st: TableState): boolean {
+  if ('batches' in st) return Object.values(st.batches).some((n) => n > 0);
+  return 'rows' in st && st.rows > 0;
+}
+
 /** The state of each table, computed once per run and shared by every rule that reads it. */
 export class TableStateCache {
   private readonly cache = new Map<string, Promise<TableState>>();
   private catalog?: Promise<Set<string>>;
   private readonly memos = new Map<string, Promise<unknown>>();
+  /** The states the prefetch has read, for answers that need not wait for it. */
+  private readonly settled = new Map<string, TableState>();
   constructor(private readonly store: Store) {}
 
   /**
@@ -154,6 +162,7 @@ export class TableStateCache {
       for (const r of rows) {
         (out.get(r.t) as { batches: Record<string, number> }).batches[r.b] = Number(r.n);
       }
+      for (const [n, st] of out) this.settled.set(n, st);
       return out;
     })();
     for (const n of todo) {
@@ -162,11 +171,17 @@ export class TableStateCache {
     return all.then(() => undefined);
   }
 
-  /** Does the table hold a row (false when it does not exist)? From its state, no query of its own. */
-  async nonEmpty(name: string): Promise<boolean> {
-    const st = await this.get(name);
-    if ('batches' in st) return Object.values(st.batches).some((n) => n > 0);
-    return 'rows' in st && st.rows > 0;
+  /**
+   * Does the table hold a row (false when it does not exist)? From its state when that has been
+   * read. Before then, with `probe` (a query on the caller's own connection), one EXISTS query per
+   * table and run instead of waiting: the state query of every table at once took ~15 ms at 100k
+   * payments, and every rule's "input not empty" precondition waited on it before its own query.
+   */
+  async nonEmpty(name: string, probe?: (sql: string) => Promise<boolean>): Promise<boolean> {
+    const known = this.settled.get(name);
+    if (known || !probe) return hasRows(known ?? (await this.get(name)));
+    if (!(await this.exists(name))) return false;
+    return this.memo(`nonEmpty\u0000${name}`, () => probe(`SELECT EXISTS (SELECT 1 FROM ${sqlName(name)}) AS ok`));
   }
 
   async states(names: readonly string[]): Promise<TablesState> {

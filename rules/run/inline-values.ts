@@ -22,36 +22,39 @@ import { centsText, ruleParamValue, type BindContext, type TypedValue } from './
 
 const PARAM = /\$([A-Za-z_][A-Za-z0-9_]*)/y;
 const NAME_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+/**
+ * What the scan stops at: a quote, a comment's start, a `$`. The regex finds them natively: a
+ * character-by-character loop spent ~15 ms of a 100k-payment pack run in a fresh process, where
+ * the pack's ~100 statements (~100k characters) are scanned before the JIT has warmed up.
+ */
+const SIGNIFICANT = /['"$]|--|\/\*/g;
 
 /** `sql` with every `$name` replaced by `literal(name)`, or undefined when the text is not plain enough to be sure. */
 export function inlineParameters(sql: string, literal: (name: string) => string | undefined): string | undefined {
   let out = '';
   let copied = 0;
-  let i = 0;
-  while (i < sql.length) {
+  const scan = new RegExp(SIGNIFICANT);
+  for (let m = scan.exec(sql); m; m = scan.exec(sql)) {
+    const i = m.index;
     const ch = sql[i]!;
     if (ch === "'" || ch === '"') {
       // An escape string (E'…') reads backslashes; the compiler never writes one.
       if (ch === "'" && /[eE]/.test(sql[i - 1] ?? '') && !NAME_CHAR.test(sql[i - 2] ?? ' ')) return undefined;
       const end = closingQuote(sql, i);
       if (end < 0) return undefined;
-      i = end + 1;
+      scan.lastIndex = end + 1;
       continue;
     }
-    if ((ch === '-' && sql[i + 1] === '-') || (ch === '/' && sql[i + 1] === '*')) return undefined;
-    if (ch === '$') {
-      PARAM.lastIndex = i;
-      const m = PARAM.exec(sql);
-      // `$$…$$`, `$tag$…$tag$`, `$1` and `a$b` (a name) are not parameters of the compiler's.
-      if (!m || sql[i + m[0].length] === '$' || NAME_CHAR.test(sql[i - 1] ?? ' ')) return undefined;
-      const value = literal(m[1]!);
-      if (value === undefined) return undefined;
-      out += sql.slice(copied, i) + value;
-      i += m[0].length;
-      copied = i;
-      continue;
-    }
-    i++;
+    if (ch !== '$') return undefined; // a comment
+    PARAM.lastIndex = i;
+    const p = PARAM.exec(sql);
+    // `$$…$$`, `$tag$…$tag$`, `$1` and `a$b` (a name) are not parameters of the compiler's.
+    if (!p || sql[i + p[0].length] === '$' || NAME_CHAR.test(sql[i - 1] ?? ' ')) return undefined;
+    const value = literal(p[1]!);
+    if (value === undefined) return undefined;
+    out += sql.slice(copied, i) + value;
+    copied = i + p[0].length;
+    scan.lastIndex = copied;
   }
   return out + sql.slice(copied);
 }
@@ -59,10 +62,8 @@ export function inlineParameters(sql: string, literal: (name: string) => string 
 /** The index of the quote closing the one at `start` (a doubled quote is one character of the text), or -1. */
 function closingQuote(sql: string, start: number): number {
   const q = sql[start]!;
-  for (let i = start + 1; i < sql.length; i++) {
-    if (sql[i] !== q) continue;
-    if (sql[i + 1] === q) i++;
-    else return i;
+  for (let i = sql.indexOf(q, start + 1); i >= 0; i = sql.indexOf(q, i + 2)) {
+    if (sql[i + 1] !== q) return i;
   }
   return -1;
 }
