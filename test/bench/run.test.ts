@@ -33,7 +33,7 @@ describe('fiscus bench (tiny run)', () => {
       expect(s.seconds).toBe(mid(pairs.map((p) => p.ours_seconds)));
       expect(s.baseline_seconds).toBe(mid(pairs.map((p) => p.baseline_seconds)));
     }
-    expect(results.settings.command).toMatch(/--pairs 3/);
+    expect(results.settings?.command).toMatch(/--pairs 3/);
     expect(results.machine.cpus).toBeGreaterThan(0);
     expect(out.join('')).toMatch(/ingest_payments/);
     // Progress goes to stderr, the table to stdout.
