@@ -20,6 +20,7 @@ import { sqlString } from '../../engine/sql-quote.ts';
 import { type CompiledRule, type TouchedSet, type WindowLength } from '../types.ts';
 import type { AllowEntry } from './config.ts';
 import { estimatedTouchedShare } from './touched-share.ts';
+import type { Reads } from './execute.ts';
 import { touchedFrom, touchedStats, touchedValues } from './touched.ts';
 
 export type TableState =
@@ -248,7 +249,7 @@ export type Decision =
  * The batches new in `table` since `before`, when that is all that changed: no batch gained
  * rows, and rows left an old batch only by being replaced (a correction, kept in row_history).
  */
-async function newBatchesOnly(store: Store, table: string, before: TableState | undefined, after: TableState | undefined): Promise<{ batches: string[] } | { why: string }> {
+async function newBatchesOnly(store: Reads, table: string, before: TableState | undefined, after: TableState | undefined): Promise<{ batches: string[] } | { why: string }> {
   if (!before || !after || !('batches' in before) || !('batches' in after)) return { why: `${table} has no batch ids` };
   const newBatches = Object.keys(after.batches).filter((b) => !(b in before.batches));
   if (newBatches.length === 0) return { why: `rows of ${table} changed without a new batch` };
@@ -277,7 +278,7 @@ async function newBatchesOnly(store: Store, table: string, before: TableState | 
  * touched (their rows, and the old version of the rows they replaced: the touched tuples of
  * that one column, touched.ts), as ISO text; undefined when none is dated (an undated row belongs to no window).
  */
-async function touchedDates(store: Store, table: string, column: string, newBatches: readonly string[]): Promise<[string, string] | undefined> {
+async function touchedDates(store: Reads, table: string, column: string, newBatches: readonly string[]): Promise<[string, string] | undefined> {
   const { sql, params } = touchedFrom(store, { [table]: [column] }, newBatches);
   const r = await store.one<{ lo: string | null; hi: string | null }>(
     `SELECT CAST(min(CAST(k0 AS DATE)) AS VARCHAR) AS lo, CAST(max(CAST(k0 AS DATE)) AS VARCHAR) AS hi FROM ${sql}`,
@@ -293,7 +294,7 @@ function windowDays(rule: CompiledRule, within: WindowLength): number | undefine
 }
 
 /** The tuples of `columns` the new batches of `table` touched, counted once per run (rules sharing a table and key). */
-function touchedOnce(store: Store, table: string, columns: readonly string[], batches: readonly string[], cache?: TableStateCache): Promise<TouchedSet & { hasNull: boolean }> {
+function touchedOnce(store: Reads, table: string, columns: readonly string[], batches: readonly string[], cache?: TableStateCache): Promise<TouchedSet & { hasNull: boolean }> {
   return once(cache, `touched\u0000${table}\u0000${columns.join(',')}\u0000${batches.join(',')}`, () => touchedStats(store, { [table]: columns }, batches));
 }
 
@@ -306,7 +307,7 @@ function once<T>(cache: TableStateCache | undefined, key: string, run: () => Pro
 }
 
 /** How many distinct values `column` of `table` holds (counted once per run). */
-function distinctValues(store: Store, table: string, column: string, cache?: TableStateCache): Promise<number> {
+function distinctValues(store: Reads, table: string, column: string, cache?: TableStateCache): Promise<number> {
   return once(cache, `distinct\u0000${table}\u0000${column}`, async () =>
     Number((await store.one<{ n: string | number }>(`SELECT count(DISTINCT ${quoteIdent(column)}) AS n FROM ${sqlName(table)}`))?.n ?? 0));
 }
@@ -316,7 +317,7 @@ function distinctValues(store: Store, table: string, column: string, cache?: Tab
  * of the values the table holds. The restriction costs a join, so past that a full run is cheaper.
  */
 async function mostlyTouched(
-  store: Store, table: string, column: string, touched: number, share: number, cache?: TableStateCache,
+  store: Reads, table: string, column: string, touched: number, share: number, cache?: TableStateCache,
 ): Promise<string | undefined> {
   const total = await distinctValues(store, table, column, cache);
   return touched > total * share ? `new batches touch ${touched} of ${total} ${column} values` : undefined;
@@ -333,7 +334,7 @@ async function mostlyTouched(
  * probing every row's four key columns costing about what it saved.
  */
 async function mostlyTouchedTuples(
-  store: Store, table: string, columns: readonly string[], newBatches: readonly string[], now: TableState | undefined, share: number,
+  store: Reads, table: string, columns: readonly string[], newBatches: readonly string[], now: TableState | undefined, share: number,
   cache?: TableStateCache,
 ): Promise<string | undefined> {
   const rows = newBatches.reduce((n, b) => n + (now && 'batches' in now ? (now.batches[b] ?? 0) : 0), 0);
@@ -348,7 +349,7 @@ async function mostlyTouchedTuples(
 
 /** Delta evaluation when every changed table is one the rule's delta key covers and only gained batches. */
 async function deltaDecision(
-  store: Store, rule: CompiledRule, prev: Fingerprint, now: TablesState, changed: readonly string[], cache?: TableStateCache,
+  store: Reads, rule: CompiledRule, prev: Fingerprint, now: TablesState, changed: readonly string[], cache?: TableStateCache,
   maxShare = MAX_TOUCHED_SHARE,
 ): Promise<Decision | undefined> {
   const delta = rule.delta;
@@ -405,7 +406,8 @@ async function deltaDecision(
  * being wrong here would silently leave stale flags.
  */
 export async function decide(
-  store: Store,
+  /** Where its reads go: the Store, or a rule lane's connection (readsOn). */
+  store: Reads,
   rule: CompiledRule,
   prev: Fingerprint | undefined,
   now: { rule_hash: string; as_of: string; tables: TablesState },

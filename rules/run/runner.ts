@@ -21,7 +21,7 @@ import {
   decide, inputTables, readFingerprints, ruleHash, SCOPE_FLAG_COLUMNS, TableStateCache, writeFingerprints,
   type Decision, type TablesState,
 } from './fingerprint.ts';
-import { checkRuleDialect, queryRule, RuleReaders } from './execute.ts';
+import { checkRuleDialect, queryRule, readsOn, RuleReaders } from './execute.ts';
 import { inputShareWarning, noteInputCounts, type InputCountCache, type NotJudged, type ShareWarning } from './input-counts.ts';
 import { checkResultColumns, flagId, toResultRow } from './result-rows.ts';
 import { mergeRules, stage } from './store-flags.ts';
@@ -539,7 +539,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
     state = tables.states(inputTables(rule));
     if (!opts.full && !opts.scope) {
       const prev = (await tables.memo('fingerprints', () => readFingerprints(store))).get(id);
-      decision = await decide(store, rule, prev, { rule_hash: hash, as_of: opts.asOf, tables: await state }, tables, opts.deltaMaxShare);
+      decision = await decide(readsOn(store, via), rule, prev, { rule_hash: hash, as_of: opts.asOf, tables: await state }, tables, opts.deltaMaxShare);
     } else {
       state.catch(() => undefined); // awaited below; a rule that fails first must not leave it unhandled
     }
