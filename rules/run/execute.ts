@@ -21,7 +21,7 @@ import type { CompiledRule } from '../types.ts';
 import { BindError, bindRule, centsText, deltaList, ruleParamTyped, type BindContext, type TypedValue } from './bind.ts';
 import { inlineRuleValues } from './inline-values.ts';
 
-/** What the runner's own reads (a rule's mode decision, engine/touched.ts) need of a Store. */
+/** What the runner's own reads (a rule's mode decision, touched.ts) need of a Store. */
 export type Reads = Pick<Store, 'engine' | 'dialect' | 'all' | 'one'>;
 
 /**

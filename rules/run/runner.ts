@@ -531,8 +531,9 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   let decision: Decision = { mode: 'full', why: opts.full ? 'full run requested' : 'dry run' };
   // The input tables' state, for the fingerprint. Only the mode decision needs it before the
   // rule's query; a full or scoped run's query starts without waiting for it (at 100k payments
-  // the state query is ~20 ms the first rules would otherwise wait). Nothing writes meanwhile:
-  // the run holds the store's write lock (runRules), so the state is the one the query read.
+  // the state query is ~20 ms the first rules would otherwise wait). Nothing writes an input
+  // table meanwhile: the run holds the store's write lock (runRules), so the state is the one the
+  // query read.
   let state: Promise<TablesState> | undefined;
   const hash = ruleHash(rule, severity, allow);
   if (!opts.dryRun) {
@@ -558,7 +559,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   // Preconditions ask whether the rule can be evaluated at all, so they see all
   // the data even in an incremental run (a scoped "too few rows" would skip wrongly).
   // Those a finding implies are checked only when the rule found nothing.
-  const probe = via && (async (sql: string) => (await via.runAndReadAll(sql)).getRowObjectsJson()[0]?.ok === true);
+  const probe = via && (async (sql: string) => (await readsOn(store, via).one<{ ok: boolean }>(sql))?.ok === true);
   const unmet = async (implied: boolean): Promise<string | undefined> => {
     for (const pre of rule.preconditions.filter((x) => Boolean(x.impliedByFindings) === implied)) {
       const evaluate = async () => (await queryRule(store, rule, pre, { asOf: opts.asOf, scope: null }, via)).rows[0]?.ok === true;

@@ -92,26 +92,27 @@ describe('runRules publish: as-found', () => {
     expect((await verifyEventChain(store)).ok).toBe(true);
   });
 
-  it('orders rules by their last evaluation time, quickest first; a rule never evaluated goes last', async () => {
+  /** A store where big_payment last took 900 ms and million_payment 5 ms, and a rule never evaluated. */
+  async function timed() {
     const store = await seeded();
     const big = bigPaymentRule(store.engine);
     const million = millionRule(store.engine);
     const run = await runRules(store, [big, million], { asOf: '2025-12-31' });
     await store.run(`UPDATE fiscus.rule_run_results SET millis = CASE rule_id WHEN 'test.big_payment' THEN 900 ELSE 5 END WHERE run_id = $id`, { id: run.run_id });
     const fresh = compileTestRule(BIG_PAYMENT_RULE.replace('id: test.big_payment', 'id: test.fresh'), store.engine);
+    return { store, big, million, fresh };
+  }
+
+  it('orders rules by their last evaluation time, quickest first; a rule never evaluated goes last', async () => {
+    const { store, big, million, fresh } = await timed();
     expect((await quickestFirst(store, [fresh, big, million])).map((r) => r.meta.id)).toEqual(['test.million_payment', 'test.big_payment', 'test.fresh']);
   });
 
   it('an at-end run starts the slowest first: rules never evaluated by the rows ingest committed to what they read, then by last time', async () => {
-    const store = await seeded();
-    const big = bigPaymentRule(store.engine);
-    const million = millionRule(store.engine);
-    const run = await runRules(store, [big, million], { asOf: '2025-12-31' });
-    await store.run(`UPDATE fiscus.rule_run_results SET millis = CASE rule_id WHEN 'test.big_payment' THEN 900 ELSE 5 END WHERE run_id = $id`, { id: run.run_id });
+    const { store, big, million, fresh } = await timed();
     for (const [id, table, n] of [['B1', 'treasury.payments', 3], ['B2', 'debt.bonds', 1], ['B3', 'debt.bonds', 1]] as const) {
       await store.run(`INSERT INTO fiscus.batches (batch_id, table_name, source, source_kind, status, inserted, started_at) VALUES ($id, $t, 'x.csv', 'file', 'committed', $n, now())`, { id, t: table, n });
     }
-    const fresh = compileTestRule(BIG_PAYMENT_RULE.replace('id: test.big_payment', 'id: test.fresh'), store.engine);
     const small = { ...fresh, meta: { ...fresh.meta, id: 'test.bonds', reads: ['debt.bonds'] } };
     expect((await slowestFirst(store, [small, million, fresh, big])).map((r) => r.meta.id)).toEqual(['test.fresh', 'test.bonds', 'test.big_payment', 'test.million_payment']);
   });
