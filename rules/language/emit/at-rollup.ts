@@ -32,7 +32,8 @@ const COMBINE: Record<string, (partial: string) => string> = {
   any_value: (x) => `min(${x})`,
 };
 
-const isAt = (n: IR) => n.k === 'slot' && n.rel === 'fiscus_at' && n.name === 'at';
+/** The evaluation date `at` of an `at:` side (the fiscus_at CTE's column). */
+export const isAt = (n: IR): boolean => n.k === 'slot' && n.rel === 'fiscus_at' && n.name === 'at';
 const readsAt = (e: IR | undefined) => nodesOf(e).some(isAt);
 
 /** An aggregate call itself (not an expression over one). */

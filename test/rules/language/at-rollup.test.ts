@@ -77,4 +77,27 @@ describe.each(ENGINES)('at: rollup (%s)', (engine) => {
     expect(a.length).toBeGreaterThan(20);
     expect(a).toEqual(b);
   });
+
+  it('a finding\'s evidence is its group\'s rows at its own evaluation date, read without joining every date', async () => {
+    const rule = compileRule(parseRuleText(ruleText('quarter_ends', 'pay_date <= at'), 'test/rules/language/at-rollup.rule.yaml'), { dialect: engine });
+    // The evidence subquery names the finding's date; only the side's own CTE reads the dates.
+    const evidence = rule.sql.slice(rule.sql.lastIndexOf("SELECT 'agency' AS"));
+    expect(evidence).not.toMatch(/fiscus_at CROSS JOIN/);
+    const s = await runRules(store, [rule], { asOf: '2025-12-31', dryRun: true, collect: true });
+    const paid = await store.all<{ id: string; a: string; e: string; d: string; y: number | string }>(
+      `SELECT payment_id AS id, agency_code AS a, econ_code AS e, CAST(pay_date AS VARCHAR) AS d, fiscal_year AS y
+         FROM treasury.payments WHERE amount > 0 ORDER BY payment_id`,
+    );
+    let checked = 0;
+    for (const f of s.rules[0]!.flags ?? []) {
+      const keys = (JSON.parse(f.evidence) as { key: string }[]).map((e) => e.key);
+      if (keys.length === 0) continue; // over the evidence cap: an evidence query instead
+      const econ = f.entity_id.slice(f.agency_code!.length + 1);
+      const at = f.period_end!;
+      const expected = paid.filter((p) => p.a === f.agency_code && p.e === econ && p.d.slice(0, 10) <= at && Number(p.y) === Number(at.slice(0, 4)));
+      expect(keys, f.flag_id).toEqual(expected.map((p) => p.id));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
 });
