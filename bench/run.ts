@@ -145,11 +145,8 @@ async function measurePairs(count: number | undefined, once: () => Promise<[Chil
   return { ours: side(0), base: side(1), pairs };
 }
 
-/** Combine our side and the baseline side into one scenario row (measured pairs: medians, and each pair in the details). */
-function pair(name: string, rows: number, size: number, baseline: string, m: Measured): ScenarioResult;
-function pair(name: string, rows: number, size: number, baseline: string, ours: ChildOutcome, base: ChildOutcome): ScenarioResult;
-function pair(name: string, rows: number, size: number, baseline: string, a: Measured | ChildOutcome, b?: ChildOutcome): ScenarioResult {
-  const { ours, base, pairs } = b ? { ours: a as ChildOutcome, base: b, pairs: [] } : (a as Measured);
+/** Combine our side and the baseline side into one scenario row (their medians, and each pair in the details). */
+function pair(name: string, rows: number, size: number, baseline: string, { ours, base, pairs }: Measured): ScenarioResult {
   const details = { size, ours: ours.details, baseline: base.details, ...(pairs.length > 1 ? { pairs } : {}) };
   if (ours.kind !== 'result') {
     return { ...skipped(name, rows, ours.reason ?? 'not run', baseline), baseline_seconds: base.kind === 'result' ? r3(base.seconds) : null, details };
