@@ -23,7 +23,7 @@ export const register: RegisterCommand = (program, ctx) => {
   program
     .command('bench')
     .description('benchmark ingest, the rule pack, incremental runs and the API against baselines; writes bench-results.json')
-    .option('--quick', `small sizes (${QUICK_SIZES.join('/')}) and short API loads: about two minutes`)
+    .option('--quick', `small sizes (${QUICK_SIZES.join('/')}) and short API loads: about four minutes`)
     .option('--sizes <list>', `payments per size, e.g. 100k,1M,10M (full default ${FULL_SIZES.join(',')})`)
     .option('--only <names>', `comma list of scenarios: ${SCENARIOS.join(', ')}`)
     .option('--out <file>', 'results file', 'bench-results.json')
