@@ -52,16 +52,10 @@ export function readDefinition(y: YamlFile, builtin: boolean): RuleDefinition {
   const status = oneOf(y, root, 'status', STATUSES, 'experimental') as RuleStatus;
   const severity = oneOf(y, root, 'severity', SEVERITIES, undefined) as Severity;
 
-  const titleNode = y.map(y.required(root, 'title', 'a rule'), '`title`');
-  y.keys(titleNode, ['zh', 'en'], '`title`');
-  const titleTemplate = { zh: y.str(y.required(titleNode, 'zh', '`title`'), '`title.zh`'), en: y.str(y.required(titleNode, 'en', '`title`'), '`title.en`') };
+  const titleTemplate = zhEn(y, y.required(root, 'title', 'a rule'), 'title');
   let title = { zh: shortTitle(titleTemplate.zh), en: shortTitle(titleTemplate.en) };
   const nameNode = y.get(root, 'name');
-  if (nameNode) {
-    const m = y.map(nameNode, '`name`');
-    y.keys(m, ['zh', 'en'], '`name`');
-    title = { zh: y.str(y.required(m, 'zh', '`name`'), '`name.zh`'), en: y.str(y.required(m, 'en', '`name`'), '`name.en`') };
-  }
+  if (nameNode) title = zhEn(y, nameNode, 'name');
   const description: RuleMeta['description'] = {};
   const dNode = y.get(root, 'description');
   if (dNode) {
@@ -122,10 +116,14 @@ export function readDefinition(y: YamlFile, builtin: boolean): RuleDefinition {
 function measureLabel(y: YamlFile, root: YAMLMap): Pick<RuleMeta, 'measureLabel'> {
   const m = y.get(root, 'measure');
   const l = m && isMap(m) ? y.get(m, 'label') : undefined;
-  if (!l) return {};
-  const lm = y.map(l, '`measure.label`');
-  y.keys(lm, ['zh', 'en'], '`measure.label`');
-  return { measureLabel: { zh: y.str(y.required(lm, 'zh', '`measure.label`'), '`measure.label.zh`'), en: y.str(y.required(lm, 'en', '`measure.label`'), '`measure.label.en`') } };
+  return l ? { measureLabel: zhEn(y, l, 'measure.label') } : {};
+}
+
+/** A text in both languages (`title`, `name`, `measure.label`): a map of exactly `zh` and `en`, both required. */
+function zhEn(y: YamlFile, node: Node, field: string): { zh: string; en: string } {
+  const m = y.map(node, `\`${field}\``);
+  y.keys(m, ['zh', 'en'], `\`${field}\``);
+  return { zh: y.str(y.required(m, 'zh', `\`${field}\``), `\`${field}.zh\``), en: y.str(y.required(m, 'en', `\`${field}\``), `\`${field}.en\``) };
 }
 
 function shortTitle(t: string): string {
