@@ -536,11 +536,13 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   // query read.
   let state: Promise<TablesState> | undefined;
   const hash = ruleHash(rule, severity, allow);
+  // The runner's own reads for this rule (its decision, its empty-input probe) go to its lane.
+  const reads = readsOn(store, via);
   if (!opts.dryRun) {
     state = tables.states(inputTables(rule));
     if (!opts.full && !opts.scope) {
       const prev = (await tables.memo('fingerprints', () => readFingerprints(store))).get(id);
-      decision = await decide(readsOn(store, via), rule, prev, { rule_hash: hash, as_of: opts.asOf, tables: await state }, tables, opts.deltaMaxShare);
+      decision = await decide(reads, rule, prev, { rule_hash: hash, as_of: opts.asOf, tables: await state }, tables, opts.deltaMaxShare);
     } else {
       state.catch(() => undefined); // awaited below; a rule that fails first must not leave it unhandled
     }
@@ -559,7 +561,7 @@ async function evaluateOne(store: Store, rule: CompiledRule, opts: Resolved, tab
   // Preconditions ask whether the rule can be evaluated at all, so they see all
   // the data even in an incremental run (a scoped "too few rows" would skip wrongly).
   // Those a finding implies are checked only when the rule found nothing.
-  const probe = via && (async (sql: string) => (await readsOn(store, via).one<{ ok: boolean }>(sql))?.ok === true);
+  const probe = via && (async (sql: string) => (await reads.one<{ ok: boolean }>(sql))?.ok === true);
   const unmet = async (implied: boolean): Promise<string | undefined> => {
     for (const pre of rule.preconditions.filter((x) => Boolean(x.impliedByFindings) === implied)) {
       const evaluate = async () => (await queryRule(store, rule, pre, { asOf: opts.asOf, scope: null }, via)).rows[0]?.ok === true;
